@@ -1,0 +1,820 @@
+//! Configuration: the first stage every command goes through.
+//!
+//! Reads the main file (`kuaibao.toml`), the sources file and the sections
+//! file, validates every value and turns them into typed structures the rest
+//! of the pipeline trusts. Other tools drive kuaibao through these files, so
+//! an error always names the file, the line and the key, and says what was
+//! expected. Paths inside a file are relative to that file.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// The sections file shipped in the crate, used when the main file names none.
+pub const DEFAULT_SECTIONS_TOML: &str = include_str!("../config/sections.toml");
+
+/// What went wrong reading a configuration file, with its location.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The main file this was read from.
+    pub path: PathBuf,
+    pub title: String,
+    /// Always ends with `/`.
+    pub base_url: Url,
+    pub storage: Storage,
+    pub poll: Poll,
+    pub review: Review,
+    pub server: Server,
+    pub publish: Publish,
+    pub sources: Vec<Source>,
+    /// In bulletin order.
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Poll {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub user_agent: String,
+    pub allow_private: bool,
+    pub max_redirects: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewMode {
+    /// Nothing is published until an editor approves it.
+    Manual,
+    /// Items publish without an editor.
+    Auto,
+}
+
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub mode: ReviewMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Publish {
+    /// Directory `kuaibao publish` writes to when `--out` is not given.
+    pub out: PathBuf,
+    /// Entries per feed document.
+    pub entries: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
+    Feed,
+    /// An HTML list page read with CSS selectors.
+    Html,
+    /// A JSON list endpoint read with dotted paths.
+    Json,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Feed => "feed",
+            SourceKind::Html => "html",
+            SourceKind::Json => "json",
+        }
+    }
+}
+
+/// How a source's bytes are turned into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingChoice {
+    /// BOM, then the HTTP charset, then `<meta>`, then detection.
+    Auto,
+    /// Always this encoding (a WHATWG label resolved by encoding_rs).
+    Fixed(&'static encoding_rs::Encoding),
+}
+
+/// One outlet page kuaibao polls.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: String,
+    /// The outlet; the item's 来源 when the article names none.
+    pub name: String,
+    pub url: Url,
+    pub kind: SourceKind,
+    pub encoding: EncodingChoice,
+    pub interval: Duration,
+    pub region: Option<String>,
+    pub section: Option<String>,
+    pub enabled: bool,
+    pub list: Option<ListSelectors>,
+    pub json: Option<JsonPaths>,
+    pub article: Option<ArticleSelectors>,
+}
+
+/// A CSS selector, optionally followed by `@attr` to take an attribute
+/// instead of the element's text.
+#[derive(Debug, Clone)]
+pub struct FieldSelector {
+    /// As written in the file, for messages.
+    pub text: String,
+    pub selector: scraper::Selector,
+    pub attr: Option<String>,
+}
+
+impl FieldSelector {
+    /// Parses `SELECTOR` or `SELECTOR@attr`.
+    pub fn parse(text: &str) -> Result<FieldSelector, String> {
+        let (css, attr) = split_attr(text);
+        let css = css.trim();
+        if css.is_empty() {
+            return Err("an empty selector".into());
+        }
+        let selector = scraper::Selector::parse(css)
+            .map_err(|e| format!("`{css}` is not a valid CSS selector: {e}"))?;
+        Ok(FieldSelector {
+            text: text.to_string(),
+            selector,
+            attr: attr.map(str::to_string),
+        })
+    }
+}
+
+/// Splits a trailing `@attr` off a selector. An `@` inside brackets or
+/// quotes (`a[href*='@']`) is part of the selector.
+fn split_attr(text: &str) -> (&str, Option<&str>) {
+    if let Some(at) = text.rfind('@') {
+        let attr = &text[at + 1..];
+        let is_name = !attr.is_empty()
+            && attr
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+        let before = &text[..at];
+        let open_brackets = before.matches('[').count() > before.matches(']').count();
+        if is_name && !open_brackets {
+            return (before, Some(attr));
+        }
+    }
+    (text, None)
+}
+
+/// `[source.list]`: one item per match of `item`; the other selectors are
+/// relative to the item.
+#[derive(Debug, Clone)]
+pub struct ListSelectors {
+    pub item: FieldSelector,
+    pub link: FieldSelector,
+    pub title: FieldSelector,
+    pub date: Option<FieldSelector>,
+    pub summary: Option<FieldSelector>,
+}
+
+/// `[source.json]`: dotted paths into a JSON list document.
+#[derive(Debug, Clone)]
+pub struct JsonPaths {
+    /// Empty means the document itself is the array.
+    pub items: String,
+    pub title: String,
+    pub link: String,
+    pub date: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub guid: Option<String>,
+}
+
+/// `[source.article]`: how to read an article page for its full text.
+#[derive(Debug, Clone)]
+pub struct ArticleSelectors {
+    pub content: FieldSelector,
+    pub title: Option<FieldSelector>,
+    pub date: Option<FieldSelector>,
+    pub origin: Option<FieldSelector>,
+    pub remove: Vec<FieldSelector>,
+}
+
+/// A section of the bulletin, in bulletin order.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl Config {
+    /// Reads and validates the main file and the files it names.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = read(path)?;
+        Config::from_str(path, &text)
+    }
+
+    /// Validates `text` as if read from `path` (paths resolve beside it).
+    pub fn from_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let file = FileText { path, text };
+        let raw: RawMain = file.parse()?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+
+        let title = raw
+            .title
+            .map(|t| t.into_inner())
+            .unwrap_or_else(|| "南京人力资源和社会保障学会信息快报".to_string());
+        let base_url = match raw.base_url {
+            None => Url::parse("http://127.0.0.1:8080/").expect("constant URL"),
+            Some(s) => {
+                let mut url = Url::parse(s.get_ref())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        file.invalid(&s, "base_url", "expected an absolute http(s) URL")
+                    })?;
+                if !url.path().ends_with('/') {
+                    let p = format!("{}/", url.path());
+                    url.set_path(&p);
+                }
+                url
+            }
+        };
+
+        let sections = match &raw.sections {
+            Some(rel) => {
+                let p = dir.join(rel.get_ref());
+                let text = read(&p)?;
+                parse_sections(&p, &text)?
+            }
+            None => parse_sections(Path::new("<built-in sections.toml>"), DEFAULT_SECTIONS_TOML)?,
+        };
+
+        let storage = Storage {
+            database: dir.join(
+                raw.storage
+                    .database
+                    .map(|d| d.into_inner())
+                    .unwrap_or_else(|| "kuaibao.db".into()),
+            ),
+        };
+
+        let p = raw.poll;
+        let interval = file.duration(p.interval.as_ref(), "poll.interval", "30m")?;
+        let poll = Poll {
+            interval,
+            timeout: file.duration(p.timeout.as_ref(), "poll.timeout", "20s")?,
+            max_body: file.size(p.max_body.as_ref(), "poll.max_body", "8MiB")?,
+            concurrency: file.positive(p.concurrency.as_ref(), "poll.concurrency", 8)?,
+            per_host: file.positive(p.per_host.as_ref(), "poll.per_host", 1)?,
+            user_agent: p.user_agent.unwrap_or_else(|| {
+                concat!(
+                    "Mozilla/5.0 (compatible; kuaibao/",
+                    env!("CARGO_PKG_VERSION"),
+                    ")"
+                )
+                .to_string()
+            }),
+            allow_private: p.allow_private.unwrap_or(false),
+            max_redirects: p.max_redirects.unwrap_or(5),
+        };
+
+        let review = Review {
+            mode: raw.review.mode.unwrap_or(ReviewMode::Manual),
+        };
+        let server = Server {
+            listen: match raw.server.listen {
+                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+                Some(s) => s.get_ref().parse().map_err(|_| {
+                    file.invalid(
+                        &s,
+                        "server.listen",
+                        "expected an address and port such as \"127.0.0.1:8080\"",
+                    )
+                })?,
+            },
+        };
+        let publish = Publish {
+            out: dir.join(
+                raw.publish
+                    .out
+                    .map(|o| o.into_inner())
+                    .unwrap_or_else(|| "public".into()),
+            ),
+            entries: file.positive(raw.publish.entries.as_ref(), "publish.entries", 100)?,
+        };
+
+        let sources_path = dir.join(raw.sources.get_ref());
+        let sources_text = read(&sources_path)?;
+        let sources = parse_sources(&sources_path, &sources_text, interval, &sections)?;
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            title,
+            base_url,
+            storage,
+            poll,
+            review,
+            server,
+            publish,
+            sources,
+            sections,
+        })
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parses a sections file on its own.
+pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigError> {
+    let file = FileText { path, text };
+    let raw: RawSections = file.parse()?;
+    let mut seen = HashSet::new();
+    let mut sections = Vec::new();
+    for s in raw.section {
+        file.check_id(&s.id, "section.id")?;
+        if !seen.insert(s.id.get_ref().clone()) {
+            return Err(file.invalid(&s.id, "section.id", "duplicate section id"));
+        }
+        sections.push(Section {
+            id: s.id.into_inner(),
+            name: s.name,
+            description: s.description.unwrap_or_default(),
+        });
+    }
+    if sections.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: 1,
+            key: "section".into(),
+            message: "expected at least one [[section]] table".into(),
+        });
+    }
+    Ok(sections)
+}
+
+/// Parses a sources file on its own; `default_interval` fills `interval`.
+pub fn parse_sources(
+    path: &Path,
+    text: &str,
+    default_interval: Duration,
+    sections: &[Section],
+) -> Result<Vec<Source>, ConfigError> {
+    let file = FileText { path, text };
+    let raw: RawSources = file.parse()?;
+    let mut seen = HashSet::new();
+    let mut sources = Vec::new();
+    for s in raw.source {
+        file.check_id(&s.id, "source.id")?;
+        if !seen.insert(s.id.get_ref().clone()) {
+            return Err(file.invalid(
+                &s.id,
+                "source.id",
+                &format!(
+                    "duplicate source id \"{}\": ids must be unique",
+                    s.id.get_ref()
+                ),
+            ));
+        }
+        if s.name.get_ref().trim().is_empty() {
+            return Err(file.invalid(&s.name, "source.name", "expected the outlet's name"));
+        }
+        let url = Url::parse(s.url.get_ref())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                file.invalid(&s.url, "source.url", "expected an absolute http(s) URL")
+            })?;
+        let kind = *s.kind.get_ref();
+        let encoding = match s.encoding {
+            None => EncodingChoice::Auto,
+            Some(e) if e.get_ref().eq_ignore_ascii_case("auto") => EncodingChoice::Auto,
+            Some(e) => match encoding_rs::Encoding::for_label(e.get_ref().as_bytes()) {
+                // GBK and GB2312 pages use GB18030 characters freely.
+                Some(enc) if enc == encoding_rs::GBK => EncodingChoice::Fixed(encoding_rs::GB18030),
+                Some(enc) => EncodingChoice::Fixed(enc),
+                None => {
+                    return Err(file.invalid(
+                        &e,
+                        "source.encoding",
+                        "expected \"auto\" or a WHATWG encoding label such as \"utf-8\", \"gbk\", \"gb18030\"",
+                    ));
+                }
+            },
+        };
+        let interval = match &s.interval {
+            Some(i) => file.duration(Some(i), "source.interval", "")?,
+            None => default_interval,
+        };
+        if let Some(sec) = &s.section
+            && !sections.iter().any(|x| &x.id == sec.get_ref())
+        {
+            let known: Vec<&str> = sections.iter().map(|x| x.id.as_str()).collect();
+            return Err(file.invalid(
+                sec,
+                "source.section",
+                &format!("unknown section; expected one of {}", known.join(", ")),
+            ));
+        }
+
+        let list = s
+            .list
+            .map(|l| -> Result<ListSelectors, ConfigError> {
+                Ok(ListSelectors {
+                    item: file.selector(&l.item, "source.list.item")?,
+                    link: file.selector(&l.link, "source.list.link")?,
+                    title: file.selector(&l.title, "source.list.title")?,
+                    date: file.opt_selector(l.date.as_ref(), "source.list.date")?,
+                    summary: file.opt_selector(l.summary.as_ref(), "source.list.summary")?,
+                })
+            })
+            .transpose()?;
+        let json = s.json.map(|j| JsonPaths {
+            items: j.items.unwrap_or_default(),
+            title: j.title,
+            link: j.link,
+            date: j.date,
+            summary: j.summary,
+            content: j.content,
+            guid: j.guid,
+        });
+        let article = s
+            .article
+            .map(|a| -> Result<ArticleSelectors, ConfigError> {
+                Ok(ArticleSelectors {
+                    content: file.selector(&a.content, "source.article.content")?,
+                    title: file.opt_selector(a.title.as_ref(), "source.article.title")?,
+                    date: file.opt_selector(a.date.as_ref(), "source.article.date")?,
+                    origin: file.opt_selector(a.origin.as_ref(), "source.article.origin")?,
+                    remove: a
+                        .remove
+                        .iter()
+                        .map(|r| file.selector(r, "source.article.remove"))
+                        .collect::<Result<_, _>>()?,
+                })
+            })
+            .transpose()?;
+
+        match kind {
+            SourceKind::Html if list.is_none() => {
+                return Err(file.invalid(
+                    &s.kind,
+                    "source.list",
+                    "kind = \"html\" needs a [source.list] table (item, link, title)",
+                ));
+            }
+            SourceKind::Json if json.is_none() => {
+                return Err(file.invalid(
+                    &s.kind,
+                    "source.json",
+                    "kind = \"json\" needs a [source.json] table (items, title, link)",
+                ));
+            }
+            _ => {}
+        }
+        if kind != SourceKind::Html && list.is_some() {
+            return Err(file.invalid(
+                &s.kind,
+                "source.list",
+                "[source.list] only applies to kind = \"html\"",
+            ));
+        }
+        if kind != SourceKind::Json && json.is_some() {
+            return Err(file.invalid(
+                &s.kind,
+                "source.json",
+                "[source.json] only applies to kind = \"json\"",
+            ));
+        }
+
+        sources.push(Source {
+            id: s.id.into_inner(),
+            name: s.name.into_inner().trim().to_string(),
+            url,
+            kind,
+            encoding,
+            interval,
+            region: s.region,
+            section: s.section.map(|x| x.into_inner()),
+            enabled: s.enabled.unwrap_or(true),
+            list,
+            json,
+            article,
+        });
+    }
+    Ok(sources)
+}
+
+/// A file's text with its path, so errors can point into it.
+struct FileText<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl FileText<'_> {
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        toml::from_str(self.text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(self.text, s.start))
+                .unwrap_or((1, 1));
+            ConfigError::Syntax {
+                path: self.path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })
+    }
+
+    fn line_of(&self, span: Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+
+    fn invalid<T>(&self, at: &Spanned<T>, key: &str, message: &str) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: self.line_of(at.span()),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn check_id(&self, id: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+        let ok = !id.get_ref().is_empty()
+            && id
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(())
+        } else {
+            Err(self.invalid(
+                id,
+                key,
+                "expected lowercase letters, digits and '-' ([a-z0-9-]+)",
+            ))
+        }
+    }
+
+    fn duration(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+        default: &str,
+    ) -> Result<Duration, ConfigError> {
+        match value {
+            None => Ok(humantime::parse_duration(default).expect("valid default duration")),
+            Some(v) => match humantime::parse_duration(v.get_ref().trim()) {
+                Ok(d) if !d.is_zero() => Ok(d),
+                _ => Err(self.invalid(
+                    v,
+                    key,
+                    &format!(
+                        "\"{}\" is not a duration; expected a number with a unit, such as \"30s\", \"20m\", \"2h\"",
+                        v.get_ref()
+                    ),
+                )),
+            },
+        }
+    }
+
+    fn size(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+        default: &str,
+    ) -> Result<u64, ConfigError> {
+        let parse = |s: &str| {
+            s.trim()
+                .parse::<bytesize::ByteSize>()
+                .ok()
+                .map(|b| b.as_u64())
+                .filter(|&n| n > 0)
+        };
+        match value {
+            None => Ok(parse(default).expect("valid default size")),
+            Some(v) => parse(v.get_ref()).ok_or_else(|| {
+                self.invalid(
+                    v,
+                    key,
+                    &format!(
+                        "\"{}\" is not a size; expected such as \"8MiB\", \"512KiB\"",
+                        v.get_ref()
+                    ),
+                )
+            }),
+        }
+    }
+
+    fn positive(
+        &self,
+        value: Option<&Spanned<i64>>,
+        key: &str,
+        default: usize,
+    ) -> Result<usize, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if *v.get_ref() >= 1 => Ok(*v.get_ref() as usize),
+            Some(v) => Err(self.invalid(v, key, "expected a whole number of at least 1")),
+        }
+    }
+
+    fn selector(&self, value: &Spanned<String>, key: &str) -> Result<FieldSelector, ConfigError> {
+        FieldSelector::parse(value.get_ref()).map_err(|m| self.invalid(value, key, &m))
+    }
+
+    fn opt_selector(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<FieldSelector>, ConfigError> {
+        value.map(|v| self.selector(v, key)).transpose()
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |n| before[n + 1..].chars().count())
+        + 1;
+    (line, column)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMain {
+    title: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    sources: Spanned<String>,
+    sections: Option<Spanned<String>>,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    poll: RawPoll,
+    #[serde(default)]
+    review: RawReview,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    publish: RawPublish,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPoll {
+    interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    per_host: Option<Spanned<i64>>,
+    user_agent: Option<String>,
+    allow_private: Option<bool>,
+    max_redirects: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    mode: Option<ReviewMode>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    out: Option<Spanned<String>>,
+    entries: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSections {
+    #[serde(default)]
+    section: Vec<RawSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Spanned<String>,
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSources {
+    #[serde(default)]
+    source: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    url: Spanned<String>,
+    kind: Spanned<SourceKind>,
+    encoding: Option<Spanned<String>>,
+    interval: Option<Spanned<String>>,
+    region: Option<String>,
+    section: Option<Spanned<String>>,
+    enabled: Option<bool>,
+    list: Option<RawList>,
+    json: Option<RawJson>,
+    article: Option<RawArticle>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawList {
+    item: Spanned<String>,
+    link: Spanned<String>,
+    title: Spanned<String>,
+    date: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJson {
+    items: Option<String>,
+    title: String,
+    link: String,
+    date: Option<String>,
+    summary: Option<String>,
+    content: Option<String>,
+    guid: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArticle {
+    content: Spanned<String>,
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    origin: Option<Spanned<String>>,
+    #[serde(default)]
+    remove: Vec<Spanned<String>>,
+}

@@ -1,0 +1,13 @@
+//! kuaibao (快报): turns a field's official outlets into a curated,
+//! trustworthy news feed and the 信息快报 bulletin.
+//!
+//! The pipeline runs one way, one module per stage:
+//! [`fetch`] → [`extract`] → [`normalize`] → [`store`] → [`publish`];
+//! [`poll`] drives the first four for every due source, [`config`] feeds
+//! them all, and [`demo`] serves sample outlets for a first run.
+
+pub mod config;
+pub mod demo;
+pub mod extract;
+pub mod fetch;
+pub mod model;

@@ -1,0 +1,88 @@
+//! The data that flows between pipeline stages.
+//!
+//! fetch produces a [`Page`]; extract turns a list page into [`ListedItem`]s
+//! and an article page into an [`Article`]; normalize merges the two into a
+//! [`NewItem`] that store keeps.
+
+use chrono::{DateTime, FixedOffset};
+use url::Url;
+
+/// HTTP validators remembered per URL for conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// A fetched document: the raw bytes and their decoded text.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL after redirects; relative links resolve against it.
+    pub url: Url,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub validators: Validators,
+    pub bytes: Vec<u8>,
+    /// `bytes` decoded with `encoding`.
+    pub text: String,
+    /// The name of the encoding that decoded `text` (e.g. "GB18030").
+    pub encoding: &'static str,
+}
+
+/// An item as a feed, HTML list or JSON list presents it, before its own
+/// page is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedItem {
+    /// Absolute.
+    pub url: Url,
+    /// The feed's own id for the item, when it has one.
+    pub guid: Option<String>,
+    pub title: String,
+    pub published: Option<DateTime<FixedOffset>>,
+    /// A short summary (HTML or text).
+    pub summary: Option<String>,
+    /// The full body (HTML) when the list carries it, as many feeds do.
+    pub content: Option<String>,
+    pub author: Option<String>,
+}
+
+/// What an article page yields.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Article {
+    pub title: Option<String>,
+    /// The body as HTML, not yet sanitized.
+    pub content_html: String,
+    pub published: Option<DateTime<FixedOffset>>,
+    /// The outlet named by the page's own `来源：X`.
+    pub origin: Option<String>,
+}
+
+/// A normalized item, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    pub source_id: String,
+    pub guid: Option<String>,
+    pub url: String,
+    /// The identity of the URL: no fragment, no tracking parameters,
+    /// scheme and `www.` folded.
+    pub canonical_url: String,
+    pub title: String,
+    /// Sanitized HTML with absolute links.
+    pub content_html: String,
+    /// Plain text of the body, whitespace-normalized.
+    pub content_text: String,
+    /// Hash of `content_text` with all whitespace and punctuation removed:
+    /// equal bodies from different outlets share it.
+    pub content_hash: String,
+    /// The outlet that wrote it (来源).
+    pub origin: String,
+    pub section: Option<String>,
+    pub region: Option<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+}
