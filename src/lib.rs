@@ -11,3 +11,4 @@ pub mod demo;
 pub mod extract;
 pub mod fetch;
 pub mod model;
+pub mod publish;

@@ -86,3 +86,26 @@ pub struct NewItem {
     pub region: Option<String>,
     pub published: Option<DateTime<FixedOffset>>,
 }
+
+/// One entry of a published feed: an item as it leaves the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEntry {
+    /// Stable identity of the item (derived from its canonical URL); the
+    /// entry's `tag:` id is built from it and never changes.
+    pub uid: String,
+    pub title: String,
+    /// The original article, `rel="alternate"`.
+    pub url: String,
+    /// Sanitized HTML.
+    pub content_html: String,
+    /// The outlet that wrote it (来源).
+    pub origin: String,
+    /// The outlet page kuaibao found it on.
+    pub source_name: String,
+    pub source_url: String,
+    /// Section id, if the item has one.
+    pub section: Option<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    /// Changes only when the item changes.
+    pub updated: DateTime<FixedOffset>,
+}
