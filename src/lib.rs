@@ -6,9 +6,14 @@
 //! [`poll`] drives the first four for every due source, [`config`] feeds
 //! them all, and [`demo`] serves sample outlets for a first run.
 
+pub mod app;
 pub mod config;
 pub mod demo;
 pub mod extract;
 pub mod fetch;
 pub mod model;
+pub mod normalize;
+pub mod poll;
+pub mod report;
 pub mod publish;
+pub mod store;

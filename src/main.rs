@@ -1,1 +1,379 @@
-fn main() {}
+//! The `kuaibao` command line: parses arguments, calls the library, prints.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use kuaibao::app::{self, AppError};
+use kuaibao::config::Config;
+use kuaibao::fetch::Fetcher;
+use kuaibao::poll::{PollOptions, PollStatus, SourceReport};
+use kuaibao::report;
+use kuaibao::store::Status;
+
+/// Exit codes, documented in README.
+mod exit {
+    /// The command did what it was asked (a poll pass ran, even if some
+    /// sources failed).
+    pub const OK: u8 = 0;
+    /// The command could not do its work (a publish could not be written,
+    /// `sources test` could not read the source, an unknown item id).
+    pub const FAILED: u8 = 1;
+    /// The configuration or the database is unusable.
+    pub const SETUP: u8 = 2;
+    /// The command line itself is wrong.
+    pub const USAGE: u8 = 64;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "kuaibao",
+    version,
+    about = "快报: polls official outlets, keeps what is new, publishes curated Atom feeds",
+    long_about = None
+)]
+struct Cli {
+    /// The main configuration file.
+    #[arg(long, global = true, env = "KUAIBAO_CONFIG", default_value = "config/kuaibao.toml")]
+    config: PathBuf,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One pass over the sources that are due (what cron runs).
+    Poll(PollArgs),
+    /// Write the feeds, OPML and index page.
+    Publish {
+        /// Output directory [default: `publish.out` from the config].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Each source's health: last success, failures, last error, next due.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with the configured sources.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// Review candidates: list them, approve or reject them.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Check the configuration files and print what they define.
+    Check,
+    /// Run the whole pipeline on bundled sample outlets and serve the result.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct PollArgs {
+    /// Poll only this source (repeatable).
+    #[arg(long = "source", value_name = "ID")]
+    sources: Vec<String>,
+    /// Poll every selected source, due or not (still with conditional GET).
+    #[arg(long)]
+    force: bool,
+    /// Print the per-source results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// List the configured sources.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch one source and print what it extracts, storing nothing.
+    Test {
+        /// The source id.
+        id: String,
+        /// How many of its articles to fetch and extract.
+        #[arg(long, default_value_t = 3)]
+        articles: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Items awaiting review (or with another status), newest first.
+    List {
+        /// candidate, approved, rejected or all.
+        #[arg(long, default_value = "candidate")]
+        status: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve items for publication.
+    Approve {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+    /// Reject items: they are never published.
+    Reject {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Write the output and exit instead of serving it.
+    #[arg(long)]
+    once: bool,
+    /// Output directory [default: a temporary directory].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Address to serve the output on [default: `server.listen`, 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kuaibao: {e:#}");
+            let setup = e
+                .chain()
+                .any(|c| c.downcast_ref::<AppError>().is_some_and(AppError::is_setup_error));
+            ExitCode::from(if setup { exit::SETUP } else { exit::FAILED })
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path).map_err(AppError::from)?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Poll(args) => poll(&cli.config, args),
+        Command::Publish { out } => {
+            let config = load_config(&cli.config)?;
+            let store = app::open_store(&config)?;
+            let out = out.unwrap_or_else(|| config.publish.out.clone());
+            let published = app::publish(&config, &store, &out)?;
+            println!("published to {} ({} files)", out.display(), published.files.len());
+            Ok(exit::OK)
+        }
+        Command::Status { json } => {
+            let config = load_config(&cli.config)?;
+            let store = app::open_store(&config)?;
+            let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+            let states = store.source_states(&ids).map_err(AppError::from)?;
+            if json {
+                print_json(&states)?;
+            } else {
+                print!("{}", report::status_table(&states));
+                let counts = store.status_counts().map_err(AppError::from)?;
+                let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+                println!("\nitems: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
+            }
+            Ok(exit::OK)
+        }
+        Command::Sources(SourcesCommand::List { json }) => {
+            let config = load_config(&cli.config)?;
+            let rows: Vec<serde_json::Value> = config
+                .sources
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "id": s.id, "name": s.name, "url": s.url.as_str(), "kind": s.kind.as_str(),
+                        "section": s.section, "region": s.region, "enabled": s.enabled,
+                        "interval_secs": s.interval.as_secs(),
+                    })
+                })
+                .collect();
+            if json {
+                print_json(&rows)?;
+            } else {
+                let table: Vec<Vec<String>> = config
+                    .sources
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            s.kind.as_str().into(),
+                            s.section.clone().unwrap_or_else(|| "-".into()),
+                            humantime::format_duration(s.interval).to_string(),
+                            s.name.clone(),
+                            s.url.to_string(),
+                        ]
+                    })
+                    .collect();
+                print!("{}", report::table(&["ID", "KIND", "SECTION", "INTERVAL", "NAME", "URL"], &table));
+            }
+            Ok(exit::OK)
+        }
+        Command::Sources(SourcesCommand::Test { id, articles, json }) => {
+            let config = load_config(&cli.config)?;
+            let source = config
+                .source(&id)
+                .with_context(|| format!("no source with id \"{id}\" in {}", cli.config.display()))?
+                .clone();
+            let fetcher = Fetcher::new(&config.poll).map_err(AppError::from)?;
+            let tested = runtime()?.block_on(kuaibao::poll::test_source(&fetcher, &source, articles))?;
+            if json {
+                print_json(&tested)?;
+            } else {
+                print!("{}", report::source_test_text(&tested));
+            }
+            let failed = tested.items.is_empty()
+                || tested.items.iter().any(|i| i.article.as_ref().is_some_and(|a| a.error.is_some()));
+            Ok(if failed { exit::FAILED } else { exit::OK })
+        }
+        Command::Review(cmd) => review(&cli.config, cmd),
+        Command::Check => {
+            let config = load_config(&cli.config)?;
+            println!(
+                "{}: ok — {} sources ({} enabled), {} sections, database {}, review mode {:?}",
+                cli.config.display(),
+                config.sources.len(),
+                config.sources.iter().filter(|s| s.enabled).count(),
+                config.sections.len(),
+                config.storage.database.display(),
+                config.review.mode
+            );
+            Ok(exit::OK)
+        }
+        Command::Demo(args) => demo(&cli.config, args),
+    }
+}
+
+fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
+    let config = Arc::new(load_config(config_path)?);
+    let store = Arc::new(Mutex::new(app::open_store(&config)?));
+    let opts = PollOptions {
+        only: args.sources,
+        force: args.force,
+    };
+    let total = if opts.only.is_empty() {
+        config.sources.iter().filter(|s| s.enabled).count()
+    } else {
+        opts.only.len()
+    };
+    let progress = if std::io::stderr().is_terminal() && !args.json {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let reports = runtime()?.block_on(app::poll(config, store, &opts, |r: &SourceReport| {
+        progress.set_message(r.id.clone());
+        progress.inc(1);
+    }))?;
+    progress.finish_and_clear();
+    if args.json {
+        print_json(&reports)?;
+    } else {
+        print!("{}", report::poll_table(&reports));
+        let sum = |f: fn(&SourceReport) -> usize| reports.iter().map(f).sum::<usize>();
+        let failed_sources = reports.iter().filter(|r| r.status == PollStatus::Failed).count();
+        println!(
+            "\n{} sources polled, {} failed; {} new items, {} failed items",
+            reports.iter().filter(|r| r.status != PollStatus::NotDue).count(),
+            failed_sources,
+            sum(|r| r.new),
+            sum(|r| r.failed)
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let mut store = app::open_store(&config)?;
+    match cmd {
+        ReviewCommand::List { status, limit, json } => {
+            let status = match status.as_str() {
+                "all" => None,
+                "candidate" => Some(Status::Candidate),
+                "approved" => Some(Status::Approved),
+                "rejected" => Some(Status::Rejected),
+                other => {
+                    eprintln!("kuaibao: --status {other}: expected candidate, approved, rejected or all");
+                    return Ok(exit::USAGE);
+                }
+            };
+            let items = store.review_items(status, limit).map_err(AppError::from)?;
+            if json {
+                print_json(&items)?;
+            } else {
+                print!("{}", report::review_table(&items));
+            }
+            Ok(exit::OK)
+        }
+        ReviewCommand::Approve { ids } => set_status(&mut store, &ids, Status::Approved),
+        ReviewCommand::Reject { ids } => set_status(&mut store, &ids, Status::Rejected),
+    }
+}
+
+fn set_status(store: &mut kuaibao::store::Store, ids: &[i64], status: Status) -> anyhow::Result<u8> {
+    for (id, before) in app::review(store, ids, status)? {
+        println!("{id}: {} → {}", before.as_str(), status.as_str());
+    }
+    Ok(exit::OK)
+}
+
+fn demo(_config_path: &Path, _args: DemoArgs) -> anyhow::Result<u8> {
+    anyhow::bail!("the demo is wired up once the demo outlets land")
+}

@@ -18,3 +18,19 @@ pub fn extract_list(_source: &Source, _page: &Page) -> Result<Vec<ListedItem>, E
 pub fn extract_article(_source: &Source, _page: &Page) -> Result<Article, ExtractError> {
     todo!()
 }
+
+pub mod dates {
+    use chrono::{DateTime, FixedOffset};
+    pub fn parse_date(_text: &str) -> Option<DateTime<FixedOffset>> {
+        todo!()
+    }
+    pub fn date_from_url(_url: &str) -> Option<DateTime<FixedOffset>> {
+        todo!()
+    }
+}
+
+pub mod origin {
+    pub fn find_origin(_text: &str) -> Option<String> {
+        todo!()
+    }
+}

@@ -1,0 +1,364 @@
+//! Normalize: the stage between extract and store.
+//!
+//! Merges what a list said about an item with what its page said, and makes
+//! the result safe and comparable: absolute URLs, a canonical URL for
+//! identity, titles and text with `&nbsp;`/full-width spaces and doubled
+//! whitespace trimmed, the article's own `来源` as its origin, and content
+//! HTML sanitized with ammonia (no script, style, event handlers or
+//! `javascript:` URLs; relative links and images made absolute).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ammonia::UrlRelative;
+use scraper::{ElementRef, Html, Node};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::config::Source;
+use crate::extract::{dates, origin};
+use crate::model::{Article, ListedItem, NewItem};
+
+/// Query parameters that only track the reader; dropping them lets two links
+/// to one article compare equal.
+const TRACKING_PARAMS: &[&str] = &[
+    "spm", "from", "fromsource", "share_token", "share", "sharesource", "fbclid", "gclid",
+    "isappinstalled", "scene", "clicktime", "enterid", "wfr", "s_trans", "s_channel", "ref",
+    "referer", "source", "timestamp", "_t", "t_s",
+];
+
+/// The identity of a URL: no fragment, no tracking parameters, `http`/`https`
+/// and a leading `www.` folded, default port dropped, query sorted.
+pub fn canonical_url(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let port = match url.port() {
+        Some(p) if !matches!((url.scheme(), p), ("http", 80) | ("https", 443)) => format!(":{p}"),
+        _ => String::new(),
+    };
+    let mut params: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    params.sort();
+    let mut out = format!("{host}{port}{}", url.path());
+    if !params.is_empty() {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish();
+        out.push('?');
+        out.push_str(&query);
+    }
+    out
+}
+
+/// A stable short identity derived from a canonical URL: the published
+/// entry id is built from it, so it must never change for one article.
+pub fn item_uid(canonical_url: &str) -> String {
+    let digest = Sha256::digest(canonical_url.as_bytes());
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Trims a line of text: `&nbsp;`, full-width and zero-width spaces become
+/// ordinary spaces or vanish, runs of whitespace become one space.
+pub fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        match c {
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' => {}
+            c if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' => pending_space = true,
+            c => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Elements whose end is a line break in the plain text.
+const BLOCK_TAGS: &[&str] = &[
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "blockquote", "pre", "figure", "figcaption", "header", "footer", "dd",
+    "dt", "hr",
+];
+
+/// Plain text of an HTML fragment: one line per block, each line cleaned,
+/// empty lines dropped.
+pub fn html_to_text(html: &str) -> String {
+    let fragment = Html::parse_fragment(html);
+    let mut raw = String::new();
+    collect_text(fragment.root_element(), &mut raw);
+    raw.lines()
+        .map(clean_text)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn collect_text(element: ElementRef<'_>, out: &mut String) {
+    for child in element.children() {
+        match child.value() {
+            Node::Text(t) => out.push_str(t),
+            Node::Element(e) => {
+                let name = e.name();
+                if matches!(name, "script" | "style" | "noscript" | "template") {
+                    continue;
+                }
+                if let Some(child) = ElementRef::wrap(child) {
+                    let block = BLOCK_TAGS.contains(&name);
+                    if block {
+                        out.push('\n');
+                    }
+                    collect_text(child, out);
+                    if block {
+                        out.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+static SANITIZER_TAGS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    let mut tags = ammonia::Builder::default().clone_tags();
+    tags.extend(["figure", "figcaption", "section", "article", "center"]);
+    tags
+});
+
+/// Sanitizes article HTML for publication: ammonia's allow-list (which drops
+/// script, style, event handlers and `javascript:` URLs), with relative links
+/// and images rewritten against `base`.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let cleaned = ammonia::Builder::default()
+        .tags(SANITIZER_TAGS.clone())
+        .url_relative(UrlRelative::RewriteWithBase(base.clone()))
+        .link_rel(Some("noopener noreferrer"))
+        .clean(html)
+        .to_string();
+    cleaned.trim().to_string()
+}
+
+/// Lines that outlets add around the same article and that say nothing about
+/// which article it is.
+fn is_boilerplate_line(line: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "来源", "稿件来源", "文章来源", "信息来源", "责任编辑", "编辑", "校对", "审核", "【字体",
+        "分享到", "打印", "关闭",
+    ];
+    PREFIXES.iter().any(|p| line.starts_with(p)) || line.chars().count() <= 2
+}
+
+/// A hash of a body's words: whitespace, punctuation, full-/half-width
+/// differences and boilerplate lines (`来源：…`, `责任编辑：…`) removed, so that
+/// one article carried by two outlets hashes the same. `None` when too little
+/// text remains to tell articles apart.
+pub fn content_hash(text: &str) -> Option<String> {
+    let mut folded = String::new();
+    for line in text.lines() {
+        if is_boilerplate_line(line.trim()) {
+            continue;
+        }
+        for c in line.chars() {
+            let c = fold_width(c);
+            if c.is_alphanumeric() {
+                folded.extend(c.to_lowercase());
+            }
+        }
+    }
+    if folded.chars().count() < 20 {
+        return None;
+    }
+    let digest = Sha256::digest(folded.as_bytes());
+    Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Full-width ASCII (`Ａ`, `１`) to its half-width form.
+fn fold_width(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        c => c,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    #[error("item {url} has no title")]
+    NoTitle { url: String },
+    #[error("item {url} has no text (neither the list nor its page gave a body)")]
+    NoContent { url: String },
+}
+
+/// Builds the item to store from what the list said and, when its page was
+/// read, what the page said.
+pub fn normalize(
+    source: &Source,
+    listed: &ListedItem,
+    article: Option<&Article>,
+) -> Result<NewItem, NormalizeError> {
+    let url = listed.url.clone();
+    let canonical = canonical_url(&url);
+
+    let list_title = clean_text(&listed.title);
+    let title = if list_title.is_empty() {
+        article.and_then(|a| a.title.as_deref()).map(clean_text).unwrap_or_default()
+    } else {
+        list_title
+    };
+    if title.is_empty() {
+        return Err(NormalizeError::NoTitle { url: url.to_string() });
+    }
+
+    let raw_html = article
+        .map(|a| a.content_html.as_str())
+        .filter(|h| !h.trim().is_empty())
+        .or(listed.content.as_deref().filter(|c| !c.trim().is_empty()))
+        .or(listed.summary.as_deref().filter(|c| !c.trim().is_empty()))
+        .unwrap_or("");
+    let raw_html = if ammonia::is_html(raw_html) {
+        raw_html.to_string()
+    } else {
+        text_to_html(raw_html)
+    };
+    let content_html = sanitize_html(&raw_html, &url);
+    let content_text = html_to_text(&content_html);
+    if content_text.is_empty() {
+        return Err(NormalizeError::NoContent { url: url.to_string() });
+    }
+
+    let origin = article
+        .and_then(|a| a.origin.clone())
+        .or_else(|| origin_in_text(&content_text))
+        .map(|o| clean_text(&o))
+        .filter(|o| !o.is_empty())
+        .unwrap_or_else(|| source.name.clone());
+
+    let published = article
+        .and_then(|a| a.published)
+        .or(listed.published)
+        .or_else(|| dates::date_from_url(url.as_str()));
+
+    Ok(NewItem {
+        source_id: source.id.clone(),
+        guid: listed.guid.clone().filter(|g| !g.trim().is_empty()),
+        url: url.to_string(),
+        content_hash: content_hash(&content_text).unwrap_or_default(),
+        canonical_url: canonical,
+        title,
+        content_html,
+        content_text,
+        origin,
+        section: source.section.clone(),
+        region: source.region.clone(),
+        published,
+    })
+}
+
+/// The `来源：X` an article states in its first or last lines (feeds often
+/// carry it inside the body).
+fn origin_in_text(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines.iter().rev().take(3);
+    let head = lines.iter().take(2);
+    tail.chain(head).find_map(|l| origin::find_origin(l))
+}
+
+/// Plain text (a summary-only feed, a JSON abstract) as paragraphs.
+fn text_to_html(text: &str) -> String {
+    text.lines()
+        .map(clean_text)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("<p>{}</p>", escape_html(&l)))
+        .collect()
+}
+
+/// Escapes text for an HTML text node or attribute.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn canonical_url_folds_scheme_www_fragment_and_tracking() {
+        let a = canonical_url(&url("https://www.mohrss.gov.cn/a/t1.html?utm_source=x&id=3#top"));
+        let b = canonical_url(&url("http://mohrss.gov.cn/a/t1.html?id=3&spm=1.2"));
+        assert_eq!(a, b);
+        assert_eq!(a, "mohrss.gov.cn/a/t1.html?id=3");
+    }
+
+    #[test]
+    fn canonical_url_keeps_meaningful_query_and_port() {
+        let a = canonical_url(&url("http://127.0.0.1:8080/list?page=2&b=1"));
+        assert_eq!(a, "127.0.0.1:8080/list?b=1&page=2");
+    }
+
+    #[test]
+    fn clean_text_trims_nbsp_fullwidth_and_doubled_whitespace() {
+        assert_eq!(clean_text("\u{3000}\u{3000}近日，\u{a0}\u{a0}人社部  印发\n通知 "), "近日， 人社部 印发 通知");
+    }
+
+    #[test]
+    fn sanitize_drops_script_event_handlers_and_javascript_urls() {
+        let html = r#"<p onclick="x()">正文<script>alert(1)</script></p><img src="/a.png" onerror="steal()"><a href="javascript:alert(1)">链接</a><style>p{}</style>"#;
+        let out = sanitize_html(html, &url("https://www.gov.cn/zhengce/202506/content_1.htm"));
+        assert!(!out.contains("script"), "{out}");
+        assert!(!out.contains("onerror") && !out.contains("onclick"), "{out}");
+        assert!(!out.contains("javascript:"), "{out}");
+        assert!(!out.contains("p{}"), "{out}");
+        assert!(out.contains(r#"src="https://www.gov.cn/a.png""#), "{out}");
+        assert!(out.contains("正文"));
+    }
+
+    #[test]
+    fn sanitize_makes_relative_links_absolute() {
+        let out = sanitize_html(r#"<a href="./t2.html">下一篇</a>"#, &url("https://x.gov.cn/a/b/t1.html"));
+        assert!(out.contains(r#"href="https://x.gov.cn/a/b/t2.html""#), "{out}");
+    }
+
+    #[test]
+    fn html_to_text_puts_blocks_on_their_own_lines() {
+        let text = html_to_text("<div><p>第一段&nbsp;内容</p><p>第二段</p>第三<br>行</div>");
+        assert_eq!(text, "第一段 内容\n第二段\n第三\n行");
+    }
+
+    #[test]
+    fn content_hash_ignores_spacing_punctuation_width_and_source_lines() {
+        let a = "近日，人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作。\n来源：人力资源社会保障部";
+        let b = "近日, 人力资源社会保障部印发通知,开展专业技术人才管理服务改革试点工作.\n\n来源：新华社\n责任编辑：张三";
+        assert_eq!(content_hash(a), content_hash(b));
+        assert!(content_hash(a).is_some());
+        assert_ne!(content_hash(a), content_hash("近日，人力资源社会保障部印发通知，开展技能人才评价改革试点工作。"));
+    }
+
+    #[test]
+    fn content_hash_refuses_too_short_bodies() {
+        assert_eq!(content_hash("详见附件。"), None);
+    }
+}

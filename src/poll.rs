@@ -1,0 +1,457 @@
+//! Poll: drives fetch → extract → normalize → store for every due source.
+//!
+//! One pass over the sources (what `kuaibao poll` and cron run). Sources are
+//! polled concurrently; the fetcher enforces the overall and per-host limits.
+//! A list page's validators are remembered only once every new item on it is
+//! stored, so an article that failed to load is retried on the next pass
+//! instead of hiding behind a 304.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::config::{Config, Source, SourceKind};
+use crate::extract::{self, ExtractError};
+use crate::fetch::{FetchError, FetchOutcome, Fetcher};
+use crate::model::{Article, ListedItem, Page};
+use crate::normalize::{self, canonical_url};
+use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
+
+/// Which sources a pass polls.
+#[derive(Debug, Clone, Default)]
+pub struct PollOptions {
+    /// Only these source ids (all when empty).
+    pub only: Vec<String>,
+    /// Poll whether due or not (still with conditional GET).
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PollStatus {
+    /// Fetched and every item stored.
+    Ok,
+    /// The server said nothing changed (304).
+    NotModified,
+    /// The list was read but some items could not be (see `failed`).
+    Partial,
+    /// The source could not be read at all.
+    Failed,
+    /// Not due yet; not fetched.
+    NotDue,
+}
+
+impl PollStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PollStatus::Ok => "ok",
+            PollStatus::NotModified => "not-modified",
+            PollStatus::Partial => "partial",
+            PollStatus::Failed => "failed",
+            PollStatus::NotDue => "not-due",
+        }
+    }
+}
+
+/// What one pass did with one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub id: String,
+    pub name: String,
+    pub status: PollStatus,
+    /// Items the list yielded.
+    pub found: usize,
+    /// Items stored for the first time.
+    pub new: usize,
+    /// Items already known (including copies merged into a known item).
+    pub unchanged: usize,
+    /// Items that changed at the source and were updated.
+    pub updated: usize,
+    /// Items that could not be read or stored.
+    pub failed: usize,
+    /// Why the source or some items failed.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl SourceReport {
+    fn new(source: &Source, status: PollStatus) -> SourceReport {
+        SourceReport {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            status,
+            found: 0,
+            new: 0,
+            unchanged: 0,
+            updated: 0,
+            failed: 0,
+            error: None,
+            duration_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("unknown source id \"{0}\" (see `kuaibao status` for the configured ones)")]
+    UnknownSource(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything a pass needs, shareable across tasks.
+pub struct Poller {
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
+    store: Arc<Mutex<Store>>,
+}
+
+impl Poller {
+    pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Poller {
+        Poller { config, fetcher, store }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves SQLite consistent (every
+        // write is its own transaction), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The sources this pass will consider, in config order.
+    pub fn selected(&self, opts: &PollOptions) -> Result<Vec<Source>, PollError> {
+        for id in &opts.only {
+            if self.config.source(id).is_none() {
+                return Err(PollError::UnknownSource(id.clone()));
+            }
+        }
+        Ok(self
+            .config
+            .sources
+            .iter()
+            .filter(|s| {
+                if opts.only.is_empty() {
+                    s.enabled
+                } else {
+                    opts.only.contains(&s.id)
+                }
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// One pass: polls every selected source that is due, calling `done`
+    /// as each finishes. Reports come back in config order.
+    pub async fn poll(
+        &self,
+        opts: &PollOptions,
+        done: impl Fn(&SourceReport) + Sync,
+    ) -> Result<Vec<SourceReport>, PollError> {
+        let sources = self.selected(opts)?;
+        self.store().sync_sources(&self.config.sources)?;
+        let now = Utc::now();
+        let mut reports: Vec<Option<SourceReport>> = vec![None; sources.len()];
+        let mut due = Vec::new();
+        for (i, s) in sources.iter().enumerate() {
+            let next = self.store().next_due(&s.id)?;
+            if opts.force || next.is_none_or(|t| t <= now) {
+                due.push((i, s));
+            } else {
+                let r = SourceReport::new(s, PollStatus::NotDue);
+                done(&r);
+                reports[i] = Some(r);
+            }
+        }
+        let parallel = self.config.poll.concurrency.max(1) * 2;
+        let mut stream = futures_util::stream::iter(due)
+            .map(|(i, s)| async move { (i, self.poll_source(s).await) })
+            .buffer_unordered(parallel);
+        while let Some((i, r)) = stream.next().await {
+            done(&r);
+            reports[i] = Some(r);
+        }
+        Ok(reports.into_iter().flatten().collect())
+    }
+
+    /// Polls one source, records the outcome, never fails: a failure is in
+    /// the report.
+    pub async fn poll_source(&self, source: &Source) -> SourceReport {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut report = self.read_source(source).await;
+        report.duration_ms = clock.elapsed().as_millis() as u64;
+        let outcome = match report.status {
+            PollStatus::Ok | PollStatus::Partial => FetchOutcomeKind::Ok,
+            PollStatus::NotModified => FetchOutcomeKind::NotModified,
+            PollStatus::Failed | PollStatus::NotDue => FetchOutcomeKind::Failed,
+        };
+        let record = FetchRecord {
+            source_id: &source.id,
+            url: source.url.as_str(),
+            started_at,
+            duration: clock.elapsed(),
+            outcome,
+            items_found: (report.status != PollStatus::Failed && report.status != PollStatus::NotModified)
+                .then_some(report.found),
+            items_new: Some(report.new),
+            error: report.error.clone(),
+            next_due_at: started_at
+                + chrono::Duration::from_std(source.interval).unwrap_or(chrono::Duration::minutes(30)),
+        };
+        if let Err(e) = self.store().record_fetch(&record) {
+            report.status = PollStatus::Failed;
+            report.error = Some(format!("recording the fetch: {e}"));
+        }
+        report
+    }
+
+    async fn read_source(&self, source: &Source) -> SourceReport {
+        let mut report = SourceReport::new(source, PollStatus::Ok);
+        let fail = |mut report: SourceReport, error: String| {
+            report.status = PollStatus::Failed;
+            report.error = Some(error);
+            report
+        };
+        let validators = match self.store().validators(source.url.as_str()) {
+            Ok(v) => v,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        let page = match self
+            .fetcher
+            .fetch(&source.url, source.encoding, Some(&validators))
+            .await
+        {
+            Ok(FetchOutcome::NotModified) => {
+                report.status = PollStatus::NotModified;
+                return report;
+            }
+            Ok(FetchOutcome::Page(page)) => page,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        let listed = match extract::extract_list(source, &page) {
+            Ok(items) => items,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        report.found = listed.len();
+        if listed.is_empty() {
+            let had_items = matches!(self.store().last_item_count(&source.id), Ok(Some(n)) if n > 0);
+            // An HTML or JSON list with nothing in it is almost always a page
+            // whose layout changed under our selectors, not a quiet outlet.
+            if source.kind != SourceKind::Feed || had_items {
+                return fail(
+                    report,
+                    "the list yielded no items: the page may have been redesigned (check the selectors with `kuaibao sources test`)".into(),
+                );
+            }
+        }
+
+        // In auto mode candidates are published as they are; an editor can
+        // still reject them later.
+        let status = Status::Candidate;
+        let mut errors = Vec::new();
+        let reads = futures_util::stream::iter(listed)
+            .map(|item| self.read_item(source, item))
+            .buffered(self.config.poll.per_host.max(1) * 2);
+        let results: Vec<Result<ItemResult, String>> = reads.collect().await;
+        for result in results {
+            match result {
+                Ok(ItemResult::Known) => report.unchanged += 1,
+                Ok(ItemResult::Ready(item)) => match self.store().store_item(&item, status) {
+                    Ok(Stored::New(_)) => report.new += 1,
+                    Ok(Stored::Updated(_)) => report.updated += 1,
+                    Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
+                    Err(e) => {
+                        report.failed += 1;
+                        errors.push(e.to_string());
+                    }
+                },
+                Err(e) => {
+                    report.failed += 1;
+                    errors.push(e);
+                }
+            }
+        }
+        if report.failed > 0 {
+            report.status = PollStatus::Partial;
+            let more = if errors.len() > 1 {
+                format!(" (and {} more)", errors.len() - 1)
+            } else {
+                String::new()
+            };
+            report.error = Some(format!("{}{more}", errors[0]));
+        } else if let Err(e) = self
+            .store()
+            .set_validators(source.url.as_str(), &page.validators)
+        {
+            report.status = PollStatus::Partial;
+            report.error = Some(e.to_string());
+        }
+        report
+    }
+
+    /// Reads one listed item: nothing to do when it is known, otherwise its
+    /// page when the list does not carry the full text.
+    async fn read_item(&self, source: &Source, listed: ListedItem) -> Result<ItemResult, String> {
+        let canonical = canonical_url(&listed.url);
+        let known = self
+            .store()
+            .find_known(&source.id, listed.guid.as_deref(), &canonical)
+            .map_err(|e| e.to_string())?;
+        let carries_body = listed.content.as_deref().is_some_and(|c| !c.trim().is_empty());
+        let needs_page = source.article.is_some() || !carries_body;
+        if known.is_some() && needs_page {
+            // Pages of known items are not fetched again: outlets rarely
+            // edit them and every request costs the outlet's patience.
+            return Ok(ItemResult::Known);
+        }
+        let article = if needs_page {
+            Some(self.read_article(source, &listed).await?)
+        } else {
+            None
+        };
+        normalize::normalize(source, &listed, article.as_ref())
+            .map(ItemResult::Ready)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn read_article(&self, source: &Source, listed: &ListedItem) -> Result<Article, String> {
+        let page = fetch_page(&self.fetcher, source, listed).await?;
+        extract::extract_article(source, &page).map_err(|e| describe_article_error(listed, &e))
+    }
+}
+
+enum ItemResult {
+    Known,
+    Ready(crate::model::NewItem),
+}
+
+async fn fetch_page(fetcher: &Fetcher, source: &Source, listed: &ListedItem) -> Result<Page, String> {
+    match fetcher.fetch(&listed.url, source.encoding, None).await {
+        Ok(FetchOutcome::Page(page)) => Ok(page),
+        Ok(FetchOutcome::NotModified) => Err(format!("{}: unexpected 304 Not Modified", listed.url)),
+        Err(e) => Err(describe_fetch_error(listed, &e)),
+    }
+}
+
+fn describe_fetch_error(listed: &ListedItem, e: &FetchError) -> String {
+    format!("article {}: {e}", listed.url)
+}
+
+fn describe_article_error(listed: &ListedItem, e: &ExtractError) -> String {
+    format!("article {}: {e}", listed.url)
+}
+
+/// What `kuaibao sources test` shows: the list as extracted and the first
+/// articles as they would be stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceTest {
+    pub source_id: String,
+    pub url: String,
+    pub final_url: String,
+    pub status: u16,
+    pub encoding: String,
+    pub bytes: usize,
+    pub items: Vec<TestedItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestedItem {
+    pub title: String,
+    pub url: String,
+    pub guid: Option<String>,
+    pub published: Option<String>,
+    /// Filled for the first few items: what normalize made of the page.
+    pub article: Option<TestedArticle>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestedArticle {
+    pub title: String,
+    pub origin: String,
+    pub published: Option<String>,
+    pub text_chars: usize,
+    pub text_start: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceTestError {
+    #[error("fetching {url}: {error}")]
+    Fetch { url: String, error: FetchError },
+    #[error("{url} answered 304 Not Modified to an unconditional request")]
+    NotModified { url: String },
+    #[error("extracting {url}: {error}")]
+    Extract { url: String, error: ExtractError },
+}
+
+/// Fetches one source and extracts its list and its first `articles` items,
+/// storing nothing.
+pub async fn test_source(fetcher: &Fetcher, source: &Source, articles: usize) -> Result<SourceTest, SourceTestError> {
+    let url = source.url.to_string();
+    let page = match fetcher.fetch(&source.url, source.encoding, None).await {
+        Ok(FetchOutcome::Page(p)) => p,
+        Ok(FetchOutcome::NotModified) => return Err(SourceTestError::NotModified { url }),
+        Err(error) => return Err(SourceTestError::Fetch { url, error }),
+    };
+    let listed = extract::extract_list(source, &page).map_err(|error| SourceTestError::Extract {
+        url: url.clone(),
+        error,
+    })?;
+    let mut items = Vec::new();
+    for (i, l) in listed.iter().enumerate() {
+        let article = if i < articles {
+            Some(test_article(fetcher, source, l).await)
+        } else {
+            None
+        };
+        items.push(TestedItem {
+            title: l.title.clone(),
+            url: l.url.to_string(),
+            guid: l.guid.clone(),
+            published: l.published.map(|d| d.to_rfc3339()),
+            article,
+        });
+    }
+    Ok(SourceTest {
+        source_id: source.id.clone(),
+        url,
+        final_url: page.url.to_string(),
+        status: page.status,
+        encoding: page.encoding.to_string(),
+        bytes: page.bytes.len(),
+        items,
+    })
+}
+
+async fn test_article(fetcher: &Fetcher, source: &Source, listed: &ListedItem) -> TestedArticle {
+    let carries_body = listed.content.as_deref().is_some_and(|c| !c.trim().is_empty());
+    let article = if source.article.is_some() || !carries_body {
+        match fetch_page(fetcher, source, listed).await {
+            Ok(page) => extract::extract_article(source, &page).map(Some).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        }
+    } else {
+        Ok(None)
+    };
+    let normalized = article.and_then(|a| normalize::normalize(source, listed, a.as_ref()).map_err(|e| e.to_string()));
+    match normalized {
+        Ok(item) => TestedArticle {
+            title: item.title,
+            origin: item.origin,
+            published: item.published.map(|d| d.to_rfc3339()),
+            text_chars: item.content_text.chars().count(),
+            text_start: item.content_text.chars().take(120).collect(),
+            error: None,
+        },
+        Err(e) => TestedArticle {
+            title: listed.title.clone(),
+            origin: String::new(),
+            published: None,
+            text_chars: 0,
+            text_start: String::new(),
+            error: Some(e),
+        },
+    }
+}

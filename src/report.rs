@@ -1,0 +1,189 @@
+//! Report: what the commands print for people — aligned tables that keep
+//! their columns with Chinese (double-width) text. Machines get `--json`.
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::poll::{SourceReport, SourceTest};
+use crate::store::{ReviewItem, SourceState};
+
+/// A plain text table: a header row and rows, columns padded by display
+/// width, the last column left ragged.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let columns = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 < cells.len() {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(widths[i] - cell.width() + 2));
+            } else {
+                text.push_str(cell);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// Cuts `text` to at most `max` display columns, marking the cut with `…`.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.width() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + c.to_string().width() + 1 > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// The table `kuaibao poll` prints.
+pub fn poll_table(reports: &[SourceReport]) -> String {
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.status.as_str().to_string(),
+                r.new.to_string(),
+                (r.unchanged + r.updated).to_string(),
+                r.failed.to_string(),
+                format!("{}ms", r.duration_ms),
+                r.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["SOURCE", "STATUS", "NEW", "UNCHANGED", "FAILED", "TIME", "REASON"], &rows)
+}
+
+/// The table `kuaibao status` prints.
+pub fn status_table(states: &[SourceState]) -> String {
+    let rows: Vec<Vec<String>> = states
+        .iter()
+        .map(|s| {
+            let health = if s.last_attempt_at.is_none() {
+                "never polled".to_string()
+            } else if s.consecutive_failures > 0 {
+                format!("failing ×{}", s.consecutive_failures)
+            } else {
+                "ok".to_string()
+            };
+            vec![
+                s.id.clone(),
+                health,
+                s.items.to_string(),
+                short_time(s.last_success_at.as_deref()),
+                short_time(s.next_due_at.as_deref()),
+                s.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["SOURCE", "HEALTH", "ITEMS", "LAST SUCCESS", "NEXT DUE", "LAST ERROR"], &rows)
+}
+
+/// The table `kuaibao review list` prints.
+pub fn review_table(items: &[ReviewItem]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.to_string(),
+                i.status.as_str().to_string(),
+                i.section.clone().unwrap_or_else(|| "-".into()),
+                short_time(i.published.as_deref()),
+                truncate(&i.origin, 16),
+                truncate(&i.title, 48),
+                i.url.clone(),
+            ]
+        })
+        .collect();
+    table(&["ID", "STATUS", "SECTION", "PUBLISHED", "ORIGIN", "TITLE", "URL"], &rows)
+}
+
+/// What `kuaibao sources test` prints.
+pub fn source_test_text(t: &SourceTest) -> String {
+    let mut out = format!(
+        "{}  {}\n  final URL {}  HTTP {}  {} bytes  {}\n  {} items\n",
+        t.source_id,
+        t.url,
+        t.final_url,
+        t.status,
+        t.bytes,
+        t.encoding,
+        t.items.len()
+    );
+    for (n, item) in t.items.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{:>3}. {}\n     {}\n     published {}{}\n",
+            n + 1,
+            item.title,
+            item.url,
+            item.published.as_deref().unwrap_or("(no date)"),
+            item.guid.as_deref().map(|g| format!("  guid {g}")).unwrap_or_default()
+        ));
+        if let Some(a) = &item.article {
+            match &a.error {
+                Some(e) => out.push_str(&format!("     article: FAILED {e}\n")),
+                None => out.push_str(&format!(
+                    "     article: {} chars, 来源 {}, published {}\n     {}…\n",
+                    a.text_chars,
+                    a.origin,
+                    a.published.as_deref().unwrap_or("(no date)"),
+                    a.text_start
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// `2025-06-20T10:30:00+08:00` → `2025-06-20 10:30`.
+fn short_time(t: Option<&str>) -> String {
+    match t {
+        Some(t) if t.len() >= 16 => t[..16].replace('T', " "),
+        Some(t) => t.to_string(),
+        None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_by_display_width_of_chinese_text() {
+        let out = table(
+            &["ID", "NAME", "N"],
+            &[
+                vec!["a".into(), "人社部".into(), "1".into()],
+                vec!["bb".into(), "xinhua".into(), "2".into()],
+            ],
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        let col = |l: &str| l[..l.rfind(' ').map_or(0, |i| i + 1)].width();
+        assert_eq!(col(lines[1]), col(lines[2]));
+    }
+
+    #[test]
+    fn truncate_respects_double_width_characters() {
+        let t = truncate("人力资源社会保障部印发通知", 10);
+        assert!(t.width() <= 10, "{t}");
+        assert!(t.ends_with('…'));
+    }
+}

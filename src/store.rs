@@ -1,0 +1,684 @@
+//! Store: the stage after normalize. Keeps items, sources' fetch state and
+//! the fetch log in SQLite.
+//!
+//! WAL mode, one transaction per item (a poll killed half way loses nothing
+//! it committed), schema migrations keyed by `PRAGMA user_version`. An item
+//! is stored once: the same guid from the same source, the same canonical
+//! URL, or the same normalized body from any source is one item, and every
+//! outlet page it was seen on is kept in `item_links`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::config::Source;
+use crate::model::{FeedEntry, NewItem, Validators};
+use crate::normalize::item_uid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database {path} has schema version {found}, newer than this kuaibao ({supported}); upgrade kuaibao")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("no item with id {0}")]
+    NoSuchItem(i64),
+}
+
+/// Schema migrations, applied in order; `user_version` = how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sources (
+    id                   TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    url                  TEXT NOT NULL,
+    kind                 TEXT NOT NULL,
+    last_attempt_at      TEXT,
+    last_success_at      TEXT,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_item_count      INTEGER,
+    next_due_at          TEXT
+);
+CREATE TABLE http_cache (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    updated_at    TEXT NOT NULL
+);
+CREATE TABLE items (
+    id            INTEGER PRIMARY KEY,
+    uid           TEXT NOT NULL UNIQUE,
+    canonical_url TEXT NOT NULL UNIQUE,
+    url           TEXT NOT NULL,
+    source_id     TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    content_html  TEXT NOT NULL,
+    content_text  TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    origin        TEXT NOT NULL,
+    section       TEXT,
+    region        TEXT,
+    published_at  TEXT,
+    first_seen_at TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'candidate'
+                  CHECK (status IN ('candidate', 'approved', 'rejected')),
+    reviewed_at   TEXT
+);
+CREATE INDEX items_by_content_hash ON items(content_hash) WHERE content_hash <> '';
+CREATE INDEX items_by_status_published ON items(status, published_at);
+CREATE TABLE item_links (
+    item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    source_id     TEXT NOT NULL,
+    guid          TEXT,
+    url           TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (source_id, canonical_url)
+);
+CREATE UNIQUE INDEX item_links_by_guid ON item_links(source_id, guid) WHERE guid IS NOT NULL;
+CREATE INDEX item_links_by_canonical_url ON item_links(canonical_url);
+CREATE INDEX item_links_by_item ON item_links(item_id);
+CREATE TABLE fetch_log (
+    id          INTEGER PRIMARY KEY,
+    source_id   TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'not-modified', 'failed')),
+    items_found INTEGER,
+    items_new   INTEGER,
+    error       TEXT
+);
+CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
+"#];
+
+/// Review state of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Candidate,
+    Approved,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Candidate => "candidate",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "approved" => Status::Approved,
+            "rejected" => Status::Rejected,
+            _ => Status::Candidate,
+        }
+    }
+}
+
+/// What storing one item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new item.
+    New(i64),
+    /// Already known under this URL or guid; nothing changed.
+    Unchanged(i64),
+    /// Known, and its text or title changed at the source.
+    Updated(i64),
+    /// The same text was already stored from another page: this page was
+    /// recorded as one more place the item appears.
+    Merged(i64),
+}
+
+impl Stored {
+    pub fn id(self) -> i64 {
+        match self {
+            Stored::New(id) | Stored::Unchanged(id) | Stored::Updated(id) | Stored::Merged(id) => id,
+        }
+    }
+}
+
+/// The outcome of one fetch, for the log and the source's health.
+#[derive(Debug, Clone)]
+pub struct FetchRecord<'a> {
+    pub source_id: &'a str,
+    pub url: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    pub outcome: FetchOutcomeKind,
+    pub items_found: Option<usize>,
+    pub items_new: Option<usize>,
+    pub error: Option<String>,
+    /// When the source is next due.
+    pub next_due_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchOutcomeKind {
+    Ok,
+    NotModified,
+    Failed,
+}
+
+impl FetchOutcomeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            FetchOutcomeKind::Ok => "ok",
+            FetchOutcomeKind::NotModified => "not-modified",
+            FetchOutcomeKind::Failed => "failed",
+        }
+    }
+}
+
+/// A source's health as the store knows it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SourceState {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub kind: String,
+    pub last_attempt_at: Option<String>,
+    pub last_success_at: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: i64,
+    pub last_item_count: Option<i64>,
+    pub next_due_at: Option<String>,
+    pub items: i64,
+}
+
+/// An item as the review commands show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewItem {
+    pub id: i64,
+    pub title: String,
+    pub origin: String,
+    pub url: String,
+    pub section: Option<String>,
+    pub published: Option<String>,
+    pub status: Status,
+    pub source_id: String,
+    /// Every outlet page the item was seen on.
+    pub seen_on: Vec<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// Timestamps are stored as RFC 3339 in Beijing time, so that text order is
+/// time order and what an editor reads matches the outlets' own dates.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+}
+
+fn ts(t: DateTime<impl chrono::TimeZone>) -> String {
+    t.with_timezone(&beijing())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).ok()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to
+    /// date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Store::setup(conn, &path.display().to_string())
+    }
+
+    /// A private in-memory database, for tests and `sources test`.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn setup(mut conn: Connection, path: &str) -> Result<Store, StoreError> {
+        // A cron run may overlap a daemon: wait for the other writer rather
+        // than fail at once.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: path.to_string(),
+                found: version,
+                supported,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(Store { conn })
+    }
+
+    /// The schema version this database is at.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Records the configured sources (name, URL, kind may have changed).
+    pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for s in sources {
+            tx.execute(
+                "INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind",
+                params![s.id, s.name, s.url.as_str(), s.kind.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT etag, last_modified FROM http_cache WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    pub fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError> {
+        if v.is_empty() {
+            self.conn
+                .execute("DELETE FROM http_cache WHERE url = ?1", [url])?;
+        } else {
+            self.conn.execute(
+                "INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                 updated_at = excluded.updated_at",
+                params![url, v.etag, v.last_modified, ts(Utc::now())],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The item a listed entry already is, if any: the same guid from this
+    /// source, or the same canonical URL from anywhere.
+    pub fn find_known(
+        &self,
+        source_id: &str,
+        guid: Option<&str>,
+        canonical_url: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        find_known(&self.conn, source_id, guid, canonical_url)
+    }
+
+    /// Stores one item in its own transaction.
+    pub fn store_item(&mut self, item: &NewItem, status: Status) -> Result<Stored, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = ts(Utc::now());
+        let stored = store_item(&tx, item, status, &now)?;
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Records a fetch in the log and updates the source's health.
+    pub fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let started = ts(r.started_at);
+        tx.execute(
+            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                r.source_id,
+                r.url,
+                started,
+                r.duration.as_millis() as i64,
+                r.outcome.as_str(),
+                r.items_found.map(|n| n as i64),
+                r.items_new.map(|n| n as i64),
+                r.error
+            ],
+        )?;
+        let next_due = ts(r.next_due_at);
+        match r.outcome {
+            FetchOutcomeKind::Failed => tx.execute(
+                "UPDATE sources SET last_attempt_at = ?2, last_error = ?3,
+                 consecutive_failures = consecutive_failures + 1, next_due_at = ?4 WHERE id = ?1",
+                params![r.source_id, started, r.error, next_due],
+            )?,
+            FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.execute(
+                "UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
+                 consecutive_failures = 0, next_due_at = ?3,
+                 last_item_count = COALESCE(?4, last_item_count) WHERE id = ?1",
+                params![r.source_id, started, next_due, r.items_found.map(|n| n as i64)],
+            )?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every configured source's health, in `ids` order.
+    pub fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
+                    consecutive_failures, last_item_count, next_due_at,
+                    (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id)
+             FROM sources s WHERE id = ?1",
+        )?;
+        let mut out = Vec::new();
+        for id in ids {
+            let state = stmt
+                .query_row([id], |r| {
+                    Ok(SourceState {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        url: r.get(2)?,
+                        kind: r.get(3)?,
+                        last_attempt_at: r.get(4)?,
+                        last_success_at: r.get(5)?,
+                        last_error: r.get(6)?,
+                        consecutive_failures: r.get(7)?,
+                        last_item_count: r.get(8)?,
+                        next_due_at: r.get(9)?,
+                        items: r.get(10)?,
+                    })
+                })
+                .optional()?;
+            out.push(state.unwrap_or_else(|| SourceState {
+                id: id.to_string(),
+                ..SourceState::default()
+            }));
+        }
+        Ok(out)
+    }
+
+    /// When the source is next due, if it was ever polled.
+    pub fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+        let due: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT next_due_at FROM sources WHERE id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(due.flatten().as_deref().and_then(parse_ts))
+    }
+
+    pub fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT last_item_count FROM sources WHERE id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Items for review, newest first; `status` None = every status.
+    pub fn review_items(&self, status: Option<Status>, limit: usize) -> Result<Vec<ReviewItem>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, origin, url, section, published_at, status, source_id FROM items
+             WHERE (?1 IS NULL OR status = ?1)
+             ORDER BY COALESCE(published_at, first_seen_at) DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![status.map(Status::as_str), limit as i64], |r| {
+            Ok(ReviewItem {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                origin: r.get(2)?,
+                url: r.get(3)?,
+                section: r.get(4)?,
+                published: r.get(5)?,
+                status: Status::parse(&r.get::<_, String>(6)?),
+                source_id: r.get(7)?,
+                seen_on: Vec::new(),
+            })
+        })?;
+        let mut items = rows.collect::<Result<Vec<_>, _>>()?;
+        let mut links = self
+            .conn
+            .prepare("SELECT url FROM item_links WHERE item_id = ?1 ORDER BY first_seen_at, url")?;
+        for item in &mut items {
+            item.seen_on = links
+                .query_map([item.id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(items)
+    }
+
+    /// Sets an item's review status; returns the status it had.
+    pub fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        let tx = self.conn.transaction()?;
+        let old: Option<String> = tx
+            .query_row("SELECT status FROM items WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let Some(old) = old else {
+            return Err(StoreError::NoSuchItem(id));
+        };
+        let old = Status::parse(&old);
+        if old != status {
+            let now = ts(Utc::now());
+            tx.execute(
+                "UPDATE items SET status = ?2, reviewed_at = ?3, updated_at = ?3 WHERE id = ?1",
+                params![id, status.as_str(), now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(old)
+    }
+
+    /// The items to publish, newest first: approved ones, and in auto mode
+    /// candidates too.
+    pub fn feed_entries(&self, include_candidates: bool, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
+                    COALESCE(s.url, ''), i.section, i.published_at, i.updated_at
+             FROM items i LEFT JOIN sources s ON s.id = i.source_id
+             WHERE i.status = 'approved' OR (?1 AND i.status = 'candidate')
+             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.uid
+             LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![include_candidates, limit as i64], |r| {
+            let published: Option<String> = r.get(8)?;
+            let updated: String = r.get(9)?;
+            Ok(FeedEntry {
+                uid: r.get(0)?,
+                title: r.get(1)?,
+                url: r.get(2)?,
+                content_html: r.get(3)?,
+                origin: r.get(4)?,
+                source_name: r.get(5)?,
+                source_url: r.get(6)?,
+                section: r.get(7)?,
+                published: published.as_deref().and_then(parse_ts),
+                updated: parse_ts(&updated)
+                    .unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Counts of items per status.
+    pub fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// `PRAGMA integrity_check`: "ok" on a sound database.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// For tests and tools that need a plain query.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn find_known(
+    conn: &Connection,
+    source_id: &str,
+    guid: Option<&str>,
+    canonical_url: &str,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(guid) = guid {
+        let by_guid = conn
+            .query_row(
+                "SELECT item_id FROM item_links WHERE source_id = ?1 AND guid = ?2",
+                params![source_id, guid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if by_guid.is_some() {
+            return Ok(by_guid);
+        }
+    }
+    let by_url = conn
+        .query_row(
+            "SELECT id FROM items WHERE canonical_url = ?1
+             UNION ALL SELECT item_id FROM item_links WHERE canonical_url = ?1 LIMIT 1",
+            [canonical_url],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(by_url)
+}
+
+fn store_item(tx: &Transaction<'_>, item: &NewItem, status: Status, now: &str) -> Result<Stored, StoreError> {
+    let published = item.published.map(ts);
+    if let Some(id) = find_known(tx, &item.source_id, item.guid.as_deref(), &item.canonical_url)? {
+        add_link(tx, id, item, now)?;
+        // Only the page the item was first stored from may change its text:
+        // another outlet's copy must not overwrite the original.
+        let changed = tx.execute(
+            "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
+                    origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
+             WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
+               AND (title <> ?2 OR content_hash <> ?5)",
+            params![
+                id,
+                item.title,
+                item.content_html,
+                item.content_text,
+                item.content_hash,
+                item.origin,
+                published,
+                now,
+                item.canonical_url,
+                item.source_id
+            ],
+        )?;
+        return Ok(if changed > 0 { Stored::Updated(id) } else { Stored::Unchanged(id) });
+    }
+    if !item.content_hash.is_empty() {
+        let same_text: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM items WHERE content_hash = ?1 ORDER BY id LIMIT 1",
+                [&item.content_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = same_text {
+            add_link(tx, id, item, now)?;
+            return Ok(Stored::Merged(id));
+        }
+    }
+    tx.execute(
+        "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+                            content_hash, origin, section, region, published_at, first_seen_at,
+                            updated_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+        params![
+            item_uid(&item.canonical_url),
+            item.canonical_url,
+            item.url,
+            item.source_id,
+            item.title,
+            item.content_html,
+            item.content_text,
+            item.content_hash,
+            item.origin,
+            item.section,
+            item.region,
+            published,
+            now,
+            status.as_str()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    add_link(tx, id, item, now)?;
+    Ok(Stored::New(id))
+}
+
+fn add_link(tx: &Transaction<'_>, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
+    // A guid already claimed by another link of this source keeps its first
+    // page; the new page is still recorded, without the guid.
+    let guid_taken = match &item.guid {
+        Some(g) => tx
+            .query_row(
+                "SELECT 1 FROM item_links WHERE source_id = ?1 AND guid = ?2 AND canonical_url <> ?3",
+                params![item.source_id, g, item.canonical_url],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some(),
+        None => false,
+    };
+    let guid = if guid_taken { None } else { item.guid.as_deref() };
+    tx.execute(
+        "INSERT INTO item_links (item_id, source_id, guid, url, canonical_url, first_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(source_id, canonical_url) DO NOTHING",
+        params![item_id, item.source_id, guid, item.url, item.canonical_url, now],
+    )?;
+    Ok(())
+}
