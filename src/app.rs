@@ -74,7 +74,11 @@ pub fn publish(config: &Config, store: &Store, out: &Path) -> Result<PublishRepo
 }
 
 /// Sets the review status of items; returns (id, previous status) pairs.
-pub fn review(store: &mut Store, ids: &[i64], status: Status) -> Result<Vec<(i64, Status)>, AppError> {
+pub fn review(
+    store: &mut Store,
+    ids: &[i64],
+    status: Status,
+) -> Result<Vec<(i64, Status)>, AppError> {
     let mut changed = Vec::new();
     for &id in ids {
         changed.push((id, store.set_status(id, status)?));

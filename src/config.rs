@@ -172,7 +172,9 @@ impl FieldSelector {
             return Err("an empty selector".into());
         }
         let selector = scraper::Selector::parse(css)
-            .map_err(|e| format!("`{css}` is not a valid CSS selector: {e}"))?;
+            // scraper's own message is a multi-line debug dump; the selector
+            // text is what the user needs to find the mistake.
+            .map_err(|_| format!("`{css}` is not a valid CSS selector"))?;
         Ok(FieldSelector {
             text: text.to_string(),
             selector,

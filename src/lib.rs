@@ -14,6 +14,6 @@ pub mod fetch;
 pub mod model;
 pub mod normalize;
 pub mod poll;
-pub mod report;
 pub mod publish;
+pub mod report;
 pub mod store;

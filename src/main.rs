@@ -39,7 +39,12 @@ mod exit {
 )]
 struct Cli {
     /// The main configuration file.
-    #[arg(long, global = true, env = "KUAIBAO_CONFIG", default_value = "config/kuaibao.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "KUAIBAO_CONFIG",
+        default_value = "config/kuaibao.toml"
+    )]
     config: PathBuf,
 
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
@@ -152,7 +157,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -162,9 +171,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("kuaibao: {e:#}");
-            let setup = e
-                .chain()
-                .any(|c| c.downcast_ref::<AppError>().is_some_and(AppError::is_setup_error));
+            let setup = e.chain().any(|c| {
+                c.downcast_ref::<AppError>()
+                    .is_some_and(AppError::is_setup_error)
+            });
             ExitCode::from(if setup { exit::SETUP } else { exit::FAILED })
         }
     }
@@ -208,7 +218,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let store = app::open_store(&config)?;
             let out = out.unwrap_or_else(|| config.publish.out.clone());
             let published = app::publish(&config, &store, &out)?;
-            println!("published to {} ({} files)", out.display(), published.files.len());
+            println!(
+                "published to {} ({} files)",
+                out.display(),
+                published.files.len()
+            );
             Ok(exit::OK)
         }
         Command::Status { json } => {
@@ -221,8 +235,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 print!("{}", report::status_table(&states));
                 let counts = store.status_counts().map_err(AppError::from)?;
-                let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
-                println!("\nitems: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
+                let counts: Vec<String> = counts
+                    .iter()
+                    .map(|(s, n)| format!("{n} {}", s.as_str()))
+                    .collect();
+                println!(
+                    "\nitems: {}",
+                    if counts.is_empty() {
+                        "none".into()
+                    } else {
+                        counts.join(", ")
+                    }
+                );
             }
             Ok(exit::OK)
         }
@@ -256,7 +280,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         ]
                     })
                     .collect();
-                print!("{}", report::table(&["ID", "KIND", "SECTION", "INTERVAL", "NAME", "URL"], &table));
+                print!(
+                    "{}",
+                    report::table(
+                        &["ID", "KIND", "SECTION", "INTERVAL", "NAME", "URL"],
+                        &table
+                    )
+                );
             }
             Ok(exit::OK)
         }
@@ -267,14 +297,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .with_context(|| format!("no source with id \"{id}\" in {}", cli.config.display()))?
                 .clone();
             let fetcher = Fetcher::new(&config.poll).map_err(AppError::from)?;
-            let tested = runtime()?.block_on(kuaibao::poll::test_source(&fetcher, &source, articles))?;
+            let tested =
+                runtime()?.block_on(kuaibao::poll::test_source(&fetcher, &source, articles))?;
             if json {
                 print_json(&tested)?;
             } else {
                 print!("{}", report::source_test_text(&tested));
             }
             let failed = tested.items.is_empty()
-                || tested.items.iter().any(|i| i.article.as_ref().is_some_and(|a| a.error.is_some()));
+                || tested
+                    .items
+                    .iter()
+                    .any(|i| i.article.as_ref().is_some_and(|a| a.error.is_some()));
             Ok(if failed { exit::FAILED } else { exit::OK })
         }
         Command::Review(cmd) => review(&cli.config, cmd),
@@ -327,10 +361,16 @@ fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
     } else {
         print!("{}", report::poll_table(&reports));
         let sum = |f: fn(&SourceReport) -> usize| reports.iter().map(f).sum::<usize>();
-        let failed_sources = reports.iter().filter(|r| r.status == PollStatus::Failed).count();
+        let failed_sources = reports
+            .iter()
+            .filter(|r| r.status == PollStatus::Failed)
+            .count();
         println!(
             "\n{} sources polled, {} failed; {} new items, {} failed items",
-            reports.iter().filter(|r| r.status != PollStatus::NotDue).count(),
+            reports
+                .iter()
+                .filter(|r| r.status != PollStatus::NotDue)
+                .count(),
             failed_sources,
             sum(|r| r.new),
             sum(|r| r.failed)
@@ -343,14 +383,20 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let mut store = app::open_store(&config)?;
     match cmd {
-        ReviewCommand::List { status, limit, json } => {
+        ReviewCommand::List {
+            status,
+            limit,
+            json,
+        } => {
             let status = match status.as_str() {
                 "all" => None,
                 "candidate" => Some(Status::Candidate),
                 "approved" => Some(Status::Approved),
                 "rejected" => Some(Status::Rejected),
                 other => {
-                    eprintln!("kuaibao: --status {other}: expected candidate, approved, rejected or all");
+                    eprintln!(
+                        "kuaibao: --status {other}: expected candidate, approved, rejected or all"
+                    );
                     return Ok(exit::USAGE);
                 }
             };
@@ -367,7 +413,11 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
     }
 }
 
-fn set_status(store: &mut kuaibao::store::Store, ids: &[i64], status: Status) -> anyhow::Result<u8> {
+fn set_status(
+    store: &mut kuaibao::store::Store,
+    ids: &[i64],
+    status: Status,
+) -> anyhow::Result<u8> {
     for (id, before) in app::review(store, ids, status)? {
         println!("{id}: {} → {}", before.as_str(), status.as_str());
     }

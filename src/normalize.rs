@@ -22,9 +22,27 @@ use crate::model::{Article, ListedItem, NewItem};
 /// Query parameters that only track the reader; dropping them lets two links
 /// to one article compare equal.
 const TRACKING_PARAMS: &[&str] = &[
-    "spm", "from", "fromsource", "share_token", "share", "sharesource", "fbclid", "gclid",
-    "isappinstalled", "scene", "clicktime", "enterid", "wfr", "s_trans", "s_channel", "ref",
-    "referer", "source", "timestamp", "_t", "t_s",
+    "spm",
+    "from",
+    "fromsource",
+    "share_token",
+    "share",
+    "sharesource",
+    "fbclid",
+    "gclid",
+    "isappinstalled",
+    "scene",
+    "clicktime",
+    "enterid",
+    "wfr",
+    "s_trans",
+    "s_channel",
+    "ref",
+    "referer",
+    "source",
+    "timestamp",
+    "_t",
+    "t_s",
 ];
 
 /// The identity of a URL: no fragment, no tracking parameters, `http`/`https`
@@ -86,9 +104,31 @@ pub fn clean_text(text: &str) -> String {
 
 /// Elements whose end is a line break in the plain text.
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-    "section", "article", "blockquote", "pre", "figure", "figcaption", "header", "footer", "dd",
-    "dt", "hr",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "header",
+    "footer",
+    "dd",
+    "dt",
+    "hr",
 ];
 
 /// Plain text of an HTML fragment: one line per block, each line cleaned,
@@ -152,8 +192,18 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
 /// which article it is.
 fn is_boilerplate_line(line: &str) -> bool {
     const PREFIXES: &[&str] = &[
-        "来源", "稿件来源", "文章来源", "信息来源", "责任编辑", "编辑", "校对", "审核", "【字体",
-        "分享到", "打印", "关闭",
+        "来源",
+        "稿件来源",
+        "文章来源",
+        "信息来源",
+        "责任编辑",
+        "编辑",
+        "校对",
+        "审核",
+        "【字体",
+        "分享到",
+        "打印",
+        "关闭",
     ];
     PREFIXES.iter().any(|p| line.starts_with(p)) || line.chars().count() <= 2
 }
@@ -210,12 +260,17 @@ pub fn normalize(
 
     let list_title = clean_text(&listed.title);
     let title = if list_title.is_empty() {
-        article.and_then(|a| a.title.as_deref()).map(clean_text).unwrap_or_default()
+        article
+            .and_then(|a| a.title.as_deref())
+            .map(clean_text)
+            .unwrap_or_default()
     } else {
         list_title
     };
     if title.is_empty() {
-        return Err(NormalizeError::NoTitle { url: url.to_string() });
+        return Err(NormalizeError::NoTitle {
+            url: url.to_string(),
+        });
     }
 
     let raw_html = article
@@ -232,7 +287,9 @@ pub fn normalize(
     let content_html = sanitize_html(&raw_html, &url);
     let content_text = html_to_text(&content_html);
     if content_text.is_empty() {
-        return Err(NormalizeError::NoContent { url: url.to_string() });
+        return Err(NormalizeError::NoContent {
+            url: url.to_string(),
+        });
     }
 
     let origin = article
@@ -307,7 +364,9 @@ mod tests {
 
     #[test]
     fn canonical_url_folds_scheme_www_fragment_and_tracking() {
-        let a = canonical_url(&url("https://www.mohrss.gov.cn/a/t1.html?utm_source=x&id=3#top"));
+        let a = canonical_url(&url(
+            "https://www.mohrss.gov.cn/a/t1.html?utm_source=x&id=3#top",
+        ));
         let b = canonical_url(&url("http://mohrss.gov.cn/a/t1.html?id=3&spm=1.2"));
         assert_eq!(a, b);
         assert_eq!(a, "mohrss.gov.cn/a/t1.html?id=3");
@@ -321,15 +380,24 @@ mod tests {
 
     #[test]
     fn clean_text_trims_nbsp_fullwidth_and_doubled_whitespace() {
-        assert_eq!(clean_text("\u{3000}\u{3000}近日，\u{a0}\u{a0}人社部  印发\n通知 "), "近日， 人社部 印发 通知");
+        assert_eq!(
+            clean_text("\u{3000}\u{3000}近日，\u{a0}\u{a0}人社部  印发\n通知 "),
+            "近日， 人社部 印发 通知"
+        );
     }
 
     #[test]
     fn sanitize_drops_script_event_handlers_and_javascript_urls() {
         let html = r#"<p onclick="x()">正文<script>alert(1)</script></p><img src="/a.png" onerror="steal()"><a href="javascript:alert(1)">链接</a><style>p{}</style>"#;
-        let out = sanitize_html(html, &url("https://www.gov.cn/zhengce/202506/content_1.htm"));
+        let out = sanitize_html(
+            html,
+            &url("https://www.gov.cn/zhengce/202506/content_1.htm"),
+        );
         assert!(!out.contains("script"), "{out}");
-        assert!(!out.contains("onerror") && !out.contains("onclick"), "{out}");
+        assert!(
+            !out.contains("onerror") && !out.contains("onclick"),
+            "{out}"
+        );
         assert!(!out.contains("javascript:"), "{out}");
         assert!(!out.contains("p{}"), "{out}");
         assert!(out.contains(r#"src="https://www.gov.cn/a.png""#), "{out}");
@@ -338,8 +406,14 @@ mod tests {
 
     #[test]
     fn sanitize_makes_relative_links_absolute() {
-        let out = sanitize_html(r#"<a href="./t2.html">下一篇</a>"#, &url("https://x.gov.cn/a/b/t1.html"));
-        assert!(out.contains(r#"href="https://x.gov.cn/a/b/t2.html""#), "{out}");
+        let out = sanitize_html(
+            r#"<a href="./t2.html">下一篇</a>"#,
+            &url("https://x.gov.cn/a/b/t1.html"),
+        );
+        assert!(
+            out.contains(r#"href="https://x.gov.cn/a/b/t2.html""#),
+            "{out}"
+        );
     }
 
     #[test]
@@ -354,7 +428,10 @@ mod tests {
         let b = "近日, 人力资源社会保障部印发通知,开展专业技术人才管理服务改革试点工作.\n\n来源：新华社\n责任编辑：张三";
         assert_eq!(content_hash(a), content_hash(b));
         assert!(content_hash(a).is_some());
-        assert_ne!(content_hash(a), content_hash("近日，人力资源社会保障部印发通知，开展技能人才评价改革试点工作。"));
+        assert_ne!(
+            content_hash(a),
+            content_hash("近日，人力资源社会保障部印发通知，开展技能人才评价改革试点工作。")
+        );
     }
 
     #[test]

@@ -111,7 +111,11 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Poller {
-        Poller { config, fetcher, store }
+        Poller {
+            config,
+            fetcher,
+            store,
+        }
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -193,12 +197,14 @@ impl Poller {
             started_at,
             duration: clock.elapsed(),
             outcome,
-            items_found: (report.status != PollStatus::Failed && report.status != PollStatus::NotModified)
+            items_found: (report.status != PollStatus::Failed
+                && report.status != PollStatus::NotModified)
                 .then_some(report.found),
             items_new: Some(report.new),
             error: report.error.clone(),
             next_due_at: started_at
-                + chrono::Duration::from_std(source.interval).unwrap_or(chrono::Duration::minutes(30)),
+                + chrono::Duration::from_std(source.interval)
+                    .unwrap_or(chrono::Duration::minutes(30)),
         };
         if let Err(e) = self.store().record_fetch(&record) {
             report.status = PollStatus::Failed;
@@ -236,7 +242,8 @@ impl Poller {
         };
         report.found = listed.len();
         if listed.is_empty() {
-            let had_items = matches!(self.store().last_item_count(&source.id), Ok(Some(n)) if n > 0);
+            let had_items =
+                matches!(self.store().last_item_count(&source.id), Ok(Some(n)) if n > 0);
             // An HTML or JSON list with nothing in it is almost always a page
             // whose layout changed under our selectors, not a quiet outlet.
             if source.kind != SourceKind::Feed || had_items {
@@ -299,7 +306,10 @@ impl Poller {
             .store()
             .find_known(&source.id, listed.guid.as_deref(), &canonical)
             .map_err(|e| e.to_string())?;
-        let carries_body = listed.content.as_deref().is_some_and(|c| !c.trim().is_empty());
+        let carries_body = listed
+            .content
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty());
         let needs_page = source.article.is_some() || !carries_body;
         if known.is_some() && needs_page {
             // Pages of known items are not fetched again: outlets rarely
@@ -327,10 +337,16 @@ enum ItemResult {
     Ready(crate::model::NewItem),
 }
 
-async fn fetch_page(fetcher: &Fetcher, source: &Source, listed: &ListedItem) -> Result<Page, String> {
+async fn fetch_page(
+    fetcher: &Fetcher,
+    source: &Source,
+    listed: &ListedItem,
+) -> Result<Page, String> {
     match fetcher.fetch(&listed.url, source.encoding, None).await {
         Ok(FetchOutcome::Page(page)) => Ok(page),
-        Ok(FetchOutcome::NotModified) => Err(format!("{}: unexpected 304 Not Modified", listed.url)),
+        Ok(FetchOutcome::NotModified) => {
+            Err(format!("{}: unexpected 304 Not Modified", listed.url))
+        }
         Err(e) => Err(describe_fetch_error(listed, &e)),
     }
 }
@@ -388,17 +404,22 @@ pub enum SourceTestError {
 
 /// Fetches one source and extracts its list and its first `articles` items,
 /// storing nothing.
-pub async fn test_source(fetcher: &Fetcher, source: &Source, articles: usize) -> Result<SourceTest, SourceTestError> {
+pub async fn test_source(
+    fetcher: &Fetcher,
+    source: &Source,
+    articles: usize,
+) -> Result<SourceTest, SourceTestError> {
     let url = source.url.to_string();
     let page = match fetcher.fetch(&source.url, source.encoding, None).await {
         Ok(FetchOutcome::Page(p)) => p,
         Ok(FetchOutcome::NotModified) => return Err(SourceTestError::NotModified { url }),
         Err(error) => return Err(SourceTestError::Fetch { url, error }),
     };
-    let listed = extract::extract_list(source, &page).map_err(|error| SourceTestError::Extract {
-        url: url.clone(),
-        error,
-    })?;
+    let listed =
+        extract::extract_list(source, &page).map_err(|error| SourceTestError::Extract {
+            url: url.clone(),
+            error,
+        })?;
     let mut items = Vec::new();
     for (i, l) in listed.iter().enumerate() {
         let article = if i < articles {
@@ -426,16 +447,22 @@ pub async fn test_source(fetcher: &Fetcher, source: &Source, articles: usize) ->
 }
 
 async fn test_article(fetcher: &Fetcher, source: &Source, listed: &ListedItem) -> TestedArticle {
-    let carries_body = listed.content.as_deref().is_some_and(|c| !c.trim().is_empty());
+    let carries_body = listed
+        .content
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
     let article = if source.article.is_some() || !carries_body {
         match fetch_page(fetcher, source, listed).await {
-            Ok(page) => extract::extract_article(source, &page).map(Some).map_err(|e| e.to_string()),
+            Ok(page) => extract::extract_article(source, &page)
+                .map(Some)
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e),
         }
     } else {
         Ok(None)
     };
-    let normalized = article.and_then(|a| normalize::normalize(source, listed, a.as_ref()).map_err(|e| e.to_string()));
+    let normalized = article
+        .and_then(|a| normalize::normalize(source, listed, a.as_ref()).map_err(|e| e.to_string()));
     match normalized {
         Ok(item) => TestedArticle {
             title: item.title,

@@ -69,7 +69,18 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
             ]
         })
         .collect();
-    table(&["SOURCE", "STATUS", "NEW", "UNCHANGED", "FAILED", "TIME", "REASON"], &rows)
+    table(
+        &[
+            "SOURCE",
+            "STATUS",
+            "NEW",
+            "UNCHANGED",
+            "FAILED",
+            "TIME",
+            "REASON",
+        ],
+        &rows,
+    )
 }
 
 /// The table `kuaibao status` prints.
@@ -94,7 +105,17 @@ pub fn status_table(states: &[SourceState]) -> String {
             ]
         })
         .collect();
-    table(&["SOURCE", "HEALTH", "ITEMS", "LAST SUCCESS", "NEXT DUE", "LAST ERROR"], &rows)
+    table(
+        &[
+            "SOURCE",
+            "HEALTH",
+            "ITEMS",
+            "LAST SUCCESS",
+            "NEXT DUE",
+            "LAST ERROR",
+        ],
+        &rows,
+    )
 }
 
 /// The table `kuaibao review list` prints.
@@ -113,7 +134,18 @@ pub fn review_table(items: &[ReviewItem]) -> String {
             ]
         })
         .collect();
-    table(&["ID", "STATUS", "SECTION", "PUBLISHED", "ORIGIN", "TITLE", "URL"], &rows)
+    table(
+        &[
+            "ID",
+            "STATUS",
+            "SECTION",
+            "PUBLISHED",
+            "ORIGIN",
+            "TITLE",
+            "URL",
+        ],
+        &rows,
+    )
 }
 
 /// What `kuaibao sources test` prints.
@@ -135,7 +167,10 @@ pub fn source_test_text(t: &SourceTest) -> String {
             item.title,
             item.url,
             item.published.as_deref().unwrap_or("(no date)"),
-            item.guid.as_deref().map(|g| format!("  guid {g}")).unwrap_or_default()
+            item.guid
+                .as_deref()
+                .map(|g| format!("  guid {g}"))
+                .unwrap_or_default()
         ));
         if let Some(a) = &item.article {
             match &a.error {

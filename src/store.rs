@@ -27,7 +27,9 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("database {path} has schema version {found}, newer than this kuaibao ({supported}); upgrade kuaibao")]
+    #[error(
+        "database {path} has schema version {found}, newer than this kuaibao ({supported}); upgrade kuaibao"
+    )]
     TooNew {
         path: String,
         found: i64,
@@ -149,7 +151,9 @@ pub enum Stored {
 impl Stored {
     pub fn id(self) -> i64 {
         match self {
-            Stored::New(id) | Stored::Unchanged(id) | Stored::Updated(id) | Stored::Merged(id) => id,
+            Stored::New(id) | Stored::Unchanged(id) | Stored::Updated(id) | Stored::Merged(id) => {
+                id
+            }
         }
     }
 }
@@ -389,7 +393,12 @@ impl Store {
                 "UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
                  consecutive_failures = 0, next_due_at = ?3,
                  last_item_count = COALESCE(?4, last_item_count) WHERE id = ?1",
-                params![r.source_id, started, next_due, r.items_found.map(|n| n as i64)],
+                params![
+                    r.source_id,
+                    started,
+                    next_due,
+                    r.items_found.map(|n| n as i64)
+                ],
             )?,
         };
         tx.commit()?;
@@ -457,7 +466,11 @@ impl Store {
     }
 
     /// Items for review, newest first; `status` None = every status.
-    pub fn review_items(&self, status: Option<Status>, limit: usize) -> Result<Vec<ReviewItem>, StoreError> {
+    pub fn review_items(
+        &self,
+        status: Option<Status>,
+        limit: usize,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, title, origin, url, section, published_at, status, source_id FROM items
              WHERE (?1 IS NULL OR status = ?1)
@@ -511,7 +524,11 @@ impl Store {
 
     /// The items to publish, newest first: approved ones, and in auto mode
     /// candidates too.
-    pub fn feed_entries(&self, include_candidates: bool, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+    pub fn feed_entries(
+        &self,
+        include_candidates: bool,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
                     COALESCE(s.url, ''), i.section, i.published_at, i.updated_at
@@ -533,8 +550,7 @@ impl Store {
                 source_url: r.get(6)?,
                 section: r.get(7)?,
                 published: published.as_deref().and_then(parse_ts),
-                updated: parse_ts(&updated)
-                    .unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
+                updated: parse_ts(&updated).unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -593,9 +609,19 @@ fn find_known(
     Ok(by_url)
 }
 
-fn store_item(tx: &Transaction<'_>, item: &NewItem, status: Status, now: &str) -> Result<Stored, StoreError> {
+fn store_item(
+    tx: &Transaction<'_>,
+    item: &NewItem,
+    status: Status,
+    now: &str,
+) -> Result<Stored, StoreError> {
     let published = item.published.map(ts);
-    if let Some(id) = find_known(tx, &item.source_id, item.guid.as_deref(), &item.canonical_url)? {
+    if let Some(id) = find_known(
+        tx,
+        &item.source_id,
+        item.guid.as_deref(),
+        &item.canonical_url,
+    )? {
         add_link(tx, id, item, now)?;
         // Only the page the item was first stored from may change its text:
         // another outlet's copy must not overwrite the original.
@@ -617,7 +643,11 @@ fn store_item(tx: &Transaction<'_>, item: &NewItem, status: Status, now: &str) -
                 item.source_id
             ],
         )?;
-        return Ok(if changed > 0 { Stored::Updated(id) } else { Stored::Unchanged(id) });
+        return Ok(if changed > 0 {
+            Stored::Updated(id)
+        } else {
+            Stored::Unchanged(id)
+        });
     }
     if !item.content_hash.is_empty() {
         let same_text: Option<i64> = tx
@@ -659,7 +689,12 @@ fn store_item(tx: &Transaction<'_>, item: &NewItem, status: Status, now: &str) -
     Ok(Stored::New(id))
 }
 
-fn add_link(tx: &Transaction<'_>, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
+fn add_link(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    item: &NewItem,
+    now: &str,
+) -> Result<(), StoreError> {
     // A guid already claimed by another link of this source keeps its first
     // page; the new page is still recorded, without the guid.
     let guid_taken = match &item.guid {
@@ -673,12 +708,23 @@ fn add_link(tx: &Transaction<'_>, item_id: i64, item: &NewItem, now: &str) -> Re
             .is_some(),
         None => false,
     };
-    let guid = if guid_taken { None } else { item.guid.as_deref() };
+    let guid = if guid_taken {
+        None
+    } else {
+        item.guid.as_deref()
+    };
     tx.execute(
         "INSERT INTO item_links (item_id, source_id, guid, url, canonical_url, first_seen_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(source_id, canonical_url) DO NOTHING",
-        params![item_id, item.source_id, guid, item.url, item.canonical_url, now],
+        params![
+            item_id,
+            item.source_id,
+            guid,
+            item.url,
+            item.canonical_url,
+            now
+        ],
     )?;
     Ok(())
 }
