@@ -101,7 +101,8 @@ pub fn render_index(config: &Config, entries: &[FeedEntry]) -> String {
         })
         .collect();
     if !unsorted.is_empty() {
-        write_section(&mut h, "unsectioned", "未分栏", None, &unsorted);
+        // `_` cannot appear in a section id, so this anchor never clashes.
+        write_section(&mut h, "_unsectioned", "未分栏", None, &unsorted);
     }
     let _ = write!(
         h,
