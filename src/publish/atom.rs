@@ -1,0 +1,265 @@
+//! The Atom 1.0 feeds of the publish stage: `feeds/all.xml` and one
+//! `feeds/<section-id>.xml` per bulletin section.
+//!
+//! The same bytes are written to disk by `write_all` and served by the HTTP
+//! server, so everything here depends only on the configuration and the
+//! entries — never on the clock.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
+    WriteConfig,
+};
+use chrono::{FixedOffset, TimeZone};
+
+use super::{FeedKind, PublishError, sort_newest_first, xml_clean};
+use crate::config::Config;
+use crate::model::FeedEntry;
+
+/// The tagging date of every `tag:` id. It is part of each id's identity,
+/// so it must never change once feeds are out.
+const TAG_DATE: &str = "2025";
+
+/// Summaries are an excerpt for readers that show no content.
+const SUMMARY_CHARS: usize = 200;
+
+/// `updated` of an empty feed: fixed, so an empty store publishes the same
+/// bytes every time.
+fn empty_feed_updated() -> FixedDateTime {
+    FixedOffset::east_opt(8 * 3600)
+        .and_then(|tz| tz.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single())
+        .unwrap_or_default()
+}
+
+/// The tagging authority of every `tag:` id: the host of `base_url`.
+pub(crate) fn tag_authority(config: &Config) -> String {
+    match config.base_url.host() {
+        // A colon would end the authority early; RFC 4151 has no syntax for
+        // IPv6 literals, so spell them with dashes.
+        Some(url::Host::Ipv6(ip)) => ip.to_string().replace(':', "-"),
+        Some(host) => host.to_string(),
+        None => "localhost".to_string(),
+    }
+}
+
+/// `tag:<host>,2025:kuaibao/<specific>`.
+pub(crate) fn tag_uri(config: &Config, specific: &str) -> String {
+    format!(
+        "tag:{},{TAG_DATE}:kuaibao/{specific}",
+        tag_authority(config)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so an
+/// outlet name like `人民日报` or a uid can sit in a `tag:` URI.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The entries one feed holds: its own, newest first, at most
+/// `publish.entries`.
+pub(crate) fn select<'e>(
+    config: &Config,
+    kind: FeedKind<'_>,
+    entries: &'e [FeedEntry],
+) -> Vec<&'e FeedEntry> {
+    let mut chosen: Vec<&FeedEntry> = entries.iter().filter(|e| kind.contains(e)).collect();
+    sort_newest_first(&mut chosen);
+    chosen.truncate(config.publish.entries);
+    chosen
+}
+
+/// Renders one feed document (used by the HTTP server later, which serves
+/// the same bytes).
+///
+/// `entries` may be the whole store's release: a section feed picks its
+/// own, and every feed sorts and caps them itself.
+pub fn render_feed(
+    config: &Config,
+    feed: FeedKind,
+    entries: &[FeedEntry],
+) -> Result<String, PublishError> {
+    let chosen = select(config, feed, entries);
+    let base = config.base_url.as_str();
+    let updated = chosen
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(empty_feed_updated);
+    let subtitle = match feed {
+        FeedKind::All => None,
+        FeedKind::Section(s) if s.description.trim().is_empty() => None,
+        FeedKind::Section(s) => Some(Text::plain(xml_clean(&s.description))),
+    };
+    let atom = Feed {
+        title: Text::plain(xml_clean(&feed.title(config))),
+        id: tag_uri(config, &format!("feeds/{}", feed.name())),
+        updated,
+        authors: vec![person(&config.title)],
+        generator: Some(Generator {
+            value: "kuaibao".into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        links: vec![
+            link(
+                "self",
+                &format!("{base}{}", feed.rel_path()),
+                "application/atom+xml",
+            ),
+            link("alternate", base, "text/html"),
+        ],
+        subtitle,
+        entries: chosen.iter().map(|e| entry(config, e)).collect(),
+        lang: Some("zh-CN".into()),
+        ..Feed::default()
+    };
+    let bytes = atom
+        .write_with_config(
+            Vec::new(),
+            WriteConfig {
+                write_document_declaration: false,
+                indent_size: Some(2),
+            },
+        )
+        .map_err(|e| PublishError::Render {
+            document: feed.rel_path(),
+            message: e.to_string(),
+        })?;
+    let body = String::from_utf8(bytes).map_err(|e| PublishError::Render {
+        document: feed.rel_path(),
+        message: e.to_string(),
+    })?;
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}\n"
+    ))
+}
+
+fn person(name: &str) -> Person {
+    Person {
+        name: xml_clean(name).into_owned(),
+        ..Person::default()
+    }
+}
+
+fn link(rel: &str, href: &str, mime_type: &str) -> Link {
+    Link {
+        href: xml_clean(href).into_owned(),
+        rel: rel.into(),
+        mime_type: Some(mime_type.into()),
+        ..Link::default()
+    }
+}
+
+fn entry(config: &Config, e: &FeedEntry) -> Entry {
+    let categories = e
+        .section
+        .as_deref()
+        .and_then(|id| config.section(id))
+        .map(|s| Category {
+            term: s.id.clone(),
+            scheme: None,
+            label: Some(xml_clean(&s.name).into_owned()),
+        })
+        .into_iter()
+        .collect();
+    let origin = xml_clean(e.origin.trim()).into_owned();
+    let mut source = Source {
+        title: Text::plain(origin.clone()),
+        id: tag_uri(config, &format!("outlet/{}", percent_encode(&origin))),
+        updated: e.updated,
+        ..Source::default()
+    };
+    // The source page is the origin's own only when kuaibao found the item
+    // on that outlet; a reprint's list page says nothing about the origin.
+    if e.origin.trim() == e.source_name.trim() && !e.source_url.is_empty() {
+        source
+            .links
+            .push(link("alternate", &e.source_url, "text/html"));
+    }
+    let text = plain_text(&e.content_html);
+    let summary = excerpt(&text, SUMMARY_CHARS);
+    Entry {
+        title: Text::plain(xml_clean(&e.title)),
+        id: tag_uri(config, &format!("item/{}", percent_encode(&e.uid))),
+        updated: e.updated,
+        // Readers show the author; the outlet (来源) is what this bulletin's
+        // readers want to see there.
+        authors: if origin.is_empty() {
+            Vec::new()
+        } else {
+            vec![person(&origin)]
+        },
+        categories,
+        links: vec![Link {
+            href: xml_clean(&e.url).into_owned(),
+            rel: "alternate".into(),
+            ..Link::default()
+        }],
+        published: e.published,
+        source: (!origin.is_empty()).then_some(source),
+        summary: (!summary.is_empty()).then(|| Text::plain(summary)),
+        content: (!e.content_html.trim().is_empty()).then(|| Content {
+            value: Some(xml_clean(&e.content_html).into_owned()),
+            content_type: Some("html".into()),
+            ..Content::default()
+        }),
+        ..Entry::default()
+    }
+}
+
+/// The text of an HTML fragment, whitespace-collapsed.
+fn plain_text(html: &str) -> String {
+    let doc = scraper::Html::parse_fragment(html);
+    // Joined before collapsing: Chinese text has no spaces between words,
+    // so inline tags (`人社<b>部</b>`) must not introduce one.
+    let joined: String = doc.root_element().text().collect();
+    let out = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    xml_clean(&out).into_owned()
+}
+
+/// At most `max` characters, with `…` when cut.
+fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}…", text[..at].trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_and_encodes_utf8() {
+        assert_eq!(percent_encode("ab-1._~"), "ab-1._~");
+        assert_eq!(percent_encode("人 /"), "%E4%BA%BA%20%2F");
+    }
+
+    #[test]
+    fn excerpt_cuts_on_characters_not_bytes() {
+        assert_eq!(excerpt("人社部发布", 3), "人社部…");
+        assert_eq!(excerpt("人社部", 3), "人社部");
+    }
+
+    #[test]
+    fn plain_text_strips_tags_and_decodes_entities() {
+        assert_eq!(plain_text("<p>a &amp; b</p>\n<p> c</p>"), "a & b c");
+        assert_eq!(plain_text("人社<b>部</b>"), "人社部");
+    }
+
+    #[test]
+    fn empty_feed_date_is_fixed_beijing_new_year_2025() {
+        assert_eq!(
+            empty_feed_updated().to_rfc3339(),
+            "2025-01-01T00:00:00+08:00"
+        );
+    }
+}
