@@ -385,6 +385,10 @@ pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigErr
         if !seen.insert(s.id.get_ref().clone()) {
             return Err(file.invalid(&s.id, "section.id", "duplicate section id"));
         }
+        if s.id.get_ref() == "all" {
+            // feeds/all.xml is the feed of every section.
+            return Err(file.invalid(&s.id, "section.id", "\"all\" is reserved for the feed of every section"));
+        }
         sections.push(Section {
             id: s.id.into_inner(),
             name: s.name,
