@@ -85,3 +85,4 @@ pub fn review(
     }
     Ok(changed)
 }
+

@@ -258,11 +258,12 @@ impl Poller {
         // still reject them later.
         let status = Status::Candidate;
         let mut errors = Vec::new();
-        let reads = futures_util::stream::iter(listed)
+        // Each item is stored as soon as it is read, in its own transaction:
+        // a pass killed half way keeps everything it finished.
+        let mut reads = futures_util::stream::iter(listed)
             .map(|item| self.read_item(source, item))
             .buffered(self.config.poll.per_host.max(1) * 2);
-        let results: Vec<Result<ItemResult, String>> = reads.collect().await;
-        for result in results {
+        while let Some(result) = reads.next().await {
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
                 Ok(ItemResult::Ready(item)) => match self.store().store_item(&item, status) {

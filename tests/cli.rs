@@ -1,0 +1,214 @@
+//! The `kuaibao` binary as cron and users run it: exit codes, output, and a
+//! poll killed half way.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Outlet, Reply, TestConfig};
+
+fn kuaibao(config: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run kuaibao")
+}
+
+/// Runs the binary off the async runtime so the in-process outlet keeps
+/// answering.
+async fn kuaibao_async(config: std::path::PathBuf, args: Vec<&'static str>) -> Output {
+    tokio::task::spawn_blocking(move || kuaibao(&config, &args)).await.expect("join")
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn article_page(n: usize) -> String {
+    format!(
+        r#"<html><head><meta charset="utf-8"></head><body><h1>第{n}条</h1><div class="info">发布日期：2025-06-{:02}　来源：测试厅</div>
+        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，编号{n}。</p></div></body></html>"#,
+        n % 28 + 1
+    )
+}
+
+fn serve_list(outlet: &Outlet, n: usize, delay: Duration) {
+    let mut list = String::from("<html><body><ul class=\"list\">");
+    for i in 0..n {
+        list.push_str(&format!("<li><a href=\"/a/{i}.html\">第{i}条消息</a><span>2025-06-{:02}</span></li>", i % 28 + 1));
+        outlet.set(&format!("/a/{i}.html"), Reply::html(&article_page(i)).with_delay(delay));
+    }
+    list.push_str("</ul></body></html>");
+    outlet.set("/list.html", Reply::html(&list));
+}
+
+fn list_source(outlet: &Outlet) -> String {
+    format!(
+        "[[source]]\nid = \"t\"\nname = \"测试厅\"\nurl = \"{}/list.html\"\nkind = \"html\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\ndate = \"span\"\n[source.article]\ncontent = \"div.body\"\norigin = \"div.info\"\n",
+        outlet.base
+    )
+}
+
+#[test]
+fn a_config_error_exits_2_naming_file_and_line() {
+    let tc = TestConfig::new("[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"http://x/\"\nkind = \"html\"\n", "");
+    let out = kuaibao(&tc.path(), &["poll"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("sources.toml:5") && err.contains("[source.list]"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_exits_2() {
+    let out = kuaibao(std::path::Path::new("/nonexistent/kuaibao.toml"), &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/kuaibao.toml"));
+}
+
+#[test]
+fn a_wrong_command_line_exits_64_and_help_exits_0() {
+    let tc = TestConfig::new("", "");
+    assert_eq!(kuaibao(&tc.path(), &["poll", "--bogus"]).status.code(), Some(64));
+    let help = kuaibao(&tc.path(), &["poll", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("--force"));
+}
+
+#[test]
+fn check_summarizes_a_valid_configuration() {
+    let tc = TestConfig::new("", "");
+    let out = kuaibao(&tc.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("0 sources"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poll_prints_a_table_and_json_and_exits_0_even_when_a_source_fails() {
+    let outlet = Outlet::start().await;
+    serve_list(&outlet, 3, Duration::ZERO);
+    let mut sources = list_source(&outlet);
+    sources.push_str(&format!("\n[[source]]\nid = \"gone\"\nname = \"无\"\nurl = \"{}/missing.xml\"\nkind = \"feed\"\n", outlet.base));
+    let tc = TestConfig::new(&sources, "");
+    let out = kuaibao_async(tc.path(), vec!["poll"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.lines().any(|l| l.starts_with("t ") && l.contains("ok") && l.contains(" 3 ")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("gone") && l.contains("failed") && l.contains("404")), "{table}");
+
+    let out = kuaibao_async(tc.path(), vec!["poll", "--force", "--json"]).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let t = json.as_array().and_then(|a| a.iter().find(|r| r["id"] == "t")).expect("report for t");
+    assert_eq!(t["status"], "ok");
+    assert_eq!(t["unchanged"], 3);
+
+    let status = kuaibao_async(tc.path(), vec!["status", "--json"]).await;
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let gone = json.as_array().and_then(|a| a.iter().find(|r| r["id"] == "gone")).expect("gone");
+    assert_eq!(gone["consecutive_failures"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_list_approve_and_publish_from_the_command_line() {
+    let outlet = Outlet::start().await;
+    serve_list(&outlet, 2, Duration::ZERO);
+    let tc = TestConfig::new(&list_source(&outlet), "");
+    kuaibao_async(tc.path(), vec!["poll"]).await;
+    let out = kuaibao_async(tc.path(), vec!["review", "list", "--json"]).await;
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let items = items.as_array().expect("array").clone();
+    assert_eq!(items.len(), 2);
+    for key in ["id", "title", "origin", "url", "section", "published", "status"] {
+        assert!(items[0].get(key).is_some(), "review list --json has {key}");
+    }
+    assert_eq!(items[0]["origin"], "测试厅");
+    let id = items[0]["id"].to_string();
+    let approve = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(tc.path())
+        .args(["review", "approve", &id])
+        .output()
+        .expect("run");
+    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve.stderr));
+    let unknown = kuaibao(&tc.path(), &["review", "approve", "99999"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("99999"));
+
+    let out_dir = tc.out();
+    let out_arg = out_dir.to_string_lossy().to_string();
+    let publish = kuaibao(&tc.path(), &["publish", "--out", &out_arg]);
+    assert_eq!(publish.status.code(), Some(0), "{}", text(&publish.stderr));
+    let feed = common::check_atom(&out_dir.join("feeds/all.xml"));
+    assert_eq!(feed.entries().len(), 1);
+    assert_eq!(feed.entries()[0].title().as_str(), items[0]["title"].as_str().expect("title"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sources_test_prints_what_it_extracts_and_stores_nothing() {
+    let outlet = Outlet::start().await;
+    serve_list(&outlet, 4, Duration::ZERO);
+    let tc = TestConfig::new(&list_source(&outlet), "");
+    let out = kuaibao_async(tc.path(), vec!["sources", "test", "t", "--articles", "2"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("4 items"), "{shown}");
+    assert!(shown.contains("第0条消息") && shown.contains("来源 测试厅"), "{shown}");
+    assert_eq!(outlet.requests("/a/3.html").len(), 0, "only the first articles are read");
+    assert!(!tc.dir.path().join("kuaibao.db").exists(), "nothing stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poll_killed_half_way_leaves_a_sound_database_and_the_next_poll_completes_it() {
+    let outlet = Outlet::start().await;
+    serve_list(&outlet, 30, Duration::from_millis(60));
+    let tc = TestConfig::new(&list_source(&outlet), "");
+    let main = std::fs::read_to_string(tc.path()).expect("main").replace("per_host = 4", "per_host = 1");
+    std::fs::write(tc.path(), main).expect("write");
+    let db = tc.dir.path().join("kuaibao.db");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(tc.path())
+        .arg("poll")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until some, not all, items are committed, then kill -9.
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let n = rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if n >= 3 || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(integrity, "ok");
+    let (items, incomplete): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(*), SUM(content_text = '' OR NOT EXISTS (SELECT 1 FROM item_links l WHERE l.item_id = items.id)) FROM items",
+            [],
+            |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0))),
+        )
+        .expect("count");
+    assert!((1..30).contains(&items), "killed half way: {items} items");
+    assert_eq!(incomplete, 0, "every committed item is whole");
+    drop(conn);
+
+    let out = kuaibao_async(tc.path(), vec!["poll", "--force"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let total: i64 = conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)).expect("count");
+    let distinct: i64 = conn.query_row("SELECT COUNT(DISTINCT canonical_url) FROM items", [], |r| r.get(0)).expect("count");
+    assert_eq!((total, distinct), (30, 30), "nothing lost, nothing twice");
+}
