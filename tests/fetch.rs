@@ -177,6 +177,26 @@ fn app(c: Arc<Counters>) -> Router {
             get(|| async { (StatusCode::NOT_FOUND, "no such page") }),
         )
         .route(
+            "/gbk-location",
+            get(|| async {
+                // 中文 in GBK, raw, as some Chinese servers send it.
+                let to = header::HeaderValue::from_bytes(b"/target/\xd6\xd0\xce\xc4")
+                    .expect("obs-text is a valid header value");
+                (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+            }),
+        )
+        .route(
+            "/target/{rest}",
+            get(|uri: axum::http::Uri| async move { uri.path().to_string() }),
+        )
+        .route(
+            "/mohrss/start",
+            get(|State(c): State<Arc<Counters>>| async move {
+                c.hits.fetch_add(1, Ordering::SeqCst);
+                redirect("/mohrss/sbjm".into())
+            }),
+        )
+        .route(
             "/mohrss/stubborn",
             get(|State(c): State<Arc<Counters>>| async move {
                 c.hits.fetch_add(1, Ordering::SeqCst);
@@ -439,6 +459,14 @@ async fn redirects_beyond_the_limit_are_an_error() {
     );
 }
 
+#[tokio::test]
+async fn raw_non_ascii_location_is_percent_encoded_not_refused() {
+    let (base, _) = serve().await;
+    let p = page(&base, "gbk-location").await;
+    assert_eq!(p.url.path(), "/target/%D6%D0%CE%C4");
+    assert_eq!(p.text, "/target/%D6%D0%CE%C4");
+}
+
 // ---- limits --------------------------------------------------------------
 
 #[tokio::test]
@@ -550,6 +578,20 @@ async fn private_literal_address_is_refused() {
 }
 
 #[tokio::test]
+async fn ipv4_mapped_ipv6_loopback_is_refused() {
+    let (base, counters) = serve().await;
+    let port = base.port().expect("port");
+    let poll = Poll {
+        allow_private: false,
+        ..poll()
+    };
+    let url = Url::parse(&format!("http://[::ffff:127.0.0.1]:{port}/slow")).expect("url");
+    let e = error(&poll, &url).await;
+    assert!(matches!(e, FetchError::PrivateAddress { .. }), "{e}");
+    assert_eq!(counters.hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn name_resolving_to_loopback_is_refused() {
     let (base, _) = serve().await;
     let port = base.port().expect("port");
@@ -595,6 +637,16 @@ async fn solvable_challenge_is_answered_with_the_cookie() {
     assert_eq!(counters.hits.load(Ordering::SeqCst), 2);
 }
 
+#[tokio::test]
+async fn challenge_behind_a_redirect_is_retried_where_it_was_served() {
+    let (base, counters) = serve().await;
+    let p = page(&base, "mohrss/start").await;
+    assert_eq!(p.url.path(), "/mohrss/sbjm");
+    assert!(p.text.contains("人社部：持续做好社保费减免政策落实工作"));
+    // start → challenge → solved retry of the challenged URL only.
+    assert_eq!(counters.hits.load(Ordering::SeqCst), 3);
+}
+
 // ---- HTTP errors ---------------------------------------------------------
 
 #[tokio::test]
@@ -637,4 +689,5 @@ async fn refused_connection_is_a_network_error() {
     };
     assert!(message.to_lowercase().contains("refused"), "{message}");
     assert!(!message.contains("error sending request"), "{message}");
+    eprintln!("network error reads: {e}");
 }

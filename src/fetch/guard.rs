@@ -157,6 +157,22 @@ mod tests {
     }
 
     #[test]
+    fn obfuscated_ip_literals_are_caught() {
+        for u in [
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fd00::1]:8080/",
+            "http://169.254.169.254/latest/meta-data/",
+        ] {
+            let url = Url::parse(u).expect("url");
+            assert!(check_literal(&url).is_err(), "{u} should be refused");
+        }
+        let url = Url::parse("http://www.mohrss.gov.cn/").expect("url");
+        assert!(check_literal(&url).is_ok());
+    }
+
+    #[test]
     fn public_addresses_pass() {
         for a in [
             "8.8.8.8",

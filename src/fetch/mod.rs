@@ -62,6 +62,28 @@ pub enum FetchError {
     Challenge,
 }
 
+impl FetchError {
+    /// How long the server asked us to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may help, as opposed to a problem with the
+    /// source or the configuration that needs a person.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout | FetchError::Network(_) | FetchError::Challenge => true,
+            FetchError::Status { status, .. } => {
+                *status >= 500 || matches!(*status, 408 | 425 | 429)
+            }
+            _ => false,
+        }
+    }
+}
+
 fn status_text(status: u16) -> String {
     match StatusCode::from_u16(status)
         .ok()
@@ -171,14 +193,6 @@ impl Fetcher {
         encoding: EncodingChoice,
         validators: Option<&Validators>,
     ) -> Result<FetchOutcome, FetchError> {
-        // Held until the body is read, like the per-host permits below.
-        let _overall = self
-            .overall
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Setup("request limiter closed".into()))?;
-
         let mut raw = match self.request(url, validators, None).await? {
             Hop::NotModified => return Ok(FetchOutcome::NotModified),
             Hop::Done(raw) => raw,
@@ -192,10 +206,13 @@ impl Fetcher {
                 .filter_map(|v| v.to_str().ok());
             let ssid = challenge::ssid(set_cookies, &raw.bytes);
             let cookie = challenge::cookie(ssid.as_deref(), sum);
-            tracing::debug!(%url, "answering anti-bot challenge");
-            // Validators are left off: the challenge was served in place of
-            // the page, so a 304 would be about nothing we have.
-            raw = match self.request(url, None, Some(&cookie)).await? {
+            tracing::debug!(url = %raw.url, "answering anti-bot challenge");
+            // Like the page's own `location.reload()`: the URL that served
+            // the challenge, with the cookie it asked for. Validators are
+            // left off: the challenge stood in for the page, so a 304 would
+            // confirm nothing we have.
+            let challenged = raw.url.clone();
+            raw = match self.request(&challenged, None, Some(&cookie)).await? {
                 Hop::NotModified => return Ok(FetchOutcome::NotModified),
                 Hop::Done(raw) => raw,
             };
@@ -263,9 +280,10 @@ impl Fetcher {
             if !self.allow_private {
                 guard::check_literal(&url).map_err(private_error)?;
             }
-            let _host_permit = self.host_permit(&url).await?;
-            // The challenge cookie belongs to the host that set it.
-            let cookie = cookie.filter(|_| same_origin(&url, start));
+            let _permits = self.permits(&url).await?;
+            // Cookies belong to the host that set them (any port or scheme,
+            // as RFC 6265 has it), so an http → https hop keeps it.
+            let cookie = cookie.filter(|_| url.host_str() == start.host_str());
             let began = Instant::now();
             let step = tokio::time::timeout(budget, self.hop(&url, validators, cookie)).await;
             budget = budget.saturating_sub(began.elapsed());
@@ -329,11 +347,7 @@ impl Fetcher {
 
         if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
             if let Some(loc) = resp.headers().get(header::LOCATION) {
-                let loc = loc.to_str().map_err(|_| FetchError::BadRedirect {
-                    from: url.to_string(),
-                    reason: "Location header is not text".into(),
-                })?;
-                return Ok(Step::Redirect(loc.trim().to_string()));
+                return Ok(Step::Redirect(location_text(loc.as_bytes())));
             }
             if status != StatusCode::MULTIPLE_CHOICES {
                 return Err(FetchError::BadRedirect {
@@ -374,34 +388,45 @@ impl Fetcher {
     }
 
     /// Waits for a slot at `url`'s host (host and port: two services on one
-    /// machine are separate, one service under two schemes is rare).
-    async fn host_permit(&self, url: &Url) -> Result<OwnedSemaphorePermit, FetchError> {
+    /// machine are separate), then for an overall slot, and holds both for
+    /// one exchange including its body.
+    ///
+    /// Host first: a task queued behind a busy host must not sit on one of
+    /// the few overall slots meanwhile, or one slow outlet with many
+    /// articles would starve all the others. Both are released between
+    /// redirect hops, so nobody waits for a host slot while holding an
+    /// overall one, and no two tasks can wait on each other.
+    async fn permits(&self, url: &Url) -> Result<[OwnedSemaphorePermit; 2], FetchError> {
         let key = format!(
             "{}:{}",
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or(0)
         );
-        let semaphore = {
+        let host = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            if hosts.len() >= MAX_IDLE_HOSTS {
+                // Only idle hosts go: nobody else holds their semaphore.
+                hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            }
             hosts
                 .entry(key)
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
                 .clone()
         };
-        semaphore
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Setup("request limiter closed".into()))
+        let closed = |_| FetchError::Setup("request limiter closed".into());
+        let host = host.acquire_owned().await.map_err(closed)?;
+        let overall = self.overall.clone().acquire_owned().await.map_err(closed)?;
+        Ok([host, overall])
     }
 }
+
+/// Per-host limiters kept before idle ones are dropped; a poll run touches
+/// far fewer hosts, so this only bounds a long-running process.
+const MAX_IDLE_HOSTS: usize = 512;
 
 enum Step {
     Final(Hop),
     Redirect(String),
-}
-
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn private_error(p: guard::PrivateAddress) -> FetchError {
@@ -449,6 +474,21 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         return e.to_string().replace(['\n', '\r'], " ");
     }
     parts.join(": ")
+}
+
+/// A Location header as text for `Url::join`. Chinese servers often send raw
+/// GBK or UTF-8 bytes in it; percent-encoding them hands the same bytes back
+/// to the server, which is what it expects.
+fn location_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes.trim_ascii() {
+        if b.is_ascii_graphic() || b == b' ' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `Retry-After` as seconds or an HTTP date; a date in the past is zero.
