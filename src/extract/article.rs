@@ -1,0 +1,384 @@
+//! Article pages for the extract stage (fetch → **extract** → normalize →
+//! store → publish).
+//!
+//! A source may name its body, title, date and 来源 with selectors; most
+//! government sites share a few CMS templates, so without selectors (or
+//! when a configured selector stops matching after a redesign) the known
+//! containers of the real outlets are tried, then a readability-style
+//! extraction. The body is returned as HTML, unsanitized: normalize owns
+//! sanitizing and link rewriting.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, FixedOffset};
+use regex::Regex;
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::{ExtractError, collapse_ws, dates, element_text, field_value, origin};
+use crate::config::ArticleSelectors;
+use crate::model::{Article, Page};
+
+/// Body containers of the real outlets' templates, most specific first.
+const BODY_SELECTORS: &[&str] = &[
+    "#UCAP-CONTENT",
+    "#insMainConTxt .TRS_Editor",
+    "#insMainConTxt",
+    ".view.TRS_UEDITOR",
+    ".TRS_UEDITOR",
+    ".TRS_Editor",
+    ".art_det",
+    ".art_p",
+    "#detailContent",
+    "#detail",
+    "#p-detail",
+    "#ContentPh",
+    ".u-mainText",
+    "#contentMain",
+    ".left_zw",
+    ".content_desc",
+    ".article_con",
+    "article",
+];
+
+/// Info lines (date, 来源, editor) of the same templates, near the title.
+const INFO_SELECTORS: &[&str] = &[
+    ".insMainConTitle_c",
+    ".pages-date",
+    "span.font-zyygwj",
+    ".info .source",
+    ".info .time",
+    ".info",
+    "#articlePubTime",
+    ".m-con-time",
+    "#pubTime",
+    "#source",
+    ".left-t",
+    ".content_desc .left p",
+    ".art_infos",
+];
+
+const TITLE_SELECTORS: &[&str] = &[
+    "meta[name=ArticleTitle]",
+    ".insMainConTitle_b",
+    "div.share-title",
+    ".u-title",
+    "#articleTitle",
+    "#articleID",
+    ".article_t",
+    "div.artT",
+    "h1",
+    "meta[property='og:title']",
+    "title",
+];
+
+const DATE_METAS: &[&str] = &[
+    "meta[name=PubDate]",
+    "meta[name=pubdate]",
+    "meta[name=firstpublishedtime]",
+    "meta[name=publishdate]",
+    "meta[property='article:published_time']",
+    "meta[itemprop=datePublished]",
+];
+
+const ORIGIN_METAS: &[&str] = &["meta[name=ContentSource]", "meta[name=source]"];
+
+/// Characters of readable text below which readability gives up; Chinese
+/// notices are short, far below the 500 tuned for English articles.
+const READABILITY_CHARS: usize = 100;
+
+fn selectors(list: &[&str]) -> Vec<Selector> {
+    list.iter()
+        .map(|s| Selector::parse(s).expect("valid built-in selector"))
+        .collect()
+}
+
+static BODY: LazyLock<Vec<Selector>> = LazyLock::new(|| selectors(BODY_SELECTORS));
+static INFO: LazyLock<Vec<Selector>> = LazyLock::new(|| selectors(INFO_SELECTORS));
+static TITLE: LazyLock<Vec<Selector>> = LazyLock::new(|| selectors(TITLE_SELECTORS));
+static DATE_META: LazyLock<Vec<Selector>> = LazyLock::new(|| selectors(DATE_METAS));
+static ORIGIN_META: LazyLock<Vec<Selector>> = LazyLock::new(|| selectors(ORIGIN_METAS));
+static ALWAYS_REMOVE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("script, style, noscript").expect("valid selector"));
+static MEDIA: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("img, video, table, iframe").expect("valid selector"));
+static PUBLISHED_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"发布(?:日期|时间)\s*[:：]").expect("valid regex"));
+static ANY_DATE_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:时间|日期)\s*[:：]").expect("valid regex"));
+
+/// Reads an article page with the source's selectors, or without them.
+pub fn extract_article_page(
+    sel: Option<&ArticleSelectors>,
+    page: &Page,
+) -> Result<Article, ExtractError> {
+    let mut doc = Html::parse_document(&page.text);
+
+    let mut body_id = None;
+    if let Some(sel) = sel {
+        match doc.select(&sel.content.selector).next() {
+            Some(el) if has_content(el) => body_id = Some(el.id()),
+            Some(_) => tracing::warn!(url = %page.url, selector = %sel.content.text,
+                "article content selector matched an empty element; trying known containers"),
+            None => tracing::warn!(url = %page.url, selector = %sel.content.text,
+                "article content selector matched nothing; trying known containers"),
+        }
+    }
+    if body_id.is_none() {
+        body_id = BODY
+            .iter()
+            .find_map(|s| doc.select(s).find(|el| has_content(*el)).map(|el| el.id()));
+    }
+
+    // Read what surrounds the body before the body is cut down.
+    let before_body = text_before(&doc, body_id);
+    let title = sel
+        .and_then(|s| s.title.as_ref())
+        .and_then(|f| {
+            doc.select(&f.selector)
+                .next()
+                .and_then(|el| field_value(el, f))
+        })
+        .or_else(|| generic_title(&doc));
+    let published = sel
+        .and_then(|s| s.date.as_ref())
+        .and_then(|f| {
+            doc.select(&f.selector)
+                .next()
+                .and_then(|el| field_value(el, f))
+        })
+        .and_then(|t| dates::parse_date(&t))
+        .or_else(|| generic_date(&doc, &before_body, page));
+    let configured_origin = sel
+        .and_then(|s| s.origin.as_ref())
+        .and_then(|f| {
+            doc.select(&f.selector)
+                .next()
+                .and_then(|el| field_value(el, f))
+        })
+        .and_then(|t| origin::find_origin(&t).or_else(|| plain_origin(&t)));
+
+    let (content_html, body_text, readable_title) = match body_id {
+        Some(id) => {
+            let removes: Vec<&Selector> = sel
+                .map(|s| s.remove.iter().map(|f| &f.selector).collect())
+                .unwrap_or_default();
+            strip(&mut doc, id, &removes);
+            let el = doc
+                .tree
+                .get(id)
+                .and_then(ElementRef::wrap)
+                .expect("the body element is still in the tree");
+            (el.inner_html().trim().to_string(), element_text(el), None)
+        }
+        None => readability(page)?,
+    };
+    if body_text.is_empty() && content_html.is_empty() {
+        return Err(ExtractError::NoContent {
+            url: page.url.to_string(),
+        });
+    }
+
+    let origin = configured_origin.or_else(|| generic_origin(&doc, &before_body, &body_text));
+    Ok(Article {
+        title: title.or(readable_title),
+        content_html,
+        published,
+        origin,
+    })
+}
+
+/// Text or media: a container holding only whitespace is a template shell.
+fn has_content(el: ElementRef<'_>) -> bool {
+    el.text().any(|t| !collapse_ws(t).is_empty()) || el.select(&MEDIA).next().is_some()
+}
+
+/// Removes scripts, styles and the source's `remove` matches from the body.
+fn strip(doc: &mut Html, body: ego_tree::NodeId, removes: &[&Selector]) {
+    let Some(el) = doc.tree.get(body).and_then(ElementRef::wrap) else {
+        return;
+    };
+    let mut doomed: Vec<ego_tree::NodeId> = el.select(&ALWAYS_REMOVE).map(|e| e.id()).collect();
+    for s in removes {
+        doomed.extend(el.select(s).map(|e| e.id()));
+    }
+    for id in doomed {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+        }
+    }
+}
+
+/// The page's visible text up to the body (all of it when no body was
+/// found): where info lines with 发布日期 and 来源 live.
+fn text_before(doc: &Html, body: Option<ego_tree::NodeId>) -> String {
+    let mut out = String::new();
+    let root = doc.root_element();
+    let mut skip_until = None;
+    for edge in root.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => {
+                if Some(node.id()) == body {
+                    break;
+                }
+                if skip_until.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(e)
+                        if matches!(e.name(), "script" | "style" | "noscript" | "head") =>
+                    {
+                        skip_until = Some(node.id());
+                    }
+                    Node::Text(t) => {
+                        out.push_str(t);
+                        out.push(' ');
+                    }
+                    _ => {}
+                }
+            }
+            ego_tree::iter::Edge::Close(node) => {
+                if skip_until == Some(node.id()) {
+                    skip_until = None;
+                }
+            }
+        }
+    }
+    collapse_ws_keep_wide(&out)
+}
+
+/// Like `collapse_ws` but keeps full-width spaces, which separate the
+/// fields of an info line (`2025年06月08日 10:30　来源：中国新闻网`).
+fn collapse_ws_keep_wide(text: &str) -> String {
+    text.split(|c: char| c != '\u{3000}' && super::is_space(c))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn tail(text: &str, chars: usize) -> &str {
+    let n = text.chars().count();
+    match text.char_indices().nth(n.saturating_sub(chars)) {
+        Some((i, _)) => &text[i..],
+        None => text,
+    }
+}
+
+fn generic_title(doc: &Html) -> Option<String> {
+    TITLE.iter().find_map(|s| {
+        let el = doc.select(s).next()?;
+        let text = match el.value().name() {
+            "meta" => collapse_ws(el.value().attr("content")?),
+            "title" => strip_site_suffix(&element_text(el)),
+            _ => element_text(el),
+        };
+        (!text.is_empty()).then_some(text)
+    })
+}
+
+/// `标题_中华人民共和国人力资源和社会保障部` → `标题`; a title that would
+/// be left too short to be a headline is kept whole.
+fn strip_site_suffix(title: &str) -> String {
+    for sep in [" - ", "_", " | ", "｜", "——", "-"] {
+        if let Some((head, _)) = title.split_once(sep) {
+            let head = head.trim();
+            if head.chars().count() >= 6 {
+                return head.to_string();
+            }
+        }
+    }
+    title.to_string()
+}
+
+fn generic_date(doc: &Html, before_body: &str, page: &Page) -> Option<DateTime<FixedOffset>> {
+    DATE_META
+        .iter()
+        .filter_map(|s| doc.select(s).next())
+        .find_map(|m| m.value().attr("content").and_then(dates::parse_date))
+        .or_else(|| {
+            INFO.iter()
+                .filter_map(|s| doc.select(s).next())
+                .find_map(|el| dates::parse_date(&element_text(el)))
+        })
+        .or_else(|| labelled_date(before_body, &PUBLISHED_LABEL))
+        .or_else(|| labelled_date(before_body, &ANY_DATE_LABEL))
+        .or_else(|| dates::date_from_url(page.url.as_str()))
+}
+
+fn labelled_date(text: &str, label: &Regex) -> Option<DateTime<FixedOffset>> {
+    label.find_iter(text).find_map(|m| {
+        let after: String = text[m.end()..].chars().take(40).collect();
+        dates::parse_date(&after)
+    })
+}
+
+fn generic_origin(doc: &Html, before_body: &str, body_text: &str) -> Option<String> {
+    ORIGIN_META
+        .iter()
+        .filter_map(|s| doc.select(s).next())
+        .find_map(|m| m.value().attr("content").and_then(plain_origin))
+        .or_else(|| {
+            INFO.iter()
+                .filter_map(|s| doc.select(s).next())
+                .find_map(|el| origin::find_origin(&el.text().collect::<String>()))
+        })
+        .or_else(|| origin::find_origin(tail(before_body, 600)))
+        // Reprints often credit the outlet in the last paragraph.
+        .or_else(|| origin::find_origin(tail(body_text, 300)))
+}
+
+/// An element or meta that holds only the outlet's name (`#source`).
+fn plain_origin(text: &str) -> Option<String> {
+    let text = collapse_ws(text);
+    let n = text.chars().count();
+    (n > 0 && n <= 40 && !text.contains(['：', ':'])).then_some(text)
+}
+
+/// The last resort: a readability-style guess at the body.
+fn readability(page: &Page) -> Result<(String, String, Option<String>), ExtractError> {
+    let no_content = || ExtractError::NoContent {
+        url: page.url.to_string(),
+    };
+    let cfg = dom_smoothie::Config {
+        char_threshold: READABILITY_CHARS,
+        ..Default::default()
+    };
+    let mut reader =
+        dom_smoothie::Readability::new(page.text.as_str(), Some(page.url.as_str()), Some(cfg))
+            .map_err(|_| no_content())?;
+    let article = reader.parse().map_err(|e| {
+        tracing::debug!(url = %page.url, error = %e, "readability found no article");
+        no_content()
+    })?;
+    let text = collapse_ws(&article.text_content);
+    if text.is_empty() {
+        return Err(no_content());
+    }
+    let title = collapse_ws(&article.title);
+    Ok((
+        article.content.to_string(),
+        text,
+        (!title.is_empty()).then_some(title),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_suffixes_come_off_page_titles() {
+        assert_eq!(
+            strip_site_suffix(
+                "人社部组织开展专业技术人才管理服务改革试点工作_中华人民共和国人力资源和社会保障部"
+            ),
+            "人社部组织开展专业技术人才管理服务改革试点工作"
+        );
+        assert_eq!(strip_site_suffix("短题_网站"), "短题_网站");
+    }
+
+    #[test]
+    fn tail_counts_characters_not_bytes() {
+        assert_eq!(tail("一二三四", 2), "三四");
+        assert_eq!(tail("一", 5), "一");
+    }
+}

@@ -1,0 +1,180 @@
+//! Feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed) for the extract stage
+//! (fetch → **extract** → normalize → store → publish).
+//!
+//! feed-rs does the parsing. Two things it would get wrong on its own:
+//! it re-decodes text by the XML declaration's `encoding`, but fetch has
+//! already decoded GBK feeds to UTF-8; and it invents an id for entries
+//! that have none, which would look like a guid the outlet gave.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed, Link};
+use regex::Regex;
+use url::Url;
+
+use super::{ExtractError, collapse_ws, dates, html_to_text, resolve_link};
+use crate::model::{ListedItem, Page};
+
+/// A description this long (in characters of text) is the article itself,
+/// as many Chinese RSS feeds ship it, not a teaser.
+const LONG_DESCRIPTION: usize = 300;
+
+static XML_DECL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?s)\A\s*<\?xml.*?\?>").expect("valid XML declaration regex"));
+
+/// Reads every entry of a feed page.
+pub fn extract_feed(page: &Page) -> Result<Vec<ListedItem>, ExtractError> {
+    let feed = parse_feed(&page.text, &page.url)?;
+    Ok(feed
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let item = entry_item(e, &page.url);
+            if item.is_none() {
+                tracing::debug!(id = %e.id, "feed entry without a usable link skipped");
+            }
+            item
+        })
+        .collect())
+}
+
+/// Parses already-decoded feed text.
+pub fn parse_feed(text: &str, base: &Url) -> Result<Feed, ExtractError> {
+    let text = text.trim_start_matches('\u{feff}');
+    // The text is UTF-8 now whatever the declaration says; a declaration
+    // saying gbk would make the parser decode it a second time.
+    let text = XML_DECL_RE.replace(text, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        // An empty id is left empty, so "no guid" stays visible.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(parse_feed_timestamp)
+        .sanitize_content(false)
+        .build()
+        .parse(text.as_bytes())
+        .map_err(|e| ExtractError::Malformed {
+            what: "feed",
+            detail: e.to_string(),
+        })
+}
+
+/// Feed timestamps: the RFCs first, then the bare Beijing-time shapes
+/// Chinese feeds put in `pubDate` (`2025-06-20 10:30:00`).
+fn parse_feed_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    dates::parse_rfc2822(text)
+        .or_else(|| dates::parse_date(text))
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn entry_item(entry: &Entry, base: &Url) -> Option<ListedItem> {
+    let url = entry_link(entry, base)?;
+    let guid = (!entry.id.trim().is_empty()).then(|| entry.id.trim().to_string());
+    let title = entry
+        .title
+        .as_ref()
+        .map(|t| html_to_text(&t.content))
+        .unwrap_or_default();
+    let published = entry
+        .published
+        .or(entry.updated)
+        .map(|d| d.with_timezone(&dates::beijing()));
+    let summary = entry
+        .summary
+        .as_ref()
+        .map(|s| s.content.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_ref())
+        .map(|b| b.trim().to_string())
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            summary
+                .as_ref()
+                .filter(|s| html_to_text(s).chars().count() >= LONG_DESCRIPTION)
+                .cloned()
+        });
+    let author = entry
+        .authors
+        .iter()
+        .map(|p| collapse_ws(&p.name))
+        .find(|n| !n.is_empty());
+    Some(ListedItem {
+        url,
+        guid,
+        title,
+        published,
+        summary,
+        content,
+        author,
+    })
+}
+
+/// The entry's page: its alternate link, else its first link, else its id
+/// when the id is itself a URL (RSS `<guid isPermaLink="true">` style).
+fn entry_link(entry: &Entry, base: &Url) -> Option<Url> {
+    let is_alternate = |l: &&Link| l.rel.as_deref().is_none_or(|r| r == "alternate");
+    entry
+        .links
+        .iter()
+        .find(is_alternate)
+        .or_else(|| entry.links.first())
+        .and_then(|l| resolve_link(base, &l.href))
+        .or_else(|| {
+            let id = entry.id.trim();
+            (id.starts_with("http://") || id.starts_with("https://"))
+                .then(|| resolve_link(base, id))
+                .flatten()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://example.gov.cn/rss.xml").unwrap()
+    }
+
+    #[test]
+    fn a_gbk_declaration_does_not_make_the_parser_decode_twice() {
+        let xml = r#"<?xml version="1.0" encoding="gbk"?>
+<rss version="2.0"><channel><title>人社新闻</title>
+<item><title>稳岗扩岗</title><link>https://example.gov.cn/a.html</link></item>
+</channel></rss>"#;
+        let feed = parse_feed(xml, &base()).unwrap();
+        assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "稳岗扩岗");
+    }
+
+    #[test]
+    fn entries_without_an_id_have_no_guid() {
+        let xml = r#"<rss version="2.0"><channel><title>t</title>
+<item><title>无编号</title><link>/a.html</link></item>
+<item><title>有编号</title><link>/b.html</link><guid isPermaLink="false">abc-1</guid></item>
+</channel></rss>"#;
+        let page_items: Vec<_> = parse_feed(xml, &base())
+            .unwrap()
+            .entries
+            .iter()
+            .filter_map(|e| entry_item(e, &base()))
+            .collect();
+        assert_eq!(page_items[0].guid, None);
+        assert_eq!(page_items[0].url.as_str(), "https://example.gov.cn/a.html");
+        assert_eq!(page_items[1].guid.as_deref(), Some("abc-1"));
+    }
+
+    #[test]
+    fn bare_pubdates_are_beijing_time() {
+        let dt = parse_feed_timestamp("2025-06-20 10:30:00").unwrap();
+        assert_eq!(dt.to_rfc3339(), "2025-06-20T02:30:00+00:00");
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error_not_a_panic() {
+        let err =
+            parse_feed("<rss version=\"2.0\"><channel><item><title>x</tit", &base()).unwrap_err();
+        assert!(err.to_string().starts_with("malformed feed"), "{err}");
+    }
+}
