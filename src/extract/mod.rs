@@ -203,19 +203,3 @@ mod tests {
         );
     }
 }
-
-pub mod dates {
-    use chrono::{DateTime, FixedOffset};
-    pub fn parse_date(_text: &str) -> Option<DateTime<FixedOffset>> {
-        todo!()
-    }
-    pub fn date_from_url(_url: &str) -> Option<DateTime<FixedOffset>> {
-        todo!()
-    }
-}
-
-pub mod origin {
-    pub fn find_origin(_text: &str) -> Option<String> {
-        todo!()
-    }
-}
