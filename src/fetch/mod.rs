@@ -41,7 +41,7 @@ pub enum FetchError {
         host: String,
         addr: std::net::IpAddr,
     },
-    #[error("timed out (poll.timeout)")]
+    #[error("timed out waiting for the server (poll.timeout)")]
     Timeout,
     #[error("network error: {0}")]
     Network(String),
@@ -268,7 +268,7 @@ impl Fetcher {
         cookie: Option<&str>,
     ) -> Result<Hop, FetchError> {
         let mut url = start.clone();
-        let mut visited = HashSet::from([start.as_str().to_string()]);
+        let mut visited = HashSet::from([without_fragment(start)]);
         let mut redirects = 0;
         let mut budget = self.timeout;
         loop {
@@ -303,7 +303,7 @@ impl Fetcher {
                     url: next.to_string(),
                 });
             }
-            if !visited.insert(next.as_str().to_string()) {
+            if !visited.insert(without_fragment(&next)) {
                 return Err(FetchError::RedirectLoop {
                     url: next.to_string(),
                 });
@@ -427,6 +427,13 @@ const MAX_IDLE_HOSTS: usize = 512;
 enum Step {
     Final(Hop),
     Redirect(String),
+}
+
+/// Fragments never reach the server, so `/a#x` and `/a` are one stop.
+fn without_fragment(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url.into()
 }
 
 fn private_error(p: guard::PrivateAddress) -> FetchError {
