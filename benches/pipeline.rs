@@ -28,7 +28,9 @@ const POOL: &str = "就业社会保障人力资源养老医疗失业工伤保险
 
 fn synthetic_text(seed: u64, chars: usize) -> String {
     let pool: Vec<char> = POOL.chars().collect();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut out = String::new();
     for i in 0..chars {
         x ^= x << 13;
@@ -50,7 +52,9 @@ struct Site {
 }
 
 async fn serve(addr: SocketAddr, site: Arc<Site>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind loopback address");
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("bind loopback address");
     let local = listener.local_addr().expect("local addr");
     let app = axum::Router::new().fallback(move |req: Request<Body>| {
         let site = site.clone();
@@ -60,7 +64,10 @@ async fn serve(addr: SocketAddr, site: Arc<Site>) -> SocketAddr {
                     .header("content-type", ctype.as_str())
                     .body(Body::from(body.clone()))
                     .unwrap_or_default(),
-                None => Response::builder().status(404).body(Body::empty()).unwrap_or_default(),
+                None => Response::builder()
+                    .status(404)
+                    .body(Body::empty())
+                    .unwrap_or_default(),
             }
         }
     });
@@ -73,7 +80,8 @@ async fn serve(addr: SocketAddr, site: Arc<Site>) -> SocketAddr {
 fn synthetic_site(index: usize, items: usize, base: &str) -> Site {
     let mut pages = HashMap::new();
     if index % 2 == 0 {
-        let mut list = String::from("<html><head><meta charset=\"utf-8\"></head><body><ul class=\"list\">");
+        let mut list =
+            String::from("<html><head><meta charset=\"utf-8\"></head><body><ul class=\"list\">");
         for n in 0..items {
             let path = format!("/art/2025/06/t202506{:02}_{index}_{n}.html", n % 28 + 1);
             list.push_str(&format!(
@@ -93,9 +101,14 @@ fn synthetic_site(index: usize, items: usize, base: &str) -> Site {
             );
         }
         list.push_str("</ul></body></html>");
-        pages.insert("/list.html".into(), ("text/html; charset=utf-8".into(), list));
+        pages.insert(
+            "/list.html".into(),
+            ("text/html; charset=utf-8".into(), list),
+        );
     } else {
-        let mut rss = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>synthetic</title><link>http://example.org/</link><description>d</description>");
+        let mut rss = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>synthetic</title><link>http://example.org/</link><description>d</description>",
+        );
         for n in 0..items {
             let body = synthetic_text((index * 1000 + n) as u64, 1500);
             rss.push_str(&format!(
@@ -139,7 +152,11 @@ fn run(bin: &str, config: &Path, args: &[&str]) -> Measured {
         .output()
         .expect("run kuaibao");
     let wall_ms = started.elapsed().as_millis();
-    assert!(out.status.success(), "kuaibao {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kuaibao {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let items = stdout.lines().last().unwrap_or_default().to_string();
     Measured { wall_ms, items }
@@ -195,7 +212,10 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
 
     let outlets = rt
-        .block_on(kuaibao::demo::start_outlets(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .block_on(kuaibao::demo::start_outlets(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
         .expect("demo outlets");
     workload("demo outlets", &outlets.sources_toml());
 
@@ -208,5 +228,8 @@ fn main() {
         let bound = rt.block_on(serve(addr, site));
         sites.push((index, bound));
     }
-    workload(&format!("{n_sources} synthetic sources × {n_items} items"), &sources_toml(&sites));
+    workload(
+        &format!("{n_sources} synthetic sources × {n_items} items"),
+        &sources_toml(&sites),
+    );
 }

@@ -387,7 +387,11 @@ pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigErr
         }
         if s.id.get_ref() == "all" {
             // feeds/all.xml is the feed of every section.
-            return Err(file.invalid(&s.id, "section.id", "\"all\" is reserved for the feed of every section"));
+            return Err(file.invalid(
+                &s.id,
+                "section.id",
+                "\"all\" is reserved for the feed of every section",
+            ));
         }
         sections.push(Section {
             id: s.id.into_inner(),

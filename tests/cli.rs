@@ -21,7 +21,9 @@ fn kuaibao(config: &std::path::Path, args: &[&str]) -> Output {
 /// Runs the binary off the async runtime so the in-process outlet keeps
 /// answering.
 async fn kuaibao_async(config: std::path::PathBuf, args: Vec<&'static str>) -> Output {
-    tokio::task::spawn_blocking(move || kuaibao(&config, &args)).await.expect("join")
+    tokio::task::spawn_blocking(move || kuaibao(&config, &args))
+        .await
+        .expect("join")
 }
 
 fn text(out: &[u8]) -> String {
@@ -39,8 +41,14 @@ fn article_page(n: usize) -> String {
 fn serve_list(outlet: &Outlet, n: usize, delay: Duration) {
     let mut list = String::from("<html><body><ul class=\"list\">");
     for i in 0..n {
-        list.push_str(&format!("<li><a href=\"/a/{i}.html\">第{i}条消息</a><span>2025-06-{:02}</span></li>", i % 28 + 1));
-        outlet.set(&format!("/a/{i}.html"), Reply::html(&article_page(i)).with_delay(delay));
+        list.push_str(&format!(
+            "<li><a href=\"/a/{i}.html\">第{i}条消息</a><span>2025-06-{:02}</span></li>",
+            i % 28 + 1
+        ));
+        outlet.set(
+            &format!("/a/{i}.html"),
+            Reply::html(&article_page(i)).with_delay(delay),
+        );
     }
     list.push_str("</ul></body></html>");
     outlet.set("/list.html", Reply::html(&list));
@@ -55,16 +63,25 @@ fn list_source(outlet: &Outlet) -> String {
 
 #[test]
 fn a_config_error_exits_2_naming_file_and_line() {
-    let tc = TestConfig::new("[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"http://x/\"\nkind = \"html\"\n", "");
+    let tc = TestConfig::new(
+        "[[source]]\nid = \"x\"\nname = \"x\"\nurl = \"http://x/\"\nkind = \"html\"\n",
+        "",
+    );
     let out = kuaibao(&tc.path(), &["poll"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("sources.toml:5") && err.contains("[source.list]"), "{err}");
+    assert!(
+        err.contains("sources.toml:5") && err.contains("[source.list]"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_missing_config_file_exits_2() {
-    let out = kuaibao(std::path::Path::new("/nonexistent/kuaibao.toml"), &["status"]);
+    let out = kuaibao(
+        std::path::Path::new("/nonexistent/kuaibao.toml"),
+        &["status"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("/nonexistent/kuaibao.toml"));
 }
@@ -72,7 +89,10 @@ fn a_missing_config_file_exits_2() {
 #[test]
 fn a_wrong_command_line_exits_64_and_help_exits_0() {
     let tc = TestConfig::new("", "");
-    assert_eq!(kuaibao(&tc.path(), &["poll", "--bogus"]).status.code(), Some(64));
+    assert_eq!(
+        kuaibao(&tc.path(), &["poll", "--bogus"]).status.code(),
+        Some(64)
+    );
     let help = kuaibao(&tc.path(), &["poll", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("--force"));
@@ -91,23 +111,42 @@ async fn poll_prints_a_table_and_json_and_exits_0_even_when_a_source_fails() {
     let outlet = Outlet::start().await;
     serve_list(&outlet, 3, Duration::ZERO);
     let mut sources = list_source(&outlet);
-    sources.push_str(&format!("\n[[source]]\nid = \"gone\"\nname = \"无\"\nurl = \"{}/missing.xml\"\nkind = \"feed\"\n", outlet.base));
+    sources.push_str(&format!(
+        "\n[[source]]\nid = \"gone\"\nname = \"无\"\nurl = \"{}/missing.xml\"\nkind = \"feed\"\n",
+        outlet.base
+    ));
     let tc = TestConfig::new(&sources, "");
     let out = kuaibao_async(tc.path(), vec!["poll"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let table = text(&out.stdout);
-    assert!(table.lines().any(|l| l.starts_with("t ") && l.contains("ok") && l.contains(" 3 ")), "{table}");
-    assert!(table.lines().any(|l| l.starts_with("gone") && l.contains("failed") && l.contains("404")), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("t ") && l.contains("ok") && l.contains(" 3 ")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("gone") && l.contains("failed") && l.contains("404")),
+        "{table}"
+    );
 
     let out = kuaibao_async(tc.path(), vec!["poll", "--force", "--json"]).await;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let t = json.as_array().and_then(|a| a.iter().find(|r| r["id"] == "t")).expect("report for t");
+    let t = json
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["id"] == "t"))
+        .expect("report for t");
     assert_eq!(t["status"], "ok");
     assert_eq!(t["unchanged"], 3);
 
     let status = kuaibao_async(tc.path(), vec!["status", "--json"]).await;
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
-    let gone = json.as_array().and_then(|a| a.iter().find(|r| r["id"] == "gone")).expect("gone");
+    let gone = json
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["id"] == "gone"))
+        .expect("gone");
     assert_eq!(gone["consecutive_failures"], 2);
 }
 
@@ -121,7 +160,15 @@ async fn review_list_approve_and_publish_from_the_command_line() {
     let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let items = items.as_array().expect("array").clone();
     assert_eq!(items.len(), 2);
-    for key in ["id", "title", "origin", "url", "section", "published", "status"] {
+    for key in [
+        "id",
+        "title",
+        "origin",
+        "url",
+        "section",
+        "published",
+        "status",
+    ] {
         assert!(items[0].get(key).is_some(), "review list --json has {key}");
     }
     assert_eq!(items[0]["origin"], "测试厅");
@@ -143,7 +190,10 @@ async fn review_list_approve_and_publish_from_the_command_line() {
     assert_eq!(publish.status.code(), Some(0), "{}", text(&publish.stderr));
     let feed = common::check_atom(&out_dir.join("feeds/all.xml"));
     assert_eq!(feed.entries().len(), 1);
-    assert_eq!(feed.entries()[0].title().as_str(), items[0]["title"].as_str().expect("title"));
+    assert_eq!(
+        feed.entries()[0].title().as_str(),
+        items[0]["title"].as_str().expect("title")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -155,8 +205,15 @@ async fn sources_test_prints_what_it_extracts_and_stores_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("4 items"), "{shown}");
-    assert!(shown.contains("第0条消息") && shown.contains("来源 测试厅"), "{shown}");
-    assert_eq!(outlet.requests("/a/3.html").len(), 0, "only the first articles are read");
+    assert!(
+        shown.contains("第0条消息") && shown.contains("来源 测试厅"),
+        "{shown}"
+    );
+    assert_eq!(
+        outlet.requests("/a/3.html").len(),
+        0,
+        "only the first articles are read"
+    );
     assert!(!tc.dir.path().join("kuaibao.db").exists(), "nothing stored");
 }
 
@@ -165,8 +222,7 @@ async fn a_poll_killed_half_way_leaves_a_sound_database_and_the_next_poll_comple
     let outlet = Outlet::start().await;
     serve_list(&outlet, 30, Duration::from_millis(60));
     let tc = TestConfig::new(&list_source(&outlet), "");
-    let main = std::fs::read_to_string(tc.path()).expect("main").replace("per_host = 4", "per_host = 1");
-    std::fs::write(tc.path(), main).expect("write");
+    tc.set_poll("per_host", "1");
     let db = tc.dir.path().join("kuaibao.db");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
@@ -192,7 +248,9 @@ async fn a_poll_killed_half_way_leaves_a_sound_database_and_the_next_poll_comple
     child.wait().expect("reap");
 
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(integrity, "ok");
     let (items, incomplete): (i64, i64) = conn
         .query_row(
@@ -208,7 +266,13 @@ async fn a_poll_killed_half_way_leaves_a_sound_database_and_the_next_poll_comple
     let out = kuaibao_async(tc.path(), vec!["poll", "--force"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let total: i64 = conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)).expect("count");
-    let distinct: i64 = conn.query_row("SELECT COUNT(DISTINCT canonical_url) FROM items", [], |r| r.get(0)).expect("count");
+    let total: i64 = conn
+        .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))
+        .expect("count");
+    let distinct: i64 = conn
+        .query_row("SELECT COUNT(DISTINCT canonical_url) FROM items", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
     assert_eq!((total, distinct), (30, 30), "nothing lost, nothing twice");
 }

@@ -550,7 +550,7 @@ async fn the_same_text_under_two_urls_is_one_item_that_keeps_both_pages() {
     );
     // The copy adds spacing and a different 来源 line, nothing else.
     outlet.set(
-        "/mirror/t20250618_1.html",
+        "/mirror/t20250618_1.html?from=rss",
         Reply::html(&mohrss_article(
             "人社部开展专业技术人才管理服务改革试点",
             "2025-06-18",
@@ -626,7 +626,11 @@ async fn poll_failing(reply: Reply, extra_main: &str) -> (SourceReport, Run, Tes
     let outlet = Outlet::start().await;
     serve_mohrss(&outlet);
     outlet.set("/mohrss/list/", reply);
-    let tc = TestConfig::new(&sources(MOHRSS_SOURCE, &outlet), extra_main);
+    let tc = TestConfig::new(&sources(MOHRSS_SOURCE, &outlet), "");
+    for line in extra_main.lines() {
+        let (key, value) = line.split_once('=').expect("key = value");
+        tc.set_poll(key.trim(), value.trim());
+    }
     let run = Run::new(&tc);
     let reports = run.poll(false).await;
     (report(&reports, "mohrss").clone(), run, tc)
@@ -746,7 +750,7 @@ async fn a_list_that_stops_yielding_items_is_flagged_as_broken() {
     // The site is redesigned: the same news under other class names.
     outlet.set("/mohrss/list/", Reply::html("<html><body><ul class=\"newlist\"><li><a href=\"./x.html\">新版</a></li></ul></body></html>"));
     let reports = run.poll(true).await;
-    assert_failed_with(report(&reports, "mohrss"), &["no items"]);
+    assert_failed_with(report(&reports, "mohrss"), &["matched nothing", "no items"]);
 }
 
 #[tokio::test]

@@ -477,8 +477,11 @@ fn a_section_named_all_is_refused_rather_than_overwriting_the_all_feed() {
         "[[section]]\nid = \"all\"\nname = \"全部\"\n",
     )
     .unwrap();
-    let err = kuaibao::config::parse_sections(&dir.path().join("sections.toml"), "[[section]]\nid = \"all\"\nname = \"全部\"\n")
-        .unwrap_err();
+    let err = kuaibao::config::parse_sections(
+        &dir.path().join("sections.toml"),
+        "[[section]]\nid = \"all\"\nname = \"全部\"\n",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("sections.toml:2"), "{err}");
     assert!(err.to_string().contains("reserved"), "{err}");
 }

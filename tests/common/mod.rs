@@ -192,6 +192,19 @@ impl TestConfig {
         TestConfig { dir }
     }
 
+    /// Sets a `[poll]` key of the main file, replacing its current value.
+    pub fn set_poll(&self, key: &str, value: &str) {
+        let main = std::fs::read_to_string(self.path()).expect("read main");
+        let mut lines: Vec<String> = main
+            .lines()
+            .filter(|l| l.split('=').next().map(str::trim) != Some(key))
+            .map(str::to_string)
+            .collect();
+        let at = lines.iter().position(|l| l == "[poll]").expect("[poll]") + 1;
+        lines.insert(at, format!("{key} = {value}"));
+        std::fs::write(self.path(), lines.join("\n") + "\n").expect("write main");
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("kuaibao.toml")
     }
