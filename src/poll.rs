@@ -323,7 +323,7 @@ impl Poller {
             None
         };
         normalize::normalize(source, &listed, article.as_ref())
-            .map(ItemResult::Ready)
+            .map(|item| ItemResult::Ready(Box::new(item)))
             .map_err(|e| e.to_string())
     }
 
@@ -335,7 +335,7 @@ impl Poller {
 
 enum ItemResult {
     Known,
-    Ready(crate::model::NewItem),
+    Ready(Box<crate::model::NewItem>),
 }
 
 async fn fetch_page(
