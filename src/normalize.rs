@@ -435,6 +435,14 @@ mod tests {
     }
 
     #[test]
+    fn escape_covers_markup_and_both_quotes() {
+        assert_eq!(
+            escape_html(r#"<a href="x" title='y'>&</a>"#),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
     fn content_hash_refuses_too_short_bodies() {
         assert_eq!(content_hash("详见附件。"), None);
     }

@@ -5,6 +5,7 @@
 //! Built by hand, without a template engine: it is one small page, and
 //! every piece of text goes through [`escape`].
 
+use crate::normalize::escape_html as escape;
 use std::fmt::Write;
 
 use chrono::FixedOffset;
@@ -160,33 +161,9 @@ fn beijing_date(e: &FeedEntry) -> String {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escape_covers_markup_and_both_quotes() {
-        assert_eq!(
-            escape(r#"<a href="x" title='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn only_http_and_https_urls_become_links() {
