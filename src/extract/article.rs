@@ -178,7 +178,13 @@ pub fn extract_article_page(
         });
     }
 
-    let origin = configured_origin.or_else(|| generic_origin(&doc, &before_body, &body_text));
+    // With a body found, the info line sits just before it; without one the
+    // first 来源 on the page is the best guess (the tail would be the footer).
+    let near_title = match body_id {
+        Some(_) => tail(&before_body, 600),
+        None => before_body.as_str(),
+    };
+    let origin = configured_origin.or_else(|| generic_origin(&doc, near_title, &body_text));
     Ok(Article {
         title: title.or(readable_title),
         content_html,
@@ -311,7 +317,7 @@ fn labelled_date(text: &str, label: &Regex) -> Option<DateTime<FixedOffset>> {
     })
 }
 
-fn generic_origin(doc: &Html, before_body: &str, body_text: &str) -> Option<String> {
+fn generic_origin(doc: &Html, near_title: &str, body_text: &str) -> Option<String> {
     ORIGIN_META
         .iter()
         .filter_map(|s| doc.select(s).next())
@@ -319,11 +325,17 @@ fn generic_origin(doc: &Html, before_body: &str, body_text: &str) -> Option<Stri
         .or_else(|| {
             INFO.iter()
                 .filter_map(|s| doc.select(s).next())
-                .find_map(|el| origin::find_origin(&el.text().collect::<String>()))
+                .find_map(|el| origin::find_origin(&spaced_text(el)))
         })
-        .or_else(|| origin::find_origin(tail(before_body, 600)))
+        .or_else(|| origin::find_origin(near_title))
         // Reprints often credit the outlet in the last paragraph.
         .or_else(|| origin::find_origin(tail(body_text, 300)))
+}
+
+/// An element's text with its text nodes kept apart, so a link after the
+/// 来源 (`来源：中国新闻网<a>参与互动</a>`) does not run into it.
+fn spaced_text(el: ElementRef<'_>) -> String {
+    collapse_ws_keep_wide(&el.text().collect::<Vec<_>>().join(" "))
 }
 
 /// An element or meta that holds only the outlet's name (`#source`).
