@@ -47,7 +47,6 @@ const INFO_SELECTORS: &[&str] = &[
     "span.font-zyygwj",
     ".info .source",
     ".info .time",
-    ".info",
     "#articlePubTime",
     ".m-con-time",
     "#pubTime",
@@ -55,6 +54,8 @@ const INFO_SELECTORS: &[&str] = &[
     ".left-t",
     ".content_desc .left p",
     ".art_infos",
+    // Last: a class this generic appears on unrelated boxes too.
+    ".info",
 ];
 
 const TITLE_SELECTORS: &[&str] = &[
@@ -115,10 +116,12 @@ pub fn extract_article_page(
 
     let mut body_id = None;
     if let Some(sel) = sel {
-        match doc.select(&sel.content.selector).next() {
-            Some(el) if has_content(el) => body_id = Some(el.id()),
-            Some(_) => tracing::warn!(url = %page.url, selector = %sel.content.text,
-                "article content selector matched an empty element; trying known containers"),
+        let mut matched = doc.select(&sel.content.selector).peekable();
+        let any = matched.peek().is_some();
+        match matched.find(|el| has_content(*el)) {
+            Some(el) => body_id = Some(el.id()),
+            None if any => tracing::warn!(url = %page.url, selector = %sel.content.text,
+                "article content selector matched only empty elements; trying known containers"),
             None => tracing::warn!(url = %page.url, selector = %sel.content.text,
                 "article content selector matched nothing; trying known containers"),
         }
@@ -281,18 +284,23 @@ fn generic_title(doc: &Html) -> Option<String> {
     })
 }
 
-/// `标题_中华人民共和国人力资源和社会保障部` → `标题`; a title that would
-/// be left too short to be a headline is kept whole.
+/// `标题_政策_中国政府网` → `标题`: site and channel names come off the
+/// end one at a time, as long as what is cut is short and what is left
+/// still reads as a headline.
 fn strip_site_suffix(title: &str) -> String {
-    for sep in [" - ", "_", " | ", "｜", "——", "-"] {
-        if let Some((head, _)) = title.split_once(sep) {
-            let head = head.trim();
-            if head.chars().count() >= 6 {
-                return head.to_string();
+    let mut title = title.trim();
+    'outer: loop {
+        for sep in [" - ", "_", " | ", "｜", "——", "-"] {
+            if let Some((head, suffix)) = title.rsplit_once(sep) {
+                let head = head.trim();
+                if suffix.chars().count() <= 20 && head.chars().count() >= 6 {
+                    title = head;
+                    continue 'outer;
+                }
             }
         }
+        return title.to_string();
     }
-    title.to_string()
 }
 
 fn generic_date(doc: &Html, before_body: &str, page: &Page) -> Option<DateTime<FixedOffset>> {
@@ -384,6 +392,14 @@ mod tests {
                 "人社部组织开展专业技术人才管理服务改革试点工作_中华人民共和国人力资源和社会保障部"
             ),
             "人社部组织开展专业技术人才管理服务改革试点工作"
+        );
+        assert_eq!(
+            strip_site_suffix("国务院办公厅关于做好青年就业工作的通知_政策_中国政府网"),
+            "国务院办公厅关于做好青年就业工作的通知"
+        );
+        assert_eq!(
+            strip_site_suffix("多地出台举措稳岗扩岗 助力高校毕业生就业-中新网"),
+            "多地出台举措稳岗扩岗 助力高校毕业生就业"
         );
         assert_eq!(strip_site_suffix("短题_网站"), "短题_网站");
     }
