@@ -54,6 +54,7 @@ const INFO_SELECTORS: &[&str] = &[
     ".left-t",
     ".content_desc .left p",
     ".art_infos",
+    ".m-con-source",
     // Last: a class this generic appears on unrelated boxes too.
     ".info",
 ];
@@ -154,13 +155,15 @@ pub fn extract_article_page(
     let configured_origin = sel
         .and_then(|s| s.origin.as_ref())
         .and_then(|f| {
-            doc.select(&f.selector)
-                .next()
-                .and_then(|el| field_value(el, f))
+            let el = doc.select(&f.selector).next()?;
+            match f.attr {
+                Some(_) => field_value(el, f),
+                None => Some(spaced_text(el)),
+            }
         })
         .and_then(|t| origin::find_origin(&t).or_else(|| plain_origin(&t)));
 
-    let (content_html, body_text, readable_title) = match body_id {
+    let (content_html, body_text, readable_title, has_media) = match body_id {
         Some(id) => {
             let removes: Vec<&Selector> = sel
                 .map(|s| s.remove.iter().map(|f| &f.selector).collect())
@@ -171,11 +174,16 @@ pub fn extract_article_page(
                 .get(id)
                 .and_then(ElementRef::wrap)
                 .expect("the body element is still in the tree");
-            (el.inner_html().trim().to_string(), element_text(el), None)
+            let has_media = el.select(&MEDIA).next().is_some();
+            let html = el.inner_html().trim().to_string();
+            (html, element_text(el), None, has_media)
         }
-        None => readability(page)?,
+        None => {
+            let (html, text, title) = readability(page)?;
+            (html, text, title, false)
+        }
     };
-    if body_text.is_empty() && content_html.is_empty() {
+    if body_text.is_empty() && !has_media {
         return Err(ExtractError::NoContent {
             url: page.url.to_string(),
         });
@@ -198,7 +206,17 @@ pub fn extract_article_page(
 
 /// Text or media: a container holding only whitespace is a template shell.
 fn has_content(el: ElementRef<'_>) -> bool {
-    el.text().any(|t| !collapse_ws(t).is_empty()) || el.select(&MEDIA).next().is_some()
+    let visible_text = el.descendants().any(|n| {
+        n.value()
+            .as_text()
+            .is_some_and(|t| !collapse_ws(t).is_empty())
+            && !n.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "script" | "style" | "noscript"))
+            })
+    });
+    visible_text || el.select(&MEDIA).next().is_some()
 }
 
 /// Removes scripts, styles and the source's `remove` matches from the body.
@@ -402,6 +420,50 @@ mod tests {
             "多地出台举措稳岗扩岗 助力高校毕业生就业"
         );
         assert_eq!(strip_site_suffix("短题_网站"), "短题_网站");
+    }
+
+    fn page(html: &str) -> Page {
+        Page {
+            url: url::Url::parse("https://www.example.gov.cn/art/2025/6/20/art_1_1.html").unwrap(),
+            status: 200,
+            content_type: None,
+            validators: Default::default(),
+            bytes: html.as_bytes().to_vec(),
+            text: html.to_string(),
+            encoding: "UTF-8",
+        }
+    }
+
+    #[test]
+    fn a_container_holding_only_a_script_is_not_the_body() {
+        let html = r#"<html><body><div class="TRS_Editor"><script>document.write("x")</script></div>
+<div class="article_con"><p>正文内容。</p></div></body></html>"#;
+        let a = extract_article_page(None, &page(html)).unwrap();
+        assert_eq!(a.content_html, "<p>正文内容。</p>");
+        assert_eq!(
+            a.published,
+            dates::date_from_url("/art/2025/6/20/x"),
+            "the URL dates it"
+        );
+    }
+
+    #[test]
+    fn a_configured_origin_element_may_hold_just_the_name_or_a_linked_name() {
+        let html = r#"<html><body><h1>标题文字很长的</h1><span id="source">来源：<a href="http://www.gmw.cn">光明日报</a></span><span id="src2">光明网</span>
+<div id="ContentPh"><p>正文。</p></div></body></html>"#;
+        let mut sel = ArticleSelectors {
+            content: crate::config::FieldSelector::parse("#ContentPh").unwrap(),
+            title: None,
+            date: None,
+            origin: Some(crate::config::FieldSelector::parse("#source").unwrap()),
+            remove: vec![],
+        };
+        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        assert_eq!(a.origin.as_deref(), Some("光明日报"));
+        assert_eq!(a.title.as_deref(), Some("标题文字很长的"));
+        sel.origin = Some(crate::config::FieldSelector::parse("#src2").unwrap());
+        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        assert_eq!(a.origin.as_deref(), Some("光明网"));
     }
 
     #[test]
