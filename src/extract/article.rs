@@ -47,7 +47,6 @@ const INFO_SELECTORS: &[&str] = &[
     "span.font-zyygwj",
     ".info .source",
     ".info .time",
-    ".info",
     "#articlePubTime",
     ".m-con-time",
     "#pubTime",
@@ -55,6 +54,9 @@ const INFO_SELECTORS: &[&str] = &[
     ".left-t",
     ".content_desc .left p",
     ".art_infos",
+    ".m-con-source",
+    // Last: a class this generic appears on unrelated boxes too.
+    ".info",
 ];
 
 const TITLE_SELECTORS: &[&str] = &[
@@ -115,10 +117,12 @@ pub fn extract_article_page(
 
     let mut body_id = None;
     if let Some(sel) = sel {
-        match doc.select(&sel.content.selector).next() {
-            Some(el) if has_content(el) => body_id = Some(el.id()),
-            Some(_) => tracing::warn!(url = %page.url, selector = %sel.content.text,
-                "article content selector matched an empty element; trying known containers"),
+        let mut matched = doc.select(&sel.content.selector).peekable();
+        let any = matched.peek().is_some();
+        match matched.find(|el| has_content(*el)) {
+            Some(el) => body_id = Some(el.id()),
+            None if any => tracing::warn!(url = %page.url, selector = %sel.content.text,
+                "article content selector matched only empty elements; trying known containers"),
             None => tracing::warn!(url = %page.url, selector = %sel.content.text,
                 "article content selector matched nothing; trying known containers"),
         }
@@ -151,13 +155,15 @@ pub fn extract_article_page(
     let configured_origin = sel
         .and_then(|s| s.origin.as_ref())
         .and_then(|f| {
-            doc.select(&f.selector)
-                .next()
-                .and_then(|el| field_value(el, f))
+            let el = doc.select(&f.selector).next()?;
+            match f.attr {
+                Some(_) => field_value(el, f),
+                None => Some(spaced_text(el)),
+            }
         })
         .and_then(|t| origin::find_origin(&t).or_else(|| plain_origin(&t)));
 
-    let (content_html, body_text, readable_title) = match body_id {
+    let (content_html, body_text, readable_title, has_media) = match body_id {
         Some(id) => {
             let removes: Vec<&Selector> = sel
                 .map(|s| s.remove.iter().map(|f| &f.selector).collect())
@@ -168,17 +174,28 @@ pub fn extract_article_page(
                 .get(id)
                 .and_then(ElementRef::wrap)
                 .expect("the body element is still in the tree");
-            (el.inner_html().trim().to_string(), element_text(el), None)
+            let has_media = el.select(&MEDIA).next().is_some();
+            let html = el.inner_html().trim().to_string();
+            (html, element_text(el), None, has_media)
         }
-        None => readability(page)?,
+        None => {
+            let (html, text, title) = readability(page)?;
+            (html, text, title, false)
+        }
     };
-    if body_text.is_empty() && content_html.is_empty() {
+    if body_text.is_empty() && !has_media {
         return Err(ExtractError::NoContent {
             url: page.url.to_string(),
         });
     }
 
-    let origin = configured_origin.or_else(|| generic_origin(&doc, &before_body, &body_text));
+    // With a body found, the info line sits just before it; without one the
+    // first 来源 on the page is the best guess (the tail would be the footer).
+    let near_title = match body_id {
+        Some(_) => tail(&before_body, 600),
+        None => before_body.as_str(),
+    };
+    let origin = configured_origin.or_else(|| generic_origin(&doc, near_title, &body_text));
     Ok(Article {
         title: title.or(readable_title),
         content_html,
@@ -189,7 +206,17 @@ pub fn extract_article_page(
 
 /// Text or media: a container holding only whitespace is a template shell.
 fn has_content(el: ElementRef<'_>) -> bool {
-    el.text().any(|t| !collapse_ws(t).is_empty()) || el.select(&MEDIA).next().is_some()
+    let visible_text = el.descendants().any(|n| {
+        n.value()
+            .as_text()
+            .is_some_and(|t| !collapse_ws(t).is_empty())
+            && !n.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "script" | "style" | "noscript"))
+            })
+    });
+    visible_text || el.select(&MEDIA).next().is_some()
 }
 
 /// Removes scripts, styles and the source's `remove` matches from the body.
@@ -275,18 +302,23 @@ fn generic_title(doc: &Html) -> Option<String> {
     })
 }
 
-/// `标题_中华人民共和国人力资源和社会保障部` → `标题`; a title that would
-/// be left too short to be a headline is kept whole.
+/// `标题_政策_中国政府网` → `标题`: site and channel names come off the
+/// end one at a time, as long as what is cut is short and what is left
+/// still reads as a headline.
 fn strip_site_suffix(title: &str) -> String {
-    for sep in [" - ", "_", " | ", "｜", "——", "-"] {
-        if let Some((head, _)) = title.split_once(sep) {
-            let head = head.trim();
-            if head.chars().count() >= 6 {
-                return head.to_string();
+    let mut title = title.trim();
+    'outer: loop {
+        for sep in [" - ", "_", " | ", "｜", "——", "-"] {
+            if let Some((head, suffix)) = title.rsplit_once(sep) {
+                let head = head.trim();
+                if suffix.chars().count() <= 20 && head.chars().count() >= 6 {
+                    title = head;
+                    continue 'outer;
+                }
             }
         }
+        return title.to_string();
     }
-    title.to_string()
 }
 
 fn generic_date(doc: &Html, before_body: &str, page: &Page) -> Option<DateTime<FixedOffset>> {
@@ -311,7 +343,7 @@ fn labelled_date(text: &str, label: &Regex) -> Option<DateTime<FixedOffset>> {
     })
 }
 
-fn generic_origin(doc: &Html, before_body: &str, body_text: &str) -> Option<String> {
+fn generic_origin(doc: &Html, near_title: &str, body_text: &str) -> Option<String> {
     ORIGIN_META
         .iter()
         .filter_map(|s| doc.select(s).next())
@@ -319,11 +351,17 @@ fn generic_origin(doc: &Html, before_body: &str, body_text: &str) -> Option<Stri
         .or_else(|| {
             INFO.iter()
                 .filter_map(|s| doc.select(s).next())
-                .find_map(|el| origin::find_origin(&el.text().collect::<String>()))
+                .find_map(|el| origin::find_origin(&spaced_text(el)))
         })
-        .or_else(|| origin::find_origin(tail(before_body, 600)))
+        .or_else(|| origin::find_origin(near_title))
         // Reprints often credit the outlet in the last paragraph.
         .or_else(|| origin::find_origin(tail(body_text, 300)))
+}
+
+/// An element's text with its text nodes kept apart, so a link after the
+/// 来源 (`来源：中国新闻网<a>参与互动</a>`) does not run into it.
+fn spaced_text(el: ElementRef<'_>) -> String {
+    collapse_ws_keep_wide(&el.text().collect::<Vec<_>>().join(" "))
 }
 
 /// An element or meta that holds only the outlet's name (`#source`).
@@ -373,7 +411,59 @@ mod tests {
             ),
             "人社部组织开展专业技术人才管理服务改革试点工作"
         );
+        assert_eq!(
+            strip_site_suffix("国务院办公厅关于做好青年就业工作的通知_政策_中国政府网"),
+            "国务院办公厅关于做好青年就业工作的通知"
+        );
+        assert_eq!(
+            strip_site_suffix("多地出台举措稳岗扩岗 助力高校毕业生就业-中新网"),
+            "多地出台举措稳岗扩岗 助力高校毕业生就业"
+        );
         assert_eq!(strip_site_suffix("短题_网站"), "短题_网站");
+    }
+
+    fn page(html: &str) -> Page {
+        Page {
+            url: url::Url::parse("https://www.example.gov.cn/art/2025/6/20/art_1_1.html").unwrap(),
+            status: 200,
+            content_type: None,
+            validators: Default::default(),
+            bytes: html.as_bytes().to_vec(),
+            text: html.to_string(),
+            encoding: "UTF-8",
+        }
+    }
+
+    #[test]
+    fn a_container_holding_only_a_script_is_not_the_body() {
+        let html = r#"<html><body><div class="TRS_Editor"><script>document.write("x")</script></div>
+<div class="article_con"><p>正文内容。</p></div></body></html>"#;
+        let a = extract_article_page(None, &page(html)).unwrap();
+        assert_eq!(a.content_html, "<p>正文内容。</p>");
+        assert_eq!(
+            a.published,
+            dates::date_from_url("/art/2025/6/20/x"),
+            "the URL dates it"
+        );
+    }
+
+    #[test]
+    fn a_configured_origin_element_may_hold_just_the_name_or_a_linked_name() {
+        let html = r#"<html><body><h1>标题文字很长的</h1><span id="source">来源：<a href="http://www.gmw.cn">光明日报</a></span><span id="src2">光明网</span>
+<div id="ContentPh"><p>正文。</p></div></body></html>"#;
+        let mut sel = ArticleSelectors {
+            content: crate::config::FieldSelector::parse("#ContentPh").unwrap(),
+            title: None,
+            date: None,
+            origin: Some(crate::config::FieldSelector::parse("#source").unwrap()),
+            remove: vec![],
+        };
+        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        assert_eq!(a.origin.as_deref(), Some("光明日报"));
+        assert_eq!(a.title.as_deref(), Some("标题文字很长的"));
+        sel.origin = Some(crate::config::FieldSelector::parse("#src2").unwrap());
+        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        assert_eq!(a.origin.as_deref(), Some("光明网"));
     }
 
     #[test]

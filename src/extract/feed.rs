@@ -23,6 +23,12 @@ const LONG_DESCRIPTION: usize = 300;
 static XML_DECL_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)\A\s*<\?xml.*?\?>").expect("valid XML declaration regex"));
 
+static RSS_ROOT_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?s)<rss\b([^>]*)>").expect("valid RSS root regex"));
+static VERSION_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\sversion\s*=\s*["']([^"']*)["']"#).expect("valid version regex")
+});
+
 /// Reads every entry of a feed page.
 pub fn extract_feed(page: &Page) -> Result<Vec<ListedItem>, ExtractError> {
     let feed = parse_feed(&page.text, &page.url)?;
@@ -45,6 +51,7 @@ pub fn parse_feed(text: &str, base: &Url) -> Result<Feed, ExtractError> {
     // The text is UTF-8 now whatever the declaration says; a declaration
     // saying gbk would make the parser decode it a second time.
     let text = XML_DECL_RE.replace(text, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let text = fix_rss_version(&text);
     feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         // An empty id is left empty, so "no guid" stays visible.
@@ -55,8 +62,37 @@ pub fn parse_feed(text: &str, base: &Url) -> Result<Feed, ExtractError> {
         .parse(text.as_bytes())
         .map_err(|e| ExtractError::Malformed {
             what: "feed",
-            detail: e.to_string(),
+            detail: match e {
+                feed_rs::parser::ParseFeedError::ParseError(
+                    feed_rs::parser::ParseErrorKind::NoFeedRoot,
+                ) => "no RSS, Atom or JSON Feed root element (an HTML page or an error page?)"
+                    .to_string(),
+                e => e.to_string(),
+            },
         })
+}
+
+/// feed-rs only dispatches `<rss>` with version 0.91, 0.92 or 2.0; CMS
+/// feeds often omit the version or write another (`2.00`, `0.94`). Their
+/// content is RSS 2.0 in practice.
+fn fix_rss_version(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(caps) = RSS_ROOT_RE.captures(text) else {
+        return text.into();
+    };
+    let attrs = caps.get(1).expect("group 1 always takes part");
+    let version = VERSION_RE
+        .captures(attrs.as_str())
+        .map(|c| c[1].trim().to_string());
+    if matches!(version.as_deref(), Some("2.0" | "0.91" | "0.92")) {
+        return text.into();
+    }
+    let fixed_attrs = VERSION_RE.replace(attrs.as_str(), "");
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..attrs.start()]);
+    out.push_str(" version=\"2.0\"");
+    out.push_str(&fixed_attrs);
+    out.push_str(&text[attrs.end()..]);
+    out.into()
 }
 
 /// Feed timestamps: the RFCs first, then the bare Beijing-time shapes
@@ -176,5 +212,44 @@ mod tests {
         let err =
             parse_feed("<rss version=\"2.0\"><channel><item><title>x</tit", &base()).unwrap_err();
         assert!(err.to_string().starts_with("malformed feed"), "{err}");
+    }
+
+    fn items(xml: &str) -> Result<Vec<ListedItem>, ExtractError> {
+        let feed = parse_feed(xml, &base())?;
+        Ok(feed
+            .entries
+            .iter()
+            .filter_map(|e| entry_item(e, &base()))
+            .collect())
+    }
+
+    #[test]
+    fn an_html_page_is_not_a_feed() {
+        let err = items("<!DOCTYPE html><html><body>challenge</body></html>").unwrap_err();
+        assert!(
+            err.to_string().contains("no RSS, Atom or JSON Feed root"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rss_1_0_rdf_feeds_are_read() {
+        let xml = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://example.org/"><title>t</title><link>https://example.org/</link><description>d</description></channel>
+<item rdf:about="https://example.org/a.html"><title>一条</title><link>https://example.org/a.html</link><dc:date>2025-06-20T10:00:00+08:00</dc:date></item>
+</rdf:RDF>"#;
+        let got = items(xml).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].title, "一条");
+    }
+
+    #[test]
+    fn rss_without_a_usable_version_is_read_as_rss_2() {
+        let xml = r#"<rss><channel><title>t</title><item><title>一条</title><link>https://example.org/a.html</link></item></channel></rss>"#;
+        let got = items(xml).unwrap();
+        assert_eq!(got[0].title, "一条");
+        let xml = xml.replace("<rss>", r#"<rss version="2.00" xmlns:dc="x">"#);
+        assert_eq!(items(&xml).unwrap()[0].title, "一条");
     }
 }

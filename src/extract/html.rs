@@ -19,9 +19,13 @@ use super::{ExtractError, dates, element_text, field_value, resolve_link, select
 use crate::config::ListSelectors;
 use crate::model::{ListedItem, Page};
 
+// The datastore with its `<script type="text/xml">` wrapper when it has
+// one; `dataproxy.jsp` (later pages) serves the bare datastore as XML.
 static DATASTORE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?is)<script[^>]*type\s*=\s*["']?text/xml["']?[^>]*>(.*?)</script\s*>"#)
-        .expect("valid datastore regex")
+    Regex::new(
+        r#"(?is)(?:<script[^>]*type\s*=\s*["']?text/xml["']?[^>]*>\s*)?<datastore\b.*?</datastore\s*>(?:\s*</script\s*>)?"#,
+    )
+    .expect("valid datastore regex")
 });
 // Only records: `<nextgroup>` carries the pager, which is not an item.
 static RECORD_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -134,12 +138,8 @@ pub fn unwrap_datastore(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     DATASTORE_RE.replace_all(text, |caps: &regex::Captures<'_>| {
-        let body = &caps[1];
-        if !body.to_ascii_lowercase().contains("<datastore") {
-            return caps[0].to_string();
-        }
         RECORD_RE
-            .captures_iter(body)
+            .captures_iter(&caps[0])
             .map(|c| c[1].to_string())
             .collect::<Vec<_>>()
             .join("\n")
@@ -163,6 +163,16 @@ mod tests {
         assert!(out.contains("<script>var a=1;</script>"));
         assert!(!out.contains("<datastore>"));
         assert!(!out.contains("next"));
+    }
+
+    #[test]
+    fn a_bare_dataproxy_datastore_is_unwrapped_too() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?><datastore><totalrecord>1</totalrecord><recordset><record><![CDATA[<li><a href="/art/2025/6/1/art_1_9.html">旧闻</a></li>]]></record></recordset></datastore>"#;
+        let out = unwrap_datastore(xml);
+        assert!(
+            out.ends_with(r#"<li><a href="/art/2025/6/1/art_1_9.html">旧闻</a></li>"#),
+            "{out}"
+        );
     }
 
     #[test]

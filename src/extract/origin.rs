@@ -9,6 +9,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+// A date right after the name (`来源：新华网2025-06-20`) starts the next field.
+static DATE_START_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\A\d{4}\s*[-/.年]").expect("valid date-start regex"));
+
 static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:稿件|文章|信息|新闻)?来\s*源\s*[：:]").expect("valid origin regex")
 });
@@ -55,6 +59,12 @@ fn origin_value(rest: &str) -> Option<String> {
         let tail: String = chars[i..chars.len().min(i + 4)].iter().collect();
         if STOP_WORDS.iter().any(|w| tail.starts_with(w)) {
             break;
+        }
+        if c.is_ascii_digit() {
+            let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
+            if DATE_START_RE.is_match(&rest) {
+                break;
+            }
         }
         match c {
             '\u{3000}' | '\u{a0}' | '\t' | '\n' | '\r' => break,
