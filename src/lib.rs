@@ -17,3 +17,4 @@ pub mod poll;
 pub mod publish;
 pub mod report;
 pub mod store;
+pub mod text;

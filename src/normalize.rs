@@ -18,6 +18,7 @@ use url::Url;
 use crate::config::Source;
 use crate::extract::{dates, origin};
 use crate::model::{Article, ListedItem, NewItem};
+use crate::text::collapse_ws as clean_text;
 
 /// Query parameters that only track the reader; dropping them lets two links
 /// to one article compare equal.
@@ -79,27 +80,6 @@ pub fn canonical_url(url: &Url) -> String {
 pub fn item_uid(canonical_url: &str) -> String {
     let digest = Sha256::digest(canonical_url.as_bytes());
     digest[..10].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Trims a line of text: `&nbsp;`, full-width and zero-width spaces become
-/// ordinary spaces or vanish, runs of whitespace become one space.
-pub fn clean_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in text.chars() {
-        match c {
-            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' => {}
-            c if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' => pending_space = true,
-            c => {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                out.push(c);
-            }
-        }
-    }
-    out
 }
 
 /// Elements whose end is a line break in the plain text.
@@ -376,14 +356,6 @@ mod tests {
     fn canonical_url_keeps_meaningful_query_and_port() {
         let a = canonical_url(&url("http://127.0.0.1:8080/list?page=2&b=1"));
         assert_eq!(a, "127.0.0.1:8080/list?b=1&page=2");
-    }
-
-    #[test]
-    fn clean_text_trims_nbsp_fullwidth_and_doubled_whitespace() {
-        assert_eq!(
-            clean_text("\u{3000}\u{3000}近日，\u{a0}\u{a0}人社部  印发\n通知 "),
-            "近日， 人社部 印发 通知"
-        );
     }
 
     #[test]

@@ -92,23 +92,7 @@ fn missing(source: &Source, table: &'static str) -> ExtractError {
     }
 }
 
-/// Whitespace as Chinese pages use it: ASCII, `&nbsp;`, the full-width
-/// space and the zero-width characters editors leave behind.
-pub(crate) fn is_space(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{a0}' | '\u{3000}' | '\u{200b}' | '\u{feff}')
-}
-
-/// Collapses every whitespace run to one space and trims the ends.
-pub(crate) fn collapse_ws(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split(is_space).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
+pub(crate) use crate::text::{collapse_ws, is_space};
 
 /// An element's visible text, whitespace-collapsed.
 pub(crate) fn element_text(el: ElementRef<'_>) -> String {
