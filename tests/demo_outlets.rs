@@ -382,3 +382,24 @@ fn shipped_sources_toml_validates_with_unique_ids_and_at_least_twelve_sources() 
         }
     }
 }
+
+#[tokio::test]
+async fn cnhi_article_page_yields_just_its_body_to_generic_extraction() {
+    let o = outlets().await;
+    let a = sample_articles()
+        .into_iter()
+        .find(|a| a.origin == "中国医疗保险")
+        .unwrap();
+    let url = o.article_url(&a.slug).unwrap();
+    let html = get(&url).await.text().await.unwrap();
+    let article = dom_smoothie::Readability::new(html, Some(url.as_str()), None)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let text = article.text_content.to_string();
+    assert!(text.contains(a.paragraphs[0].as_str()));
+    assert!(text.contains(a.paragraphs.last().unwrap().as_str()));
+    for boilerplate in ["栏目导航", "热点推荐", "投稿须知", "分享："] {
+        assert!(!text.contains(boilerplate), "kept {boilerplate}");
+    }
+}

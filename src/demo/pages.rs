@@ -128,7 +128,7 @@ impl Site {
 <meta name="SiteName" content="中华人民共和国人力资源和社会保障部">
 <meta name="ColumnName" content="部内要闻">
 <title>部内要闻_中华人民共和国人力资源和社会保障部</title>
-<link rel="stylesheet" href="/images/mohrss/css/common.css">
+<link rel="stylesheet" href="/mohrss/images/css/common.css">
 </head>
 <body>
 {header}
@@ -412,17 +412,17 @@ fn gbk_bytes(s: &str) -> Vec<u8> {
 }
 
 const MOHRSS_HEADER: &str = r#"<div class="header">
-  <div class="headerTop"><span class="headerTopDate"></span><a href="/SYrlzyhshbzb/wzdt/">网站地图</a> | <a href="/SYrlzyhshbzb/zwgk/">政务公开</a> | <a href="https://wza.mohrss.gov.cn/">无障碍</a> | <a href="/EnglishEdition/">English</a></div>
-  <div class="headerLogo"><a href="/"><img src="/images/mohrss/logo.png" alt="中华人民共和国人力资源和社会保障部"></a></div>
+  <div class="headerTop"><span class="headerTopDate"></span><a href="/mohrss/SYrlzyhshbzb/wzdt/">网站地图</a> | <a href="/mohrss/SYrlzyhshbzb/zwgk/">政务公开</a> | <a href="https://wza.mohrss.gov.cn/">无障碍</a> | <a href="/mohrss/EnglishEdition/">English</a></div>
+  <div class="headerLogo"><a href="/mohrss/"><img src="/mohrss/images/mohrss/logo.png" alt="中华人民共和国人力资源和社会保障部"></a></div>
   <div class="headerSearch"><form action="/was5/web/search" method="get"><input type="text" name="searchword" placeholder="请输入关键字"><input type="submit" value="搜索"></form></div>
   <ul class="headerNav">
-    <li><a href="/">首页</a></li><li><a href="/SYrlzyhshbzb/zwgk/">政务公开</a></li><li><a href="/SYrlzyhshbzb/fwyd/">政务服务</a></li>
-    <li><a href="/SYrlzyhshbzb/hdjl/">互动交流</a></li><li><a href="/SYrlzyhshbzb/dongtaixinwen/">动态新闻</a></li><li><a href="/SYrlzyhshbzb/zhuantizhuanlan/">专题专栏</a></li>
+    <li><a href="/mohrss/">首页</a></li><li><a href="/mohrss/SYrlzyhshbzb/zwgk/">政务公开</a></li><li><a href="/mohrss/SYrlzyhshbzb/fwyd/">政务服务</a></li>
+    <li><a href="/mohrss/SYrlzyhshbzb/hdjl/">互动交流</a></li><li><a href="/mohrss/SYrlzyhshbzb/dongtaixinwen/">动态新闻</a></li><li><a href="/mohrss/SYrlzyhshbzb/zhuantizhuanlan/">专题专栏</a></li>
   </ul>
 </div>"#;
 
 const MOHRSS_FOOTER: &str = r#"<div class="footer">
-  <div class="footerLink"><a href="/SYrlzyhshbzb/lxwm/">联系我们</a> | <a href="/SYrlzyhshbzb/wzsm/">网站声明</a> | <a href="/SYrlzyhshbzb/wzdt/">网站地图</a></div>
+  <div class="footerLink"><a href="/mohrss/SYrlzyhshbzb/lxwm/">联系我们</a> | <a href="/mohrss/SYrlzyhshbzb/wzsm/">网站声明</a> | <a href="/mohrss/SYrlzyhshbzb/wzdt/">网站地图</a></div>
   <p>版权所有：中华人民共和国人力资源和社会保障部　主办：人力资源社会保障部办公厅</p>
   <p>地址：北京市东城区和平里中街12号　邮编：100716</p>
 </div>"#;
@@ -635,9 +635,9 @@ fn chinanews_article(a: &SampleArticle) -> String {
 <title>{t}-中新网</title>
 </head>
 <body>
-<div id="navbar"><a href="/">首页</a> <a href="/china/">时政</a> <a href="/world/">国际</a> <a href="/society/">社会</a> <a href="/finance/">财经</a> <a href="/scroll-news/news1.html">滚动</a></div>
+<div id="navbar"><a href="/chinanews/">首页</a> <a href="/chinanews/china/">时政</a> <a href="/chinanews/world/">国际</a> <a href="/chinanews/society/">社会</a> <a href="/chinanews/finance/">财经</a> <a href="/chinanews/scroll-news/news1.html">滚动</a></div>
 <div class="con_left" id="cont_1_1_2">
-  <div id="nav">当前位置：<a href="/">首页</a>→<a href="/world/">国际新闻</a></div>
+  <div id="nav">当前位置：<a href="/chinanews/">首页</a>→<a href="/chinanews/world/">国际新闻</a></div>
   <h1 style="display:block; text-align:center;">{t}</h1>
   <div class="left-time"><div class="left-t" style="float:left;">{y}年{m}月{d}日 {hh}:{mm}　来源：{o}　<a href="javascript:;">参与互动</a></div></div>
   <div id="function_code_page"></div>
@@ -646,7 +646,7 @@ fn chinanews_article(a: &SampleArticle) -> String {
   </div>
   <div id="function_code_page_bottom"></div>
   <div class="share"><span>分享到：</span><a href="javascript:;">微信</a> <a href="javascript:;">微博</a></div>
-  <div class="xgxw"><h4>相关新闻</h4><ul><li><a href="/world/">国际新闻</a></li><li><a href="/scroll-news/news1.html">滚动新闻</a></li></ul></div>
+  <div class="xgxw"><h4>相关新闻</h4><ul><li><a href="/chinanews/world/">国际新闻</a></li><li><a href="/chinanews/scroll-news/news1.html">滚动新闻</a></li></ul></div>
 </div>
 <div id="bottom">本网站所刊载信息，不代表中新社和中新网观点。刊用本网站稿件，务经书面授权。</div>
 </body>
