@@ -85,3 +85,73 @@ pub fn review(
     }
     Ok(changed)
 }
+
+/// What `kuaibao demo` did.
+pub struct DemoRun {
+    pub reports: Vec<SourceReport>,
+    pub publish: PublishReport,
+    /// The URL the output is (or would be) served under.
+    pub base_url: url::Url,
+    /// Keeps the sample outlets serving while the caller needs them.
+    pub outlets: crate::demo::Outlets,
+    /// The demo's configuration and database.
+    pub workdir: tempfile::TempDir,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the sample outlets: {0}")]
+    Outlets(std::io::Error),
+    #[error("cannot prepare the demo's working directory: {0}")]
+    Workdir(std::io::Error),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// The embedded default: starts the bundled sample outlets on 127.0.0.1,
+/// polls them with `review.mode = "auto"` and publishes to `out`, with feed
+/// URLs under `http://{listen}/`.
+pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, DemoError> {
+    let outlets = crate::demo::start_outlets(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(DemoError::Outlets)?;
+    let workdir = tempfile::Builder::new()
+        .prefix("kuaibao-demo-")
+        .tempdir()
+        .map_err(DemoError::Workdir)?;
+    let main = format!(
+        "title = \"南京人力资源和社会保障学会信息快报\"\nbase_url = \"http://{listen}/\"\nsources = \"sources.toml\"\n\n\
+         [storage]\ndatabase = \"kuaibao.db\"\n\n[poll]\nallow_private = true\ntimeout = \"10s\"\nper_host = 4\n\n\
+         [review]\nmode = \"auto\"\n"
+    );
+    std::fs::write(workdir.path().join("kuaibao.toml"), main).map_err(DemoError::Workdir)?;
+    std::fs::write(workdir.path().join("sources.toml"), outlets.sources_toml()).map_err(DemoError::Workdir)?;
+    let config = Arc::new(Config::load(&workdir.path().join("kuaibao.toml")).map_err(AppError::from)?);
+    let store = Arc::new(Mutex::new(open_store(&config)?));
+    let opts = PollOptions {
+        only: Vec::new(),
+        force: true,
+    };
+    let reports = poll(config.clone(), store.clone(), &opts, |_| {}).await?;
+    let publish = {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        publish(&config, &store, out)?
+    };
+    Ok(DemoRun {
+        reports,
+        publish,
+        base_url: config.base_url.clone(),
+        outlets,
+        workdir,
+    })
+}
+
+/// Serves a published directory over HTTP until Ctrl-C.
+pub async fn serve_directory(dir: &Path, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

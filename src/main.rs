@@ -181,9 +181,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
+    // html5ever warns about markup it repairs on every odd page; that is
+    // the outlets' business, not the operator's.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,html5ever=error",
+        1 => "info,html5ever=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -424,6 +426,47 @@ fn set_status(
     Ok(exit::OK)
 }
 
-fn demo(_config_path: &Path, _args: DemoArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("the demo is wired up once the demo outlets land")
+fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
+    // The demo runs on its own sample outlets; from the user's configuration
+    // it takes only `server.listen`, and only when that file exists.
+    let listen = match args.listen {
+        Some(listen) => listen,
+        None if config_path.exists() => load_config(config_path)?.server.listen,
+        None => std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    let scratch;
+    let out = match args.out {
+        Some(out) => out,
+        None => {
+            scratch = tempfile::Builder::new().prefix("kuaibao-demo-out-").tempdir()?;
+            scratch.path().to_path_buf()
+        }
+    };
+    let rt = runtime()?;
+    // Bind first: the feeds' URLs must name the address actually served
+    // (`--listen 127.0.0.1:0` picks a free port).
+    let listener = if args.once {
+        None
+    } else {
+        Some(
+            rt.block_on(tokio::net::TcpListener::bind(listen))
+                .with_context(|| format!("cannot listen on {listen} (choose another with --listen)"))?,
+        )
+    };
+    let listen = match &listener {
+        Some(l) => l.local_addr()?,
+        None => listen,
+    };
+    let run = rt.block_on(app::demo(&out, listen))?;
+    print!("{}", report::poll_table(&run.reports));
+    println!("\nwrote {} files to {}", run.publish.files.len(), out.display());
+    for f in &run.publish.feeds {
+        println!("  {}{}  ({} entries)", run.base_url, f.path.strip_prefix(&out).unwrap_or(&f.path).display(), f.entries);
+    }
+    let Some(listener) = listener else {
+        return Ok(exit::OK);
+    };
+    println!("\nserving {} on {} — Ctrl-C to stop", out.display(), run.base_url);
+    rt.block_on(app::serve_directory(&out, listener))?;
+    Ok(exit::OK)
 }
