@@ -79,7 +79,7 @@ async fn serve(addr: SocketAddr, site: Arc<Site>) -> SocketAddr {
 
 fn synthetic_site(index: usize, items: usize, base: &str) -> Site {
     let mut pages = HashMap::new();
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         let mut list =
             String::from("<html><head><meta charset=\"utf-8\"></head><body><ul class=\"list\">");
         for n in 0..items {
@@ -125,7 +125,7 @@ fn synthetic_site(index: usize, items: usize, base: &str) -> Site {
 fn sources_toml(sites: &[(usize, SocketAddr)]) -> String {
     let mut out = String::new();
     for (index, addr) in sites {
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             out.push_str(&format!(
                 "[[source]]\nid = \"s{index}\"\nname = \"第{index}省人社厅\"\nurl = \"http://{addr}/list.html\"\nkind = \"html\"\nsection = \"regional\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\ndate = \"span.date\"\n[source.article]\ncontent = \".TRS_Editor\"\norigin = \".info\"\n\n"
             ));

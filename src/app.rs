@@ -125,8 +125,10 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
          [review]\nmode = \"auto\"\n"
     );
     std::fs::write(workdir.path().join("kuaibao.toml"), main).map_err(DemoError::Workdir)?;
-    std::fs::write(workdir.path().join("sources.toml"), outlets.sources_toml()).map_err(DemoError::Workdir)?;
-    let config = Arc::new(Config::load(&workdir.path().join("kuaibao.toml")).map_err(AppError::from)?);
+    std::fs::write(workdir.path().join("sources.toml"), outlets.sources_toml())
+        .map_err(DemoError::Workdir)?;
+    let config =
+        Arc::new(Config::load(&workdir.path().join("kuaibao.toml")).map_err(AppError::from)?);
     let store = Arc::new(Mutex::new(open_store(&config)?));
     let opts = PollOptions {
         only: Vec::new(),

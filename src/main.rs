@@ -438,7 +438,9 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     let out = match args.out {
         Some(out) => out,
         None => {
-            scratch = tempfile::Builder::new().prefix("kuaibao-demo-out-").tempdir()?;
+            scratch = tempfile::Builder::new()
+                .prefix("kuaibao-demo-out-")
+                .tempdir()?;
             scratch.path().to_path_buf()
         }
     };
@@ -450,7 +452,9 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     } else {
         Some(
             rt.block_on(tokio::net::TcpListener::bind(listen))
-                .with_context(|| format!("cannot listen on {listen} (choose another with --listen)"))?,
+                .with_context(|| {
+                    format!("cannot listen on {listen} (choose another with --listen)")
+                })?,
         )
     };
     let listen = match &listener {
@@ -459,14 +463,27 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     };
     let run = rt.block_on(app::demo(&out, listen))?;
     print!("{}", report::poll_table(&run.reports));
-    println!("\nwrote {} files to {}", run.publish.files.len(), out.display());
+    println!(
+        "\nwrote {} files to {}",
+        run.publish.files.len(),
+        out.display()
+    );
     for f in &run.publish.feeds {
-        println!("  {}{}  ({} entries)", run.base_url, f.path.strip_prefix(&out).unwrap_or(&f.path).display(), f.entries);
+        println!(
+            "  {}{}  ({} entries)",
+            run.base_url,
+            f.path.strip_prefix(&out).unwrap_or(&f.path).display(),
+            f.entries
+        );
     }
     let Some(listener) = listener else {
         return Ok(exit::OK);
     };
-    println!("\nserving {} on {} — Ctrl-C to stop", out.display(), run.base_url);
+    println!(
+        "\nserving {} on {} — Ctrl-C to stop",
+        out.display(),
+        run.base_url
+    );
     rt.block_on(app::serve_directory(&out, listener))?;
     Ok(exit::OK)
 }
