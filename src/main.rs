@@ -220,10 +220,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let store = app::open_store(&config)?;
             let out = out.unwrap_or_else(|| config.publish.out.clone());
             let published = app::publish(&config, &store, &out)?;
+            let entries = published.feeds.first().map_or(0, |f| f.entries);
             println!(
-                "published to {} ({} files)",
+                "published {entries} entries to {} ({} files, {} changed)",
                 out.display(),
-                published.files.len()
+                published.files.len(),
+                published.changed.len()
             );
             Ok(exit::OK)
         }

@@ -652,7 +652,8 @@ fn store_item(
     if !item.content_hash.is_empty() {
         let same_text: Option<i64> = tx
             .query_row(
-                "SELECT id FROM items WHERE content_hash = ?1 ORDER BY id LIMIT 1",
+                // The repeated `<> ''` lets SQLite use the partial index.
+                "SELECT id FROM items WHERE content_hash = ?1 AND content_hash <> '' ORDER BY id LIMIT 1",
                 [&item.content_hash],
                 |r| r.get(0),
             )
