@@ -345,16 +345,17 @@ fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
     } else {
         opts.only.len()
     };
-    let progress = if std::io::stderr().is_terminal() && !args.json {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress =
+        if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && !args.json {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
     let reports = runtime()?.block_on(app::poll(config, store, &opts, |r: &SourceReport| {
         progress.set_message(r.id.clone());
         progress.inc(1);

@@ -455,7 +455,12 @@ fn request_error(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         return FetchError::Timeout;
     }
-    FetchError::Network(error_chain(&e))
+    // Name the host: in a status table of many sources on one site, "dns
+    // error" alone does not say which name failed.
+    match e.url().and_then(|u| u.host_str()) {
+        Some(host) => FetchError::Network(format!("{host}: {}", error_chain(&e))),
+        None => FetchError::Network(error_chain(&e)),
+    }
 }
 
 /// The useful part of an error chain on one line. reqwest's outermost
