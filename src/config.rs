@@ -53,6 +53,7 @@ pub struct Config {
     pub base_url: Url,
     pub storage: Storage,
     pub poll: Poll,
+    pub schedule: Schedule,
     pub review: Review,
     pub server: Server,
     pub publish: Publish,
@@ -76,6 +77,23 @@ pub struct Poll {
     pub user_agent: String,
     pub allow_private: bool,
     pub max_redirects: usize,
+    /// Minimum pause between the start of two requests to one host.
+    pub host_delay: Duration,
+}
+
+/// How the daemon spaces polls of one source.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Adapt each source's interval to how often it publishes.
+    pub adaptive: bool,
+    /// Bounds of the adaptive interval.
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    /// Each delay is moved by up to ± this fraction, so that sources with
+    /// one interval do not fire together.
+    pub jitter: f64,
+    /// Cap of the exponential backoff after failures.
+    pub backoff_max: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -95,6 +113,11 @@ pub struct Review {
 #[derive(Debug, Clone)]
 pub struct Server {
     pub listen: SocketAddr,
+    /// `Cache-Control: max-age` of the current feed documents.
+    pub max_age: Duration,
+    /// A WebSub hub: feeds carry `rel="hub"` and the hub is pinged when a
+    /// feed changes.
+    pub websub_hub: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -313,7 +336,40 @@ impl Config {
             }),
             allow_private: p.allow_private.unwrap_or(false),
             max_redirects: p.max_redirects.unwrap_or(5),
+            host_delay: file.duration_or_zero(p.host_delay.as_ref(), "poll.host_delay")?,
         };
+
+        let sc = raw.schedule;
+        let schedule = Schedule {
+            adaptive: sc.adaptive.unwrap_or(true),
+            min_interval: file.duration(sc.min_interval.as_ref(), "schedule.min_interval", "5m")?,
+            max_interval: file.duration(
+                sc.max_interval.as_ref(),
+                "schedule.max_interval",
+                "24h",
+            )?,
+            jitter: match sc.jitter {
+                None => 0.1,
+                Some(j) if (0.0..=0.5).contains(j.get_ref()) => *j.get_ref(),
+                Some(j) => {
+                    return Err(file.invalid(
+                        &j,
+                        "schedule.jitter",
+                        "expected a fraction from 0.0 to 0.5",
+                    ));
+                }
+            },
+            backoff_max: file.duration(sc.backoff_max.as_ref(), "schedule.backoff_max", "12h")?,
+        };
+        if schedule.min_interval > schedule.max_interval
+            && let Some(at) = &sc.min_interval
+        {
+            return Err(file.invalid(
+                at,
+                "schedule.min_interval",
+                "must not exceed schedule.max_interval",
+            ));
+        }
 
         let review = Review {
             mode: raw.review.mode.unwrap_or(ReviewMode::Manual),
@@ -328,6 +384,22 @@ impl Config {
                         "expected an address and port such as \"127.0.0.1:8080\"",
                     )
                 })?,
+            },
+            max_age: file.duration(raw.server.max_age.as_ref(), "server.max_age", "5m")?,
+            websub_hub: match raw.server.websub_hub {
+                None => None,
+                Some(h) => Some(
+                    Url::parse(h.get_ref())
+                        .ok()
+                        .filter(|u| matches!(u.scheme(), "http" | "https"))
+                        .ok_or_else(|| {
+                            file.invalid(
+                                &h,
+                                "server.websub_hub",
+                                "expected an absolute http(s) URL",
+                            )
+                        })?,
+                ),
             },
         };
         let publish = Publish {
@@ -350,6 +422,7 @@ impl Config {
             base_url,
             storage,
             poll,
+            schedule,
             review,
             server,
             publish,
@@ -636,6 +709,27 @@ impl FileText<'_> {
         }
     }
 
+    /// A duration that may be zero ("0s" turns the feature off).
+    fn duration_or_zero(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Result<Duration, ConfigError> {
+        match value {
+            None => Ok(Duration::ZERO),
+            Some(v) => humantime::parse_duration(v.get_ref().trim()).map_err(|_| {
+                self.invalid(
+                    v,
+                    key,
+                    &format!(
+                        "\"{}\" is not a duration; expected such as \"0s\", \"500ms\", \"2s\"",
+                        v.get_ref()
+                    ),
+                )
+            }),
+        }
+    }
+
     fn size(
         &self,
         value: Option<&Spanned<String>>,
@@ -712,6 +806,8 @@ struct RawMain {
     #[serde(default)]
     poll: RawPoll,
     #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
     review: RawReview,
     #[serde(default)]
     server: RawServer,
@@ -736,6 +832,17 @@ struct RawPoll {
     user_agent: Option<String>,
     allow_private: Option<bool>,
     max_redirects: Option<usize>,
+    host_delay: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    adaptive: Option<bool>,
+    min_interval: Option<Spanned<String>>,
+    max_interval: Option<Spanned<String>>,
+    jitter: Option<Spanned<f64>>,
+    backoff_max: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -748,6 +855,8 @@ struct RawReview {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<Spanned<String>>,
+    max_age: Option<Spanned<String>>,
+    websub_hub: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -74,6 +74,9 @@ pub struct SourceReport {
     pub failed: usize,
     /// Why the source or some items failed.
     pub error: Option<String>,
+    /// How long the outlet asked us to wait (Retry-After on a 429/503).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
     pub duration_ms: u64,
 }
 
@@ -89,6 +92,7 @@ impl SourceReport {
             updated: 0,
             failed: 0,
             error: None,
+            retry_after_secs: None,
             duration_ms: 0,
         }
     }
@@ -234,7 +238,10 @@ impl Poller {
                 return report;
             }
             Ok(FetchOutcome::Page(page)) => page,
-            Err(e) => return fail(report, e.to_string()),
+            Err(e) => {
+                report.retry_after_secs = e.retry_after().map(|d| d.as_secs());
+                return fail(report, e.to_string());
+            }
         };
         let listed = match extract::extract_list(source, &page) {
             Ok(items) => items,
