@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod extract;
 pub mod fetch;
+pub mod lock;
 pub mod model;
 pub mod normalize;
 pub mod poll;

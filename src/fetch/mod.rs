@@ -583,6 +583,7 @@ mod tests {
             user_agent: "t".into(),
             allow_private: true,
             max_redirects: 5,
+            host_delay: Duration::ZERO,
         };
         let f = Fetcher::new(&poll).expect("fetcher");
         let url = Url::parse("http://127.0.0.1:9/").expect("url");
