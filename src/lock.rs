@@ -64,7 +64,10 @@ pub struct RunLock {
 
 /// The lock file of `job` for the database at `database`.
 pub fn lock_path(database: &Path, job: Job) -> PathBuf {
-    let mut name = database.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = database
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".{}.lock", job.name()));
     database.with_file_name(name)
 }
@@ -73,7 +76,10 @@ pub fn lock_path(database: &Path, job: Job) -> PathBuf {
 /// finish (`Duration::ZERO`: do not wait).
 pub fn acquire(database: &Path, job: Job, wait: Duration) -> Result<RunLock, LockError> {
     let path = lock_path(database, job);
-    let io = |source| LockError::Io { path: path.clone(), source };
+    let io = |source| LockError::Io {
+        path: path.clone(),
+        source,
+    };
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -115,13 +121,19 @@ mod tests {
         let first = acquire(&db, Job::Poll, Duration::ZERO).expect("first");
         let err = acquire(&db, Job::Poll, Duration::from_millis(250)).expect_err("busy");
         assert!(err.to_string().contains("already polling"), "{err}");
-        assert!(acquire(&db, Job::Publish, Duration::ZERO).is_ok(), "other jobs are independent");
+        assert!(
+            acquire(&db, Job::Publish, Duration::ZERO).is_ok(),
+            "other jobs are independent"
+        );
         drop(first);
         assert!(acquire(&db, Job::Poll, Duration::ZERO).is_ok());
     }
 
     #[test]
     fn lock_files_sit_beside_the_database() {
-        assert_eq!(lock_path(Path::new("/srv/k/kuaibao.db"), Job::Poll), Path::new("/srv/k/kuaibao.db.poll.lock"));
+        assert_eq!(
+            lock_path(Path::new("/srv/k/kuaibao.db"), Job::Poll),
+            Path::new("/srv/k/kuaibao.db.poll.lock")
+        );
     }
 }

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -12,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kuaibao::app::{self, AppError};
 use kuaibao::config::Config;
 use kuaibao::fetch::Fetcher;
+use kuaibao::lock::{self, Job, LockError};
 use kuaibao::poll::{PollOptions, PollStatus, SourceReport};
 use kuaibao::report;
 use kuaibao::store::Status;
@@ -28,6 +30,9 @@ mod exit {
     pub const SETUP: u8 = 2;
     /// The command line itself is wrong.
     pub const USAGE: u8 = 64;
+    /// Another kuaibao holds the lock for this job on this database
+    /// (EX_TEMPFAIL: cron may simply try again next time).
+    pub const BUSY: u8 = 75;
 }
 
 #[derive(Parser)]
@@ -50,6 +55,10 @@ struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// Print only failures (for cron, which mails whatever is printed).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -94,6 +103,10 @@ struct PollArgs {
     /// Print the per-source results as JSON.
     #[arg(long)]
     json: bool,
+    /// When another poll holds the database, wait for it (up to DURATION,
+    /// default 1h) instead of exiting with code 75.
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "1h")]
+    wait: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -175,7 +188,16 @@ fn main() -> ExitCode {
                 c.downcast_ref::<AppError>()
                     .is_some_and(AppError::is_setup_error)
             });
-            ExitCode::from(if setup { exit::SETUP } else { exit::FAILED })
+            let busy = e
+                .chain()
+                .any(|c| matches!(c.downcast_ref::<LockError>(), Some(LockError::Busy { .. })));
+            ExitCode::from(if busy {
+                exit::BUSY
+            } else if setup {
+                exit::SETUP
+            } else {
+                exit::FAILED
+            })
         }
     }
 }
@@ -214,13 +236,22 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Poll(args) => poll(&cli.config, args),
+        Command::Poll(args) => poll(&cli.config, args, cli.quiet),
         Command::Publish { out } => {
             let config = load_config(&cli.config)?;
+            // Publishing takes a moment: wait for another publish to finish.
+            let _lock = lock::acquire(
+                &config.storage.database,
+                Job::Publish,
+                Duration::from_secs(120),
+            )?;
             let store = app::open_store(&config)?;
             let out = out.unwrap_or_else(|| config.publish.out.clone());
             let published = app::publish(&config, &store, &out)?;
             let entries = published.feeds.first().map_or(0, |f| f.entries);
+            if cli.quiet {
+                return Ok(exit::OK);
+            }
             println!(
                 "published {entries} entries to {} ({} files, {} changed)",
                 out.display(),
@@ -333,8 +364,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
+fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::Result<u8> {
     let config = Arc::new(load_config(config_path)?);
+    let wait = match &args.wait {
+        None => Duration::ZERO,
+        Some(text) => humantime::parse_duration(text)
+            .with_context(|| format!("--wait {text}: expected a duration such as 30s, 10m, 1h"))?,
+    };
+    let _lock = lock::acquire(&config.storage.database, Job::Poll, wait)?;
     let store = Arc::new(Mutex::new(app::open_store(&config)?));
     let opts = PollOptions {
         only: args.sources,
@@ -345,17 +382,20 @@ fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
     } else {
         opts.only.len()
     };
-    let progress =
-        if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() && !args.json {
-            let bar = ProgressBar::new(total as u64);
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+    let progress = if std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && !args.json
+        && !quiet
+    {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
     let reports = runtime()?.block_on(app::poll(config, store, &opts, |r: &SourceReport| {
         progress.set_message(r.id.clone());
         progress.inc(1);
@@ -363,6 +403,14 @@ fn poll(config_path: &Path, args: PollArgs) -> anyhow::Result<u8> {
     progress.finish_and_clear();
     if args.json {
         print_json(&reports)?;
+    } else if quiet {
+        let failures: Vec<SourceReport> = reports
+            .into_iter()
+            .filter(|r| matches!(r.status, PollStatus::Failed | PollStatus::Partial))
+            .collect();
+        if !failures.is_empty() {
+            print!("{}", report::poll_table(&failures));
+        }
     } else {
         print!("{}", report::poll_table(&reports));
         let sum = |f: fn(&SourceReport) -> usize| reports.iter().map(f).sum::<usize>();
