@@ -239,13 +239,19 @@ pub fn normalize(
     let canonical = canonical_url(&url);
 
     let list_title = clean_text(&listed.title);
-    let title = if list_title.is_empty() {
-        article
-            .and_then(|a| a.title.as_deref())
-            .map(clean_text)
-            .unwrap_or_default()
-    } else {
-        list_title
+    let page_title = article
+        .and_then(|a| a.title.as_deref())
+        .map(clean_text)
+        .filter(|t| !t.is_empty());
+    // The page's own headline wins when the source names its element (it is
+    // the outlet's full title) or when the list shortened the title with an
+    // ellipsis; a guessed page title may carry the site's name, so the list
+    // title is kept otherwise.
+    let list_cut = list_title.ends_with('…') || list_title.ends_with("...");
+    let selector_title = source.article.as_ref().is_some_and(|a| a.title.is_some());
+    let title = match page_title {
+        Some(page) if list_title.is_empty() || list_cut || selector_title => page,
+        _ => list_title,
     };
     if title.is_empty() {
         return Err(NormalizeError::NoTitle {
@@ -411,6 +417,99 @@ mod tests {
         assert_eq!(
             escape_html(r#"<a href="x" title='y'>&</a>"#),
             "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+
+    fn source(article_title: bool) -> Source {
+        let text = format!(
+            "[[source]]\nid = \"s\"\nname = \"人社部\"\nurl = \"https://www.mohrss.gov.cn/\"\nkind = \"feed\"\n{}",
+            if article_title {
+                "[source.article]\ncontent = \"#c\"\ntitle = \"h1\"\n"
+            } else {
+                ""
+            }
+        );
+        let sections = crate::config::parse_sections(
+            std::path::Path::new("s.toml"),
+            crate::config::DEFAULT_SECTIONS_TOML,
+        )
+        .expect("sections");
+        crate::config::parse_sources(
+            std::path::Path::new("x.toml"),
+            &text,
+            std::time::Duration::from_secs(60),
+            &sections,
+        )
+        .expect("source")
+        .remove(0)
+    }
+
+    fn listed(title: &str) -> ListedItem {
+        ListedItem {
+            url: url("https://www.mohrss.gov.cn/a/t20250620_1.html"),
+            guid: None,
+            title: title.into(),
+            published: None,
+            summary: None,
+            content: None,
+            author: None,
+        }
+    }
+
+    fn article(title: &str) -> Article {
+        Article {
+            title: Some(title.into()),
+            content_html: "<p>近日，人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作。</p><p>来源：新华社</p>".into(),
+            published: None,
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn a_shortened_list_title_gives_way_to_the_page_headline() {
+        let item = normalize(
+            &source(false),
+            &listed("人社部组织开展专业技术人才…"),
+            Some(&article("人社部组织开展专业技术人才管理服务改革试点工作")),
+        )
+        .expect("item");
+        assert_eq!(item.title, "人社部组织开展专业技术人才管理服务改革试点工作");
+        let item = normalize(
+            &source(false),
+            &listed("人社部开展试点"),
+            Some(&article("人社部开展试点 - 人力资源社会保障部")),
+        )
+        .expect("item");
+        assert_eq!(
+            item.title, "人社部开展试点",
+            "a guessed page title does not replace a whole list title"
+        );
+        let item = normalize(
+            &source(true),
+            &listed("人社部开展试点"),
+            Some(&article("人社部组织开展试点工作")),
+        )
+        .expect("item");
+        assert_eq!(
+            item.title, "人社部组织开展试点工作",
+            "a configured headline selector wins"
+        );
+    }
+
+    #[test]
+    fn origin_comes_from_the_body_when_the_page_names_none_and_else_the_source() {
+        let item =
+            normalize(&source(false), &listed("标题"), Some(&article("标题"))).expect("item");
+        assert_eq!(item.origin, "新华社");
+        let mut plain = article("标题");
+        plain.content_html =
+            "<p>近日，人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作。</p>"
+                .into();
+        assert_eq!(
+            normalize(&source(false), &listed("标题"), Some(&plain))
+                .expect("item")
+                .origin,
+            "人社部"
         );
     }
 

@@ -290,15 +290,24 @@ fn spawn_poll(config: &std::path::Path, extra: &[&str]) -> std::process::Child {
 }
 
 async fn finish(child: std::process::Child) -> Output {
-    tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait")
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait")
 }
 
 fn assert_sound_and_unique(db: &std::path::Path, expected: i64) {
     let conn = rusqlite::Connection::open(db).expect("open");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(integrity, "ok");
     let (total, distinct): (i64, i64) = conn
-        .query_row("SELECT COUNT(*), COUNT(DISTINCT canonical_url) FROM items", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT canonical_url) FROM items",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("count");
     assert_eq!((total, distinct), (expected, expected), "every item once");
 }
@@ -314,10 +323,24 @@ async fn two_polls_started_together_one_runs_and_the_other_refuses_with_75() {
     let (a, b) = (finish(first).await, finish(second).await);
     let mut codes = [a.status.code(), b.status.code()];
     codes.sort();
-    assert_eq!(codes, [Some(0), Some(75)], "{}\n{}", text(&a.stderr), text(&b.stderr));
+    assert_eq!(
+        codes,
+        [Some(0), Some(75)],
+        "{}\n{}",
+        text(&a.stderr),
+        text(&b.stderr)
+    );
     let refused = if a.status.code() == Some(75) { &a } else { &b };
-    assert!(text(&refused.stderr).contains("already polling"), "{}", text(&refused.stderr));
-    assert_eq!(outlet.requests("/list.html").len(), 1, "the source was polled once");
+    assert!(
+        text(&refused.stderr).contains("already polling"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        outlet.requests("/list.html").len(),
+        1,
+        "the source was polled once"
+    );
     assert_sound_and_unique(&tc.dir.path().join("kuaibao.db"), 10);
 }
 
@@ -330,7 +353,13 @@ async fn a_poll_told_to_wait_runs_after_the_one_holding_the_database() {
     let first = spawn_poll(&tc.path(), &["--wait"]);
     let second = spawn_poll(&tc.path(), &["--force", "--wait", "2m"]);
     let (a, b) = (finish(first).await, finish(second).await);
-    assert_eq!((a.status.code(), b.status.code()), (Some(0), Some(0)), "{}\n{}", text(&a.stderr), text(&b.stderr));
+    assert_eq!(
+        (a.status.code(), b.status.code()),
+        (Some(0), Some(0)),
+        "{}\n{}",
+        text(&a.stderr),
+        text(&b.stderr)
+    );
     assert_sound_and_unique(&tc.dir.path().join("kuaibao.db"), 10);
 }
 
@@ -339,13 +368,19 @@ async fn quiet_poll_prints_only_the_sources_that_failed() {
     let outlet = Outlet::start().await;
     serve_list(&outlet, 2, Duration::ZERO);
     let mut sources = list_source(&outlet);
-    sources.push_str(&format!("\n[[source]]\nid = \"gone\"\nname = \"无\"\nurl = \"{}/missing.xml\"\nkind = \"feed\"\n", outlet.base));
+    sources.push_str(&format!(
+        "\n[[source]]\nid = \"gone\"\nname = \"无\"\nurl = \"{}/missing.xml\"\nkind = \"feed\"\n",
+        outlet.base
+    ));
     let tc = TestConfig::new(&sources, "");
     let out = kuaibao_async(tc.path(), vec!["--quiet", "poll"]).await;
     assert_eq!(out.status.code(), Some(0));
     let shown = text(&out.stdout);
     assert!(shown.contains("gone") && shown.contains("404"), "{shown}");
-    assert!(!shown.lines().any(|l| l.starts_with("t ")), "successful sources are not printed: {shown}");
+    assert!(
+        !shown.lines().any(|l| l.starts_with("t ")),
+        "successful sources are not printed: {shown}"
+    );
     let out = kuaibao_async(tc.path(), vec!["-q", "poll", "--force", "--source", "t"]).await;
     assert_eq!(text(&out.stdout), "", "nothing to say when nothing failed");
 }
