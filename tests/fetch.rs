@@ -32,6 +32,7 @@ fn poll() -> Poll {
         user_agent: "kuaibao-test/1.0".into(),
         allow_private: true,
         max_redirects: 5,
+        host_delay: Duration::ZERO,
     }
 }
 
