@@ -9,4 +9,6 @@
 pub mod daemon;
 pub mod policy;
 
-pub use daemon::{Hooks, QueueGauge, QueueStats, ScheduleError, Scheduler};
+pub use daemon::{
+    DEFAULT_SHUTDOWN_GRACE, Hooks, OnPolled, QueueGauge, QueueStats, ScheduleError, Scheduler,
+};
