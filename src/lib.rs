@@ -17,5 +17,6 @@ pub mod normalize;
 pub mod poll;
 pub mod publish;
 pub mod report;
+pub mod schedule;
 pub mod store;
 pub mod text;

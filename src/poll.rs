@@ -7,9 +7,9 @@
 //! instead of hiding behind a 304.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -18,6 +18,7 @@ use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::model::{Article, ListedItem, Page};
 use crate::normalize::{self, canonical_url};
+use crate::schedule::policy;
 use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
 
 /// Which sources a pass polls.
@@ -96,6 +97,16 @@ impl SourceReport {
             duration_ms: 0,
         }
     }
+}
+
+/// When a source is polled next, as the scheduling policy decided after a
+/// poll; `at` is what the store records as `next_due_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextPoll {
+    /// From the start of the poll.
+    pub delay: Duration,
+    /// The start of the poll plus `delay`.
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +197,18 @@ impl Poller {
     /// Polls one source, records the outcome, never fails: a failure is in
     /// the report.
     pub async fn poll_source(&self, source: &Source) -> SourceReport {
+        self.poll_source_with(source, rand::random::<f64>()).await.0
+    }
+
+    /// [`Poller::poll_source`], also saying when the source is due next
+    /// (the scheduling policy's decision, also recorded in the store).
+    /// `jitter_unit` is a uniform draw from `[0, 1]` that places the delay
+    /// within the jitter band.
+    pub async fn poll_source_with(
+        &self,
+        source: &Source,
+        jitter_unit: f64,
+    ) -> (SourceReport, NextPoll) {
         let started_at = Utc::now();
         let clock = Instant::now();
         let mut report = self.read_source(source).await;
@@ -195,6 +218,7 @@ impl Poller {
             PollStatus::NotModified => FetchOutcomeKind::NotModified,
             PollStatus::Failed | PollStatus::NotDue => FetchOutcomeKind::Failed,
         };
+        let next = self.next_poll(source, &report, started_at, jitter_unit);
         let record = FetchRecord {
             source_id: &source.id,
             url: source.url.as_str(),
@@ -206,15 +230,47 @@ impl Poller {
                 .then_some(report.found),
             items_new: Some(report.new),
             error: report.error.clone(),
-            next_due_at: started_at
-                + chrono::Duration::from_std(source.interval)
-                    .unwrap_or(chrono::Duration::minutes(30)),
+            next_due_at: next.at,
         };
         if let Err(e) = self.store().record_fetch(&record) {
             report.status = PollStatus::Failed;
             report.error = Some(format!("recording the fetch: {e}"));
         }
-        report
+        (report, next)
+    }
+
+    /// The policy's decision after `report`: failures in a row (this one
+    /// included) and the items first seen in the last week come from the
+    /// store, before this poll is recorded.
+    fn next_poll(
+        &self,
+        source: &Source,
+        report: &SourceReport,
+        started_at: DateTime<Utc>,
+        jitter_unit: f64,
+    ) -> NextPoll {
+        let week_ago = started_at
+            - chrono::Duration::from_std(policy::WEEK).unwrap_or(chrono::Duration::days(7));
+        let (failures_before, new_last_week) = {
+            let store = self.store();
+            // A store that cannot answer counts as a healthy, quiet source;
+            // recording the fetch will then fail and say why.
+            (
+                store.consecutive_failures(&source.id).unwrap_or(0),
+                store
+                    .items_first_seen_since(&source.id, week_ago)
+                    .unwrap_or(0),
+            )
+        };
+        let outcome = policy::Outcome::of(
+            report,
+            u32::try_from(failures_before).unwrap_or(u32::MAX),
+            u64::try_from(new_last_week).unwrap_or(0),
+        );
+        let delay = policy::next_delay(source, &self.config.schedule, &outcome, jitter_unit);
+        let at =
+            started_at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::days(7));
+        NextPoll { delay, at }
     }
 
     async fn read_source(&self, source: &Source) -> SourceReport {

@@ -453,6 +453,33 @@ impl Store {
         Ok(due.flatten().as_deref().and_then(parse_ts))
     }
 
+    /// Failures in a row recorded for the source (0 when unknown).
+    pub fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT consecutive_failures FROM sources WHERE id = ?1",
+                [source_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// How many items were first seen on the source at or after `since`:
+    /// its recent publishing rate, for the adaptive schedule.
+    pub fn items_first_seen_since(
+        &self,
+        source_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM item_links WHERE source_id = ?1 AND first_seen_at >= ?2",
+            params![source_id, ts(since)],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn

@@ -122,8 +122,52 @@ pub struct Fetcher {
     max_redirects: usize,
     allow_private: bool,
     per_host: usize,
+    /// `poll.host_delay`: minimum time between the starts of two requests
+    /// to one host; zero is off.
+    host_delay: Duration,
     overall: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
+}
+
+/// One host's limiter: its request slots and when a request to it last
+/// started (tokio time, so paused-time tests see the delay).
+struct HostSlot {
+    requests: Arc<Semaphore>,
+    last_start: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl HostSlot {
+    /// When the next request may start, if not now.
+    fn ready_at(&self, delay: Duration) -> Option<tokio::time::Instant> {
+        let last = *self.last_start.lock().unwrap_or_else(|p| p.into_inner());
+        last.map(|at| at + delay)
+            .filter(|&at| at > tokio::time::Instant::now())
+    }
+
+    /// When the next request may start; `None` when it may start now, in
+    /// which case `now` is recorded as the latest start.
+    fn claim(&self, delay: Duration) -> Option<tokio::time::Instant> {
+        let now = tokio::time::Instant::now();
+        let mut last = self.last_start.lock().unwrap_or_else(|p| p.into_inner());
+        match *last {
+            Some(at) if at + delay > now => Some(at + delay),
+            _ => {
+                *last = Some(now);
+                None
+            }
+        }
+    }
+
+    /// Whether forgetting this host loses nothing: nobody holds or waits
+    /// for it and its delay has passed.
+    fn is_idle(self: &Arc<Self>, delay: Duration) -> bool {
+        Arc::strong_count(self) == 1
+            && self
+                .last_start
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none_or(|at| at + delay <= tokio::time::Instant::now())
+    }
 }
 
 /// A response after redirects, its body read.
@@ -179,6 +223,7 @@ impl Fetcher {
             allow_private: poll.allow_private,
             // Zero would block forever; config forbids it, struct literals don't.
             per_host: poll.per_host.max(1),
+            host_delay: poll.host_delay,
             overall: Arc::new(Semaphore::new(poll.concurrency.max(1))),
             hosts: Mutex::new(HashMap::new()),
         })
@@ -396,6 +441,12 @@ impl Fetcher {
     /// articles would starve all the others. Both are released between
     /// redirect hops, so nobody waits for a host slot while holding an
     /// overall one, and no two tasks can wait on each other.
+    ///
+    /// With `host_delay`, the exchange starts only once that long has passed
+    /// since the last start at this host. The wait happens holding the host
+    /// slot but not an overall one; a start is claimed only once both are
+    /// held, so two requests sharing a host (`per_host` > 1) cannot start
+    /// closer together either.
     async fn permits(&self, url: &Url) -> Result<[OwnedSemaphorePermit; 2], FetchError> {
         let key = format!(
             "{}:{}",
@@ -405,18 +456,40 @@ impl Fetcher {
         let host = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             if hosts.len() >= MAX_IDLE_HOSTS {
-                // Only idle hosts go: nobody else holds their semaphore.
-                hosts.retain(|_, s| Arc::strong_count(s) > 1);
+                // Only idle hosts go: nobody else holds their semaphore and
+                // their delay is over.
+                hosts.retain(|_, s| !s.is_idle(self.host_delay));
             }
             hosts
                 .entry(key)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .or_insert_with(|| {
+                    Arc::new(HostSlot {
+                        requests: Arc::new(Semaphore::new(self.per_host)),
+                        last_start: Mutex::new(None),
+                    })
+                })
                 .clone()
         };
         let closed = |_| FetchError::Setup("request limiter closed".into());
-        let host = host.acquire_owned().await.map_err(closed)?;
-        let overall = self.overall.clone().acquire_owned().await.map_err(closed)?;
-        Ok([host, overall])
+        let host_permit = host
+            .requests
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(closed)?;
+        loop {
+            if !self.host_delay.is_zero()
+                && let Some(at) = host.ready_at(self.host_delay)
+            {
+                tokio::time::sleep_until(at).await;
+            }
+            let overall = self.overall.clone().acquire_owned().await.map_err(closed)?;
+            if self.host_delay.is_zero() || host.claim(self.host_delay).is_none() {
+                return Ok([host_permit, overall]);
+            }
+            // Another request to this host started while we waited for an
+            // overall slot: give the slot back and wait our turn again.
+        }
     }
 }
 

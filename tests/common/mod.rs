@@ -67,6 +67,22 @@ impl Reply {
 struct State {
     replies: HashMap<String, Reply>,
     requests: Vec<(String, HeaderMap)>,
+    /// When each request arrived (tokio time: simulated under paused time).
+    arrivals: Vec<(String, tokio::time::Instant)>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// Counts a request as in flight until its answer is built (or the client
+/// gave up and the handler was dropped).
+struct InFlight(Arc<Mutex<State>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.in_flight -= 1;
+        }
+    }
 }
 
 /// A fixture outlet server.
@@ -109,6 +125,22 @@ impl Outlet {
             .insert(path.to_string(), reply);
     }
 
+    /// When each request for `path` arrived, in tokio time.
+    pub fn arrivals(&self, path: &str) -> Vec<tokio::time::Instant> {
+        let state = self.state.lock().expect("lock");
+        state
+            .arrivals
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    /// The most requests (any path) this server was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().expect("lock").max_in_flight
+    }
+
     /// Requests seen for `path`, with their headers.
     pub fn requests(&self, path: &str) -> Vec<HeaderMap> {
         let state = self.state.lock().expect("lock");
@@ -130,8 +162,12 @@ async fn answer(state: Arc<Mutex<State>>, req: Request<Body>) -> Response {
     let reply = {
         let mut s = state.lock().expect("lock");
         s.requests.push((path.clone(), req.headers().clone()));
+        s.arrivals.push((path.clone(), tokio::time::Instant::now()));
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
         s.replies.get(&path).cloned()
     };
+    let _in_flight = InFlight(state.clone());
     let Some(reply) = reply else {
         return plain(404, "not found");
     };
