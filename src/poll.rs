@@ -258,7 +258,7 @@ impl Poller {
             (
                 store.consecutive_failures(&source.id).unwrap_or(0),
                 store
-                    .items_first_seen_since(&source.id, week_ago)
+                    .items_published_since(&source.id, week_ago)
                     .unwrap_or(0),
             )
         };

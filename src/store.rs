@@ -468,13 +468,18 @@ impl Store {
 
     /// How many items were first seen on the source at or after `since`:
     /// its recent publishing rate, for the adaptive schedule.
-    pub fn items_first_seen_since(
+    /// How many of a source's items were published since `since`, by their
+    /// own date (when it is known) rather than when kuaibao first saw them:
+    /// the first poll of a list finds weeks of items at once, which says
+    /// nothing about how often the outlet publishes.
+    pub fn items_published_since(
         &self,
         source_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM item_links WHERE source_id = ?1 AND first_seen_at >= ?2",
+            "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
+             WHERE l.source_id = ?1 AND COALESCE(i.published_at, l.first_seen_at) >= ?2",
             params![source_id, ts(since)],
             |r| r.get(0),
         )?)

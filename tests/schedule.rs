@@ -33,12 +33,15 @@ fn empty_feed() -> Reply {
 }
 
 /// A feed of `n` items, each with its full text, so no page is fetched.
+/// A feed of `n` items published in the last hours: an outlet that
+/// publishes a lot.
 fn busy_feed(n: usize) -> Reply {
+    let published = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc2822();
     let mut items = String::new();
     for i in 0..n {
         items.push_str(&format!(
             "<item><title>第{i}条就业政策解读</title><link>http://example.org/news/{i}.htm</link>\
-             <guid isPermaLink=\"false\">busy-{i}</guid><pubDate>Tue, 10 Jun 2025 08:00:00 +0800</pubDate>\
+             <guid isPermaLink=\"false\">busy-{i}</guid><pubDate>{published}</pubDate>\
              <content:encoded><![CDATA[<p>第{i}条：人力资源社会保障部发布通知，部署做好高校毕业生就业工作，编号{i}。</p>]]></content:encoded></item>"
         ));
     }
