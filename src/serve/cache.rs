@@ -143,6 +143,12 @@ impl FeedCache {
             .clone()
     }
 
+    /// Held for a whole refresh (load and install), so that two refreshes
+    /// never interleave.
+    pub(crate) fn refresh_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.refreshing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// How many times the documents were rendered.
     pub fn renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
@@ -151,7 +157,7 @@ impl FeedCache {
     /// Re-reads the publishable entries and re-renders when they (or the
     /// configuration) changed; true when a served document changed.
     pub fn refresh(&self, config: &Config, store: &Store) -> Result<bool, ServeError> {
-        let _guard = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.refresh_guard();
         let Some((fp, entries)) = self.load(config, store.connection(), false)? else {
             return Ok(false);
         };
@@ -213,7 +219,6 @@ impl FeedCache {
         let now = SystemTime::now();
         let mut docs = HashMap::with_capacity(rendered.len());
         let mut changed = Vec::new();
-        let mut same = old.loaded && old.docs.len() == rendered.len();
         for r in rendered {
             let cache_control = if r.sealed {
                 HeaderValue::from_static(IMMUTABLE)
@@ -224,15 +229,11 @@ impl FeedCache {
             let previous = old.docs.get(&r.path);
             let doc = match previous {
                 Some(p) if p.hash == hash && p.cache_control == cache_control => p.clone(),
-                Some(p) if p.hash == hash => {
-                    same = false;
-                    Arc::new(Document {
-                        cache_control,
-                        ..clone_doc(p)
-                    })
-                }
+                Some(p) if p.hash == hash => Arc::new(Document {
+                    cache_control,
+                    ..clone_doc(p)
+                }),
                 _ => {
-                    same = false;
                     changed.push(r.path.clone());
                     let mut modified = http_time(r.updated.into());
                     // A document whose bytes changed without a newer entry
@@ -248,10 +249,10 @@ impl FeedCache {
             };
             docs.insert(r.path, doc);
         }
-        if same {
-            // Only the fingerprint moved (e.g. a candidate rejected in
-            // manual mode): keep every document, and their snapshot.
-            docs = old.docs.clone();
+        // `/` is the index page under its other name: one document, so it
+        // is compressed once and both names share validators.
+        if let Some(index) = docs.get("/index.html").cloned() {
+            docs.insert("/".into(), index);
         }
         self.swap(Snapshot {
             docs,
@@ -547,14 +548,6 @@ fn render_all(config: &Config, all: &[FeedEntry]) -> Result<Vec<Rendered>, Serve
     let index = publish::render_index(config, current);
     out.push(Rendered {
         path: "/index.html".into(),
-        label: "index".into(),
-        content_type: HTML,
-        body: index.clone(),
-        updated: newest,
-        sealed: false,
-    });
-    out.push(Rendered {
-        path: "/".into(),
         label: "index".into(),
         content_type: HTML,
         body: index,

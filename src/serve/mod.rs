@@ -116,6 +116,7 @@ impl ServeState {
     }
 
     fn refresh_inner(&self, quick: bool) -> Result<bool, ServeError> {
+        let _guard = self.cache.refresh_guard();
         let config = self.config();
         let was_loaded = self.cache.snapshot().is_loaded();
         let loaded = {
