@@ -4,6 +4,9 @@
 # If-None-Match. Needs wrk and nginx (Debian: apt-get install wrk nginx).
 #
 #   benches/serve.sh [duration=30s] [items=100]
+#
+# ROUNDS=n (default 1) repeats the four runs n times, alternating servers,
+# and reports the median: on shared cores one run is noisy.
 set -euo pipefail
 
 DURATION=${1:-30s}
@@ -11,6 +14,7 @@ ITEMS=${2:-100}
 THREADS=2
 CONNS=64
 NGINX_PORT=${NGINX_PORT:-18089}
+ROUNDS=${ROUNDS:-1}
 
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --example serve_bench
@@ -73,14 +77,24 @@ echo "all.xml: $BYTES bytes, $ITEMS items; kuaibao ETag $KB_ETAG, nginx ETag $NG
 echo "wrk -t$THREADS -c$CONNS -d$DURATION (nginx: worker_processes auto; kuaibao: tokio multi-thread; $(nproc) cores shared with wrk)"
 
 rps() { wrk -t$THREADS -c$CONNS -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
-KB_FULL=$(rps "$KB_URL")
-NG_FULL=$(rps "$NG_URL")
-KB_304=$(rps -H "If-None-Match: $KB_ETAG" "$KB_URL")
-NG_304=$(rps -H "If-None-Match: $NG_ETAG" "$NG_URL")
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+KBF=(); NGF=(); KB3=(); NG3=()
+for round in $(seq 1 "$ROUNDS"); do
+    KBF+=("$(rps "$KB_URL")")
+    NGF+=("$(rps "$NG_URL")")
+    KB3+=("$(rps -H "If-None-Match: $KB_ETAG" "$KB_URL")")
+    NG3+=("$(rps -H "If-None-Match: $NG_ETAG" "$NG_URL")")
+    echo "round $round: full kuaibao ${KBF[-1]} nginx ${NGF[-1]}; 304 kuaibao ${KB3[-1]} nginx ${NG3[-1]}"
+done
+KB_FULL=$(median "${KBF[@]}")
+NG_FULL=$(median "${NGF[@]}")
+KB_304=$(median "${KB3[@]}")
+NG_304=$(median "${NG3[@]}")
 # Sanity: the 304 runs really were 304s.
 curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $KB_ETAG" "$KB_URL" | grep -q 304
 curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $NG_ETAG" "$NG_URL" | grep -q 304
 
+echo "median of $ROUNDS round(s), requests/sec:"
 printf '%-10s %14s %14s %8s\n' case kuaibao nginx ratio
 printf '%-10s %14s %14s %8.2f\n' full "$KB_FULL" "$NG_FULL" "$(echo "$KB_FULL / $NG_FULL" | bc -l)"
 printf '%-10s %14s %14s %8.2f\n' 304 "$KB_304" "$NG_304" "$(echo "$KB_304 / $NG_304" | bc -l)"
