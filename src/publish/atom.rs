@@ -20,7 +20,7 @@ use crate::model::FeedEntry;
 const TAG_DATE: &str = "2025";
 
 /// Summaries are an excerpt for readers that show no content.
-const SUMMARY_CHARS: usize = 200;
+pub(crate) const SUMMARY_CHARS: usize = 200;
 
 /// `updated` of an empty feed: fixed, so an empty store publishes the same
 /// bytes every time.
@@ -76,8 +76,7 @@ pub(crate) fn select<'e>(
     chosen
 }
 
-/// Renders one feed document (used by the HTTP server later, which serves
-/// the same bytes).
+/// Renders one feed document: the bytes `kuaibao publish` writes.
 ///
 /// `entries` may be the whole store's release: a section feed picks its
 /// own, and every feed sorts and caps them itself.
@@ -86,41 +85,88 @@ pub fn render_feed(
     feed: FeedKind,
     entries: &[FeedEntry],
 ) -> Result<String, PublishError> {
+    render_current_feed(config, feed, entries, None)
+}
+
+/// The current document of a feed as the HTTP server serves it: what
+/// [`render_feed`] gives plus, when the feed has monthly archives (RFC 5005),
+/// `rel="prev-archive"` to the newest of them (`prev_archive` = `YYYY-MM`).
+///
+/// `kuaibao publish` writes no archives, so only the server, which does
+/// serve them, asks for the link.
+pub fn render_current_feed(
+    config: &Config,
+    feed: FeedKind,
+    entries: &[FeedEntry],
+    prev_archive: Option<&str>,
+) -> Result<String, PublishError> {
     let chosen = select(config, feed, entries);
-    let base = config.base_url.as_str();
-    let updated = chosen
+    let mut atom = build_feed(config, feed, &chosen);
+    if let Some(month) = prev_archive {
+        let href = format!(
+            "{}{}",
+            config.base_url,
+            super::archive::archive_rel_path(feed, month)
+        );
+        atom.links
+            .push(link("prev-archive", &href, "application/atom+xml"));
+    }
+    write_feed(&atom, &feed.rel_path())
+}
+
+/// The date of a feed whose entries are `chosen`: its newest update.
+pub(crate) fn feed_updated(chosen: &[&FeedEntry]) -> FixedDateTime {
+    chosen
         .iter()
         .map(|e| e.updated)
         .max()
-        .unwrap_or_else(empty_feed_updated);
+        .unwrap_or_else(empty_feed_updated)
+}
+
+/// The Atom document of `feed` holding exactly `chosen`, in that order;
+/// archives adjust id, title and links before writing it.
+pub(crate) fn build_feed(config: &Config, feed: FeedKind, chosen: &[&FeedEntry]) -> Feed {
+    let base = config.base_url.as_str();
     let subtitle = match feed {
         FeedKind::All => None,
         FeedKind::Section(s) if s.description.trim().is_empty() => None,
         FeedKind::Section(s) => Some(Text::plain(xml_clean(&s.description))),
     };
-    let atom = Feed {
+    let mut links = vec![
+        link(
+            "self",
+            &format!("{base}{}", feed.rel_path()),
+            "application/atom+xml",
+        ),
+        link("alternate", base, "text/html"),
+    ];
+    if let Some(hub) = &config.server.websub_hub {
+        links.push(Link {
+            href: xml_clean(hub.as_str()).into_owned(),
+            rel: "hub".into(),
+            ..Link::default()
+        });
+    }
+    Feed {
         title: Text::plain(xml_clean(&feed.title(config))),
         id: tag_uri(config, &format!("feeds/{}", feed.name())),
-        updated,
+        updated: feed_updated(chosen),
         authors: vec![person(&config.title)],
         generator: Some(Generator {
             value: "kuaibao".into(),
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
-        links: vec![
-            link(
-                "self",
-                &format!("{base}{}", feed.rel_path()),
-                "application/atom+xml",
-            ),
-            link("alternate", base, "text/html"),
-        ],
+        links,
         subtitle,
         entries: chosen.iter().map(|e| entry(config, e)).collect(),
         lang: Some("zh-CN".into()),
         ..Feed::default()
-    };
+    }
+}
+
+/// Serializes an Atom document; `document` names it in errors.
+pub(crate) fn write_feed(atom: &Feed, document: &str) -> Result<String, PublishError> {
     let bytes = atom
         .write_with_config(
             Vec::new(),
@@ -130,11 +176,11 @@ pub fn render_feed(
             },
         )
         .map_err(|e| PublishError::Render {
-            document: feed.rel_path(),
+            document: document.to_string(),
             message: e.to_string(),
         })?;
     let body = String::from_utf8(bytes).map_err(|e| PublishError::Render {
-        document: feed.rel_path(),
+        document: document.to_string(),
         message: e.to_string(),
     })?;
     Ok(format!(
@@ -149,7 +195,7 @@ fn person(name: &str) -> Person {
     }
 }
 
-fn link(rel: &str, href: &str, mime_type: &str) -> Link {
+pub(crate) fn link(rel: &str, href: &str, mime_type: &str) -> Link {
     Link {
         href: xml_clean(href).into_owned(),
         rel: rel.into(),
@@ -216,7 +262,7 @@ fn entry(config: &Config, e: &FeedEntry) -> Entry {
 }
 
 /// The text of an HTML fragment, whitespace-collapsed.
-fn plain_text(html: &str) -> String {
+pub(crate) fn plain_text(html: &str) -> String {
     let doc = scraper::Html::parse_fragment(html);
     // Joined before collapsing: Chinese text has no spaces between words,
     // so inline tags (`人社<b>部</b>`) must not introduce one.
@@ -226,7 +272,7 @@ fn plain_text(html: &str) -> String {
 }
 
 /// At most `max` characters, with `…` when cut.
-fn excerpt(text: &str, max: usize) -> String {
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_string(),
         Some((at, _)) => format!("{}…", text[..at].trim_end()),

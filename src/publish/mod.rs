@@ -4,12 +4,16 @@
 //! It turns the entries the store releases into the documents readers and
 //! the HTTP server see: one Atom feed for everything and one per bulletin
 //! section ([`atom`]), an OPML list of those feeds ([`opml`]) and a plain
-//! index page ([`index`]). Output is a pure function of the configuration
+//! index page ([`index`]). For the HTTP server only, it also renders JSON
+//! Feed twins of the feeds ([`jsonfeed`]) and RFC 5005 monthly archives
+//! ([`archive`]). Output is a pure function of the configuration
 //! and the entries, so re-publishing an unchanged store rewrites nothing:
 //! ETags stay put, feed readers see no change and mtimes don't churn.
 
+pub mod archive;
 mod atom;
 mod index;
+pub mod jsonfeed;
 mod opml;
 
 use std::io::Write;
@@ -20,7 +24,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::config::{Config, Section};
 use crate::model::FeedEntry;
 
-pub use atom::render_feed;
+pub use atom::{render_current_feed, render_feed};
 pub use index::render_index;
 pub use opml::render_opml;
 
@@ -73,6 +77,12 @@ impl FeedKind<'_> {
         format!("feeds/{}.xml", self.name())
     }
 
+    /// The path of the feed's JSON Feed twin, which only the HTTP server
+    /// serves.
+    pub fn json_rel_path(&self) -> String {
+        format!("feeds/{}.json", self.name())
+    }
+
     /// The feed's title as readers see it.
     pub fn title(&self, config: &Config) -> String {
         match self {
@@ -88,6 +98,16 @@ impl FeedKind<'_> {
             FeedKind::Section(s) => entry.section.as_deref() == Some(s.id.as_str()),
         }
     }
+}
+
+/// The `updated` date of `feed`'s document rendered from `entries`: its
+/// newest entry's update (the HTTP server's `Last-Modified`).
+pub fn feed_updated(
+    config: &Config,
+    feed: FeedKind,
+    entries: &[FeedEntry],
+) -> DateTime<FixedOffset> {
+    atom::feed_updated(&atom::select(config, feed, entries))
 }
 
 /// Every feed `write_all` writes, `all` first, then sections in bulletin
@@ -185,7 +205,7 @@ fn write_file(path: &Path, bytes: &[u8], report: &mut PublishReport) -> Result<(
 }
 
 /// When an entry counts as new: its publication, else its last update.
-fn entry_date(entry: &FeedEntry) -> DateTime<FixedOffset> {
+pub(crate) fn entry_date(entry: &FeedEntry) -> DateTime<FixedOffset> {
     entry.published.unwrap_or(entry.updated)
 }
 

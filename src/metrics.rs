@@ -1,0 +1,233 @@
+//! Metrics of `kuaibao serve`: the polling scheduler (fetch → extract →
+//! normalize → store) and the HTTP side of publish report here, and
+//! `/metrics` exposes it all in the Prometheus text format 0.0.4.
+//!
+//! | metric | type | labels | meaning |
+//! |---|---|---|---|
+//! | `kuaibao_fetches_total` | counter | `source`, `outcome` (`ok`, `not-modified`, `partial`, `failed`) | fetches of a source's list page |
+//! | `kuaibao_fetch_duration_seconds` | histogram | `source` | how long one fetch took, body included |
+//! | `kuaibao_items_ingested_total` | counter | `source` | new items stored |
+//! | `kuaibao_scheduler_due_sources` | gauge | — | sources due now, not yet started |
+//! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
+//! | `kuaibao_items` | gauge | `status` (`candidate`, `approved`, `rejected`) | items in the store |
+//! | `kuaibao_feed_requests_total` | counter | `feed` (document path under `feeds/`, `index`, `opml`, `unknown`), `status` (HTTP code) | requests for served documents |
+//!
+//! Label values come from configuration (source ids) or from a fixed set,
+//! never from request input, so a scanner cannot blow up the series count.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::store::Status;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    source: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabels {
+    feed: String,
+    status: u16,
+}
+
+type HistogramFamily = Family<SourceLabels, Histogram, fn() -> Histogram>;
+
+fn fetch_histogram() -> Histogram {
+    // 50 ms … 25.6 s: government sites range from instant to very slow.
+    Histogram::new(exponential_buckets(0.05, 2.0, 10))
+}
+
+/// Every metric of the process; shared (`Arc<Metrics>`) by the scheduler
+/// and the HTTP server.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    fetches: Family<FetchLabels, Counter>,
+    fetch_duration: HistogramFamily,
+    items_ingested: Family<SourceLabels, Counter>,
+    queue_due: Gauge,
+    queue_waiting: Gauge,
+    items: Family<StatusLabels, Gauge>,
+    feed_requests: Family<FeedLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let fetches = Family::<FetchLabels, Counter>::default();
+        let fetch_duration: HistogramFamily = Family::new_with_constructor(fetch_histogram);
+        let items_ingested = Family::<SourceLabels, Counter>::default();
+        let queue_due = Gauge::default();
+        let queue_waiting = Gauge::default();
+        let items = Family::<StatusLabels, Gauge>::default();
+        let feed_requests = Family::<FeedLabels, Counter>::default();
+        // Counters are registered without `_total`: the library appends it.
+        registry.register(
+            "kuaibao_fetches",
+            "Fetches of source list pages by outcome",
+            fetches.clone(),
+        );
+        registry.register(
+            "kuaibao_fetch_duration_seconds",
+            "Duration of one fetch of a source, body included",
+            fetch_duration.clone(),
+        );
+        registry.register(
+            "kuaibao_items_ingested",
+            "New items stored per source",
+            items_ingested.clone(),
+        );
+        registry.register(
+            "kuaibao_scheduler_due_sources",
+            "Sources due now and not yet started",
+            queue_due.clone(),
+        );
+        registry.register(
+            "kuaibao_scheduler_waiting_sources",
+            "Sources waiting for their next turn",
+            queue_waiting.clone(),
+        );
+        registry.register(
+            "kuaibao_items",
+            "Items in the store by review status",
+            items.clone(),
+        );
+        registry.register(
+            "kuaibao_feed_requests",
+            "Requests for served documents by HTTP status",
+            feed_requests.clone(),
+        );
+        Metrics {
+            registry,
+            fetches,
+            fetch_duration,
+            items_ingested,
+            queue_due,
+            queue_waiting,
+            items,
+            feed_requests,
+        }
+    }
+
+    /// One fetch of `source`: `outcome` is `ok`, `not-modified`, `partial`
+    /// or `failed`.
+    pub fn fetch(&self, source: &str, outcome: &str, duration: Duration) {
+        self.fetches
+            .get_or_create(&FetchLabels {
+                source: source.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+        self.fetch_duration
+            .get_or_create(&SourceLabels {
+                source: source.to_string(),
+            })
+            .observe(duration.as_secs_f64());
+    }
+
+    /// `n` new items stored from `source`.
+    pub fn items_ingested(&self, source: &str, n: u64) {
+        self.items_ingested
+            .get_or_create(&SourceLabels {
+                source: source.to_string(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn set_scheduler_queue(&self, due: i64, waiting: i64) {
+        self.queue_due.set(due);
+        self.queue_waiting.set(waiting);
+    }
+
+    /// One request for a served document.
+    pub fn feed_request(&self, feed: &str, status: u16) {
+        self.feed_request_counter(feed, status).inc();
+    }
+
+    /// The counter [`Metrics::feed_request`] increments, for callers that
+    /// resolve it once and count many requests without a label lookup (the
+    /// feed cache keeps one per document).
+    pub fn feed_request_counter(&self, feed: &str, status: u16) -> Counter {
+        self.feed_requests.get_or_create_owned(&FeedLabels {
+            feed: feed.to_string(),
+            status,
+        })
+    }
+
+    /// Items in the store per status; a status missing from `counts` is 0.
+    pub fn set_items_by_status(&self, counts: &[(Status, i64)]) {
+        for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+            let n = counts
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(0, |(_, n)| *n);
+            self.items
+                .get_or_create(&StatusLabels {
+                    status: status.as_str(),
+                })
+                .set(n);
+        }
+    }
+
+    /// Everything, in the Prometheus text format 0.0.4.
+    pub fn render(&self) -> String {
+        let mut open_metrics = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut open_metrics, &self.registry);
+        to_prometheus_text(&open_metrics)
+    }
+}
+
+/// The library writes OpenMetrics text. Prometheus' 0.0.4 format differs in
+/// two ways that matter: a counter's HELP/TYPE lines name the sample
+/// (`x_total`, not `x`), and there is no `# EOF` line.
+fn to_prometheus_text(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len() + 64);
+    for line in open_metrics.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,207 @@
+//! HTTP semantics of the served documents (RFC 9110): conditional requests,
+//! content coding, HEAD. This is the per-request hot path of publish's
+//! serving side, so it only reads the cache snapshot and clones
+//! reference-counted bytes and header values.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::ServeState;
+use super::cache::{Document, Representation};
+
+/// Which representation of a document to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Br,
+}
+
+/// Answers every path the cache holds; anything else is 404.
+pub(super) async fn document(State(state): State<ServeState>, req: Request) -> Response {
+    let method = req.method();
+    if method != Method::GET && method != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("GET, HEAD"))],
+            "method not allowed\n",
+        )
+            .into_response();
+    }
+    let head = method == Method::HEAD;
+    let snapshot = state.cache.snapshot();
+    let Some(doc) = snapshot.get(req.uri().path()) else {
+        if !snapshot.is_loaded() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(RETRY_AFTER, HeaderValue::from_static("2"))],
+                "feeds are being rendered\n",
+            )
+                .into_response();
+        }
+        state.metrics.feed_request("unknown", 404);
+        return (StatusCode::NOT_FOUND, "no such feed or page\n").into_response();
+    };
+    respond(doc, req.headers(), head)
+}
+
+/// The response for `doc` given the request's headers.
+pub fn respond(doc: &Document, headers: &HeaderMap, head: bool) -> Response {
+    let (coding, rep) = choose(doc, headers.get(ACCEPT_ENCODING));
+    let not_modified = match headers.get(IF_NONE_MATCH) {
+        // RFC 9110 §13.2.2: If-Modified-Since is ignored when
+        // If-None-Match is present.
+        Some(inm) => if_none_match_matches(inm.as_bytes(), rep.etag.as_bytes()),
+        None => headers
+            .get(IF_MODIFIED_SINCE)
+            .is_some_and(|ims| not_modified_since(doc, ims)),
+    };
+    let mut resp = if not_modified {
+        doc.not_modified.inc();
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        doc.served.inc();
+        let body = if head {
+            Body::empty()
+        } else {
+            Body::from(rep.body.clone())
+        };
+        let mut r = Response::new(body);
+        let h = r.headers_mut();
+        h.insert(CONTENT_TYPE, doc.content_type.clone());
+        h.insert(CONTENT_LENGTH, rep.content_length.clone());
+        match coding {
+            Coding::Identity => {}
+            Coding::Gzip => {
+                h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            Coding::Br => {
+                h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+            }
+        }
+        r
+    };
+    let h = resp.headers_mut();
+    h.insert(ETAG, rep.etag.clone());
+    h.insert(LAST_MODIFIED, doc.last_modified.clone());
+    h.insert(CACHE_CONTROL, doc.cache_control.clone());
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    resp
+}
+
+/// The representation for an `Accept-Encoding` (RFC 9110 §12.5.3): the
+/// highest q among those we have, br before gzip before identity on a tie;
+/// no header means identity.
+pub fn choose<'d>(doc: &'d Document, accept: Option<&HeaderValue>) -> (Coding, &'d Representation) {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return (Coding::Identity, &doc.identity);
+    };
+    let (mut br, mut gzip, mut identity, mut star) = (None, None, None, None);
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let mut q = 1.0f32;
+        for p in parts {
+            let p = p.trim();
+            if let Some(v) = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
+                q = v.trim().parse().unwrap_or(0.0);
+            }
+        }
+        if coding.eq_ignore_ascii_case("br") {
+            br = Some(q);
+        } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(q);
+        } else if coding.eq_ignore_ascii_case("identity") {
+            identity = Some(q);
+        } else if coding == "*" {
+            star = Some(q);
+        }
+    }
+    let br = br.or(star).unwrap_or(0.0);
+    let gzip = gzip.or(star).unwrap_or(0.0);
+    // Identity is acceptable unless excluded (explicitly or by `*;q=0`),
+    // but when not listed it is the least preferred: `gzip;q=0.8` still
+    // means "gzip please".
+    let identity = identity.or(star).unwrap_or(0.001);
+    // Ranked by (q, preference): compression wins a tie with identity,
+    // since the point of precompressing is to send fewer bytes. When
+    // identity is refused and nothing else fits, identity is sent anyway:
+    // a 406 helps no feed reader.
+    let mut best = (Coding::Identity, &doc.identity);
+    let mut best_key = (if identity > 0.0 { identity } else { -1.0 }, 0u8);
+    for (coding, rep, q, rank) in [
+        (Coding::Gzip, doc.gzip.as_ref(), gzip, 1u8),
+        (Coding::Br, doc.br.as_ref(), br, 2u8),
+    ] {
+        if let Some(rep) = rep
+            && q > 0.0
+            && (q, rank) > best_key
+        {
+            best = (coding, rep);
+            best_key = (q, rank);
+        }
+    }
+    best
+}
+
+/// `If-None-Match` with weak comparison (RFC 9110 §13.1.2): `*`, or any
+/// listed tag whose opaque part equals ours, `W/` or not.
+pub fn if_none_match_matches(header: &[u8], etag: &[u8]) -> bool {
+    let ours = strip_weak(etag);
+    let mut rest = header;
+    loop {
+        rest = trim_start(rest);
+        if rest.is_empty() {
+            return false;
+        }
+        if rest[0] == b'*' {
+            return true;
+        }
+        let tag_start = if rest.starts_with(b"W/") { 2 } else { 0 };
+        let after = &rest[tag_start..];
+        if after.first() == Some(&b'"') {
+            let Some(close) = after[1..].iter().position(|&b| b == b'"') else {
+                return false;
+            };
+            if &after[..close + 2] == ours {
+                return true;
+            }
+            rest = &after[close + 2..];
+        }
+        // Skip to the next list member (also past anything malformed).
+        match rest.iter().position(|&b| b == b',') {
+            Some(i) => rest = &rest[i + 1..],
+            None => return false,
+        }
+    }
+}
+
+fn strip_weak(etag: &[u8]) -> &[u8] {
+    etag.strip_prefix(b"W/").unwrap_or(etag)
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    &b[n..]
+}
+
+/// `If-Modified-Since`: the document was not modified after that date.
+/// An unparsable date is ignored (RFC 9110 §13.1.3).
+fn not_modified_since(doc: &Document, ims: &HeaderValue) -> bool {
+    // Clients nearly always echo our Last-Modified verbatim.
+    if ims == doc.last_modified {
+        return true;
+    }
+    ims.to_str()
+        .ok()
+        .and_then(|s| httpdate::parse_http_date(s).ok())
+        .is_some_and(|since| doc.modified <= since)
+}

@@ -1,0 +1,232 @@
+//! Serve: the HTTP side of publish (fetch → extract → normalize → store →
+//! **publish**), run by `kuaibao serve` in the same process as the polling
+//! scheduler.
+//!
+//! The scheduler stores items and calls [`ServeState::notify_changed`];
+//! [`run_refresher`] then re-renders the documents into the [`FeedCache`]
+//! (and checks periodically for changes made by other processes, such as
+//! `kuaibao review approve`). Requests are answered from the cache alone:
+//!
+//! | path | document |
+//! |---|---|
+//! | `/feeds/all.xml`, `/feeds/<section>.xml` | Atom, the bytes `kuaibao publish` writes plus `rel="prev-archive"` |
+//! | `/feeds/all.json`, `/feeds/<section>.json` | JSON Feed 1.1 |
+//! | `/feeds/archive/<feed>/YYYY-MM.xml` | RFC 5005 monthly archives |
+//! | `/feeds.opml`, `/`, `/index.html` | OPML, index page |
+//! | `/healthz`, `/metrics`, `/status`, `/status.json` | operations (not cached) |
+
+mod cache;
+mod http;
+mod status;
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::publish::PublishError;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+/// What the routes share; cheap to clone.
+#[derive(Clone)]
+pub struct ServeState {
+    config: Arc<RwLock<Arc<Config>>>,
+    store: Arc<Mutex<Store>>,
+    metrics: Arc<Metrics>,
+    cache: Arc<FeedCache>,
+    changed: Arc<tokio::sync::Notify>,
+    http: reqwest::Client,
+}
+
+impl ServeState {
+    /// Serves nothing but 503s until the first refresh ([`ServeState::refresh`]
+    /// or [`run_refresher`], which starts with one).
+    pub fn new(config: Arc<Config>, store: Arc<Mutex<Store>>, metrics: Arc<Metrics>) -> ServeState {
+        // The hub is the operator's own choice of URL, so unlike outlets it
+        // needs no private-address guard; a short timeout keeps a dead hub
+        // from piling up tasks.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("kuaibao/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        ServeState {
+            config: Arc::new(RwLock::new(config)),
+            store,
+            cache: Arc::new(FeedCache::new(metrics.clone())),
+            metrics,
+            changed: Arc::new(tokio::sync::Notify::new()),
+            http,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a reloaded configuration; the documents follow at the next
+    /// refresh, which this triggers.
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.notify_changed();
+    }
+
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn cache(&self) -> &Arc<FeedCache> {
+        &self.cache
+    }
+
+    /// Tells the refresher the store changed (the scheduler calls it after
+    /// a poll stored items). A notification sent while a refresh runs is
+    /// kept, so that refresh is followed by another.
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
+    }
+
+    /// Re-renders if the publishable set or the configuration changed, and
+    /// pings the WebSub hub for every feed whose bytes changed; true when
+    /// any document changed. Blocking (SQLite, compression): call it from a
+    /// blocking thread in async code.
+    pub fn refresh(&self) -> Result<bool, ServeError> {
+        self.refresh_inner(false)
+    }
+
+    fn refresh_inner(&self, quick: bool) -> Result<bool, ServeError> {
+        let _guard = self.cache.refresh_guard();
+        let config = self.config();
+        let was_loaded = self.cache.snapshot().is_loaded();
+        let loaded = {
+            let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            self.metrics.set_items_by_status(&store.status_counts()?);
+            self.cache.load(&config, store.connection(), quick)?
+        };
+        // Rendering and compressing happen without the store's lock, so
+        // the scheduler never waits for them.
+        let Some((key, entries)) = loaded else {
+            return Ok(false);
+        };
+        let changed = self.cache.install(&config, key, &entries)?;
+        // A restart is no news to the hub: it pings only for changes seen
+        // while running.
+        if was_loaded && let Some(hub) = &config.server.websub_hub {
+            for path in changed.iter().filter(|p| is_current_feed(p)) {
+                if let Ok(url) = config.base_url.join(path.trim_start_matches('/')) {
+                    self.ping_hub(hub.clone(), url);
+                }
+            }
+        }
+        Ok(!changed.is_empty())
+    }
+
+    /// Fire-and-forget WebSub publish notification; no runtime (a plain
+    /// thread calling `refresh`) means no ping, logged.
+    fn ping_hub(&self, hub: url::Url, feed: url::Url) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(%hub, %feed, "no async runtime: WebSub hub not pinged");
+            return;
+        };
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("hub.mode", "publish")
+            .append_pair("hub.url", feed.as_str())
+            .finish();
+        let client = self.http.clone();
+        rt.spawn(async move {
+            let result = client
+                .post(hub.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+                .send()
+                .await;
+            match result {
+                Ok(r) if r.status().is_success() => {
+                    tracing::debug!(%hub, %feed, status = %r.status(), "WebSub hub pinged");
+                }
+                Ok(r) => {
+                    tracing::warn!(%hub, %feed, status = %r.status(), "WebSub hub refused the ping")
+                }
+                Err(e) => tracing::warn!(%hub, %feed, error = %e, "WebSub hub unreachable"),
+            }
+        });
+    }
+}
+
+/// The documents a WebSub hub distributes: the current feeds, not the
+/// archives (which nobody subscribes to) nor OPML and index.
+fn is_current_feed(path: &str) -> bool {
+    path.starts_with("/feeds/")
+        && !path.starts_with("/feeds/archive/")
+        && (path.ends_with(".xml") || path.ends_with(".json"))
+}
+
+/// Every route of `kuaibao serve`.
+pub fn router(state: ServeState) -> Router {
+    Router::new()
+        .route("/healthz", get(status::healthz))
+        .route("/metrics", get(status::metrics))
+        .route("/status", get(status::status_html))
+        .route("/status.json", get(status::status_json))
+        .fallback(http::document)
+        .with_state(state)
+}
+
+/// Refreshes the cache at once, then every `interval` and whenever
+/// notified, until `shutdown` turns true (or its sender is dropped).
+///
+/// The periodic pass is the cheap one (`PRAGMA data_version`): it catches
+/// what other processes commit; this process's writes come with a
+/// notification and get the full check.
+pub async fn run_refresher(
+    state: ServeState,
+    interval: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut quick = false;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.refresh_inner(quick)).await {
+            Ok(Ok(true)) => tracing::info!("feeds re-rendered"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot refresh the feeds"),
+            Err(e) => tracing::error!(error = %e, "feed refresh panicked"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => quick = true,
+            _ = state.changed.notified() => quick = false,
+            r = shutdown.changed() => {
+                if r.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Operational endpoints of `kuaibao serve`: `/healthz`, `/metrics`,
+//! `/status`, `/status.json`. They read the store directly (on a blocking
+//! thread, since a poll may hold the store for a moment) and are never
+//! cached: they are for operators, not feed readers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::ServeState;
+use crate::normalize::escape_html as escape;
+use crate::store::{SourceState, Status};
+
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// 200 "ok" when the database answers a trivial query, 503 otherwise.
+pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
+    let store = state.store.clone();
+    let ok = tokio::task::spawn_blocking(move || {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        store
+            .connection()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    let (status, body) = if ok {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    };
+    (status, [(CACHE_CONTROL, NO_STORE)], body).into_response()
+}
+
+pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, NO_STORE),
+        ],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct StatusReport {
+    sources: Vec<SourceState>,
+    /// Every status, 0 included, so consumers need no defaults.
+    items: BTreeMap<&'static str, i64>,
+}
+
+async fn report(state: &ServeState) -> Result<StatusReport, Response> {
+    let config = state.config();
+    let store = state.store.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+        let counts = store.status_counts()?;
+        Ok::<_, crate::store::StoreError>(StatusReport {
+            sources: store.source_states(&ids)?,
+            items: [Status::Candidate, Status::Approved, Status::Rejected]
+                .into_iter()
+                .map(|s| (s.as_str(), 0))
+                .chain(counts.into_iter().map(|(s, n)| (s.as_str(), n)))
+                .collect(),
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(CACHE_CONTROL, NO_STORE)],
+            format!("database unavailable: {e}\n"),
+        )
+            .into_response()),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+    }
+}
+
+pub(super) async fn status_json(State(state): State<ServeState>) -> Response {
+    match report(&state).await {
+        Ok(r) => ([(CACHE_CONTROL, NO_STORE)], axum::Json(r)).into_response(),
+        Err(resp) => resp,
+    }
+}
+
+pub(super) async fn status_html(State(state): State<ServeState>) -> Response {
+    let report = match report(&state).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let title = escape(&format!("{} · 状态", state.config().title));
+    let mut h = String::new();
+    // Writing to a String cannot fail.
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>body{{font:14px/1.5 sans-serif;margin:1rem}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}}\
+         .bad{{color:#b5121b}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<h2>条目</h2>\n<ul>\n"
+    );
+    for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+        let n = report.items.get(status.as_str()).copied().unwrap_or(0);
+        let _ = writeln!(h, "<li>{}: {n}</li>", status.as_str());
+    }
+    let _ = write!(
+        h,
+        "</ul>\n<h2>来源</h2>\n<table>\n<tr><th>id</th><th>名称</th><th>连续失败</th>\
+         <th>上次成功</th><th>下次</th><th>条目</th><th>上次错误</th></tr>\n"
+    );
+    for s in &report.sources {
+        let opt = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
+        let _ = writeln!(
+            h,
+            "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if s.consecutive_failures > 0 {
+                " class=\"bad\""
+            } else {
+                ""
+            },
+            escape(&s.url),
+            escape(&s.id),
+            escape(&s.name),
+            s.consecutive_failures,
+            opt(&s.last_success_at),
+            opt(&s.next_due_at),
+            s.items,
+            opt(&s.last_error),
+        );
+    }
+    h.push_str("</table>\n</body>\n</html>\n");
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, NO_STORE),
+        ],
+        h,
+    )
+        .into_response()
+}
