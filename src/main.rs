@@ -88,6 +88,13 @@ enum Command {
     Review(ReviewCommand),
     /// Check the configuration files and print what they define.
     Check,
+    /// Run as a daemon: poll each source on its schedule and serve the
+    /// feeds over HTTP. SIGTERM/SIGINT stop it, SIGHUP reloads the config.
+    Serve {
+        /// Address to listen on [default: `server.listen`].
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Run the whole pipeline on bundled sample outlets and serve the result.
     Demo(DemoArgs),
 }
@@ -361,6 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Demo(args) => demo(&cli.config, args),
+        Command::Serve { listen } => serve(&cli.config, listen),
     }
 }
 
@@ -537,4 +545,49 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     );
     rt.block_on(app::serve_directory(&out, listener))?;
     Ok(exit::OK)
+}
+
+fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<u8> {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let config = load_config(config_path)?;
+    let listen = listen.unwrap_or(config.server.listen);
+    // The daemon polls for as long as it runs: a cron poll still at work
+    // gets a few minutes to finish first.
+    let _lock = lock::acquire(&config.storage.database, Job::Poll, Duration::from_secs(300))?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} (set server.listen or --listen)"))?;
+        let local = listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = term.recv() => break,
+                    _ = int.recv() => break,
+                    _ = hup.recv() => {
+                        let _ = reload_tx.try_send(());
+                    }
+                }
+            }
+            tracing::warn!("stopping: finishing in-flight work");
+            let _ = stop_tx.send(true);
+        });
+        eprintln!(
+            "kuaibao: serving {} sources on http://{local}/ (feeds under /feeds/, status at /status)",
+            config.sources.iter().filter(|s| s.enabled).count()
+        );
+        let control = app::ServeControl {
+            shutdown: stop_rx,
+            reload: reload_rx,
+        };
+        app::serve(config_path, config, listener, control).await?;
+        anyhow::Ok(exit::OK)
+    })
 }
