@@ -203,7 +203,11 @@ pub async fn serve(
         .shutdown_grace(SERVE_SHUTDOWN_GRACE)
         .on_polled(move |r: &SourceReport| {
             let metrics = hook_state.metrics();
-            metrics.fetch(&r.id, r.status.as_str(), std::time::Duration::from_millis(r.duration_ms));
+            metrics.fetch(
+                &r.id,
+                r.status.as_str(),
+                std::time::Duration::from_millis(r.duration_ms),
+            );
             metrics.items_ingested(&r.id, r.new as u64);
             if r.new + r.updated > 0 {
                 hook_state.notify_changed();

@@ -554,7 +554,11 @@ fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Re
     let listen = listen.unwrap_or(config.server.listen);
     // The daemon polls for as long as it runs: a cron poll still at work
     // gets a few minutes to finish first.
-    let _lock = lock::acquire(&config.storage.database, Job::Poll, Duration::from_secs(300))?;
+    let _lock = lock::acquire(
+        &config.storage.database,
+        Job::Poll,
+        Duration::from_secs(300),
+    )?;
     let rt = runtime()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use common::{Outlet, Reply, TestConfig};
 
-fn article(n: usize) -> String {
+fn article(name: &str, n: usize) -> String {
     format!(
-        r#"<html><head><meta charset="utf-8"></head><body><h1>第{n}条</h1><div class="info">发布日期：2025-06-{:02}　来源：测试厅</div>
-        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，编号{n}。</p></div></body></html>"#,
+        r#"<html><head><meta charset="utf-8"></head><body><h1>{name}第{n}条</h1><div class="info">发布日期：2025-06-{:02}　来源：测试厅</div>
+        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，{name}编号{n}。</p></div></body></html>"#,
         n % 28 + 1
     )
 }
@@ -23,7 +23,10 @@ fn serve_list(outlet: &Outlet, name: &str, n: usize) {
     let mut list = String::from("<html><body><ul class=\"list\">");
     for i in 0..n {
         list.push_str(&format!("<li><a href=\"/{name}/a/{i}.html\">{name}第{i}条消息</a><span>2025-06-{:02}</span></li>", i % 28 + 1));
-        outlet.set(&format!("/{name}/a/{i}.html"), Reply::html(&article(i)));
+        outlet.set(
+            &format!("/{name}/a/{i}.html"),
+            Reply::html(&article(name, i)),
+        );
     }
     list.push_str("</ul></body></html>");
     outlet.set(&format!("/{name}/list.html"), Reply::html(&list));
@@ -46,7 +49,7 @@ impl Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
             .arg("--config")
             .arg(tc.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["-v", "serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -54,14 +57,26 @@ impl Daemon {
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let base = loop {
-            let line = lines.next().expect("serve announces its address").expect("line");
+            let line = lines
+                .next()
+                .expect("serve announces its address")
+                .expect("line");
             if let Some(at) = line.find("http://") {
-                let url = line[at..].split_whitespace().next().expect("url").to_string();
+                let url = line[at..]
+                    .split_whitespace()
+                    .next()
+                    .expect("url")
+                    .to_string();
                 break url;
             }
         };
-        // Keep draining stderr so the daemon never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining stderr so the daemon never blocks on a full pipe;
+        // what it logs shows with a failing test's output.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("kuaibao serve: {line}");
+            }
+        });
         Daemon { child, base }
     }
 
@@ -70,7 +85,9 @@ impl Daemon {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status();
         assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
     }
 
@@ -115,7 +132,10 @@ async fn feed_with(client: &reqwest::Client, url: &str, n: usize) -> String {
 }
 
 fn auto_config(sources: &str) -> TestConfig {
-    TestConfig::new(sources, "[review]\nmode = \"auto\"\n[schedule]\njitter = 0.0\n")
+    TestConfig::new(
+        sources,
+        "[review]\nmode = \"auto\"\n[schedule]\njitter = 0.0\n",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,10 +148,25 @@ async fn serve_polls_serves_feeds_answers_304_and_stops_on_sigterm_within_5s() {
     let body = feed_with(&client, &daemon.url("/feeds/all.xml"), 3).await;
     assert!(body.contains("a第0条消息"));
 
-    let first = client.get(daemon.url("/feeds/all.xml")).send().await.expect("get");
-    let etag = first.headers().get("etag").expect("etag").to_str().expect("ascii").to_string();
+    let first = client
+        .get(daemon.url("/feeds/all.xml"))
+        .send()
+        .await
+        .expect("get");
+    let etag = first
+        .headers()
+        .get("etag")
+        .expect("etag")
+        .to_str()
+        .expect("ascii")
+        .to_string();
     assert!(first.headers().get("last-modified").is_some());
-    assert!(first.headers().get("cache-control").is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("max-age"))));
+    assert!(
+        first
+            .headers()
+            .get("cache-control")
+            .is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("max-age")))
+    );
     let again = client
         .get(daemon.url("/feeds/all.xml"))
         .header("if-none-match", &etag)
@@ -141,11 +176,26 @@ async fn serve_polls_serves_feeds_answers_304_and_stops_on_sigterm_within_5s() {
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.expect("body").is_empty());
 
-    for path in ["/feeds/regional.xml", "/feeds/all.json", "/feeds.opml", "/", "/healthz", "/metrics", "/status"] {
+    for path in [
+        "/feeds/regional.xml",
+        "/feeds/all.json",
+        "/feeds.opml",
+        "/",
+        "/healthz",
+        "/metrics",
+        "/status",
+    ] {
         let resp = client.get(daemon.url(path)).send().await.expect("get");
         assert_eq!(resp.status(), 200, "{path}");
     }
-    let metrics = client.get(daemon.url("/metrics")).send().await.expect("get").text().await.expect("text");
+    let metrics = client
+        .get(daemon.url("/metrics"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("kuaibao_fetches_total"), "{metrics}");
 
     let started = Instant::now();
@@ -153,7 +203,9 @@ async fn serve_polls_serves_feeds_answers_304_and_stops_on_sigterm_within_5s() {
     assert!(status.success(), "exit status {status}");
     assert!(started.elapsed() < Duration::from_secs(5));
     let conn = rusqlite::Connection::open(tc.dir.path().join("kuaibao.db")).expect("db");
-    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(integrity, "ok");
 }
 
@@ -168,17 +220,33 @@ async fn sighup_reloads_the_configuration_and_a_new_source_gets_polled() {
     feed_with(&client, &daemon.url("/feeds/all.xml"), 1).await;
 
     // A broken edit is refused and the daemon keeps running.
-    std::fs::write(tc.dir.path().join("sources.toml"), "[[source]]\nid = \"x\"\n").expect("write");
+    std::fs::write(
+        tc.dir.path().join("sources.toml"),
+        "[[source]]\nid = \"x\"\n",
+    )
+    .expect("write");
     daemon.signal("HUP");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(client.get(daemon.url("/healthz")).send().await.expect("get").status(), 200);
+    assert_eq!(
+        client
+            .get(daemon.url("/healthz"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
 
     let both = list_source(&outlet, "a") + &list_source(&outlet, "b");
     std::fs::write(tc.dir.path().join("sources.toml"), both).expect("write");
     daemon.signal("HUP");
     let body = feed_with(&client, &daemon.url("/feeds/all.xml"), 3).await;
     assert!(body.contains("b第1条消息"));
-    assert_eq!(outlet.requests("/a/list.html").len(), 1, "the kept source's schedule was not reset");
+    assert_eq!(
+        outlet.requests("/a/list.html").len(),
+        1,
+        "the kept source's schedule was not reset"
+    );
     assert!(daemon.stop(Duration::from_secs(5)).success());
 }
 
@@ -192,21 +260,40 @@ async fn a_cron_poll_while_the_daemon_runs_exits_75_and_changes_nothing() {
     feed_with(&client, &daemon.url("/feeds/all.xml"), 1).await;
     let path = tc.path();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_kuaibao")).arg("--config").arg(path).args(["poll", "--force"]).output()
+        Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+            .arg("--config")
+            .arg(path)
+            .args(["poll", "--force"])
+            .output()
     })
     .await
     .expect("join")
     .expect("run");
-    assert_eq!(out.status.code(), Some(75), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(outlet.requests("/a/list.html").len(), 1);
     assert!(daemon.stop(Duration::from_secs(5)).success());
 }
 
 /// The published entries' titles, as the daemon serves them.
 async fn served_titles(client: &reqwest::Client, url: &str) -> Vec<String> {
-    let body = client.get(url).send().await.expect("get").bytes().await.expect("body");
+    let body = client
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("body");
     let feed = atom_syndication::Feed::read_from(&body[..]).expect("atom");
-    feed.entries().iter().map(|e| e.title().as_str().to_string()).collect()
+    feed.entries()
+        .iter()
+        .map(|e| e.title().as_str().to_string())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,10 +324,18 @@ async fn newsboat_reads_every_published_entry_of_the_served_feed() {
     .await
     .expect("join")
     .expect("newsboat is installed (apt-get install newsboat; .ci/run installs it)");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let conn = rusqlite::Connection::open(&cache).expect("newsboat cache");
     let mut stmt = conn.prepare("SELECT title FROM rss_item").expect("query");
-    let read: Vec<String> = stmt.query_map([], |r| r.get(0)).expect("rows").collect::<Result<_, _>>().expect("titles");
+    let read: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("titles");
     for title in &titles {
         assert!(read.contains(title), "newsboat has {title:?}: {read:?}");
     }
@@ -255,23 +350,38 @@ async fn feedparser_reads_the_served_feeds_without_complaint() {
     let daemon = Daemon::start(&tc);
     let client = reqwest::Client::new();
     feed_with(&client, &daemon.url("/feeds/all.xml"), 2).await;
-    let script = "import sys, feedparser\n\
-for url in sys.argv[1:]:\n\
-    d = feedparser.parse(url)\n\
-    assert d.bozo == 0, (url, d.get('bozo_exception'))\n\
-    assert d.version == 'atom10', (url, d.version)\n\
-    print(url, len(d.entries))\n";
-    let urls = vec![daemon.url("/feeds/all.xml"), daemon.url("/feeds/regional.xml"), daemon.url("/feeds/focus.xml")];
-    let out = tokio::task::spawn_blocking(move || Command::new("python3").arg("-c").arg(script).args(&urls).output())
-        .await
-        .expect("join")
-        .expect("python3");
+    let script = r#"
+import sys, feedparser
+for url in sys.argv[1:]:
+    d = feedparser.parse(url)
+    assert d.bozo == 0, (url, d.get("bozo_exception"))
+    assert d.version == "atom10", (url, d.version)
+    print(url, len(d.entries))
+"#;
+    let urls = vec![
+        daemon.url("/feeds/all.xml"),
+        daemon.url("/feeds/regional.xml"),
+        daemon.url("/feeds/focus.xml"),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(&urls)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("python3");
     assert!(
         out.status.success(),
         "feedparser (pip install feedparser; .ci/run installs it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(printed.contains("all.xml 2") && printed.contains("regional.xml 2"), "{printed}");
+    assert!(
+        printed.contains("all.xml 2") && printed.contains("regional.xml 2"),
+        "{printed}"
+    );
     assert!(daemon.stop(Duration::from_secs(5)).success());
 }
