@@ -69,7 +69,7 @@ pub fn publish(config: &Config, store: &Store, out: &Path) -> Result<PublishRepo
     let include_candidates = config.review.mode == ReviewMode::Auto;
     // Section feeds each hold up to `entries`, so read enough for all.
     let limit = config.publish.entries * (config.sections.len() + 1);
-    let entries = store.feed_entries(include_candidates, limit)?;
+    let entries = store.feed_entries(include_candidates, Some(limit))?;
     Ok(publish::write_all(config, &entries, out)?)
 }
 

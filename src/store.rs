@@ -559,7 +559,7 @@ impl Store {
     pub fn feed_entries(
         &self,
         include_candidates: bool,
-        limit: usize,
+        limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
@@ -569,7 +569,9 @@ impl Store {
              ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.uid
              LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![include_candidates, limit as i64], |r| {
+        // LIMIT -1 is SQLite's "no limit".
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(params![include_candidates, limit], |r| {
             let published: Option<String> = r.get(8)?;
             let updated: String = r.get(9)?;
             Ok(FeedEntry {

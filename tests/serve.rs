@@ -93,7 +93,7 @@ impl Fixture {
     fn published(&self, kind: FeedKind) -> String {
         let store = self.store.lock().unwrap();
         let limit = self.config.publish.entries * (self.config.sections.len() + 1);
-        let entries = store.feed_entries(true, limit).unwrap();
+        let entries = store.feed_entries(true, Some(limit)).unwrap();
         publish::render_feed(&self.config, kind, &entries).unwrap()
     }
 }

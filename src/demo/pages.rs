@@ -5,6 +5,7 @@
 //! footers and encodings are what kuaibao meets in the wild, so the demo
 //! exercises the same extraction paths a real poll does.
 
+use crate::normalize::escape_html as esc;
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
@@ -365,22 +366,6 @@ fn newest(items: &[&SampleArticle]) -> DateTime<FixedOffset> {
 fn abs(base: &Url, path: &str) -> Url {
     base.join(path.trim_start_matches('/'))
         .expect("demo paths are valid relative URLs")
-}
-
-/// Escapes text for HTML and XML content and attributes.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// A paragraph with no closing punctuation is one of the article's

@@ -158,7 +158,7 @@ impl FeedCache {
     /// configuration) changed; true when a served document changed.
     pub fn refresh(&self, config: &Config, store: &Store) -> Result<bool, ServeError> {
         let _guard = self.refresh_guard();
-        let Some((fp, entries)) = self.load(config, store.connection(), false)? else {
+        let Some((fp, entries)) = self.load(config, store, false)? else {
             return Ok(false);
         };
         Ok(!self.install(config, fp, &entries)?.is_empty())
@@ -173,9 +173,10 @@ impl FeedCache {
     pub(crate) fn load(
         &self,
         config: &Config,
-        conn: &Connection,
+        store: &Store,
         quick: bool,
     ) -> Result<Option<(RenderKey, Vec<FeedEntry>)>, ServeError> {
+        let conn = store.connection();
         let old = self.snapshot();
         let quick_key = quick_key(config, conn)?;
         if quick && old.loaded && old.quick_key == Some(quick_key) {
@@ -194,7 +195,7 @@ impl FeedCache {
             return Ok(None);
         }
         let include_candidates = config.review.mode == ReviewMode::Auto;
-        let entries = publishable_entries(conn, include_candidates)?;
+        let entries = store.feed_entries(include_candidates, None)?;
         Ok(Some(((fp, quick_key), entries)))
     }
 
@@ -428,48 +429,6 @@ fn fingerprint(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeErro
         config_key(config).as_bytes(),
         today.as_bytes(),
     ]))
-}
-
-/// Every publishable entry, for the archives; the same rows, in the same
-/// order, as [`Store::feed_entries`] gives without a limit.
-fn publishable_entries(
-    conn: &Connection,
-    include_candidates: bool,
-) -> Result<Vec<FeedEntry>, ServeError> {
-    // Store::feed_entries needs &Store; this runs on the bare connection so
-    // the caller can hold the store's lock for the read only.
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
-                    COALESCE(s.url, ''), i.section, i.published_at, i.updated_at
-             FROM items i LEFT JOIN sources s ON s.id = i.source_id
-             WHERE i.status = 'approved' OR (?1 AND i.status = 'candidate')
-             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.uid",
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let rows = stmt
-        .query_map([include_candidates], |r| {
-            let published: Option<String> = r.get(8)?;
-            let updated: String = r.get(9)?;
-            Ok(FeedEntry {
-                uid: r.get(0)?,
-                title: r.get(1)?,
-                url: r.get(2)?,
-                content_html: r.get(3)?,
-                origin: r.get(4)?,
-                source_name: r.get(5)?,
-                source_url: r.get(6)?,
-                section: r.get(7)?,
-                published: published
-                    .as_deref()
-                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok()),
-                updated: DateTime::parse_from_rfc3339(&updated)
-                    .unwrap_or_else(|_| Utc::now().with_timezone(&beijing())),
-            })
-        })
-        .map_err(crate::store::StoreError::from)?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ServeError::Store(e.into()))
 }
 
 /// Whether the archive of `month` (`YYYY-MM`) is sealed at `now`.

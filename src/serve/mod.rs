@@ -122,7 +122,7 @@ impl ServeState {
         let loaded = {
             let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
             self.metrics.set_items_by_status(&store.status_counts()?);
-            self.cache.load(&config, store.connection(), quick)?
+            self.cache.load(&config, &store, quick)?
         };
         // Rendering and compressing happen without the store's lock, so
         // the scheduler never waits for them.
