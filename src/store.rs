@@ -561,17 +561,55 @@ impl Store {
         include_candidates: bool,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
+        self.publishable(include_candidates, None, limit)
+    }
+
+    /// The items to publish that are filed under `month` (`YYYY-MM`, by
+    /// their own date in Beijing time, else when they last changed), newest
+    /// first: one monthly archive.
+    pub fn feed_entries_in_month(
+        &self,
+        include_candidates: bool,
+        month: &str,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        self.publishable(include_candidates, Some(month), None)
+    }
+
+    /// Every (section, month) that has items to publish: which monthly
+    /// archives exist, without reading any item.
+    pub fn publishable_months(
+        &self,
+        include_candidates: bool,
+    ) -> Result<Vec<(Option<String>, String)>, StoreError> {
         let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT section, substr(COALESCE(published_at, updated_at), 1, 7) AS month
+             FROM items WHERE status = 'approved' OR (?1 AND status = 'candidate')
+             ORDER BY month",
+        )?;
+        let rows = stmt.query_map([include_candidates], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn publishable(
+        &self,
+        include_candidates: bool,
+        month: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        // Timestamps are stored in Beijing time, so their first seven
+        // characters are the month an editor would file them under.
+        let mut stmt = self.conn.prepare_cached(
             "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
                     COALESCE(s.url, ''), i.section, i.published_at, i.updated_at
              FROM items i LEFT JOIN sources s ON s.id = i.source_id
-             WHERE i.status = 'approved' OR (?1 AND i.status = 'candidate')
+             WHERE (i.status = 'approved' OR (?1 AND i.status = 'candidate'))
+               AND (?2 IS NULL OR substr(COALESCE(i.published_at, i.updated_at), 1, 7) = ?2)
              ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.uid
-             LIMIT ?2",
+             LIMIT ?3",
         )?;
         // LIMIT -1 is SQLite's "no limit".
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let rows = stmt.query_map(params![include_candidates, limit], |r| {
+        let rows = stmt.query_map(params![include_candidates, month, limit], |r| {
             let published: Option<String> = r.get(8)?;
             let updated: String = r.get(9)?;
             Ok(FeedEntry {

@@ -108,11 +108,32 @@ pub struct FeedCache {
     refreshing: Mutex<()>,
     renders: AtomicU64,
     metrics: Arc<Metrics>,
+    /// Recently asked-for archive documents, oldest first, with the
+    /// fingerprint of the published set they were rendered from.
+    archives: Mutex<Vec<CachedArchive>>,
 }
 
 /// The fingerprint and quick key a render was made for, so `install`
 /// records the state it rendered rather than a later one.
 pub(crate) type RenderKey = ([u8; 32], [u8; 32]);
+
+/// What a refresh read from the store: the entries of the current
+/// documents (at most `publish.entries` per feed) and which monthly
+/// archives exist. Archives themselves are rendered when asked for, so a
+/// refresh costs the same whatever the store holds.
+pub(crate) struct Loaded {
+    pub key: RenderKey,
+    pub entries: Vec<FeedEntry>,
+    pub months: Vec<(Option<String>, String)>,
+}
+
+/// A rendered archive: its path, the fingerprint of the published set it
+/// was rendered from, the document.
+type CachedArchive = (String, Option<[u8; 32]>, Arc<Document>);
+
+/// How many rendered archive documents are kept; they are rarely asked
+/// for, and each can be large.
+const ARCHIVE_CACHE: usize = 16;
 
 /// What one document renders to, before compression.
 struct Rendered {
@@ -130,6 +151,7 @@ impl FeedCache {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             refreshing: Mutex::new(()),
             renders: AtomicU64::new(0),
+            archives: Mutex::new(Vec::new()),
             metrics,
         }
     }
@@ -158,10 +180,10 @@ impl FeedCache {
     /// configuration) changed; true when a served document changed.
     pub fn refresh(&self, config: &Config, store: &Store) -> Result<bool, ServeError> {
         let _guard = self.refresh_guard();
-        let Some((fp, entries)) = self.load(config, store, false)? else {
+        let Some(loaded) = self.load(config, store, false)? else {
             return Ok(false);
         };
-        Ok(!self.install(config, fp, &entries)?.is_empty())
+        Ok(!self.install(config, &loaded)?.is_empty())
     }
 
     /// The first half of a refresh, under the store's lock: `None` when the
@@ -175,7 +197,7 @@ impl FeedCache {
         config: &Config,
         store: &Store,
         quick: bool,
-    ) -> Result<Option<(RenderKey, Vec<FeedEntry>)>, ServeError> {
+    ) -> Result<Option<Loaded>, ServeError> {
         let conn = store.connection();
         let old = self.snapshot();
         let quick_key = quick_key(config, conn)?;
@@ -195,8 +217,16 @@ impl FeedCache {
             return Ok(None);
         }
         let include_candidates = config.review.mode == ReviewMode::Auto;
-        let entries = store.feed_entries(include_candidates, None)?;
-        Ok(Some(((fp, quick_key), entries)))
+        // The current documents get the same entries `app::publish` reads,
+        // so they are byte for byte what `kuaibao publish` writes.
+        let limit = config.publish.entries * (config.sections.len() + 1);
+        let entries = store.feed_entries(include_candidates, Some(limit))?;
+        let months = store.publishable_months(include_candidates)?;
+        Ok(Some(Loaded {
+            key: (fp, quick_key),
+            entries,
+            months,
+        }))
     }
 
     /// The second half, outside the store's lock: renders, compresses what
@@ -205,11 +235,10 @@ impl FeedCache {
     pub(crate) fn install(
         &self,
         config: &Config,
-        key: RenderKey,
-        entries: &[FeedEntry],
+        loaded: &Loaded,
     ) -> Result<Vec<String>, ServeError> {
-        let (fp, quick_key) = key;
-        let rendered = render_all(config, entries)?;
+        let (fp, quick_key) = loaded.key;
+        let rendered = render_all(config, &loaded.entries, &loaded.months)?;
         self.renders.fetch_add(1, Ordering::Relaxed);
         let old = self.snapshot();
         let max_age = HeaderValue::from_str(&format!(
@@ -262,6 +291,99 @@ impl FeedCache {
             quick_key: Some(quick_key),
         });
         Ok(changed)
+    }
+
+    /// The archive document at `path` (`/feeds/archive/<feed>/<YYYY-MM>.xml`),
+    /// rendered on first request and kept while the published set stays the
+    /// same; `None` when there is no such archive.
+    pub fn archive(
+        &self,
+        config: &Config,
+        store: &Mutex<Store>,
+        path: &str,
+    ) -> Result<Option<Arc<Document>>, ServeError> {
+        let Some((name, month)) = path
+            .strip_prefix("/feeds/archive/")
+            .and_then(|rest| rest.strip_suffix(".xml"))
+            .and_then(|rest| rest.split_once('/'))
+        else {
+            return Ok(None);
+        };
+        let Some(kind) = publish::feed_kinds(config)
+            .into_iter()
+            .find(|k| k.name() == name)
+        else {
+            return Ok(None);
+        };
+        let fingerprint = self.snapshot().fingerprint;
+        {
+            let cached = self.archives.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, _, doc)) = cached
+                .iter()
+                .find(|(p, fp, _)| p == path && *fp == fingerprint)
+            {
+                return Ok(Some(doc.clone()));
+            }
+        }
+        let include_candidates = config.review.mode == ReviewMode::Auto;
+        let (months, entries) = {
+            let store = store.lock().unwrap_or_else(|p| p.into_inner());
+            let months = months_of(kind, &store.publishable_months(include_candidates)?);
+            if !months.iter().any(|m| m == month) {
+                return Ok(None);
+            }
+            (
+                months,
+                store.feed_entries_in_month(include_candidates, month)?,
+            )
+        };
+        // Rendering happens without the store's lock.
+        let entries: Vec<&FeedEntry> = entries.iter().filter(|e| kind.contains(e)).collect();
+        let at = months.iter().position(|m| m == month).unwrap_or(0);
+        let archives: Vec<archive::Archive<'_>> = months
+            .iter()
+            .map(|m| archive::Archive {
+                month: m.clone(),
+                entries: if m == month {
+                    entries.clone()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let updated = entries
+            .iter()
+            .map(|e| e.updated)
+            .max()
+            .unwrap_or_else(|| publish::feed_updated(config, kind, &[]));
+        let rel = archive::archive_rel_path(kind, month);
+        let rendered = Rendered {
+            label: rel.trim_start_matches("feeds/").to_string(),
+            path: format!("/{rel}"),
+            content_type: ATOM,
+            body: archive::render_archive(config, kind, &archives, at)?,
+            updated,
+            sealed: sealed(month, Utc::now()),
+        };
+        let cache_control = if rendered.sealed {
+            HeaderValue::from_static(IMMUTABLE)
+        } else {
+            HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                config.server.max_age.as_secs()
+            ))
+            .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"))
+        };
+        let hash: [u8; 32] = Sha256::digest(rendered.body.as_bytes()).into();
+        let doc =
+            Arc::new(self.document(&rendered, hash, http_time(updated.into()), cache_control));
+        let mut cached = self.archives.lock().unwrap_or_else(|p| p.into_inner());
+        cached.retain(|(p, _, _)| p != path);
+        if cached.len() >= ARCHIVE_CACHE {
+            cached.remove(0);
+        }
+        cached.push((path.to_string(), fingerprint, doc.clone()));
+        Ok(Some(doc))
     }
 
     fn swap(&self, snapshot: Snapshot) {
@@ -342,10 +464,15 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
     (out.len() < body.len()).then(|| Bytes::from(out))
 }
 
+/// Quality 9: within a few per cent of 11's size at a tenth of its time and
+/// memory, which matters because a busy daemon re-renders every few
+/// seconds.
+const BROTLI_QUALITY: u32 = 9;
+
 fn brotli(body: &[u8]) -> Option<Bytes> {
     let mut out = Vec::new();
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, 22);
         w.write_all(body).ok()?;
         w.flush().ok()?;
     }
@@ -447,32 +574,42 @@ fn sealed(month: &str, now: DateTime<Utc>) -> bool {
     now >= end + settle
 }
 
-/// Every document, as `kuaibao publish` would render the ones it writes.
-fn render_all(config: &Config, all: &[FeedEntry]) -> Result<Vec<Rendered>, ServeError> {
-    // The current documents get the same entries `app::publish` reads, so
-    // they are byte for byte what `kuaibao publish` writes.
-    let limit = config.publish.entries * (config.sections.len() + 1);
-    let current = &all[..all.len().min(limit)];
+/// The months of `kind`'s archives, oldest first.
+fn months_of(kind: FeedKind, months: &[(Option<String>, String)]) -> Vec<String> {
+    let mut out: Vec<String> = months
+        .iter()
+        .filter(|(section, _)| match kind {
+            FeedKind::All => true,
+            FeedKind::Section(s) => section.as_deref() == Some(s.id.as_str()),
+        })
+        .map(|(_, month)| month.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every current document, as `kuaibao publish` would render the ones it
+/// writes; archives are rendered on request ([`FeedCache::archive`]).
+fn render_all(
+    config: &Config,
+    current: &[FeedEntry],
+    months: &[(Option<String>, String)],
+) -> Result<Vec<Rendered>, ServeError> {
     let newest = current
         .iter()
         .map(|e| e.updated)
         .max()
         .unwrap_or_else(|| publish::feed_updated(config, FeedKind::All, &[]));
-    let now = Utc::now();
     let mut out = Vec::new();
     for kind in publish::feed_kinds(config) {
-        let archives = archive::archives(kind, all);
+        let newest_month = months_of(kind, months).pop();
         let updated = publish::feed_updated(config, kind, current);
         out.push(Rendered {
             path: format!("/{}", kind.rel_path()),
             label: format!("{}.xml", kind.name()),
             content_type: ATOM,
-            body: publish::render_current_feed(
-                config,
-                kind,
-                current,
-                archives.last().map(|a| a.month.as_str()),
-            )?,
+            body: publish::render_current_feed(config, kind, current, newest_month.as_deref())?,
             updated,
             sealed: false,
         });
@@ -484,17 +621,6 @@ fn render_all(config: &Config, all: &[FeedEntry]) -> Result<Vec<Rendered>, Serve
             updated,
             sealed: false,
         });
-        for (i, a) in archives.iter().enumerate() {
-            let rel = archive::archive_rel_path(kind, &a.month);
-            out.push(Rendered {
-                label: rel.trim_start_matches("feeds/").to_string(),
-                path: format!("/{rel}"),
-                content_type: ATOM,
-                body: archive::render_archive(config, kind, &archives, i)?,
-                updated: a.entries.iter().map(|e| e.updated).max().unwrap_or(newest),
-                sealed: sealed(&a.month, now),
-            });
-        }
     }
     out.push(Rendered {
         path: "/feeds.opml".into(),

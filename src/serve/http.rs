@@ -36,7 +36,34 @@ pub(super) async fn document(State(state): State<ServeState>, req: Request) -> R
     }
     let head = method == Method::HEAD;
     let snapshot = state.cache.snapshot();
-    let Some(doc) = snapshot.get(req.uri().path()) else {
+    let path = req.uri().path();
+    if snapshot.is_loaded() && path.starts_with("/feeds/archive/") {
+        let (s, p) = (state.clone(), path.to_string());
+        return match tokio::task::spawn_blocking(move || s.archive(&p)).await {
+            Ok(Ok(Some(doc))) => respond(&doc, req.headers(), head),
+            Ok(Ok(None)) => {
+                state.metrics.feed_request("unknown", 404);
+                (StatusCode::NOT_FOUND, "no such archive\n").into_response()
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot render an archive");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "cannot render this archive\n",
+                )
+                    .into_response()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "archive rendering panicked");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "cannot render this archive\n",
+                )
+                    .into_response()
+            }
+        };
+    }
+    let Some(doc) = snapshot.get(path) else {
         if !snapshot.is_loaded() {
             return (
                 StatusCode::SERVICE_UNAVAILABLE,

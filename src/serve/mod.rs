@@ -126,10 +126,10 @@ impl ServeState {
         };
         // Rendering and compressing happen without the store's lock, so
         // the scheduler never waits for them.
-        let Some((key, entries)) = loaded else {
+        let Some(loaded) = loaded else {
             return Ok(false);
         };
-        let changed = self.cache.install(&config, key, &entries)?;
+        let changed = self.cache.install(&config, &loaded)?;
         // A restart is no news to the hub: it pings only for changes seen
         // while running.
         if was_loaded && let Some(hub) = &config.server.websub_hub {
@@ -140,6 +140,12 @@ impl ServeState {
             }
         }
         Ok(!changed.is_empty())
+    }
+
+    /// The archive document at `path`, rendered on first request.
+    /// Blocking (SQLite, rendering): call it from a blocking thread.
+    pub fn archive(&self, path: &str) -> Result<Option<Arc<cache::Document>>, ServeError> {
+        self.cache.archive(&self.config(), &self.store, path)
     }
 
     /// Fire-and-forget WebSub publish notification; no runtime (a plain
