@@ -82,7 +82,8 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
-    fn new(source: &Source, status: PollStatus) -> SourceReport {
+    /// A report of `status` with nothing counted yet.
+    pub fn new(source: &Source, status: PollStatus) -> SourceReport {
         SourceReport {
             id: source.id.clone(),
             name: source.name.clone(),

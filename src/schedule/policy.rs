@@ -314,19 +314,7 @@ mod tests {
     }
 
     fn report(s: &Source, status: PollStatus) -> SourceReport {
-        SourceReport {
-            id: s.id.clone(),
-            name: s.name.clone(),
-            status,
-            found: 0,
-            new: 0,
-            unchanged: 0,
-            updated: 0,
-            failed: 0,
-            error: None,
-            retry_after_secs: None,
-            duration_ms: 0,
-        }
+        SourceReport::new(s, status)
     }
 
     #[test]
