@@ -173,24 +173,27 @@ struct DemoArgs {
     listen: Option<std::net::SocketAddr>,
 }
 
-/// glibc gives every thread that allocates its own heap arena (up to eight
-/// per core) and rarely returns their memory; the daemon's blocking threads
-/// come and go, so each burst of work left a new arena behind. Two arenas
-/// keep its memory flat at the cost of a little lock contention.
+/// glibc tuning for a long-running daemon. Every thread that allocates gets
+/// its own heap arena (up to eight per core) and the daemon's blocking
+/// threads come and go; and glibc raises its mmap threshold each time a
+/// large block is freed, so the next large buffers (rendered and compressed
+/// feed documents) land in the heap, which it rarely gives back. Two arenas
+/// and a fixed 1 MiB threshold keep the resident size flat.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
+fn tune_malloc() {
     // SAFETY: mallopt only changes allocator tuning; called before any
     // thread is started.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
+fn tune_malloc() {}
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -472,7 +472,9 @@ const BROTLI_QUALITY: u32 = 9;
 fn brotli(body: &[u8]) -> Option<Bytes> {
     let mut out = Vec::new();
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, 22);
+        // A window larger than the document only costs memory.
+        let window = (usize::BITS - body.len().max(1).leading_zeros()).clamp(16, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, window);
         w.write_all(body).ok()?;
         w.flush().ok()?;
     }

@@ -40,6 +40,10 @@ pub enum ServeError {
     Publish(#[from] PublishError),
 }
 
+/// How long the refresher waits after a change notification for more to
+/// arrive before it renders.
+const REFRESH_COALESCE: Duration = Duration::from_millis(500);
+
 /// What the routes share; cheap to clone.
 #[derive(Clone)]
 pub struct ServeState {
@@ -227,7 +231,12 @@ pub async fn run_refresher(
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => quick = true,
-            _ = state.changed.notified() => quick = false,
+            _ = state.changed.notified() => {
+                // A pass over many sources stores items every few
+                // milliseconds: gather them into one render.
+                tokio::time::sleep(REFRESH_COALESCE).await;
+                quick = false;
+            }
             r = shutdown.changed() => {
                 if r.is_err() {
                     break;
