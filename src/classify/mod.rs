@@ -198,14 +198,14 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
 
     // Places.
     let g = gazetteer();
+    // The first place in the title is its subject: "广西举办中国—东盟劳务
+    //合作洽谈会" is regional, "英国政府严打非法务工" abroad.
     let mut title_region = None;
     let mut title_foreign = None;
-    for m in g.mentions(title) {
-        match m.place {
-            Place::Province { index, .. } if title_region.is_none() => title_region = Some(index),
-            Place::Foreign(i) if title_foreign.is_none() => title_foreign = Some(i),
-            _ => {}
-        }
+    match g.mentions(title).next().map(|m| m.place) {
+        Some(Place::Province { index, .. }) => title_region = Some(index),
+        Some(Place::Foreign(i)) => title_foreign = Some(i),
+        None => {}
     }
     let mut by_province = vec![0u32; g.provinces.len()];
     let mut foreign_hits = 0u32;
@@ -240,9 +240,7 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         });
     // Title region first, then a province dominating the body, then the outlet's.
     let mut region = None;
-    if title_foreign.is_none()
-        && let Some(i) = title_region
-    {
+    if let Some(i) = title_region {
         section[REGIONAL] += w.title_region;
         region = Some(i);
         reasons.push(format!(
