@@ -7,6 +7,7 @@
 //! them all, and [`demo`] serves sample outlets for a first run.
 
 pub mod app;
+pub mod classify;
 pub mod config;
 pub mod demo;
 pub mod extract;

@@ -1,0 +1,444 @@
+//! The rules file (`config/rules.toml`): keyword weights for relevance and
+//! for each section, signal weights and outlet priors. Errors name the file,
+//! the line and the key, as the configuration's do.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ClassifyError, SECTIONS};
+
+/// The rules shipped with the crate.
+pub const DEFAULT_RULES_TOML: &str = include_str!("../../config/rules.toml");
+
+/// Weights of the signals that are not keywords.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    pub title: f64,
+    pub title_region: f64,
+    pub body_region: f64,
+    pub source_region: f64,
+    pub title_foreign: f64,
+    pub body_foreign: f64,
+    pub source_section: f64,
+    /// The model's weight is `n / (n + model_half)`.
+    pub model_half: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RelevanceParams {
+    pub threshold: f64,
+    pub bias: f64,
+    pub body: f64,
+    pub density: f64,
+}
+
+/// An outlet or channel prior.
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    pub pattern: String,
+    pub relevance: f64,
+    /// Index into [`SECTIONS`].
+    pub section: Option<usize>,
+    pub weight: f64,
+}
+
+/// One keyword with its weights.
+#[derive(Debug, Clone, Default)]
+pub struct Keyword {
+    pub text: String,
+    pub relevance: f64,
+    /// Per section, in [`SECTIONS`] order.
+    pub sections: [f64; 4],
+}
+
+/// Validated rules with their keyword automaton.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub path: PathBuf,
+    pub weights: Weights,
+    pub relevance: RelevanceParams,
+    /// Per section, in [`SECTIONS`] order.
+    pub base: [f64; 4],
+    pub keywords: Vec<Keyword>,
+    pub outlets: Vec<Outlet>,
+    pub(crate) matcher: AhoCorasick,
+}
+
+impl Default for Rules {
+    /// The shipped `config/rules.toml`.
+    fn default() -> Rules {
+        Rules::from_toml(Path::new("config/rules.toml"), DEFAULT_RULES_TOML)
+            .expect("the shipped rules are valid")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default)]
+    weights: RawWeights,
+    relevance: RawRelevance,
+    #[serde(default)]
+    sections: BTreeMap<String, Spanned<RawSection>>,
+    #[serde(default)]
+    outlet: Vec<Spanned<RawOutlet>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWeights {
+    title: Option<Spanned<f64>>,
+    title_region: Option<Spanned<f64>>,
+    body_region: Option<Spanned<f64>>,
+    source_region: Option<Spanned<f64>>,
+    title_foreign: Option<Spanned<f64>>,
+    body_foreign: Option<Spanned<f64>>,
+    source_section: Option<Spanned<f64>>,
+    model_half: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelevance {
+    threshold: Option<Spanned<f64>>,
+    bias: Option<Spanned<f64>>,
+    body: Option<Spanned<f64>>,
+    density: Option<Spanned<f64>>,
+    #[serde(default)]
+    keywords: BTreeMap<String, Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    base: Option<Spanned<f64>>,
+    #[serde(default)]
+    keywords: BTreeMap<String, Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutlet {
+    #[serde(rename = "match")]
+    pattern: Spanned<String>,
+    relevance: Option<Spanned<f64>>,
+    section: Option<Spanned<String>>,
+    weight: Option<Spanned<f64>>,
+}
+
+struct File<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl File<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+
+    fn invalid(&self, span: Range<usize>, key: &str, message: &str) -> ClassifyError {
+        ClassifyError::Invalid {
+            path: self.path.to_path_buf(),
+            line: self.line(span),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn number(
+        &self,
+        value: Option<&Spanned<f64>>,
+        key: &str,
+        default: f64,
+        min: f64,
+        max: f64,
+    ) -> Result<f64, ClassifyError> {
+        match value {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && (min..=max).contains(v.get_ref()) => {
+                Ok(*v.get_ref())
+            }
+            Some(v) => Err(self.invalid(
+                v.span(),
+                key,
+                &format!("expected a number from {min} to {max}"),
+            )),
+        }
+    }
+
+    fn section(&self, id: &Spanned<String>, key: &str) -> Result<usize, ClassifyError> {
+        SECTIONS
+            .iter()
+            .position(|s| s == id.get_ref())
+            .ok_or_else(|| {
+                self.invalid(
+                    id.span(),
+                    key,
+                    &format!(
+                        "unknown section `{}`; expected one of {}",
+                        id.get_ref(),
+                        SECTIONS.join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// The index of `text` in `keywords` (added if new) and its validated weight.
+fn keyword(
+    file: &File,
+    keywords: &mut Vec<Keyword>,
+    text: &str,
+    value: &Spanned<f64>,
+    key: &str,
+) -> Result<(usize, f64), ClassifyError> {
+    let big = 1e3;
+    let weight = file.number(Some(value), key, 0.0, -big, big)?;
+    if text.trim().is_empty() {
+        return Err(file.invalid(value.span(), key, "empty keyword"));
+    }
+    let i = match keywords.iter().position(|k| k.text == text) {
+        Some(i) => i,
+        None => {
+            keywords.push(Keyword {
+                text: text.to_string(),
+                ..Keyword::default()
+            });
+            keywords.len() - 1
+        }
+    };
+    Ok((i, weight))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |n| before[n + 1..].chars().count())
+        + 1;
+    (line, column)
+}
+
+impl Rules {
+    /// Reads and validates a rules file.
+    pub fn load(path: &Path) -> Result<Rules, ClassifyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClassifyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Rules::from_toml(path, &text)
+    }
+
+    /// Parses and validates rules; `path` only names the file in errors.
+    pub fn from_toml(path: &Path, text: &str) -> Result<Rules, ClassifyError> {
+        let file = File { path, text };
+        let raw: RawRules = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ClassifyError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let w = &raw.weights;
+        let big = 1e3;
+        let weights = Weights {
+            title: file.number(w.title.as_ref(), "weights.title", 3.0, 0.0, big)?,
+            title_region: file.number(
+                w.title_region.as_ref(),
+                "weights.title_region",
+                6.0,
+                0.0,
+                big,
+            )?,
+            body_region: file.number(
+                w.body_region.as_ref(),
+                "weights.body_region",
+                2.5,
+                0.0,
+                big,
+            )?,
+            source_region: file.number(
+                w.source_region.as_ref(),
+                "weights.source_region",
+                1.5,
+                0.0,
+                big,
+            )?,
+            title_foreign: file.number(
+                w.title_foreign.as_ref(),
+                "weights.title_foreign",
+                6.0,
+                0.0,
+                big,
+            )?,
+            body_foreign: file.number(
+                w.body_foreign.as_ref(),
+                "weights.body_foreign",
+                3.0,
+                0.0,
+                big,
+            )?,
+            source_section: file.number(
+                w.source_section.as_ref(),
+                "weights.source_section",
+                1.5,
+                0.0,
+                big,
+            )?,
+            model_half: file.number(
+                w.model_half.as_ref(),
+                "weights.model_half",
+                50.0,
+                0.001,
+                1e9,
+            )?,
+        };
+        let r = &raw.relevance;
+        let relevance = RelevanceParams {
+            threshold: file.number(r.threshold.as_ref(), "relevance.threshold", 0.5, 0.0, 1.0)?,
+            bias: file.number(r.bias.as_ref(), "relevance.bias", 3.0, -big, big)?,
+            body: file.number(r.body.as_ref(), "relevance.body", 0.5, 0.0, big)?,
+            density: file.number(r.density.as_ref(), "relevance.density", 0.15, 0.0, big)?,
+        };
+        let mut keywords: Vec<Keyword> = Vec::new();
+        for (text, value) in &r.keywords {
+            let (i, weight) = keyword(
+                &file,
+                &mut keywords,
+                text,
+                value,
+                &format!("relevance.keywords.{text}"),
+            )?;
+            keywords[i].relevance = weight;
+        }
+        let mut base = [0.0; 4];
+        for (id, section) in &raw.sections {
+            let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
+                file.invalid(
+                    section.span(),
+                    &format!("sections.{id}"),
+                    &format!("unknown section; expected one of {}", SECTIONS.join(", ")),
+                )
+            })?;
+            let section = section.get_ref();
+            base[s] = file.number(
+                section.base.as_ref(),
+                &format!("sections.{id}.base"),
+                0.0,
+                -big,
+                big,
+            )?;
+            for (text, value) in &section.keywords {
+                let (i, weight) = keyword(
+                    &file,
+                    &mut keywords,
+                    text,
+                    value,
+                    &format!("sections.{id}.keywords.{text}"),
+                )?;
+                keywords[i].sections[s] = weight;
+            }
+        }
+        let mut outlets = Vec::new();
+        for (n, o) in raw.outlet.iter().enumerate() {
+            let key = format!("outlet[{n}]");
+            let o = o.get_ref();
+            if o.pattern.get_ref().trim().is_empty() {
+                return Err(file.invalid(o.pattern.span(), &format!("{key}.match"), "empty"));
+            }
+            let section = match &o.section {
+                Some(s) => Some(file.section(s, &format!("{key}.section"))?),
+                None => None,
+            };
+            outlets.push(Outlet {
+                pattern: o.pattern.get_ref().clone(),
+                relevance: file.number(
+                    o.relevance.as_ref(),
+                    &format!("{key}.relevance"),
+                    0.0,
+                    -big,
+                    big,
+                )?,
+                section,
+                weight: file.number(o.weight.as_ref(), &format!("{key}.weight"), 1.0, -big, big)?,
+            });
+        }
+        let matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(keywords.iter().map(|k| k.text.as_str()))
+            .map_err(|e| ClassifyError::Invalid {
+                path: path.to_path_buf(),
+                line: 1,
+                key: "keywords".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Rules {
+            path: path.to_path_buf(),
+            weights,
+            relevance,
+            base,
+            keywords,
+            outlets,
+            matcher,
+        })
+    }
+
+    /// Hits per keyword in `text` (indexes into [`Rules::keywords`]),
+    /// added to `counts`.
+    pub(crate) fn count(&self, text: &str, counts: &mut [u32]) {
+        for m in self.matcher.find_iter(text) {
+            counts[m.pattern().as_usize()] += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_rules_parse() {
+        let r = Rules::default();
+        assert!(r.keywords.len() > 100);
+        assert_eq!(r.relevance.threshold, 0.5);
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let text = "[relevance]\nthreshold = 0.5\n\n[sections.sport]\nbase = 1.0\n";
+        let e = Rules::from_toml(Path::new("r.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("r.toml:4:") || e.starts_with("r.toml:5:"),
+            "{e}"
+        );
+        assert!(e.contains("sections.sport"), "{e}");
+        let text = "[relevance]\nthreshold = 0.5\n[relevance.keywords]\n\"就业\" = \"x\"\n";
+        let e = Rules::from_toml(Path::new("r.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("r.toml:4:"), "{e}");
+        let text = "[relevance]\nthreshold = 2\n";
+        let e = Rules::from_toml(Path::new("r.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("r.toml:2:"), "{e}");
+        let text = "[relevance]\n[[outlet]]\nmatch = \"x\"\nsection = \"sports\"\n";
+        let e = Rules::from_toml(Path::new("r.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "r.toml:4: `outlet[0].section`: unknown section `sports`; expected one of focus, regional, opinion, abroad"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Section classification and relevance on the labelled dev set
+//! (`tests/classify/dev.jsonl`): the sample issue's ten articles as the
+//! outlets titled them, and items of every section and off-topic news.
+
+use std::path::Path;
+
+use kuaibao::classify::{
+    ClassifyInput, Model, Rules, SECTIONS, SourceHint, classify, evaluate, model::document,
+};
+
+const DEV: &str = "tests/classify/dev.jsonl";
+
+fn dev() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEV).leak()
+}
+
+#[test]
+fn dev_set_rules_only() {
+    let rules = Rules::default();
+    let report = evaluate(dev(), &rules, None).unwrap();
+    println!("{report}");
+    assert!(report.items >= 70, "{}", report.items);
+    assert!(
+        report.section_accuracy >= 0.95,
+        "section accuracy {:.3}\n{report}",
+        report.section_accuracy
+    );
+    assert_eq!(report.off_topic_relevant, 0, "{report}");
+    // The report serializes for `--json`.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["labels"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn sample_issue_titles() {
+    let rules = Rules::default();
+    let text = std::fs::read_to_string(dev()).unwrap();
+    let want = [
+        ("focus", "人社部组织开展专业技术人才管理服务改革试点工作"),
+        ("focus", "政策“组合拳”加大力度稳岗促就业"),
+        ("regional", "黑龙江：加大金融助企稳岗扩岗力度"),
+        (
+            "regional",
+            "宁夏：实施以工助农夏季行动促进农村劳动力就业增收",
+        ),
+        ("regional", "河北：延续实施失业保险稳岗惠民政策"),
+        (
+            "regional",
+            "内蒙古：《内蒙古自治区保障农民工工资支付条例》将于7月1日起实施",
+        ),
+        (
+            "regional",
+            "甘肃：五部门联合开展新就业形态劳动者劳动权益保障水平提升专项行动",
+        ),
+        ("opinion", "期待更多举措，打破“年龄门槛”"),
+        ("opinion", "以“共识”破局医保改革，从理论到实践的中国路径"),
+        ("abroad", "英国政府严打非法务工产业链"),
+    ];
+    for (line, (section, title)) in text.lines().zip(want) {
+        let input: ClassifyInput = serde_json::from_str(line).unwrap();
+        let c = classify(&input, &rules, None);
+        assert_eq!(
+            c.section.as_deref(),
+            Some(section),
+            "{}: {c:#?}",
+            input.title
+        );
+        assert_eq!(c.bulletin_title, title);
+    }
+}
+
+#[test]
+fn regional_by_city_and_outlet() {
+    let rules = Rules::default();
+    let c = classify(
+        &ClassifyInput {
+            title: "龙岩市举办零工市场专场招聘会".into(),
+            content: "龙岩市人社局近日在中心城区零工市场举办专场招聘会，60家企业提供就业岗位2000余个，\
+                      帮助灵活就业人员和农民工就近就业，现场还提供职业技能培训报名和劳动维权咨询服务。"
+                .into(),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(c.section.as_deref(), Some("regional"), "{c:#?}");
+    assert_eq!(c.region.as_deref(), Some("福建"));
+    assert_eq!(c.bulletin_title, "福建：龙岩市举办零工市场专场招聘会");
+    assert!(!c.reasons.is_empty());
+
+    // A provincial outlet's item whose title names no place.
+    let c = classify(
+        &ClassifyInput {
+            title: "全省开展技能人才评价质量督导".into(),
+            content: "为提升职业技能等级认定质量，省人社厅近日在全省范围开展技能人才评价质量督导，\
+                      重点检查认定机构考务管理和证书发放，对发现的问题限期整改，确保技能人才评价公平公正。"
+                .into(),
+            origin: None,
+            source: Some(SourceHint {
+                id: "js-hrss".into(),
+                name: "江苏省人力资源和社会保障厅".into(),
+                region: Some("江苏".into()),
+                section: Some("regional".into()),
+            }),
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(c.section.as_deref(), Some("regional"), "{c:#?}");
+    assert_eq!(c.region.as_deref(), Some("江苏"));
+    assert_eq!(c.bulletin_title, "江苏：全省开展技能人才评价质量督导");
+}
+
+#[test]
+fn off_topic_scores_low() {
+    let rules = Rules::default();
+    let c = classify(
+        &ClassifyInput {
+            title: "CBA新赛季揭幕战 辽宁队主场取胜".into(),
+            content: "新赛季CBA联赛揭幕战在沈阳进行，卫冕冠军辽宁队主场以98比87战胜对手，\
+                      球队外援全场砍下31分。赛后主教练表示球队状态仍在恢复中，比赛强度会越来越高。"
+                .into(),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert!(!c.relevant, "{c:#?}");
+    assert!(c.relevance < rules.relevance.threshold);
+    assert_eq!(c.section, None);
+}
+
+#[test]
+fn model_learns_and_combines() {
+    let rules = Rules::default();
+    let text = std::fs::read_to_string(dev()).unwrap();
+    let mut examples = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let section = v["section"].as_str().map(str::to_string);
+        examples.push((
+            document(v["title"].as_str().unwrap(), v["content"].as_str().unwrap()),
+            section,
+        ));
+    }
+    let model = Model::train(&examples);
+    assert_eq!(model.decisions() as usize, examples.len());
+    // It fits its training data.
+    let right = examples
+        .iter()
+        .filter(|(doc, section)| {
+            let s = model.scores(doc);
+            let best = (0..4)
+                .max_by(|&a, &b| s.sections[a].total_cmp(&s.sections[b]))
+                .unwrap();
+            match section {
+                None => s.off_topic > 0.5,
+                Some(id) => SECTIONS[best] == id && s.off_topic < 0.5,
+            }
+        })
+        .count();
+    assert!(
+        right * 10 >= examples.len() * 9,
+        "{right} of {}",
+        examples.len()
+    );
+    // Stored and read back.
+    let json = serde_json::to_string(&model).unwrap();
+    let back: Model = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, model);
+    // Combined with the rules it keeps the accuracy.
+    let report = evaluate(dev(), &rules, Some(&back)).unwrap();
+    assert!(report.section_accuracy >= 0.95, "{report}");
+    assert_eq!(report.off_topic_relevant, 0, "{report}");
+    let c = classify(
+        &ClassifyInput {
+            title: "德国提高最低工资".into(),
+            content: "德国联邦政府宣布，法定最低工资将分两步提高。".into(),
+            ..Default::default()
+        },
+        &rules,
+        Some(&back),
+    );
+    assert!(c.reasons.iter().any(|r| r.starts_with("model (")), "{c:#?}");
+}
+
+/// Lists every item's relevance and section, with and without its outlet
+/// hints: `cargo test --test classify listing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn listing() {
+    let rules = Rules::default();
+    let text = std::fs::read_to_string(dev()).unwrap();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut input: ClassifyInput = serde_json::from_str(line).unwrap();
+        let c = classify(&input, &rules, None);
+        input.source = None;
+        input.origin = None;
+        let bare = classify(&input, &rules, None);
+        println!(
+            "{:.3}\t{}\t{}\twithout outlet:\t{:.3}\t{}\t{}",
+            c.relevance,
+            v["section"].as_str().unwrap_or("-"),
+            c.section.as_deref().unwrap_or("-"),
+            bare.relevance,
+            bare.section.as_deref().unwrap_or("-"),
+            input.title
+        );
+    }
+}
