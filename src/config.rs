@@ -60,6 +60,9 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// In bulletin order.
     pub sections: Vec<Section>,
+    /// The classification rules file (`rules`), if the main file names one;
+    /// otherwise the built-in rules apply.
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -428,6 +431,7 @@ impl Config {
             publish,
             sources,
             sections,
+            rules: raw.rules.map(|r| dir.join(r)),
         })
     }
 
@@ -801,6 +805,7 @@ struct RawMain {
     base_url: Option<Spanned<String>>,
     sources: Spanned<String>,
     sections: Option<Spanned<String>>,
+    rules: Option<String>,
     #[serde(default)]
     storage: RawStorage,
     #[serde(default)]

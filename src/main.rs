@@ -88,6 +88,9 @@ enum Command {
     Review(ReviewCommand),
     /// Check the configuration files and print what they define.
     Check,
+    /// Classify texts into the bulletin's sections and check the rules.
+    #[command(subcommand)]
+    Classify(ClassifyCommand),
     /// Run as a daemon: poll each source on its schedule and serve the
     /// feeds over HTTP. SIGTERM/SIGINT stop it, SIGHUP reloads the config.
     Serve {
@@ -157,6 +160,29 @@ enum ReviewCommand {
     Reject {
         #[arg(required = true)]
         ids: Vec<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClassifyCommand {
+    /// Score a labelled JSONL file (`{"title", "content", "origin", "source",
+    /// "section": "<id>" | null}` per line): accuracy, confusion matrix, mistakes.
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify one text and explain why.
+    Show {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        content: String,
+        /// The article's 来源.
+        #[arg(long)]
+        origin: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -389,6 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Demo(args) => demo(&cli.config, args),
         Command::Serve { listen } => serve(&cli.config, listen),
+        Command::Classify(cmd) => classify(&cli.config, cmd),
     }
 }
 
@@ -614,4 +641,65 @@ fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Re
         app::serve(config_path, config, listener, control).await?;
         anyhow::Ok(exit::OK)
     })
+}
+
+/// The classification rules: the file the configuration names, else the
+/// built-in ones (also when there is no configuration file at all).
+fn classify_rules(config_path: &Path) -> anyhow::Result<kuaibao::classify::Rules> {
+    let configured = if config_path.exists() {
+        load_config(config_path)?.rules
+    } else {
+        None
+    };
+    Ok(match configured {
+        Some(path) => kuaibao::classify::Rules::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => kuaibao::classify::Rules::default(),
+    })
+}
+
+fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Result<u8> {
+    let rules = classify_rules(config_path)?;
+    match cmd {
+        ClassifyCommand::Eval { file, json } => {
+            let report = kuaibao::classify::evaluate(&file, &rules, None)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{report}");
+            }
+        }
+        ClassifyCommand::Show {
+            title,
+            content,
+            origin,
+            json,
+        } => {
+            let input = kuaibao::classify::ClassifyInput {
+                title,
+                content,
+                origin,
+                source: None,
+            };
+            let c = kuaibao::classify::classify(&input, &rules, None);
+            if json {
+                print_json(&c)?;
+            } else {
+                println!(
+                    "section    {}\nrelevance  {:.3} ({})\ntitle      {}",
+                    c.section.as_deref().unwrap_or("-"),
+                    c.relevance,
+                    if c.relevant { "in scope" } else { "off-topic" },
+                    c.bulletin_title
+                );
+                for (section, score) in &c.scores {
+                    println!("  {section:<9} {score:.3}");
+                }
+                for reason in &c.reasons {
+                    println!("  - {reason}");
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
 }

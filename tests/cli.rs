@@ -384,3 +384,37 @@ async fn quiet_poll_prints_only_the_sources_that_failed() {
     let out = kuaibao_async(tc.path(), vec!["-q", "poll", "--force", "--source", "t"]).await;
     assert_eq!(text(&out.stdout), "", "nothing to say when nothing failed");
 }
+
+#[test]
+fn classify_eval_prints_accuracy_and_a_confusion_matrix_or_json() {
+    let dev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/classify/dev.jsonl");
+    let dev = dev.to_string_lossy().to_string();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/kuaibao.toml");
+    let out = kuaibao(&shipped, &["classify", "eval", &dev]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("accuracy") && shown.contains("off-topic"),
+        "{shown}"
+    );
+    let out = kuaibao(&shipped, &["classify", "eval", &dev, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        json["accuracy"].as_f64().is_some_and(|a| a >= 0.95),
+        "{json}"
+    );
+    let show = kuaibao(
+        &shipped,
+        &[
+            "classify",
+            "show",
+            "--title",
+            "山东省为各类就业群体提供职业技能等级认定服务",
+        ],
+    );
+    assert!(
+        text(&show.stdout).contains("山东：为各类就业群体提供职业技能等级认定服务"),
+        "{}",
+        text(&show.stdout)
+    );
+}
