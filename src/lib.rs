@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod config;
+pub mod dedup;
 pub mod demo;
 pub mod extract;
 pub mod fetch;
