@@ -68,9 +68,15 @@
 //!   - **regions**: each text names a region (province, short or full name,
 //!     or a major city) the other does not → different (`河北` vs `山东`
 //!     notices, `黑龙江` vs `吉林`);
-//!   - **dates** (years, `7月1日`): each has dates the other lacks and at
-//!     most half of the smaller set is shared → different (last year's
-//!     notice, a law taking effect on another day);
+//!   - **substituted figures**: a number whose context (the 4 characters
+//!     either side in the normalized text, digits masked) occurs in both
+//!     texts with different numbers → different. This is the signature of a
+//!     template filled in twice (`2024年不裁员` vs `2022年不裁员`, `减少成本456亿元`
+//!     vs `612亿元`); a copy repeats its numbers, and a reworded lead puts
+//!     its numbers in new contexts, so it cannot fire on one;
+//!   - **dates** (years, `7月1日`): both name at least two, each has dates
+//!     the other lacks and at most half of the smaller set is shared →
+//!     different (a law taking effect on another day);
 //!   - **figures** (numbers with units, article counts, dates): both name at
 //!     least `min_figures = 2`, each has figures the other lacks, and fewer
 //!     than `figures_overlap = 50 %` of the smaller set are shared →

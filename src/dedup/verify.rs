@@ -50,6 +50,52 @@ pub struct Entities {
     pub dates: BTreeSet<String>,
     /// Organisation-like names ending in 厅/局/部/银行/… (informative only).
     pub orgs: BTreeSet<String>,
+    /// Each number's context → the numbers seen there: the 4 letters/digits
+    /// before and after it in the normalized text, digits masked as `#`
+    /// (`失业保险费#个` + `月以上#年` → `12`). Two texts that put different
+    /// numbers in one context are one template filled in twice.
+    pub slots: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The number slots of normalized text (see [`Entities::slots`]).
+fn slots(normalized: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let chars: Vec<char> = normalized.chars().collect();
+    let masked: Vec<char> = chars
+        .iter()
+        .map(|c| if c.is_ascii_digit() { '#' } else { *c })
+        .collect();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        // Collapse each digit run of the context to one `#`.
+        let squeeze = |cs: &[char]| -> String {
+            let mut s = String::new();
+            for &c in cs {
+                if !(c == '#' && s.ends_with('#')) {
+                    s.push(c);
+                }
+            }
+            s
+        };
+        let left = squeeze(&masked[start.saturating_sub(4)..start]);
+        let right = squeeze(&masked[i..(i + 4).min(chars.len())]);
+        if left.chars().count() + right.chars().count() < 6 {
+            continue; // too little context to call it one slot
+        }
+        let value: String = chars[start..i].iter().collect();
+        out.entry(format!("{left}_{right}"))
+            .or_default()
+            .insert(value);
+    }
+    out
 }
 
 /// A story prepared once for comparison with many candidates.
@@ -70,7 +116,10 @@ impl Prepared {
             title: story.title.clone(),
             origin: story.origin.clone(),
             shingles: shingles(&normalized, cfg.shingle),
-            entities: entities(&stripped),
+            entities: Entities {
+                slots: slots(&normalized),
+                ..entities(&stripped)
+            },
         }
     }
 
@@ -341,11 +390,42 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
         };
     }
 
+    let conflicts: Vec<String> = ea
+        .slots
+        .iter()
+        .filter_map(|(slot, va)| {
+            let vb = eb.slots.get(slot)?;
+            va.is_disjoint(vb).then(|| {
+                format!(
+                    "{} vs {} in “{}”",
+                    va.iter().cloned().collect::<Vec<_>>().join("/"),
+                    vb.iter().cloned().collect::<Vec<_>>().join("/"),
+                    slot.replace('_', "…")
+                )
+            })
+        })
+        .collect();
+    if !conflicts.is_empty() {
+        return Verdict {
+            same: false,
+            score: containment,
+            reason: format!(
+                "different stories on one template: {overlap}, but the same sentences carry other figures ({})",
+                conflicts
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+    }
+
     let common_dates = ea.dates.intersection(&eb.dates).count();
     let fewer_dates = ea.dates.len().min(eb.dates.len());
     let da: Vec<&String> = ea.dates.difference(&eb.dates).collect();
     let db: Vec<&String> = eb.dates.difference(&ea.dates).collect();
-    if !da.is_empty() && !db.is_empty() && 2 * common_dates <= fewer_dates {
+    if fewer_dates >= 2 && !da.is_empty() && !db.is_empty() && 2 * common_dates <= fewer_dates {
         return Verdict {
             same: false,
             score: containment,
@@ -452,5 +532,13 @@ mod tests {
         };
         let v = super::super::same_story(&a, &c, &cfg);
         assert!(v.same, "{v:?}");
+        // Same region, same sentences, another rate: last year's notice.
+        let d = StoryText {
+            title: "河北".into(),
+            text: body.replace("30%", "50%"),
+            origin: None,
+        };
+        let v = super::super::same_story(&a, &d, &cfg);
+        assert!(!v.same && v.reason.contains("30 vs 50"), "{v:?}");
     }
 }
