@@ -9,6 +9,7 @@
 pub mod app;
 pub mod classify;
 pub mod config;
+pub mod dedup;
 pub mod demo;
 pub mod extract;
 pub mod fetch;

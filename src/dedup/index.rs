@@ -1,0 +1,161 @@
+//! The candidate index: LSH band key → items, in memory and in SQLite.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::minhash::{BANDS, Fingerprint};
+
+/// An item's id (the `items.id` rowid).
+pub type ItemId = i64;
+
+/// Band keys of every inserted item, in memory.
+#[derive(Debug, Default)]
+pub struct DedupIndex {
+    bands: Vec<HashMap<i64, Vec<ItemId>>>,
+    len: usize,
+}
+
+impl DedupIndex {
+    pub fn new() -> DedupIndex {
+        DedupIndex {
+            bands: (0..BANDS).map(|_| HashMap::new()).collect(),
+            len: 0,
+        }
+    }
+
+    /// Items inserted.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn insert(&mut self, id: ItemId, fp: &Fingerprint) {
+        if self.bands.is_empty() {
+            *self = DedupIndex::new();
+        }
+        for (band, key) in fp.bands() {
+            self.bands[usize::from(band)]
+                .entry(key)
+                .or_default()
+                .push(id);
+        }
+        self.len += 1;
+    }
+
+    /// Items sharing at least one band with `fp`, most shared bands first
+    /// (then by id); each once.
+    pub fn candidates(&self, fp: &Fingerprint) -> Vec<ItemId> {
+        let mut hits: HashMap<ItemId, usize> = HashMap::new();
+        for (band, key) in fp.bands() {
+            if let Some(ids) = self.bands.get(usize::from(band)).and_then(|m| m.get(&key)) {
+                for &id in ids {
+                    *hits.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let mut out: Vec<(ItemId, usize)> = hits.into_iter().collect();
+        out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        out.into_iter().map(|(id, _)| id).collect()
+    }
+}
+
+/// The tables, for the store's migrations. `day` is the item's day
+/// (days since 1970-01-01 UTC, first seen or published) so a lookup can be
+/// limited to a window; `shingles` is the shingle-set size. The primary key
+/// of the `WITHOUT ROWID` band table is the (band, key) index itself, so a
+/// band row costs no separate index entry.
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS item_fingerprints (
+    item_id  INTEGER PRIMARY KEY,
+    day      INTEGER NOT NULL,
+    shingles INTEGER NOT NULL,
+    minhash  BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS item_bands (
+    band    INTEGER NOT NULL,
+    key     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    PRIMARY KEY (band, key, item_id)
+) WITHOUT ROWID;
+";
+
+/// Creates the tables when missing.
+pub fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)
+}
+
+/// Stores an item's fingerprint and band keys (replacing earlier ones).
+/// Call inside the item's transaction.
+pub fn save(conn: &Connection, id: ItemId, day: i64, fp: &Fingerprint) -> rusqlite::Result<()> {
+    if let Some(old) = load(conn, id)? {
+        let mut del = conn.prepare_cached(
+            "DELETE FROM item_bands WHERE band = ?1 AND key = ?2 AND item_id = ?3",
+        )?;
+        for (band, key) in old.1.bands() {
+            del.execute(params![band, key, id])?;
+        }
+    }
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO item_fingerprints (item_id, day, shingles, minhash) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, day, fp.shingles, fp.to_blob()])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (band, key) in fp.bands() {
+        ins.execute(params![band, key, id])?;
+    }
+    Ok(())
+}
+
+/// An item's stored day and fingerprint.
+pub fn load(conn: &Connection, id: ItemId) -> rusqlite::Result<Option<(i64, Fingerprint)>> {
+    conn.prepare_cached("SELECT day, shingles, minhash FROM item_fingerprints WHERE item_id = ?1")?
+        .query_row([id], |r| {
+            let blob: Vec<u8> = r.get(2)?;
+            Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?, blob))
+        })
+        .optional()
+        .map(|row| {
+            row.and_then(|(day, n, blob)| Fingerprint::from_blob(n, &blob).map(|fp| (day, fp)))
+        })
+}
+
+/// Stored items sharing at least one band with `fp` whose day is
+/// `since_day` or later (all days when `None`), most shared bands first.
+pub fn candidates_sql(
+    conn: &Connection,
+    fp: &Fingerprint,
+    since_day: Option<i64>,
+) -> rusqlite::Result<Vec<ItemId>> {
+    let mut hits: HashMap<ItemId, usize> = HashMap::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT item_id FROM item_bands WHERE band = ?1 AND key = ?2")?;
+    for (band, key) in fp.bands() {
+        let ids = stmt.query_map(params![band, key], |r| r.get::<_, ItemId>(0))?;
+        for id in ids {
+            *hits.entry(id?).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(ItemId, usize)> = hits.into_iter().collect();
+    if let Some(since) = since_day
+        && !out.is_empty()
+    {
+        let mut day =
+            conn.prepare_cached("SELECT day FROM item_fingerprints WHERE item_id = ?1")?;
+        let mut kept = Vec::with_capacity(out.len());
+        for (id, n) in out {
+            let d: Option<i64> = day.query_row([id], |r| r.get(0)).optional()?;
+            if d.is_some_and(|d| d >= since) {
+                kept.push((id, n));
+            }
+        }
+        out = kept;
+    }
+    out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    Ok(out.into_iter().map(|(id, _)| id).collect())
+}

@@ -1,0 +1,399 @@
+//! Normalization for fingerprinting, and character shingles.
+//!
+//! [`strip_boilerplate`] removes what outlets add around one article
+//! (datelines, bylines, editor's notes, `来源`/`责任编辑` lines, `（完）`,
+//! share/print links) and folds full-width forms and a few dozen traditional
+//! characters; the result still has its punctuation, so figures such as
+//! `2.9%` survive for the entity checks. [`normalize`] then keeps only
+//! letters and digits: what is left is the sequence of words the shingles
+//! are cut from.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Whole lines that say nothing about which article this is.
+const BOILERPLATE_PREFIXES: &[&str] = &[
+    "来源",
+    "稿件来源",
+    "文章来源",
+    "信息来源",
+    "本文来源",
+    "原标题",
+    "责任编辑",
+    "编辑：",
+    "编辑:",
+    "校对",
+    "审核",
+    "审校",
+    "终审",
+    "编者按",
+    "编者注",
+    "编者的话",
+    "编辑注",
+    "编后",
+    "【编者按",
+    "［编者按",
+    "[编者按",
+    "【字体",
+    "字体：",
+    "字号：",
+    "分享到",
+    "分享：",
+    "打印",
+    "【打印",
+    "关闭",
+    "【关闭",
+    "扫一扫",
+    "相关阅读",
+    "相关新闻",
+    "相关链接",
+    "【纠错】",
+    "纠错",
+    "作者：",
+    "作者:",
+    "记者：",
+    "记者:",
+    "通讯员：",
+    "摄影：",
+    "图片来源",
+    "版权声明",
+    "声明：",
+    "转载请注明",
+    "(本文",
+    "(注：",
+];
+
+/// A dateline or byline at the start of a paragraph: `新华社北京6月18日电`,
+/// `中新网10月8日电（记者 张三）`, `本报讯（记者 张三 通讯员 李四）`,
+/// `（记者 王某）`. Applied to width-folded text, so brackets are ASCII.
+static LEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:(?:[\p{Han}A-Za-z]{0,12}?(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:电|讯)|(?:本报|本刊|本台|本网|本站)[\p{Han}]{0,6}?讯|[\p{Han}]{2,8}(?:网|台|社|报)消息)[\s:]*(?:\([^()]{0,40}\))?|\((?:记者|通讯员|特约记者)[^()]{0,40}\)|\[[\p{Han}]{2,10}(?:报道|讯|消息)\])[\s:]*",
+    )
+    .expect("dateline regex")
+});
+
+/// What closes a paragraph and is not the article: `（完）`,
+/// `（责任编辑：李某）`, `【编辑：…】`, `（记者 张三）`, `（来源：…）`.
+static TRAILING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:[\(\[【](?:完|终|记者[^()\[\]【】]{0,40}|责任编辑[^()\[\]【】]{0,40}|编辑[^()\[\]【】]{0,40}|来源[^()\[\]【】]{0,60}|原标题[^()\[\]【】]{0,80}|校对[^()\[\]【】]{0,40}|审核[^()\[\]【】]{0,40})[\)\]】]\s*)+$",
+    )
+    .expect("trailer regex")
+});
+
+/// Full-width ASCII to half-width, the ideographic space to a space, and the
+/// common traditional forms to simplified ones.
+pub fn fold_char(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        '\u{3000}' | '\u{a0}' => ' ',
+        '【' => '[',
+        '】' => ']',
+        c if (c as u32) >= 0x4e00 => simplify(c),
+        c => c,
+    }
+}
+
+/// Traditional → simplified for the characters that differ most often in
+/// this field's vocabulary (a small table, not a converter: a reprint with
+/// a few traditional characters should shingle like the original).
+fn simplify(c: char) -> char {
+    const TABLE: &[(char, char)] = &[
+        ('說', '说'),
+        ('險', '险'),
+        ('業', '业'),
+        ('勞', '劳'),
+        ('動', '动'),
+        ('們', '们'),
+        ('國', '国'),
+        ('會', '会'),
+        ('發', '发'),
+        ('這', '这'),
+        ('為', '为'),
+        ('爲', '为'),
+        ('與', '与'),
+        ('來', '来'),
+        ('時', '时'),
+        ('個', '个'),
+        ('對', '对'),
+        ('將', '将'),
+        ('經', '经'),
+        ('濟', '济'),
+        ('貸', '贷'),
+        ('銀', '银'),
+        ('補', '补'),
+        ('貼', '贴'),
+        ('術', '术'),
+        ('專', '专'),
+        ('單', '单'),
+        ('實', '实'),
+        ('現', '现'),
+        ('開', '开'),
+        ('關', '关'),
+        ('職', '职'),
+        ('條', '条'),
+        ('資', '资'),
+        ('務', '务'),
+        ('員', '员'),
+        ('機', '机'),
+        ('構', '构'),
+        ('區', '区'),
+        ('廣', '广'),
+        ('東', '东'),
+        ('進', '进'),
+        ('還', '还'),
+        ('產', '产'),
+        ('後', '后'),
+        ('農', '农'),
+        ('級', '级'),
+        ('組', '组'),
+        ('織', '织'),
+        ('護', '护'),
+        ('權', '权'),
+        ('規', '规'),
+        ('標', '标'),
+        ('準', '准'),
+        ('據', '据'),
+        ('費', '费'),
+        ('醫', '医'),
+        ('藥', '药'),
+        ('療', '疗'),
+        ('額', '额'),
+        ('歲', '岁'),
+        ('齡', '龄'),
+        ('門', '门'),
+        ('檻', '槛'),
+        ('議', '议'),
+        ('調', '调'),
+        ('億', '亿'),
+        ('萬', '万'),
+        ('點', '点'),
+        ('計', '计'),
+        ('劃', '划'),
+        ('試', '试'),
+        ('總', '总'),
+        ('統', '统'),
+        ('結', '结'),
+        ('價', '价'),
+        ('記', '记'),
+        ('聯', '联'),
+        ('學', '学'),
+        ('問', '问'),
+        ('題', '题'),
+        ('報', '报'),
+        ('導', '导'),
+        ('華', '华'),
+        ('電', '电'),
+        ('網', '网'),
+        ('長', '长'),
+        ('陝', '陕'),
+        ('龍', '龙'),
+        ('蘇', '苏'),
+        ('遼', '辽'),
+        ('寧', '宁'),
+        ('滬', '沪'),
+        ('灣', '湾'),
+        ('厲', '厉'),
+        ('強', '强'),
+        ('穩', '稳'),
+        ('崗', '岗'),
+        ('擴', '扩'),
+        ('處', '处'),
+        ('辦', '办'),
+        ('麼', '么'),
+        ('從', '从'),
+        ('並', '并'),
+        ('頭', '头'),
+        ('號', '号'),
+        ('簡', '简'),
+        ('體', '体'),
+        ('當', '当'),
+        ('應', '应'),
+        ('歸', '归'),
+        ('衛', '卫'),
+        ('養', '养'),
+        ('決', '决'),
+        ('稅', '税'),
+        ('財', '财'),
+        ('傳', '传'),
+        ('達', '达'),
+        ('邊', '边'),
+        ('違', '违'),
+        ('氣', '气'),
+        ('優', '优'),
+        ('環', '环'),
+    ];
+    TABLE
+        .iter()
+        .find(|(t, _)| *t == c)
+        .map(|(_, s)| *s)
+        .unwrap_or(c)
+}
+
+fn is_boilerplate_line(line: &str) -> bool {
+    let line = line.trim_start_matches(['[', ' ']);
+    BOILERPLATE_PREFIXES
+        .iter()
+        .any(|p| line.starts_with(p.trim_start_matches('[')))
+        || line.chars().filter(|c| c.is_alphanumeric()).count() <= 2
+}
+
+/// The article's own words, one paragraph a line: characters folded
+/// ([`fold_char`]), whitespace runs collapsed, boilerplate lines dropped and
+/// datelines, bylines and trailers cut from the paragraphs that carry them.
+pub fn strip_boilerplate(text: &str) -> String {
+    let folded: String = text.chars().map(fold_char).collect();
+    let mut out = String::with_capacity(folded.len());
+    for line in folded.lines() {
+        let line = crate::text::collapse_ws(line);
+        if is_boilerplate_line(&line) {
+            continue;
+        }
+        let line = LEADING.replace(&line, "");
+        let line = TRAILING.replace(&line, "");
+        let line = line.trim();
+        if is_boilerplate_line(line) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// What shingles are cut from: [`strip_boilerplate`], then only letters and
+/// digits, ASCII lower-cased. Paragraph breaks, spaces and punctuation are
+/// gone, so re-paragraphing and punctuation swaps change nothing.
+pub fn normalize(text: &str) -> String {
+    letters_and_digits(&strip_boilerplate(text))
+}
+
+/// Letters and digits of already stripped text.
+pub fn letters_and_digits(stripped: &str) -> String {
+    stripped
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// FNV-1a 64 with a SplitMix64 finalizer: fixed, dependency-free and the same
+/// on every platform and version, because hashes derived from it are stored.
+/// (FNV alone mixes the last bytes poorly; the finalizer spreads them.)
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix64(h)
+}
+
+/// SplitMix64's finalizer.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The set of `n`-character shingles of normalized text, hashed, sorted and
+/// deduplicated. Text shorter than `n` characters is one shingle; empty
+/// text has none.
+pub fn shingles(normalized: &str, n: usize) -> Vec<u64> {
+    let n = n.max(1);
+    let starts: Vec<usize> = normalized.char_indices().map(|(i, _)| i).collect();
+    let len = starts.len();
+    let mut out = Vec::with_capacity(len.saturating_sub(n - 1));
+    if len == 0 {
+        return out;
+    }
+    if len < n {
+        out.push(stable_hash(normalized.as_bytes()));
+        return out;
+    }
+    for i in 0..=len - n {
+        let end = starts.get(i + n).copied().unwrap_or(normalized.len());
+        out.push(stable_hash(&normalized.as_bytes()[starts[i]..end]));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// |A ∩ B| of two sorted, deduplicated sets.
+pub fn intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_datelines_bylines_and_trailers() {
+        let text = "新华社北京6月18日电（记者 王某）近日，人社部印发通知。\n\
+                    本报讯（记者 张三）各地积极落实。（完）\n\
+                    （责任编辑：李某）\n来源：新华社\n分享到：微信 微博";
+        assert_eq!(
+            strip_boilerplate(text),
+            "近日,人社部印发通知。\n各地积极落实。"
+        );
+        for dateline in [
+            "中新网兰州6月8日电 (记者 李某)",
+            "新华网北京2025年6月18日电",
+            "央视网消息：",
+            "【环球网报道】",
+            "（记者 王某）",
+        ] {
+            assert_eq!(
+                strip_boilerplate(&format!("{dateline}近日，人社部印发通知。")),
+                "近日,人社部印发通知。"
+            );
+        }
+    }
+
+    #[test]
+    fn folds_width_traditional_and_punctuation() {
+        assert_eq!(
+            normalize("勞動者權益　保障，ＡＢ１２。"),
+            normalize("劳动者权益保障,ab12.")
+        );
+    }
+
+    #[test]
+    fn hash_is_stable() {
+        // Stored fingerprints depend on this value never changing.
+        assert_eq!(stable_hash(b""), mix64(0xcbf2_9ce4_8422_2325));
+        assert_eq!(
+            stable_hash("稳岗".as_bytes()),
+            stable_hash("稳岗".as_bytes())
+        );
+        assert_ne!(
+            stable_hash("稳岗".as_bytes()),
+            stable_hash("岗稳".as_bytes())
+        );
+    }
+
+    #[test]
+    fn shingles_of_short_and_long_text() {
+        assert!(shingles("", 5).is_empty());
+        assert_eq!(shingles("稳岗", 5).len(), 1);
+        assert_eq!(shingles("一二三四五六", 5).len(), 2);
+    }
+}
