@@ -88,6 +88,9 @@ enum Command {
     Review(ReviewCommand),
     /// Check the configuration files and print what they define.
     Check,
+    /// Stories carried by several outlets: check the near-duplicate detection.
+    #[command(subcommand)]
+    Stories(StoriesCommand),
     /// Classify texts into the bulletin's sections and check the rules.
     #[command(subcommand)]
     Classify(ClassifyCommand),
@@ -161,6 +164,13 @@ enum ReviewCommand {
         #[arg(required = true)]
         ids: Vec<i64>,
     },
+}
+
+#[derive(Subcommand)]
+enum StoriesCommand {
+    /// Score labelled pairs (`{"a": {...}, "b": {...}, "same": true|false}`
+    /// per line): precision, recall and each mistake with its reason.
+    Eval { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -416,6 +426,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo(&cli.config, args),
         Command::Serve { listen } => serve(&cli.config, listen),
         Command::Classify(cmd) => classify(&cli.config, cmd),
+        Command::Stories(StoriesCommand::Eval { file }) => {
+            let report = kuaibao::dedup::evaluate(&file, &kuaibao::dedup::DedupConfig::default())?;
+            print!("{report}");
+            Ok(exit::OK)
+        }
     }
 }
 

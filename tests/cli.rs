@@ -418,3 +418,19 @@ fn classify_eval_prints_accuracy_and_a_confusion_matrix_or_json() {
         text(&show.stdout)
     );
 }
+
+#[test]
+fn stories_eval_prints_precision_recall_and_mistakes() {
+    let pairs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dedup/pairs.jsonl");
+    let tc = TestConfig::new("", "");
+    let out = kuaibao(&tc.path(), &["stories", "eval", &pairs.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("precision 1.000") && shown.contains("recall 1.000"),
+        "{shown}"
+    );
+    let missing = kuaibao(&tc.path(), &["stories", "eval", "/nonexistent.jsonl"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("/nonexistent.jsonl"));
+}
