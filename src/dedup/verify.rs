@@ -1,6 +1,7 @@
 //! Verification of a candidate pair: exact shingle overlap, then the checks
 //! that tell a republished story from a different story on one template.
 
+use crate::classify::gazetteer::Place;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -129,150 +130,6 @@ impl Prepared {
     }
 }
 
-/// (short name, full name) of the 34 provincial-level divisions.
-const PROVINCES: &[(&str, &str)] = &[
-    ("北京", "北京市"),
-    ("天津", "天津市"),
-    ("上海", "上海市"),
-    ("重庆", "重庆市"),
-    ("河北", "河北省"),
-    ("山西", "山西省"),
-    ("辽宁", "辽宁省"),
-    ("吉林", "吉林省"),
-    ("黑龙江", "黑龙江省"),
-    ("江苏", "江苏省"),
-    ("浙江", "浙江省"),
-    ("安徽", "安徽省"),
-    ("福建", "福建省"),
-    ("江西", "江西省"),
-    ("山东", "山东省"),
-    ("河南", "河南省"),
-    ("湖北", "湖北省"),
-    ("湖南", "湖南省"),
-    ("广东", "广东省"),
-    ("海南", "海南省"),
-    ("四川", "四川省"),
-    ("贵州", "贵州省"),
-    ("云南", "云南省"),
-    ("陕西", "陕西省"),
-    ("甘肃", "甘肃省"),
-    ("青海", "青海省"),
-    ("台湾", "台湾省"),
-    ("内蒙古", "内蒙古自治区"),
-    ("广西", "广西壮族自治区"),
-    ("西藏", "西藏自治区"),
-    ("宁夏", "宁夏回族自治区"),
-    ("新疆", "新疆维吾尔自治区"),
-    ("香港", "香港特别行政区"),
-    ("澳门", "澳门特别行政区"),
-];
-
-/// Provincial capitals and other large cities (names that are not also
-/// common words: no 大同, 大理, 开封).
-const CITIES: &[&str] = &[
-    "石家庄",
-    "唐山",
-    "保定",
-    "邯郸",
-    "张家口",
-    "秦皇岛",
-    "廊坊",
-    "沧州",
-    "太原",
-    "沈阳",
-    "大连",
-    "长春",
-    "哈尔滨",
-    "齐齐哈尔",
-    "大庆",
-    "牡丹江",
-    "南京",
-    "苏州",
-    "无锡",
-    "常州",
-    "南通",
-    "扬州",
-    "徐州",
-    "杭州",
-    "宁波",
-    "温州",
-    "嘉兴",
-    "绍兴",
-    "金华",
-    "台州",
-    "合肥",
-    "芜湖",
-    "福州",
-    "厦门",
-    "泉州",
-    "南昌",
-    "赣州",
-    "九江",
-    "济南",
-    "青岛",
-    "烟台",
-    "潍坊",
-    "临沂",
-    "淄博",
-    "郑州",
-    "洛阳",
-    "武汉",
-    "宜昌",
-    "襄阳",
-    "长沙",
-    "株洲",
-    "广州",
-    "深圳",
-    "珠海",
-    "东莞",
-    "佛山",
-    "汕头",
-    "南宁",
-    "柳州",
-    "桂林",
-    "海口",
-    "三亚",
-    "成都",
-    "绵阳",
-    "宜宾",
-    "贵阳",
-    "遵义",
-    "昆明",
-    "拉萨",
-    "西安",
-    "宝鸡",
-    "兰州",
-    "天水",
-    "西宁",
-    "银川",
-    "石嘴山",
-    "吴忠",
-    "固原",
-    "乌鲁木齐",
-    "喀什",
-    "呼和浩特",
-    "包头",
-    "鄂尔多斯",
-    "赤峰",
-    "雄安",
-    "浦东",
-    "滨海新区",
-];
-
-/// Places where a region name is part of another word (`贺兰山东麓`).
-const NOT_REGIONS: &[&str] = &["山东麓", "江西路", "山西路", "河南路", "湖南路"];
-
-static REGION_RE: LazyLock<Regex> = LazyLock::new(|| {
-    let mut names: Vec<&str> = PROVINCES
-        .iter()
-        .flat_map(|(s, f)| [*f, *s])
-        .chain(CITIES.iter().copied())
-        .collect();
-    // Longest first, so a full name wins over its short name.
-    names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
-    Regex::new(&names.join("|")).expect("region regex")
-});
-
 static FIGURE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
@@ -299,18 +156,21 @@ static ORG_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// Regions, figures and organisations named in stripped text.
 pub fn entities(stripped: &str) -> Entities {
     let mut e = Entities::default();
-    for m in REGION_RE.find_iter(stripped) {
-        let tail = &stripped[m.start()..];
-        if NOT_REGIONS.iter().any(|n| tail.starts_with(n)) {
-            continue;
-        }
-        let name = m.as_str();
-        let short = PROVINCES
-            .iter()
-            .find(|(_, f)| *f == name)
-            .map(|(s, _)| *s)
-            .unwrap_or(name);
-        *e.regions.entry(short.to_string()).or_default() += 1;
+    // One gazetteer for the whole crate (classify's): provinces by their
+    // short name, cities by their own name (two cities of one province
+    // are two stories), foreign countries too (an abroad story about
+    // Japan is not one about Germany).
+    let places = crate::classify::gazetteer();
+    for m in places.mentions(stripped) {
+        let name = match m.place {
+            Place::Province { index, city: false } => places.provinces[index].short.clone(),
+            Place::Province { city: true, .. } => {
+                let text = &stripped[m.start..m.end];
+                text.strip_suffix('市').unwrap_or(text).to_string()
+            }
+            Place::Foreign(index) => places.foreign[index].clone(),
+        };
+        *e.regions.entry(name).or_default() += 1;
     }
     for m in FIGURE_RE.find_iter(stripped) {
         let f: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
