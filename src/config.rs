@@ -444,7 +444,7 @@ impl Config {
     }
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
+pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -647,18 +647,7 @@ struct FileText<'a> {
 
 impl FileText<'_> {
     fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        toml::from_str(self.text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(self.text, s.start))
-                .unwrap_or((1, 1));
-            ConfigError::Syntax {
-                path: self.path.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })
+        parse_toml(self.path, self.text)
     }
 
     fn line_of(&self, span: Range<usize>) -> usize {
@@ -788,7 +777,25 @@ impl FileText<'_> {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// Deserializes a TOML file, an error naming its line and column; shared by
+/// every file kuaibao reads (the classification rules too).
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before

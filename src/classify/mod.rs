@@ -24,8 +24,6 @@ pub mod model;
 pub mod rules;
 pub mod title;
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
 pub use eval::{EvalReport, Mistake, evaluate};
@@ -42,29 +40,9 @@ const FOCUS: usize = 0;
 const REGIONAL: usize = 1;
 const ABROAD: usize = 3;
 
-/// What went wrong reading rules, a model or an evaluation set.
-#[derive(Debug, thiserror::Error)]
-pub enum ClassifyError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{path}:{line}: `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
-}
+/// What went wrong reading rules, a model or an evaluation set: the same
+/// located errors as the configuration files.
+pub use crate::config::ConfigError as ClassifyError;
 
 /// The outlet an item came from, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -138,7 +138,7 @@ struct File<'a> {
 
 impl File<'_> {
     fn line(&self, span: Range<usize>) -> usize {
-        line_col(self.text, span.start).0
+        crate::config::line_col(self.text, span.start).0
     }
 
     fn invalid(&self, span: Range<usize>, key: &str, message: &str) -> ClassifyError {
@@ -215,38 +215,17 @@ fn keyword(
     Ok((i, weight))
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rfind('\n')
-        .map_or(before.chars().count(), |n| before[n + 1..].chars().count())
-        + 1;
-    (line, column)
-}
-
 impl Rules {
     /// Reads and validates a rules file.
     pub fn load(path: &Path) -> Result<Rules, ClassifyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClassifyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::config::read(path)?;
         Rules::from_toml(path, &text)
     }
 
     /// Parses and validates rules; `path` only names the file in errors.
     pub fn from_toml(path: &Path, text: &str) -> Result<Rules, ClassifyError> {
         let file = File { path, text };
-        let raw: RawRules = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-            ClassifyError::Syntax {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        let raw: RawRules = crate::config::parse_toml(path, text)?;
         let w = &raw.weights;
         let big = 1e3;
         let weights = Weights {

@@ -509,15 +509,20 @@ fn config_key(config: &Config) -> String {
     )
 }
 
+/// Today's date in Beijing, `YYYY-MM-DD`.
+fn beijing_today() -> String {
+    Utc::now()
+        .with_timezone(&beijing())
+        .date_naive()
+        .to_string()
+}
+
 /// The day (Beijing) is part of both keys: archives are sealed by date.
 fn quick_key(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeError> {
     let data_version: i64 = conn
         .query_row("PRAGMA data_version", [], |r| r.get(0))
         .map_err(crate::store::StoreError::from)?;
-    let today = Utc::now()
-        .with_timezone(&beijing())
-        .date_naive()
-        .to_string();
+    let today = beijing_today();
     Ok(sha(&[
         &data_version.to_le_bytes(),
         config_key(config).as_bytes(),
@@ -546,10 +551,7 @@ fn fingerprint(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeErro
             |r| r.get(0),
         )
         .map_err(crate::store::StoreError::from)?;
-    let today = Utc::now()
-        .with_timezone(&beijing())
-        .date_naive()
-        .to_string();
+    let today = beijing_today();
     Ok(sha(&[
         &count.to_le_bytes(),
         max_updated.as_bytes(),
