@@ -42,14 +42,22 @@ impl AppError {
     pub fn is_setup_error(&self) -> bool {
         match self {
             AppError::Config(_) => true,
-            AppError::Store(e) => !matches!(e, StoreError::NoSuchItem(_)),
+            AppError::Store(e) => !matches!(
+                e,
+                StoreError::NoSuchItem(_)
+                    | StoreError::NoSuchStory(_)
+                    | StoreError::AloneInStory { .. }
+                    | StoreError::SameStory(_)
+            ),
             _ => false,
         }
     }
 }
 
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    Ok(Store::open(&config.storage.database)?)
+    let mut store = Store::open(&config.storage.database)?;
+    store.set_dedup(config.dedup.clone());
+    Ok(store)
 }
 
 /// One poll pass over the due (or forced, or chosen) sources.

@@ -57,6 +57,8 @@ pub struct Config {
     pub review: Review,
     pub server: Server,
     pub publish: Publish,
+    /// Grouping of one story carried by several outlets (`[dedup]`).
+    pub dedup: crate::dedup::DedupConfig,
     pub sources: Vec<Source>,
     /// In bulletin order.
     pub sections: Vec<Section>,
@@ -415,6 +417,38 @@ impl Config {
             entries: file.positive(raw.publish.entries.as_ref(), "publish.entries", 100)?,
         };
 
+        let d = raw.dedup;
+        let defaults = crate::dedup::DedupConfig::default();
+        let dedup = crate::dedup::DedupConfig {
+            enabled: d.enabled.unwrap_or(true),
+            window_days: {
+                let window = file.duration(d.window.as_ref(), "dedup.window", "30d")?;
+                u32::try_from(window.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
+            },
+            containment: file.fraction(
+                d.containment.as_ref(),
+                "dedup.containment",
+                defaults.containment,
+            )?,
+            jaccard: file.fraction(d.jaccard.as_ref(), "dedup.jaccard", defaults.jaccard)?,
+            min_shingles: file.positive(
+                d.min_shingles.as_ref(),
+                "dedup.min_shingles",
+                defaults.min_shingles,
+            )?,
+            min_figures: file.positive(
+                d.min_figures.as_ref(),
+                "dedup.min_figures",
+                defaults.min_figures,
+            )?,
+            figures_overlap: file.fraction(
+                d.figures_overlap.as_ref(),
+                "dedup.figures_overlap",
+                defaults.figures_overlap,
+            )?,
+            ..defaults
+        };
+
         let sources_path = dir.join(raw.sources.get_ref());
         let sources_text = read(&sources_path)?;
         let sources = parse_sources(&sources_path, &sources_text, interval, &sections)?;
@@ -429,6 +463,7 @@ impl Config {
             review,
             server,
             publish,
+            dedup,
             sources,
             sections,
             rules: raw.rules.map(|r| dir.join(r)),
@@ -764,6 +799,19 @@ impl FileText<'_> {
         }
     }
 
+    fn fraction(
+        &self,
+        value: Option<&Spanned<f64>>,
+        key: &str,
+        default: f64,
+    ) -> Result<f64, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(self.invalid(v, key, "expected a fraction from 0.0 to 1.0")),
+        }
+    }
+
     fn selector(&self, value: &Spanned<String>, key: &str) -> Result<FieldSelector, ConfigError> {
         FieldSelector::parse(value.get_ref()).map_err(|m| self.invalid(value, key, &m))
     }
@@ -825,6 +873,20 @@ struct RawMain {
     server: RawServer,
     #[serde(default)]
     publish: RawPublish,
+    #[serde(default)]
+    dedup: RawDedup,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDedup {
+    enabled: Option<bool>,
+    window: Option<Spanned<String>>,
+    containment: Option<Spanned<f64>>,
+    jaccard: Option<Spanned<f64>>,
+    min_shingles: Option<Spanned<i64>>,
+    min_figures: Option<Spanned<i64>>,
+    figures_overlap: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]

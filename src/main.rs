@@ -168,6 +168,27 @@ enum ReviewCommand {
 
 #[derive(Subcommand)]
 enum StoriesCommand {
+    /// Stories, newest first, with the outlets that carried each.
+    List {
+        /// Every story, not only those carried by more than one item.
+        #[arg(long)]
+        all: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One story: every item in it, the primary first.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take an item out of its story into a story of its own.
+    Split { item: i64 },
+    /// Move every item of story B into story A (A keeps its feed entry).
+    Merge { a: i64, b: i64 },
     /// Score labelled pairs (`{"a": {...}, "b": {...}, "same": true|false}`
     /// per line): precision, recall and each mistake with its reason.
     Eval { file: PathBuf },
@@ -431,6 +452,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             print!("{report}");
             Ok(exit::OK)
         }
+        Command::Stories(cmd) => stories(&cli.config, cmd),
     }
 }
 
@@ -534,6 +556,40 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
         ReviewCommand::Approve { ids } => set_status(&mut store, &ids, Status::Approved),
         ReviewCommand::Reject { ids } => set_status(&mut store, &ids, Status::Rejected),
     }
+}
+
+fn stories(config_path: &Path, cmd: StoriesCommand) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let mut store = app::open_store(&config)?;
+    match cmd {
+        StoriesCommand::List { all, limit, json } => {
+            let stories = store.stories(!all, limit).map_err(AppError::from)?;
+            if json {
+                print_json(&stories)?;
+            } else {
+                print!("{}", report::stories_table(&stories));
+            }
+        }
+        StoriesCommand::Show { id, json } => {
+            let story = store.story(id).map_err(AppError::from)?;
+            if json {
+                print_json(&story)?;
+            } else {
+                print!("{}", report::story_text(&story));
+            }
+        }
+        StoriesCommand::Split { item } => {
+            let from = store.story_of(item).map_err(AppError::from)?;
+            let new = store.split_item(item).map_err(AppError::from)?;
+            println!("item {item} left story {from}: it is story {new} now");
+        }
+        StoriesCommand::Merge { a, b } => {
+            store.merge_stories(a, b).map_err(AppError::from)?;
+            println!("story {b} merged into story {a}");
+        }
+        StoriesCommand::Eval { .. } => unreachable!("handled before the store is opened"),
+    }
+    Ok(exit::OK)
 }
 
 fn set_status(

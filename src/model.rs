@@ -108,4 +108,17 @@ pub struct FeedEntry {
     pub published: Option<DateTime<FixedOffset>>,
     /// Changes only when the item changes.
     pub updated: DateTime<FixedOffset>,
+    /// The title as the outlet printed it, when the entry's title is the
+    /// bulletin's (`地区：…`).
+    pub original_title: Option<String>,
+    /// Other outlets that carried the same story.
+    pub via: Vec<Via>,
+}
+
+/// An outlet page carrying a story, other than the page a feed entry shows:
+/// `rel="via"` in Atom.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Via {
+    pub outlet: String,
+    pub url: String,
 }

@@ -4,7 +4,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use crate::poll::{SourceReport, SourceTest};
-use crate::store::{ReviewItem, SourceState};
+use crate::store::{ReviewItem, SourceState, StoryDetail, StorySummary};
 
 /// A plain text table: a header row and rows, columns padded by display
 /// width, the last column left ragged.
@@ -146,6 +146,59 @@ pub fn review_table(items: &[ReviewItem]) -> String {
         ],
         &rows,
     )
+}
+
+/// The table `kuaibao stories list` prints.
+pub fn stories_table(stories: &[StorySummary]) -> String {
+    let rows: Vec<Vec<String>> = stories
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.items.to_string(),
+                s.status.as_str().to_string(),
+                short_time(s.published.as_deref()),
+                truncate(&s.title, 40),
+                truncate(&s.outlets.join("、"), 48),
+            ]
+        })
+        .collect();
+    table(
+        &["STORY", "ITEMS", "STATUS", "PUBLISHED", "TITLE", "OUTLETS"],
+        &rows,
+    )
+}
+
+/// What `kuaibao stories show` prints.
+pub fn story_text(story: &StoryDetail) -> String {
+    let s = &story.summary;
+    let mut out = format!(
+        "story {}  {}  ({} items, {})\n  entry id {}\n  outlets: {}\n",
+        s.id,
+        s.title,
+        s.items,
+        s.status.as_str(),
+        s.uid,
+        s.outlets.join("、")
+    );
+    for m in &story.members {
+        out.push_str(&format!(
+            "\n  {} item {}  {}\n    source {} ({}), 来源 {}\n    published {}, first seen {}\n",
+            if m.primary { "*" } else { "-" },
+            m.id,
+            m.title,
+            m.source_name,
+            m.source_id,
+            if m.origin.is_empty() { "-" } else { &m.origin },
+            short_time(m.published.as_deref()),
+            short_time(Some(&m.first_seen)),
+        ));
+        for p in &m.pages {
+            out.push_str(&format!("    {p}\n"));
+        }
+    }
+    out.push_str("\n  * = primary: the copy published feeds show\n");
+    out
 }
 
 /// What `kuaibao sources test` prints.

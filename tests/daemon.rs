@@ -10,10 +10,19 @@ use std::time::{Duration, Instant};
 
 use common::{Outlet, Reply, TestConfig};
 
+/// Different news for each (name, n) of a test: texts that differ only in
+/// a name and a number are one story to kuaibao.
+const NEWS: [&str; 3] = [
+    "某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作。",
+    "某市医疗保障局启动异地就医直接结算扩面行动，方便参保群众看病就医。",
+    "某县总工会举办农民工欠薪维权法律咨询活动，现场解答劳动争议问题。",
+];
+
 fn article(name: &str, n: usize) -> String {
+    let news = NEWS[(usize::from(name.as_bytes()[0]) + n) % NEWS.len()];
     format!(
         r#"<html><head><meta charset="utf-8"></head><body><h1>{name}第{n}条</h1><div class="info">发布日期：2025-06-{:02}　来源：测试厅</div>
-        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，{name}编号{n}。</p></div></body></html>"#,
+        <div class="body"><p>第{n}条消息：{news}{name}编号{n}。</p></div></body></html>"#,
         n % 28 + 1
     )
 }

@@ -93,6 +93,29 @@ fn demo_once_publishes_every_sample_article_once_with_full_text_and_origin() {
             common::check_atom(&out.path().join(format!("feeds/{}.xml", article.section)));
         assert!(section_feed.entries().iter().any(|e| e.id() == entry.id()));
     }
+    // 中国新闻网 also carries the 人社部 talent story, retitled and abridged:
+    // one entry, 人社部's own text, 中国新闻网 as a rel="via" outlet.
+    let talent = all
+        .entries()
+        .iter()
+        .find(|e| {
+            e.links()
+                .iter()
+                .any(|l| l.href().contains("/mohrss/") && l.rel() == "alternate")
+                && entry_text(e).contains("专业技术人才管理服务改革试点")
+        })
+        .expect("the talent story's entry");
+    let via: Vec<_> = talent.links().iter().filter(|l| l.rel() == "via").collect();
+    assert_eq!(via.len(), 1, "{:?}", talent.links());
+    assert_eq!(via[0].title(), Some("中国新闻网"));
+    assert!(via[0].href().contains("/chinanews/"));
+    assert!(
+        !all.entries()
+            .iter()
+            .any(|e| e.title().as_str().contains("人社部部署开展")),
+        "the copy is not an entry of its own"
+    );
+
     let opml = std::fs::read_to_string(out.path().join("feeds.opml")).expect("opml");
     assert_eq!(opml.matches("xmlUrl=").count(), 5, "{opml}");
     let index = std::fs::read_to_string(out.path().join("index.html")).expect("index");

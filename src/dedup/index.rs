@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::DedupConfig;
 use super::minhash::{BANDS, Fingerprint};
+use super::verify::{Prepared, StoryText, Verdict, verify};
 
 /// An item's id (the `items.id` rowid).
 pub type ItemId = i64;
@@ -158,4 +160,46 @@ pub fn candidates_sql(
     }
     out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     Ok(out.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Candidates verified beyond this many (most shared bands first) are not
+/// looked at: a new item that looks like hundreds of stored ones is
+/// boilerplate, and the bound keeps the worst case of one insert small.
+const MAX_VERIFIED: usize = 32;
+
+/// Stored items that are the same story as `new`, best (highest score)
+/// first: band look-up within the window, a pre-filter on the stored
+/// fingerprints (estimated containment ≥ 0.5, cheap), then full
+/// verification of what passes against the text `text_of` gives.
+pub fn find_matches(
+    conn: &Connection,
+    new: &Prepared,
+    fp: &Fingerprint,
+    since_day: Option<i64>,
+    cfg: &DedupConfig,
+    mut text_of: impl FnMut(ItemId) -> rusqlite::Result<Option<StoryText>>,
+) -> rusqlite::Result<Vec<(ItemId, Verdict)>> {
+    let mut found = Vec::new();
+    let mut verified = 0;
+    for id in candidates_sql(conn, fp, since_day)? {
+        let Some((_, stored)) = load(conn, id)? else {
+            continue;
+        };
+        if fp.containment(&stored) < 0.5 {
+            continue;
+        }
+        let Some(text) = text_of(id)? else {
+            continue;
+        };
+        let verdict = verify(new, &Prepared::new(&text, cfg), cfg);
+        if verdict.same {
+            found.push((id, verdict));
+        }
+        verified += 1;
+        if verified == MAX_VERIFIED {
+            break;
+        }
+    }
+    found.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    Ok(found)
 }

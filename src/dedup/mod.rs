@@ -97,7 +97,7 @@ pub mod shingle;
 pub mod verify;
 
 pub use eval::{EvalError, EvalReport, Mistake, evaluate};
-pub use index::{DedupIndex, ItemId, candidates_sql, create_tables, save};
+pub use index::{DedupIndex, ItemId, candidates_sql, create_tables, find_matches, save};
 pub use minhash::Fingerprint;
 pub use verify::{Entities, Prepared, StoryText, Verdict, verify};
 
@@ -107,6 +107,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DedupConfig {
+    /// Group items into stories while polling.
+    pub enabled: bool,
     /// Characters per shingle. Part of the stored fingerprint format.
     pub shingle: usize,
     /// One story when |A∩B| / min(|A|,|B|) reaches this…
@@ -127,6 +129,7 @@ pub struct DedupConfig {
 impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
+            enabled: true,
             shingle: 5,
             containment: 0.7,
             jaccard: 0.5,

@@ -57,6 +57,64 @@ impl SampleArticle {
     }
 }
 
+/// What the demo outlets carry besides the sample articles.
+const OTHERS_TOML: &str = include_str!("others.toml");
+
+/// Why an item other than a sample article is on a demo outlet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OtherKind {
+    /// A republication of a sample article (`copy_of`): one story with it.
+    Copy,
+    /// Outside the bulletin's scope: never published.
+    OffTopic,
+}
+
+/// An item of a general outlet that is not in the sample bulletin.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherArticle {
+    pub slug: String,
+    pub kind: OtherKind,
+    /// The sample article's slug, for a copy.
+    #[serde(default)]
+    pub copy_of: Option<String>,
+    /// The outlet's title.
+    pub title: String,
+    pub origin: String,
+    /// Beijing time, `"YYYY-MM-DD HH:MM"`.
+    pub date: String,
+    pub paragraphs: Vec<String>,
+}
+
+impl OtherArticle {
+    /// As a [`SampleArticle`] with no section, for the outlets' templates.
+    pub(crate) fn as_sample(&self) -> SampleArticle {
+        SampleArticle {
+            slug: self.slug.clone(),
+            section: String::new(),
+            title: self.title.clone(),
+            original_title: self.title.clone(),
+            origin: self.origin.clone(),
+            date: self.date.clone(),
+            paragraphs: self.paragraphs.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OthersFile {
+    article: Vec<OtherArticle>,
+}
+
+/// The copies and off-topic items the demo's 中国新闻网 carries.
+pub fn other_articles() -> Vec<OtherArticle> {
+    toml::from_str::<OthersFile>(OTHERS_TOML)
+        .expect("the embedded demo data is checked by the unit tests")
+        .article
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BulletinFile {
@@ -74,6 +132,21 @@ pub fn sample_articles() -> Vec<SampleArticle> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn other_articles_parse_and_copies_name_a_sample_article() {
+        let samples: HashSet<String> = sample_articles().into_iter().map(|a| a.slug).collect();
+        let others = other_articles();
+        assert!(others.iter().any(|o| o.kind == OtherKind::Copy));
+        for o in &others {
+            o.as_sample().published();
+            assert!(!samples.contains(&o.slug), "{} is unique", o.slug);
+            if o.kind == OtherKind::Copy {
+                let of = o.copy_of.as_deref().unwrap_or_default();
+                assert!(samples.contains(of), "{} copies {of}", o.slug);
+            }
+        }
+    }
 
     #[test]
     fn the_bulletin_has_ten_articles_in_four_sections_in_bulletin_order() {

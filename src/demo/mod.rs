@@ -12,5 +12,5 @@ mod articles;
 mod outlets;
 mod pages;
 
-pub use articles::{SampleArticle, sample_articles};
+pub use articles::{OtherArticle, OtherKind, SampleArticle, other_articles, sample_articles};
 pub use outlets::{Outlets, start_outlets};

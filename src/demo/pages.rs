@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset};
 use url::Url;
 
-use super::articles::{SampleArticle, sample_articles};
+use super::articles::{SampleArticle, other_articles, sample_articles};
 
 /// One servable document.
 pub(crate) struct Doc {
@@ -64,7 +64,13 @@ impl Site {
                 site.cnhi(base, a);
             }
         }
-        site.chinanews(base, &of("abroad"));
+        // A general outlet: the abroad articles, and the copies and
+        // off-topic news it carries too, newest first.
+        let others: Vec<SampleArticle> = other_articles().iter().map(|o| o.as_sample()).collect();
+        let mut general = of("abroad");
+        general.extend(others.iter());
+        general.sort_by(|a, b| b.date.cmp(&a.date));
+        site.chinanews(base, &general);
         site
     }
 

@@ -244,21 +244,55 @@ fn entry(config: &Config, e: &FeedEntry) -> Entry {
             vec![person(&origin)]
         },
         categories,
-        links: vec![Link {
+        // One rel="via" per other outlet that carried the story (RFC 4287
+        // §4.2.7.2: "the source of the information provided in the entry").
+        links: std::iter::once(Link {
             href: xml_clean(&e.url).into_owned(),
             rel: "alternate".into(),
             ..Link::default()
-        }],
+        })
+        .chain(e.via.iter().map(|v| Link {
+            href: xml_clean(&v.url).into_owned(),
+            rel: "via".into(),
+            mime_type: Some("text/html".into()),
+            title: Some(xml_clean(&v.outlet).into_owned()),
+            ..Link::default()
+        }))
+        .collect(),
         published: e.published,
         source: (!origin.is_empty()).then_some(source),
         summary: (!summary.is_empty()).then(|| Text::plain(summary)),
         content: (!e.content_html.trim().is_empty()).then(|| Content {
-            value: Some(xml_clean(&e.content_html).into_owned()),
+            value: Some(xml_clean(&content_with_outlets(e)).into_owned()),
             content_type: Some("html".into()),
             ..Content::default()
         }),
         ..Entry::default()
     }
+}
+
+/// The entry's HTML, with a closing line naming the other outlets that
+/// carried the story: few readers show `rel="via"` links.
+pub(crate) fn content_with_outlets(e: &FeedEntry) -> std::borrow::Cow<'_, str> {
+    if e.via.is_empty() {
+        return std::borrow::Cow::Borrowed(&e.content_html);
+    }
+    let links: Vec<String> = e
+        .via
+        .iter()
+        .map(|v| {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                crate::normalize::escape_html(&v.url),
+                crate::normalize::escape_html(&v.outlet)
+            )
+        })
+        .collect();
+    std::borrow::Cow::Owned(format!(
+        "{}\n<p class=\"kuaibao-via\">同时刊发：{}</p>",
+        e.content_html,
+        links.join("、")
+    ))
 }
 
 /// The text of an HTML fragment, whitespace-collapsed.

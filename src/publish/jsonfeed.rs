@@ -46,7 +46,7 @@ struct Item<'a> {
     id: String,
     url: &'a str,
     title: &'a str,
-    content_html: &'a str,
+    content_html: std::borrow::Cow<'a, str>,
     #[serde(skip_serializing_if = "String::is_empty")]
     summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +66,12 @@ struct Extension<'a> {
     source_name: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     source_url: &'a str,
+    /// The outlet's own title, when `title` is the bulletin's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_title: Option<&'a str>,
+    /// Other outlets that carried the same story.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    via: &'a [crate::model::Via],
 }
 
 const RFC3339: chrono::SecondsFormat = chrono::SecondsFormat::Secs;
@@ -118,7 +124,7 @@ fn item<'a>(config: &Config, e: &'a FeedEntry) -> Item<'a> {
         id: tag_uri(config, &format!("item/{}", percent_encode(&e.uid))),
         url: &e.url,
         title: &e.title,
-        content_html: &e.content_html,
+        content_html: super::atom::content_with_outlets(e),
         summary: excerpt(&plain_text(&e.content_html), SUMMARY_CHARS),
         date_published: e.published.map(|d| d.to_rfc3339_opts(RFC3339, false)),
         date_modified: e.updated.to_rfc3339_opts(RFC3339, false),
@@ -131,6 +137,8 @@ fn item<'a>(config: &Config, e: &'a FeedEntry) -> Item<'a> {
         _kuaibao: Extension {
             source_name: &e.source_name,
             source_url: &e.source_url,
+            original_title: e.original_title.as_deref(),
+            via: &e.via,
         },
     }
 }

@@ -4,8 +4,10 @@
 //! WAL mode, one transaction per item (a poll killed half way loses nothing
 //! it committed), schema migrations keyed by `PRAGMA user_version`. An item
 //! is stored once: the same guid from the same source, the same canonical
-//! URL, or the same normalized body from any source is one item, and every
-//! outlet page it was seen on is kept in `item_links`.
+//! URL, or the same normalized body from the same source is one item, and
+//! every outlet page it was seen on is kept in `item_links`. Items that are
+//! one story from several outlets are grouped in `stories` (see
+//! [`stories`]); feeds and review show one entry per story.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,8 +17,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 
 use crate::config::Source;
+use crate::dedup::DedupConfig;
 use crate::model::{FeedEntry, NewItem, Validators};
 use crate::normalize::item_uid;
+
+mod stories;
+pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,10 +43,17 @@ pub enum StoreError {
     },
     #[error("no item with id {0}")]
     NoSuchItem(i64),
+    #[error("no story with id {0}")]
+    NoSuchStory(i64),
+    #[error("item {item} is the only item of story {story}: there is nothing to split it from")]
+    AloneInStory { item: i64, story: i64 },
+    #[error("cannot merge story {0} with itself")]
+    SameStory(i64),
 }
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sources (
     id                   TEXT PRIMARY KEY,
     name                 TEXT NOT NULL,
@@ -105,7 +118,97 @@ CREATE TABLE fetch_log (
     error       TEXT
 );
 CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
-"#];
+"#,
+    STORIES_AND_CLASSIFICATION,
+];
+
+/// Migration 2: stories (one story carried by several outlets, issue 4),
+/// the classification of each item and the editors' decisions (issue 5).
+/// `items` is rebuilt because its status CHECK gains `irrelevant`; every
+/// existing item becomes a story of its own. Runs with foreign keys off
+/// (see `setup`), as SQLite's table-rebuild procedure requires.
+const STORIES_AND_CLASSIFICATION: &str = r#"
+CREATE TABLE stories (
+    id           INTEGER PRIMARY KEY,
+    -- The feed entry's identity: the uid of the item that opened the story.
+    uid          TEXT NOT NULL UNIQUE,
+    primary_item INTEGER NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE TABLE items_v2 (
+    id             INTEGER PRIMARY KEY,
+    uid            TEXT NOT NULL UNIQUE,
+    canonical_url  TEXT NOT NULL UNIQUE,
+    url            TEXT NOT NULL,
+    source_id      TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    content_html   TEXT NOT NULL,
+    content_text   TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    origin         TEXT NOT NULL,
+    section        TEXT,
+    region         TEXT,
+    published_at   TEXT,
+    first_seen_at  TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'candidate'
+                   CHECK (status IN ('candidate', 'approved', 'rejected', 'irrelevant')),
+    reviewed_at    TEXT,
+    story_id       INTEGER NOT NULL,
+    -- `地区：…` title for the bulletin; NULL = the outlet's title.
+    bulletin_title TEXT,
+    relevance      REAL,
+    -- Why it was classified so (JSON: rules that fired, model scores).
+    explanation    TEXT,
+    -- An editor set the section / the bulletin title: the classifier
+    -- leaves them alone from then on.
+    section_fixed  INTEGER NOT NULL DEFAULT 0,
+    title_fixed    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO items_v2 (id, uid, canonical_url, url, source_id, title, content_html, content_text,
+                      content_hash, origin, section, region, published_at, first_seen_at,
+                      updated_at, status, reviewed_at, story_id)
+    SELECT id, uid, canonical_url, url, source_id, title, content_html, content_text,
+           content_hash, origin, section, region, published_at, first_seen_at,
+           updated_at, status, reviewed_at, id FROM items;
+INSERT INTO stories (id, uid, primary_item, created_at, updated_at)
+    SELECT id, uid, id, first_seen_at, updated_at FROM items;
+DROP TABLE items;
+ALTER TABLE items_v2 RENAME TO items;
+CREATE INDEX items_by_content_hash ON items(content_hash) WHERE content_hash <> '';
+CREATE INDEX items_by_status_published ON items(status, published_at);
+CREATE INDEX items_by_story ON items(story_id);
+CREATE TABLE item_fingerprints (
+    item_id  INTEGER PRIMARY KEY,
+    day      INTEGER NOT NULL,
+    shingles INTEGER NOT NULL,
+    minhash  BLOB NOT NULL
+);
+CREATE TABLE item_bands (
+    band    INTEGER NOT NULL,
+    key     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    PRIMARY KEY (band, key, item_id)
+) WITHOUT ROWID;
+-- Every approve / reject / move an editor made: the classifier's training
+-- data. `section` is the label (NULL = off-topic).
+CREATE TABLE decisions (
+    id      INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL,
+    at      TEXT NOT NULL,
+    action  TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'move', 'relevant')),
+    section TEXT,
+    editor  TEXT
+);
+CREATE INDEX decisions_by_item ON decisions(item_id);
+CREATE TABLE classifier_model (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    decisions  INTEGER NOT NULL,
+    trained_at TEXT NOT NULL,
+    model      TEXT NOT NULL
+);
+"#;
 
 /// Review state of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -217,12 +320,17 @@ pub struct ReviewItem {
     pub published: Option<String>,
     pub status: Status,
     pub source_id: String,
-    /// Every outlet page the item was seen on.
+    /// The story the item is the primary of.
+    pub story_id: i64,
+    /// Items grouped in the story.
+    pub story_items: i64,
+    /// Every outlet page the story was seen on.
     pub seen_on: Vec<String>,
 }
 
 pub struct Store {
     conn: Connection,
+    dedup: DedupConfig,
 }
 
 /// Timestamps are stored as RFC 3339 in Beijing time, so that text order is
@@ -280,13 +388,24 @@ impl Store {
                 supported,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
+        if (version as usize) < MIGRATIONS.len() {
+            // Table rebuilds (DROP of a referenced table) must not cascade;
+            // the pragma is a no-op inside a transaction, so it is set here.
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()?;
+            }
+            conn.pragma_update(None, "foreign_keys", "ON")?;
         }
-        Ok(Store { conn })
+        let mut store = Store {
+            conn,
+            dedup: DedupConfig::default(),
+        };
+        store.fingerprint_missing()?;
+        Ok(store)
     }
 
     /// The schema version this database is at.
@@ -358,8 +477,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = ts(Utc::now());
-        let stored = store_item(&tx, item, status, &now)?;
+        let stored = store_item(&tx, item, status, Utc::now(), &self.dedup)?;
         tx.commit()?;
         Ok(stored)
     }
@@ -504,9 +622,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ReviewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, title, origin, url, section, published_at, status, source_id FROM items
-             WHERE (?1 IS NULL OR status = ?1)
-             ORDER BY COALESCE(published_at, first_seen_at) DESC, id DESC LIMIT ?2",
+            "SELECT i.id, i.title, i.origin, i.url, i.section, i.published_at, i.status, i.source_id,
+                    st.id, (SELECT COUNT(*) FROM items m WHERE m.story_id = st.id)
+             FROM stories st JOIN items i ON i.id = st.primary_item
+             WHERE (?1 IS NULL OR i.status = ?1)
+             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![status.map(Status::as_str), limit as i64], |r| {
             Ok(ReviewItem {
@@ -518,22 +638,27 @@ impl Store {
                 published: r.get(5)?,
                 status: Status::parse(&r.get::<_, String>(6)?),
                 source_id: r.get(7)?,
+                story_id: r.get(8)?,
+                story_items: r.get(9)?,
                 seen_on: Vec::new(),
             })
         })?;
         let mut items = rows.collect::<Result<Vec<_>, _>>()?;
-        let mut links = self
-            .conn
-            .prepare("SELECT url FROM item_links WHERE item_id = ?1 ORDER BY first_seen_at, url")?;
+        let mut links = self.conn.prepare(
+            "SELECT l.url FROM items i JOIN item_links l ON l.item_id = i.id WHERE i.story_id = ?1
+             ORDER BY i.id <> ?2, l.first_seen_at, l.url",
+        )?;
         for item in &mut items {
             item.seen_on = links
-                .query_map([item.id], |r| r.get(0))?
+                .query_map([item.story_id, item.id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
         }
         Ok(items)
     }
 
-    /// Sets an item's review status; returns the status it had.
+    /// Sets the review status of an item's story (every item of it: a
+    /// story is reviewed once, whichever outlet's copy is named); returns
+    /// the status the item had.
     pub fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
         let tx = self.conn.transaction()?;
         let old: Option<String> = tx
@@ -546,7 +671,8 @@ impl Store {
         if old != status {
             let now = ts(Utc::now());
             tx.execute(
-                "UPDATE items SET status = ?2, reviewed_at = ?3, updated_at = ?3 WHERE id = ?1",
+                "UPDATE items SET status = ?2, reviewed_at = ?3, updated_at = ?3
+                 WHERE story_id = (SELECT story_id FROM items WHERE id = ?1)",
                 params![id, status.as_str(), now],
             )?;
         }
@@ -582,8 +708,9 @@ impl Store {
         include_candidates: bool,
     ) -> Result<Vec<(Option<String>, String)>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT section, substr(COALESCE(published_at, updated_at), 1, 7) AS month
-             FROM items WHERE status = 'approved' OR (?1 AND status = 'candidate')
+            "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
+             FROM stories st JOIN items p ON p.id = st.primary_item
+             WHERE p.status = 'approved' OR (?1 AND p.status = 'candidate')
              ORDER BY month",
         )?;
         let rows = stmt.query_map([include_candidates], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -597,14 +724,18 @@ impl Store {
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         // Timestamps are stored in Beijing time, so their first seven
-        // characters are the month an editor would file them under.
+        // characters are the month an editor would file them under. One
+        // entry per story: its primary item, under the story's identity.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.uid, i.title, i.url, i.content_html, i.origin, COALESCE(s.name, i.source_id),
-                    COALESCE(s.url, ''), i.section, i.published_at, i.updated_at
-             FROM items i LEFT JOIN sources s ON s.id = i.source_id
+            "SELECT st.uid, COALESCE(i.bulletin_title, i.title), i.url, i.content_html, i.origin,
+                    COALESCE(s.name, i.source_id), COALESCE(s.url, ''), i.section, i.published_at,
+                    MAX(i.updated_at, st.updated_at), st.id,
+                    CASE WHEN i.bulletin_title IS NOT NULL AND i.bulletin_title <> i.title THEN i.title END
+             FROM stories st JOIN items i ON i.id = st.primary_item
+             LEFT JOIN sources s ON s.id = i.source_id
              WHERE (i.status = 'approved' OR (?1 AND i.status = 'candidate'))
                AND (?2 IS NULL OR substr(COALESCE(i.published_at, i.updated_at), 1, 7) = ?2)
-             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.uid
+             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, st.uid
              LIMIT ?3",
         )?;
         // LIMIT -1 is SQLite's "no limit".
@@ -612,20 +743,34 @@ impl Store {
         let rows = stmt.query_map(params![include_candidates, month, limit], |r| {
             let published: Option<String> = r.get(8)?;
             let updated: String = r.get(9)?;
-            Ok(FeedEntry {
-                uid: r.get(0)?,
-                title: r.get(1)?,
-                url: r.get(2)?,
-                content_html: r.get(3)?,
-                origin: r.get(4)?,
-                source_name: r.get(5)?,
-                source_url: r.get(6)?,
-                section: r.get(7)?,
-                published: published.as_deref().and_then(parse_ts),
-                updated: parse_ts(&updated).unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
-            })
+            let story: i64 = r.get(10)?;
+            Ok((
+                story,
+                FeedEntry {
+                    uid: r.get(0)?,
+                    title: r.get(1)?,
+                    url: r.get(2)?,
+                    content_html: r.get(3)?,
+                    origin: r.get(4)?,
+                    source_name: r.get(5)?,
+                    source_url: r.get(6)?,
+                    section: r.get(7)?,
+                    published: published.as_deref().and_then(parse_ts),
+                    updated: parse_ts(&updated)
+                        .unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
+                    original_title: r.get(11)?,
+                    via: Vec::new(),
+                },
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let entries: Vec<(i64, FeedEntry)> = rows.collect::<Result<_, _>>()?;
+        entries
+            .into_iter()
+            .map(|(story, mut entry)| {
+                entry.via = self.story_via(story, &entry.url)?;
+                Ok(entry)
+            })
+            .collect()
     }
 
     /// Counts of items per status.
@@ -685,8 +830,11 @@ fn store_item(
     tx: &Transaction<'_>,
     item: &NewItem,
     status: Status,
-    now: &str,
+    now: DateTime<Utc>,
+    dedup: &DedupConfig,
 ) -> Result<Stored, StoreError> {
+    let now_bj = now.with_timezone(&beijing());
+    let now = &ts(now);
     let published = item.published.map(ts);
     if let Some(id) = find_known(
         tx,
@@ -715,33 +863,84 @@ fn store_item(
                 item.source_id
             ],
         )?;
-        return Ok(if changed > 0 {
-            Stored::Updated(id)
-        } else {
-            Stored::Unchanged(id)
-        });
+        if changed == 0 {
+            return Ok(Stored::Unchanged(id));
+        }
+        // The story stays as it is (an editor may have corrected it); the
+        // fingerprint follows the new text for copies still to come.
+        let placement = stories::place(
+            tx,
+            item,
+            now_bj,
+            &DedupConfig {
+                enabled: false,
+                ..dedup.clone()
+            },
+        )?;
+        stories::index_item(tx, id, &placement)?;
+        let story: i64 = tx.query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+        stories::refresh_primary(tx, story, now)?;
+        tx.execute(
+            "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
+            params![story, now],
+        )?;
+        return Ok(Stored::Updated(id));
     }
+    // The same text: from this outlet (one article under two URLs) it is
+    // one item seen on two pages; from another outlet it is a copy, stored
+    // as an item of the same story so the original can be told from it.
+    let mut same_text_story = None;
     if !item.content_hash.is_empty() {
-        let same_text: Option<i64> = tx
+        let same_text: Option<(i64, String, i64, String)> = tx
             .query_row(
                 // The repeated `<> ''` lets SQLite use the partial index.
-                "SELECT id FROM items WHERE content_hash = ?1 AND content_hash <> '' ORDER BY id LIMIT 1",
-                [&item.content_hash],
-                |r| r.get(0),
+                "SELECT id, source_id, story_id, status FROM items
+                 WHERE content_hash = ?1 AND content_hash <> ''
+                 ORDER BY source_id <> ?2, id LIMIT 1",
+                params![item.content_hash, item.source_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        if let Some(id) = same_text {
-            add_link(tx, id, item, now)?;
-            return Ok(Stored::Merged(id));
+        match same_text {
+            Some((id, source, _, _)) if source == item.source_id => {
+                add_link(tx, id, item, now)?;
+                return Ok(Stored::Merged(id));
+            }
+            Some((_, _, story, status)) => same_text_story = Some((story, Status::parse(&status))),
+            None => {}
         }
     }
+    let uid = item_uid(&item.canonical_url);
+    let mut placement = match same_text_story {
+        Some(_) => stories::place(
+            tx,
+            item,
+            now_bj,
+            &DedupConfig {
+                enabled: false,
+                ..dedup.clone()
+            },
+        )?,
+        None => stories::place(tx, item, now_bj, dedup)?,
+    };
+    if same_text_story.is_some() {
+        placement.joins = same_text_story;
+    }
+    // A copy takes on its story's review state: an approved story stays
+    // approved (and published once), a rejected one stays out.
+    let (story, status) = match placement.joins {
+        Some((story, story_status)) => (story, story_status),
+        None => (stories::open(tx, &uid, now)?, status),
+    };
     tx.execute(
         "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                             content_hash, origin, section, region, published_at, first_seen_at,
-                            updated_at, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+                            updated_at, status, story_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
         params![
-            item_uid(&item.canonical_url),
+            uid,
             item.canonical_url,
             item.url,
             item.source_id,
@@ -754,11 +953,14 @@ fn store_item(
             item.region,
             published,
             now,
-            status.as_str()
+            status.as_str(),
+            story
         ],
     )?;
     let id = tx.last_insert_rowid();
     add_link(tx, id, item, now)?;
+    stories::index_item(tx, id, &placement)?;
+    stories::refresh_primary(tx, story, now)?;
     Ok(Stored::New(id))
 }
 
@@ -800,4 +1002,45 @@ fn add_link(
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_each_item_a_story_of_its_own_and_fingerprinted() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+                                content_hash, origin, first_seen_at, updated_at, status)
+             VALUES ('u1', 'x/1', 'https://x/1', 's', '标题', '<p>正文</p>', ?1, 'h', '新华社',
+                     '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 'approved')",
+            ["人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作，利用两年时间推进六个方面改革。"],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO item_links (item_id, source_id, url, canonical_url, first_seen_at)
+             VALUES (1, 's', 'https://x/1', 'x/1', '2025-06-01T08:00:00+08:00')",
+            [],
+        )
+        .unwrap();
+        let store = Store::setup(conn, ":memory:").unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let entries = store.feed_entries(false, None).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].uid, "u1", "the story keeps the item's entry id");
+        let (links, prints): (i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM item_links), (SELECT COUNT(*) FROM item_fingerprints)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((links, prints), (1, 1), "links survive the table rebuild");
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
 }
