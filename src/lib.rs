@@ -4,9 +4,12 @@
 //! The pipeline runs one way, one module per stage:
 //! [`fetch`] → [`extract`] → [`normalize`] → [`store`] → [`publish`];
 //! [`poll`] drives the first four for every due source, [`config`] feeds
-//! them all, and [`demo`] serves sample outlets for a first run.
+//! them all, and [`demo`] serves sample outlets for a first run. Last,
+//! [`bulletin`] lays an editor's picks out as one issue of the bulletin
+//! (plain text, Markdown, HTML for screen and A4 print, Word).
 
 pub mod app;
+pub mod bulletin;
 pub mod classify;
 pub mod config;
 pub mod dedup;
