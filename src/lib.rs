@@ -6,6 +6,7 @@
 //! [`poll`] drives the first four for every due source, [`config`] feeds
 //! them all, and [`demo`] serves sample outlets for a first run.
 
+pub mod accounts;
 pub mod app;
 pub mod classify;
 pub mod config;

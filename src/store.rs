@@ -40,7 +40,8 @@ pub enum StoreError {
 }
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sources (
     id                   TEXT PRIMARY KEY,
     name                 TEXT NOT NULL,
@@ -105,7 +106,9 @@ CREATE TABLE fetch_log (
     error       TEXT
 );
 CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
-"#];
+"#,
+    crate::accounts::SCHEMA,
+];
 
 /// Review state of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
