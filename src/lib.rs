@@ -8,6 +8,7 @@
 //! [`bulletin`] lays an editor's picks out as one issue of the bulletin
 //! (plain text, Markdown, HTML for screen and A4 print, Word).
 
+pub mod accounts;
 pub mod app;
 pub mod bulletin;
 pub mod classify;

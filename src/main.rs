@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use kuaibao::accounts::{self, AccountError, AuditQuery, Role};
 use kuaibao::app::{self, AppError};
 use kuaibao::config::Config;
 use kuaibao::fetch::Fetcher;
@@ -103,6 +104,51 @@ enum Command {
     },
     /// Run the whole pipeline on bundled sample outlets and serve the result.
     Demo(DemoArgs),
+    /// Editors' accounts for the review desk.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// What editors did on the review desk, newest first.
+    Audit {
+        /// At most this many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only this user's actions.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only actions on this item.
+        #[arg(long, value_name = "ID")]
+        item: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account (asks for its password twice on the terminal).
+    Add {
+        name: String,
+        /// What the account may do on the desk.
+        #[arg(long, default_value = "editor", value_parser = ["editor", "admin"])]
+        role: String,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password; the user's sessions end.
+    Passwd {
+        name: String,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an account and end its sessions (the audit log keeps its name).
+    Remove { name: String },
 }
 
 #[derive(Args)]
@@ -272,11 +318,17 @@ fn main() -> ExitCode {
                 c.downcast_ref::<AppError>()
                     .is_some_and(AppError::is_setup_error)
             });
+            let usage = e.chain().any(|c| {
+                c.downcast_ref::<AccountError>()
+                    .is_some_and(AccountError::is_usage)
+            });
             let busy = e
                 .chain()
                 .any(|c| matches!(c.downcast_ref::<LockError>(), Some(LockError::Busy { .. })));
             ExitCode::from(if busy {
                 exit::BUSY
+            } else if usage {
+                exit::USAGE
             } else if setup {
                 exit::SETUP
             } else {
@@ -447,6 +499,28 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo(&cli.config, args),
         Command::Serve { listen } => serve(&cli.config, listen),
         Command::Classify(cmd) => classify(&cli.config, cmd),
+        Command::User(cmd) => user(&cli.config, cmd, cli.quiet),
+        Command::Audit {
+            limit,
+            user,
+            item,
+            json,
+        } => {
+            let config = load_config(&cli.config)?;
+            let store = app::open_store(&config)?;
+            let query = AuditQuery {
+                limit,
+                user,
+                item_id: item,
+            };
+            let records = accounts::audit_entries(store.connection(), &query)?;
+            if json {
+                print_json(&records)?;
+            } else {
+                print!("{}", report::audit_table(&records));
+            }
+            Ok(exit::OK)
+        }
         Command::Stories(StoriesCommand::Eval { file }) => {
             let report = kuaibao::dedup::evaluate(&file, &kuaibao::dedup::DedupConfig::default())?;
             print!("{report}");
@@ -601,6 +675,84 @@ fn set_status(
         println!("{id}: {} → {}", before.as_str(), status.as_str());
     }
     Ok(exit::OK)
+}
+
+fn user(config_path: &Path, cmd: UserCommand, quiet: bool) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let store = app::open_store(&config)?;
+    let conn = store.connection();
+    let say = |text: String| {
+        if !quiet {
+            println!("{text}");
+        }
+    };
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            let role = role.parse::<Role>()?;
+            // Refuse a bad or taken name before asking for a password.
+            accounts::check_name(&name)?;
+            if accounts::find_user(conn, &name)?.is_some() {
+                return Err(AccountError::DuplicateUser(name).into());
+            }
+            let password = new_password(&name, password_stdin)?;
+            accounts::add_user(conn, &name, role, &password)?;
+            say(format!("added {name} ({role})"));
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            if accounts::find_user(conn, &name)?.is_none() {
+                return Err(AccountError::NoSuchUser(name).into());
+            }
+            let password = new_password(&name, password_stdin)?;
+            let ended = accounts::set_password(conn, &name, &password)?;
+            say(format!(
+                "changed the password of {name}; {ended} session(s) ended"
+            ));
+        }
+        UserCommand::List { json } => {
+            let users = accounts::list_users(conn)?;
+            if json {
+                print_json(&users)?;
+            } else {
+                print!("{}", report::users_table(&users));
+            }
+        }
+        UserCommand::Remove { name } => {
+            let ended = accounts::remove_user(conn, &name)?;
+            say(format!("removed {name}; {ended} session(s) ended"));
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// A new password: the first line of stdin (scripts, tests), or typed twice
+/// on the terminal without echo.
+fn new_password(name: &str, from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        let read = std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        anyhow::ensure!(read > 0, "no password on standard input");
+        // Only the line end goes: spaces may be part of the password.
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        accounts::check_password(password)?;
+        return Ok(password.to_string());
+    }
+    let no_tty = "cannot read the password from the terminal (pipe it in with --password-stdin)";
+    let first = rpassword::prompt_password(format!("new password for {name}: ")).context(no_tty)?;
+    // Said before the second prompt, not after it.
+    accounts::check_password(&first)?;
+    let second = rpassword::prompt_password("the same again: ").context(no_tty)?;
+    anyhow::ensure!(first == second, "the two passwords differ; nothing changed");
+    Ok(first)
 }
 
 fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {

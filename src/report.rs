@@ -3,6 +3,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::accounts::{AuditRecord, UserInfo};
 use crate::poll::{SourceReport, SourceTest};
 use crate::store::{ReviewItem, SourceState, StoryDetail, StorySummary};
 
@@ -199,6 +200,65 @@ pub fn story_text(story: &StoryDetail) -> String {
     }
     out.push_str("\n  * = primary: the copy published feeds show\n");
     out
+}
+
+/// The table `kuaibao user list` prints.
+pub fn users_table(users: &[UserInfo]) -> String {
+    let rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|u| {
+            vec![
+                u.name.clone(),
+                u.role.as_str().to_string(),
+                u.active_sessions.to_string(),
+                short_time(Some(&u.password_changed_at)),
+                short_time(Some(&u.created_at)),
+                if u.disabled { "disabled" } else { "active" }.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "NAME",
+            "ROLE",
+            "SESSIONS",
+            "PASSWORD SET",
+            "CREATED",
+            "STATUS",
+        ],
+        &rows,
+    )
+}
+
+/// The table `kuaibao audit` prints.
+pub fn audit_table(records: &[AuditRecord]) -> String {
+    let id = |n: Option<i64>| n.map_or_else(|| "-".into(), |n| n.to_string());
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            let change = match (&r.before, &r.after) {
+                (None, None) => String::new(),
+                (before, after) => format!(
+                    "{} → {}",
+                    truncate(before.as_deref().unwrap_or("-"), 24),
+                    truncate(after.as_deref().unwrap_or("-"), 24)
+                ),
+            };
+            vec![
+                r.at.get(..19).unwrap_or(&r.at).replace('T', " "),
+                r.user_name.clone(),
+                r.action.clone(),
+                id(r.item_id),
+                id(r.story_id),
+                change,
+                truncate(r.detail.as_deref().unwrap_or(""), 48),
+            ]
+        })
+        .collect();
+    table(
+        &["AT", "USER", "ACTION", "ITEM", "STORY", "CHANGE", "DETAIL"],
+        &rows,
+    )
 }
 
 /// What `kuaibao sources test` prints.

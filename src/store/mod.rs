@@ -120,6 +120,7 @@ CREATE TABLE fetch_log (
 CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
 "#,
     STORIES_AND_CLASSIFICATION,
+    crate::accounts::SCHEMA,
 ];
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
