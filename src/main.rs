@@ -191,7 +191,7 @@ enum SourcesCommand {
 enum ReviewCommand {
     /// Items awaiting review (or with another status), newest first.
     List {
-        /// candidate, approved, rejected or all.
+        /// candidate, approved, rejected, irrelevant or all.
         #[arg(long, default_value = "candidate")]
         status: String,
         /// At most this many.
@@ -612,9 +612,10 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
                 "candidate" => Some(Status::Candidate),
                 "approved" => Some(Status::Approved),
                 "rejected" => Some(Status::Rejected),
+                "irrelevant" => Some(Status::Irrelevant),
                 other => {
                     eprintln!(
-                        "kuaibao: --status {other}: expected candidate, approved, rejected or all"
+                        "kuaibao: --status {other}: expected candidate, approved, rejected, irrelevant or all"
                     );
                     return Ok(exit::USAGE);
                 }

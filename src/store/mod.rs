@@ -218,6 +218,9 @@ pub enum Status {
     Candidate,
     Approved,
     Rejected,
+    /// Outside the bulletin's scope (below the relevance threshold): not a
+    /// candidate, never published, listed for editors on request.
+    Irrelevant,
 }
 
 impl Status {
@@ -226,13 +229,16 @@ impl Status {
             Status::Candidate => "candidate",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
+            Status::Irrelevant => "irrelevant",
         }
     }
 
-    fn parse(s: &str) -> Status {
+    /// The status stored as `s` (unknown text reads as candidate).
+    pub fn parse(s: &str) -> Status {
         match s {
             "approved" => Status::Approved,
             "rejected" => Status::Rejected,
+            "irrelevant" => Status::Irrelevant,
             _ => Status::Candidate,
         }
     }
@@ -327,6 +333,12 @@ pub struct ReviewItem {
     pub story_items: i64,
     /// Every outlet page the story was seen on.
     pub seen_on: Vec<String>,
+    /// The bulletin's title (`地区：…`) when it differs from `title`.
+    pub bulletin_title: Option<String>,
+    /// Within the bulletin's scope, 0–1 (None: not classified).
+    pub relevance: Option<f64>,
+    /// Why it was classified so: the classifier's reasons and scores.
+    pub explanation: Option<serde_json::Value>,
 }
 
 pub struct Store {
@@ -624,7 +636,8 @@ impl Store {
     ) -> Result<Vec<ReviewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT i.id, i.title, i.origin, i.url, i.section, i.published_at, i.status, i.source_id,
-                    st.id, (SELECT COUNT(*) FROM items m WHERE m.story_id = st.id)
+                    st.id, (SELECT COUNT(*) FROM items m WHERE m.story_id = st.id),
+                    i.bulletin_title, i.relevance, i.explanation
              FROM stories st JOIN items i ON i.id = st.primary_item
              WHERE (?1 IS NULL OR i.status = ?1)
              ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?2",
@@ -642,6 +655,13 @@ impl Store {
                 story_id: r.get(8)?,
                 story_items: r.get(9)?,
                 seen_on: Vec::new(),
+                bulletin_title: r
+                    .get::<_, Option<String>>(10)?
+                    .filter(|t| t != &r.get::<_, String>(1).unwrap_or_default()),
+                relevance: r.get(11)?,
+                explanation: r
+                    .get::<_, Option<String>>(12)?
+                    .and_then(|e| serde_json::from_str(&e).ok()),
             })
         })?;
         let mut items = rows.collect::<Result<Vec<_>, _>>()?;
