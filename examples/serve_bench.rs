@@ -72,6 +72,9 @@ async fn main() {
             section: Some(sections[n % sections.len()].into()),
             region: None,
             published: Some((start + Duration::hours(n as i64 * 7)).fixed_offset()),
+            bulletin_title: None,
+            relevance: None,
+            explanation: None,
         };
         store
             .store_item(&item, Status::Candidate)

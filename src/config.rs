@@ -62,9 +62,11 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// In bulletin order.
     pub sections: Vec<Section>,
-    /// The classification rules file (`rules`), if the main file names one;
-    /// otherwise the built-in rules apply.
-    pub rules: Option<PathBuf>,
+    /// The classification rules: from the file `rules` names, else from the
+    /// sections file when it has a `[relevance]` table, else built in.
+    pub rules: crate::classify::Rules,
+    /// Where the rules came from (None: built in).
+    pub rules_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -305,13 +307,33 @@ impl Config {
             }
         };
 
-        let sections = match &raw.sections {
+        let (sections, sections_rules) = match &raw.sections {
             Some(rel) => {
                 let p = dir.join(rel.get_ref());
                 let text = read(&p)?;
-                parse_sections(&p, &text)?
+                let sections = parse_sections(&p, &text)?;
+                let has_rules = parse_toml::<toml::Table>(&p, &text)?.contains_key("relevance");
+                let rules = if has_rules {
+                    Some((crate::classify::Rules::from_toml(&p, &text)?, p))
+                } else {
+                    None
+                };
+                (sections, rules)
             }
-            None => parse_sections(Path::new("<built-in sections.toml>"), DEFAULT_SECTIONS_TOML)?,
+            None => (
+                parse_sections(Path::new("<built-in sections.toml>"), DEFAULT_SECTIONS_TOML)?,
+                None,
+            ),
+        };
+        let (rules, rules_path) = match &raw.rules {
+            Some(rel) => {
+                let p = dir.join(rel);
+                (crate::classify::Rules::load(&p)?, Some(p))
+            }
+            None => match sections_rules {
+                Some((rules, p)) => (rules, Some(p)),
+                None => (crate::classify::Rules::default(), None),
+            },
         };
 
         let storage = Storage {
@@ -466,7 +488,8 @@ impl Config {
             dedup,
             sources,
             sections,
-            rules: raw.rules.map(|r| dir.join(r)),
+            rules,
+            rules_path,
         })
     }
 
@@ -945,6 +968,16 @@ struct RawPublish {
 struct RawSections {
     #[serde(default)]
     section: Vec<RawSection>,
+    // The classification rules may share the file; `classify::Rules`
+    // validates them.
+    #[serde(rename = "weights")]
+    _weights: Option<toml::Value>,
+    #[serde(rename = "relevance")]
+    _relevance: Option<toml::Value>,
+    #[serde(rename = "sections")]
+    _sections: Option<toml::Value>,
+    #[serde(rename = "outlet")]
+    _outlet: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]

@@ -200,6 +200,12 @@ enum ReviewCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One item with its story and why it was classified so.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve items for publication.
     Approve {
         #[arg(required = true)]
@@ -628,6 +634,16 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
+        ReviewCommand::Show { id, json } => {
+            let item = store.review_item(id).map_err(AppError::from)?;
+            if json {
+                print_json(&item)?;
+            } else {
+                let text = store.item_text(id).map_err(AppError::from)?;
+                print!("{}", report::review_text(&item, &text));
+            }
+            Ok(exit::OK)
+        }
         ReviewCommand::Approve { ids } => set_status(&mut store, &ids, Status::Approved),
         ReviewCommand::Reject { ids } => set_status(&mut store, &ids, Status::Rejected),
     }
@@ -870,14 +886,10 @@ fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Re
 /// The classification rules: the file the configuration names, else the
 /// built-in ones (also when there is no configuration file at all).
 fn classify_rules(config_path: &Path) -> anyhow::Result<kuaibao::classify::Rules> {
-    let configured = if config_path.exists() {
+    Ok(if config_path.exists() {
         load_config(config_path)?.rules
     } else {
-        None
-    };
-    Ok(match configured {
-        Some(path) => kuaibao::classify::Rules::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
-        None => kuaibao::classify::Rules::default(),
+        kuaibao::classify::Rules::default()
     })
 }
 

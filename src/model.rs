@@ -85,6 +85,13 @@ pub struct NewItem {
     pub section: Option<String>,
     pub region: Option<String>,
     pub published: Option<DateTime<FixedOffset>>,
+    /// The bulletin's title (`地区：…`) when classification gave one that
+    /// differs from `title`.
+    pub bulletin_title: Option<String>,
+    /// Within the bulletin's scope, 0–1 (None: not classified).
+    pub relevance: Option<f64>,
+    /// Why it was classified so, as JSON (reasons, scores).
+    pub explanation: Option<String>,
 }
 
 /// One entry of a published feed: an item as it leaves the store.

@@ -303,6 +303,9 @@ pub fn normalize(
         section: source.section.clone(),
         region: source.region.clone(),
         published,
+        bulletin_title: None,
+        relevance: None,
+        explanation: None,
     })
 }
 

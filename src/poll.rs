@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use crate::classify;
 use crate::config::{Config, Source, SourceKind};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
@@ -67,6 +68,9 @@ pub struct SourceReport {
     pub found: usize,
     /// Items stored for the first time.
     pub new: usize,
+    /// Of the new items, those outside the bulletin's scope (stored as
+    /// irrelevant).
+    pub off_topic: usize,
     /// Items already known (including copies merged into a known item).
     pub unchanged: usize,
     /// Items that changed at the source and were updated.
@@ -90,6 +94,7 @@ impl SourceReport {
             status,
             found: 0,
             new: 0,
+            off_topic: 0,
             unchanged: 0,
             updated: 0,
             failed: 0,
@@ -318,9 +323,15 @@ impl Poller {
             }
         }
 
-        // In auto mode candidates are published as they are; an editor can
-        // still reject them later.
-        let status = Status::Candidate;
+        // The editors' model, retrained here when they decided something
+        // since the last pass; without it the rules decide alone.
+        let model = match self.store().classifier_model() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");
+                None
+            }
+        };
         let mut errors = Vec::new();
         // Each item is stored as soon as it is read, in its own transaction:
         // a pass killed half way keeps everything it finished.
@@ -330,15 +341,36 @@ impl Poller {
         while let Some(result) = reads.next().await {
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
-                Ok(ItemResult::Ready(item)) => match self.store().store_item(&item, status) {
-                    Ok(Stored::New(_)) => report.new += 1,
-                    Ok(Stored::Updated(_)) => report.updated += 1,
-                    Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
-                    Err(e) => {
-                        report.failed += 1;
-                        errors.push(e.to_string());
+                Ok(ItemResult::Ready(mut item)) => {
+                    // In auto mode candidates are published as they are; an
+                    // editor can still reject them later. Off-topic items
+                    // are kept, as irrelevant, for editors to look through.
+                    let status = if classify::classify_item(
+                        &mut item,
+                        source,
+                        &self.config.rules,
+                        model.as_deref(),
+                        &self.config.sections,
+                    ) {
+                        Status::Candidate
+                    } else {
+                        Status::Irrelevant
+                    };
+                    match self.store().store_item(&item, status) {
+                        Ok(Stored::New(_)) => {
+                            report.new += 1;
+                            if status == Status::Irrelevant {
+                                report.off_topic += 1;
+                            }
+                        }
+                        Ok(Stored::Updated(_)) => report.updated += 1,
+                        Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
+                        Err(e) => {
+                            report.failed += 1;
+                            errors.push(e.to_string());
+                        }
                     }
-                },
+                }
                 Err(e) => {
                     report.failed += 1;
                     errors.push(e);

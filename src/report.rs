@@ -62,7 +62,11 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
             vec![
                 r.id.clone(),
                 r.status.as_str().to_string(),
-                r.new.to_string(),
+                if r.off_topic > 0 {
+                    format!("{} ({} off-topic)", r.new, r.off_topic)
+                } else {
+                    r.new.to_string()
+                },
                 (r.unchanged + r.updated).to_string(),
                 r.failed.to_string(),
                 format!("{}ms", r.duration_ms),
@@ -128,10 +132,17 @@ pub fn review_table(items: &[ReviewItem]) -> String {
                 i.id.to_string(),
                 i.status.as_str().to_string(),
                 i.section.clone().unwrap_or_else(|| "-".into()),
+                i.relevance
+                    .map_or_else(|| "-".into(), |r| format!("{r:.2}")),
                 short_time(i.published.as_deref()),
                 truncate(&i.origin, 16),
-                truncate(&i.title, 48),
-                i.url.clone(),
+                if i.story_items > 1 {
+                    format!("+{}", i.story_items - 1)
+                } else {
+                    String::new()
+                },
+                truncate(i.bulletin_title.as_deref().unwrap_or(&i.title), 44),
+                truncate(&why(i), 60),
             ]
         })
         .collect();
@@ -140,13 +151,105 @@ pub fn review_table(items: &[ReviewItem]) -> String {
             "ID",
             "STATUS",
             "SECTION",
+            "REL",
             "PUBLISHED",
             "ORIGIN",
+            "COPIES",
             "TITLE",
-            "URL",
+            "WHY",
         ],
         &rows,
     )
+}
+
+/// The strongest reasons of an item's classification, in a line.
+fn why(item: &ReviewItem) -> String {
+    item.explanation
+        .as_ref()
+        .and_then(|e| e.get("reasons"))
+        .and_then(|r| r.as_array())
+        .map(|reasons| {
+            reasons
+                .iter()
+                .filter_map(|r| r.as_str())
+                .filter(|r| !r.starts_with("relevance score"))
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default()
+}
+
+/// What `kuaibao review show` prints: the item, its story and why it was
+/// classified as it was.
+pub fn review_text(item: &ReviewItem, text: &str) -> String {
+    let mut out = format!("item {}  {}\n", item.id, item.status.as_str());
+    let mut field = |name: &str, value: &str| {
+        if !value.is_empty() {
+            out.push_str(&format!("  {name:<14} {value}\n"));
+        }
+    };
+    field(
+        "title",
+        item.bulletin_title.as_deref().unwrap_or(&item.title),
+    );
+    if item.bulletin_title.is_some() {
+        field("original title", &item.title);
+    }
+    field("section", item.section.as_deref().unwrap_or("-"));
+    field(
+        "relevance",
+        &item
+            .relevance
+            .map_or_else(|| "-".into(), |r| format!("{r:.3}")),
+    );
+    field("来源", &item.origin);
+    field("source", &item.source_id);
+    field("published", &short_time(item.published.as_deref()));
+    field("url", &item.url);
+    field(
+        "story",
+        &format!("{} ({} items)", item.story_id, item.story_items),
+    );
+    for page in item.seen_on.iter().filter(|p| **p != item.url) {
+        field("also on", page);
+    }
+    if let Some(e) = &item.explanation {
+        if let Some(scores) = e.get("scores").and_then(|s| s.as_array()) {
+            let scores: Vec<String> = scores
+                .iter()
+                .filter_map(|p| {
+                    Some(format!(
+                        "{} {:.2}",
+                        p.get(0)?.as_str()?,
+                        p.get(1)?.as_f64()?
+                    ))
+                })
+                .collect();
+            field("scores", &scores.join(", "));
+        }
+        out.push_str("  why:\n");
+        for r in e
+            .get("reasons")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+        {
+            out.push_str(&format!("    - {r}\n"));
+        }
+    }
+    let lead: String = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    if !lead.is_empty() {
+        out.push_str(&format!("\n  {lead}\n"));
+    }
+    out
 }
 
 /// The table `kuaibao stories list` prints.

@@ -89,6 +89,12 @@ fn demo_once_publishes_every_sample_article_once_with_full_text_and_origin() {
             "{} section",
             article.slug
         );
+        assert_eq!(
+            squeeze(entry.title().as_str()),
+            squeeze(&article.title),
+            "{}: the bulletin's title",
+            article.slug
+        );
         let section_feed =
             common::check_atom(&out.path().join(format!("feeds/{}.xml", article.section)));
         assert!(section_feed.entries().iter().any(|e| e.id() == entry.id()));
@@ -114,6 +120,27 @@ fn demo_once_publishes_every_sample_article_once_with_full_text_and_origin() {
             .iter()
             .any(|e| e.title().as_str().contains("人社部部署开展")),
         "the copy is not an entry of its own"
+    );
+
+    // 中国新闻网 also carries sports, weather, markets and culture: none is
+    // published.
+    let off_topic: Vec<_> = kuaibao::demo::other_articles()
+        .into_iter()
+        .filter(|o| o.kind == kuaibao::demo::OtherKind::OffTopic)
+        .collect();
+    assert!(off_topic.len() >= 4);
+    for o in &off_topic {
+        assert!(
+            !all.entries()
+                .iter()
+                .any(|e| squeeze(&entry_text(e)).contains(&squeeze(&o.paragraphs[1]))),
+            "{} is off-topic and not published",
+            o.slug
+        );
+    }
+    assert!(
+        stdout.contains(&format!("({} off-topic)", off_topic.len())),
+        "{stdout}"
     );
 
     let opml = std::fs::read_to_string(out.path().join("feeds.opml")).expect("opml");

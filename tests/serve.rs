@@ -77,6 +77,9 @@ impl Fixture {
             section: section.map(str::to_string),
             region: None,
             published: Some(date(published)),
+            bulletin_title: None,
+            relevance: None,
+            explanation: None,
         };
         self.store
             .lock()

@@ -53,6 +53,9 @@ fn item(
         section: None,
         region: None,
         published: Some(date(published)),
+        bulletin_title: None,
+        relevance: None,
+        explanation: None,
     }
 }
 
@@ -370,27 +373,7 @@ fn approving_any_item_of_a_story_approves_the_story() {
 
 mod common;
 
-use common::{Outlet, Reply, TestConfig};
-
-fn kuaibao(config: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kuaibao"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run kuaibao")
-}
-
-async fn run<S: AsRef<str>>(config: std::path::PathBuf, args: &[S]) -> std::process::Output {
-    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        kuaibao(&config, &args)
-    })
-    .await
-    .expect("join")
-}
+use common::{Outlet, Reply, TestConfig, run_kuaibao as run};
 
 /// Two outlets: 人社部 with the original, 中国新闻网 with its copy.
 fn serve_two_outlets(outlet: &Outlet) -> String {

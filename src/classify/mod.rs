@@ -4,7 +4,7 @@
 //! (relevance in [0, 1] against a threshold) and which section it belongs
 //! in, and explains why. Three sources of evidence add up:
 //!
-//! - **rules** ([`Rules`], `config/rules.toml`): weighted keywords for
+//! - **rules** ([`Rules`], in `config/sections.toml`): weighted keywords for
 //!   relevance and for each section, outlet and channel priors;
 //! - **place names** ([`gazetteer`], built in): a province or city in the
 //!   title or dominating the body pulls to `regional`, a foreign country or
@@ -332,4 +332,67 @@ fn softmax(x: &[f64; 4]) -> [f64; 4] {
     let e = x.map(|v| (v - max).exp());
     let sum: f64 = e.iter().sum();
     e.map(|v| v / sum)
+}
+
+/// The classify stage of the pipeline (normalize → dedup → **classify** →
+/// store): fills in a normalized item's section, region, bulletin title,
+/// relevance and explanation; returns whether it is within the bulletin's
+/// scope. The section is always the best guess, also for an item below the
+/// threshold, so an editor who finds it relevant after all has it filed;
+/// a section the configuration does not define falls back to the source's.
+pub fn classify_item(
+    item: &mut crate::model::NewItem,
+    source: &crate::config::Source,
+    rules: &Rules,
+    model: Option<&Model>,
+    sections: &[crate::config::Section],
+) -> bool {
+    let input = ClassifyInput {
+        title: item.title.clone(),
+        content: item.content_text.clone(),
+        origin: (!item.origin.is_empty()).then(|| item.origin.clone()),
+        source: Some(SourceHint {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            region: source.region.clone(),
+            section: source.section.clone(),
+        }),
+    };
+    let c = classify(&input, rules, model);
+    let best = c
+        .scores
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(s, _)| s.clone());
+    let configured = |id: &String| sections.iter().any(|s| &s.id == id);
+    item.section = c
+        .section
+        .clone()
+        .or(best)
+        .filter(configured)
+        .or_else(|| source.section.clone());
+    if c.region.is_some() {
+        item.region = c.region.clone();
+    }
+    item.bulletin_title = (c.bulletin_title != item.title).then(|| c.bulletin_title.clone());
+    item.relevance = Some(c.relevance);
+    item.explanation = serde_json::to_string(&Explanation {
+        relevance: c.relevance,
+        relevant: c.relevant,
+        section: c.section.as_deref(),
+        scores: &c.scores,
+        reasons: &c.reasons,
+    })
+    .ok();
+    c.relevant
+}
+
+/// What an item keeps of its classification, for editors.
+#[derive(Serialize)]
+struct Explanation<'a> {
+    relevance: f64,
+    relevant: bool,
+    section: Option<&'a str>,
+    scores: &'a [(String, f64)],
+    reasons: &'a [String],
 }

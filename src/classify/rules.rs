@@ -1,4 +1,4 @@
-//! The rules file (`config/rules.toml`): keyword weights for relevance and
+//! The classification rules (in `config/sections.toml`): keyword weights for relevance and
 //! for each section, signal weights and outlet priors. Errors name the file,
 //! the line and the key, as the configuration's do.
 
@@ -13,7 +13,9 @@ use toml::Spanned;
 use super::{ClassifyError, SECTIONS};
 
 /// The rules shipped with the crate.
-pub const DEFAULT_RULES_TOML: &str = include_str!("../../config/rules.toml");
+/// The shipped rules: the tables after the `[[section]]` list of
+/// `config/sections.toml`.
+pub const DEFAULT_RULES_TOML: &str = crate::config::DEFAULT_SECTIONS_TOML;
 
 /// Weights of the signals that are not keywords.
 #[derive(Debug, Clone)]
@@ -70,9 +72,9 @@ pub struct Rules {
 }
 
 impl Default for Rules {
-    /// The shipped `config/rules.toml`.
+    /// The rules of the shipped `config/sections.toml`.
     fn default() -> Rules {
-        Rules::from_toml(Path::new("config/rules.toml"), DEFAULT_RULES_TOML)
+        Rules::from_toml(Path::new("config/sections.toml"), DEFAULT_RULES_TOML)
             .expect("the shipped rules are valid")
     }
 }
@@ -80,6 +82,9 @@ impl Default for Rules {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRules {
+    /// The sections file's own list; the configuration reads it.
+    #[serde(default, rename = "section")]
+    _section: Option<toml::Value>,
     #[serde(default)]
     weights: RawWeights,
     relevance: RawRelevance,

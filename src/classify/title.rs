@@ -12,6 +12,9 @@ const SUFFIXES: [&str; 6] = [
     "市",
 ];
 
+/// Words of a regulation's name.
+const LAW_WORDS: [&str; 3] = ["条例", "办法", "规定"];
+
 /// Endings of an issuing body's name (`黑龙江省人社厅`, `中国人民银行黑龙江省分行`).
 const BODY_ENDINGS: [&str; 14] = [
     "厅",
@@ -60,9 +63,17 @@ pub fn bulletin_title(title: &str, region: Option<&str>) -> String {
         .province(region)
         .map(|i| g.provinces[i].full.as_str())
         .unwrap_or(region);
-    for name in [full, region] {
+    for name in [region, full] {
         if let Some(r) = rest.strip_prefix(name) {
-            let r = SUFFIXES.iter().find_map(|s| r.strip_prefix(s)).unwrap_or(r);
+            let suffix = SUFFIXES.iter().find(|s| r.starts_with(*s));
+            // A regulation named after the region keeps its designation,
+            // as the bulletin prints it: 内蒙古自治区保障农民工工资支付条例 →
+            // 内蒙古：自治区保障农民工工资支付条例.
+            let names_a_law = LAW_WORDS.iter().any(|w| r.contains(w));
+            let r = match suffix {
+                Some(s) if !names_a_law => &r[s.len()..],
+                _ => r,
+            };
             let r = r.trim_start_matches(|c: char| c.is_whitespace() || "，,、：:".contains(c));
             if !r.is_empty() {
                 rest = r;
@@ -105,6 +116,13 @@ mod tests {
         assert_eq!(
             bulletin_title("龙岩市推出零工驿站", Some("福建")),
             "福建：龙岩市推出零工驿站"
+        );
+        assert_eq!(
+            bulletin_title(
+                "内蒙古自治区保障农民工工资支付条例将于7月1日起实施",
+                Some("内蒙古")
+            ),
+            "内蒙古：自治区保障农民工工资支付条例将于7月1日起实施"
         );
         assert_eq!(
             bulletin_title("人社部部署专项行动", None),

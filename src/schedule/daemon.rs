@@ -376,17 +376,8 @@ impl State {
                 let source = &running.source;
                 tracing::error!(source = %source.id, "poll task failed: {e}");
                 let report = SourceReport {
-                    id: source.id.clone(),
-                    name: source.name.clone(),
-                    status: PollStatus::Failed,
-                    found: 0,
-                    new: 0,
-                    unchanged: 0,
-                    updated: 0,
-                    failed: 0,
                     error: Some(format!("the poll stopped unexpectedly: {e}")),
-                    retry_after_secs: None,
-                    duration_ms: 0,
+                    ..SourceReport::new(source, PollStatus::Failed)
                 };
                 let delay = policy::jittered(
                     source.interval,

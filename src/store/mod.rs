@@ -21,7 +21,9 @@ use crate::dedup::DedupConfig;
 use crate::model::{FeedEntry, NewItem, Validators};
 use crate::normalize::item_uid;
 
+mod learning;
 mod stories;
+pub use learning::Decision;
 pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 
 #[derive(Debug, thiserror::Error)]
@@ -344,6 +346,7 @@ pub struct ReviewItem {
 pub struct Store {
     conn: Connection,
     dedup: DedupConfig,
+    model_cache: learning::ModelCache,
 }
 
 /// Timestamps are stored as RFC 3339 in Beijing time, so that text order is
@@ -416,6 +419,7 @@ impl Store {
         let mut store = Store {
             conn,
             dedup: DedupConfig::default(),
+            model_cache: learning::ModelCache::default(),
         };
         store.fingerprint_missing()?;
         Ok(store)
@@ -634,15 +638,36 @@ impl Store {
         status: Option<Status>,
         limit: usize,
     ) -> Result<Vec<ReviewItem>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.query_review(
+            "JOIN items i ON i.id = st.primary_item WHERE (?1 IS NULL OR i.status = ?1)
+             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?2",
+            params![status.map(Status::as_str), limit as i64],
+        )
+    }
+
+    /// One item (any item, not only a story's primary) as review shows it.
+    pub fn review_item(&self, id: i64) -> Result<ReviewItem, StoreError> {
+        self.query_review(
+            "JOIN items i ON i.story_id = st.id WHERE i.id = ?1",
+            params![id],
+        )?
+        .pop()
+        .ok_or(StoreError::NoSuchItem(id))
+    }
+
+    /// Review rows: `tail` joins `items i` to `stories st` and filters.
+    fn query_review(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT i.id, i.title, i.origin, i.url, i.section, i.published_at, i.status, i.source_id,
                     st.id, (SELECT COUNT(*) FROM items m WHERE m.story_id = st.id),
                     i.bulletin_title, i.relevance, i.explanation
-             FROM stories st JOIN items i ON i.id = st.primary_item
-             WHERE (?1 IS NULL OR i.status = ?1)
-             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![status.map(Status::as_str), limit as i64], |r| {
+             FROM stories st {tail}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok(ReviewItem {
                 id: r.get(0)?,
                 title: r.get(1)?,
@@ -665,7 +690,7 @@ impl Store {
             })
         })?;
         let mut items = rows.collect::<Result<Vec<_>, _>>()?;
-        let mut links = self.conn.prepare(
+        let mut links = self.conn.prepare_cached(
             "SELECT l.url FROM items i JOIN item_links l ON l.item_id = i.id WHERE i.story_id = ?1
              ORDER BY i.id <> ?2, l.first_seen_at, l.url",
         )?;
@@ -677,10 +702,41 @@ impl Store {
         Ok(items)
     }
 
+    /// An item's plain text, for `review show`.
+    pub fn item_text(&self, id: i64) -> Result<String, StoreError> {
+        self.conn
+            .query_row("SELECT content_text FROM items WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NoSuchItem(id))
+    }
+
     /// Sets the review status of an item's story (every item of it: a
     /// story is reviewed once, whichever outlet's copy is named); returns
     /// the status the item had.
     pub fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        self.set_status_by(id, status, None)
+    }
+
+    /// [`Store::set_status`], naming the editor; an approval or rejection
+    /// is recorded as a decision the classifier learns from.
+    pub fn set_status_by(
+        &mut self,
+        id: i64,
+        status: Status,
+        editor: Option<&str>,
+    ) -> Result<Status, StoreError> {
+        let old = self.write_status(id, status)?;
+        if old != status
+            && let Some(decision) = Decision::of_status(status)
+        {
+            self.record_decision(id, decision, editor)?;
+        }
+        Ok(old)
+    }
+
+    fn write_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
         let tx = self.conn.transaction()?;
         let old: Option<String> = tx
             .query_row("SELECT status FROM items WHERE id = ?1", [id], |r| r.get(0))
@@ -887,6 +943,32 @@ fn store_item(
         if changed == 0 {
             return Ok(Stored::Unchanged(id));
         }
+        // New text, new classification — except what an editor set, and
+        // the status of a story an editor already decided.
+        tx.execute(
+            "UPDATE items SET relevance = ?2, explanation = ?3,
+                    section = CASE WHEN section_fixed THEN section ELSE COALESCE(?4, section) END,
+                    region = CASE WHEN section_fixed THEN region ELSE COALESCE(?5, region) END,
+                    bulletin_title = CASE WHEN title_fixed THEN bulletin_title ELSE ?6 END
+             WHERE id = ?1",
+            params![
+                id,
+                item.relevance,
+                item.explanation,
+                item.section,
+                item.region,
+                item.bulletin_title
+            ],
+        )?;
+        if item.relevance.is_some() {
+            tx.execute(
+                "UPDATE items SET status = ?2 WHERE id = ?1 AND reviewed_at IS NULL
+                   AND status IN ('candidate', 'irrelevant')
+                   AND id = (SELECT primary_item FROM stories WHERE id = items.story_id)
+                   AND (SELECT COUNT(*) FROM items m WHERE m.story_id = items.story_id) = 1",
+                params![id, status.as_str()],
+            )?;
+        }
         // The story stays as it is (an editor may have corrected it); the
         // fingerprint follows the new text for copies still to come.
         let placement = stories::place(
@@ -950,16 +1032,26 @@ fn store_item(
         placement.joins = same_text_story;
     }
     // A copy takes on its story's review state: an approved story stays
-    // approved (and published once), a rejected one stays out.
+    // approved (and published once), a rejected one stays out. A relevant
+    // copy (a 人社厅 carrying what a general outlet had) makes an
+    // irrelevant story a candidate.
+    let own_status = status;
     let (story, status) = match placement.joins {
+        Some((story, Status::Irrelevant)) if own_status == Status::Candidate => {
+            tx.execute(
+                "UPDATE items SET status = 'candidate' WHERE story_id = ?1 AND status = 'irrelevant'",
+                [story],
+            )?;
+            (story, Status::Candidate)
+        }
         Some((story, story_status)) => (story, story_status),
         None => (stories::open(tx, &uid, now)?, status),
     };
     tx.execute(
         "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                             content_hash, origin, section, region, published_at, first_seen_at,
-                            updated_at, status, story_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+                            updated_at, status, story_id, bulletin_title, relevance, explanation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             uid,
             item.canonical_url,
@@ -975,7 +1067,10 @@ fn store_item(
             published,
             now,
             status.as_str(),
-            story
+            story,
+            item.bulletin_title,
+            item.relevance,
+            item.explanation
         ],
     )?;
     let id = tx.last_insert_rowid();

@@ -286,3 +286,25 @@ pub fn check_atom(path: &Path) -> atom_syndication::Feed {
         .unwrap_or_else(|e| panic!("{}: feed-rs: {e}", path.display()));
     feed
 }
+
+/// Runs the binary with `--config config` and `args`.
+pub fn kuaibao(config: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run kuaibao")
+}
+
+/// [`kuaibao`] off the async runtime, so an in-process outlet keeps serving.
+pub async fn run_kuaibao<S: AsRef<str>>(config: PathBuf, args: &[S]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kuaibao(&config, &args)
+    })
+    .await
+    .expect("join")
+}
