@@ -25,6 +25,8 @@ pub enum AppError {
     Poll(PollError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Bulletin(#[from] crate::bulletin::BulletinError),
 }
 
 impl From<PollError> for AppError {
@@ -48,6 +50,15 @@ impl AppError {
                     | StoreError::NoSuchStory(_)
                     | StoreError::AloneInStory { .. }
                     | StoreError::SameStory(_)
+                    | StoreError::InvalidIssueNumber(_)
+                    | StoreError::DuplicateIssue(_)
+                    | StoreError::NoSuchIssue(_)
+                    | StoreError::IssuePublished(_)
+                    | StoreError::StoryNotApproved { .. }
+                    | StoreError::StoryInIssue { .. }
+                    | StoreError::StoryNotInIssue { .. }
+                    | StoreError::BadPosition { .. }
+                    | StoreError::EmptyIssue(_)
             ),
             _ => false,
         }
@@ -72,13 +83,17 @@ pub async fn poll(
     Ok(poller.poll(opts, done).await?)
 }
 
-/// Writes the feeds, OPML and index page from what the store holds.
+/// Writes the feeds, OPML and index page from what the store holds, and
+/// the feed of published issues.
 pub fn publish(config: &Config, store: &Store, out: &Path) -> Result<PublishReport, AppError> {
     let include_candidates = config.review.mode == ReviewMode::Auto;
     // Section feeds each hold up to `entries`, so read enough for all.
     let limit = config.publish.entries * (config.sections.len() + 1);
     let entries = store.feed_entries(include_candidates, Some(limit))?;
-    Ok(publish::write_all(config, &entries, out)?)
+    let mut report = publish::write_all(config, &entries, out)?;
+    let issues = crate::assemble::published_issues(config, store)?;
+    publish::write_issues_feed(config, &issues, out, &mut report)?;
+    Ok(report)
 }
 
 /// Sets the review status of items; returns (id, previous status) pairs.

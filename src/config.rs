@@ -49,6 +49,9 @@ pub struct Config {
     /// The main file this was read from.
     pub path: PathBuf,
     pub title: String,
+    /// The society that hosts the bulletin, printed in every issue's
+    /// masthead (`…信息`, `…主办`).
+    pub society: String,
     /// Always ends with `/`.
     pub base_url: Url,
     pub storage: Storage,
@@ -290,6 +293,14 @@ impl Config {
             .title
             .map(|t| t.into_inner())
             .unwrap_or_else(|| "南京人力资源和社会保障学会信息快报".to_string());
+        let society = match raw.society {
+            None => "南京人力资源和社会保障学会".to_string(),
+            // An empty name would print a masthead of `信息` and `主办`.
+            Some(s) if s.get_ref().trim().is_empty() => {
+                return Err(file.invalid(&s, "society", "expected the society's name"));
+            }
+            Some(s) => s.into_inner().trim().to_string(),
+        };
         let base_url = match raw.base_url {
             None => Url::parse("http://127.0.0.1:8080/").expect("constant URL"),
             Some(s) => {
@@ -478,6 +489,7 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             title,
+            society,
             base_url,
             storage,
             poll,
@@ -526,6 +538,14 @@ pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigErr
                 &s.id,
                 "section.id",
                 "\"all\" is reserved for the feed of every section",
+            ));
+        }
+        if s.id.get_ref() == "issues" {
+            // feeds/issues.xml is the feed of the bulletin's issues.
+            return Err(file.invalid(
+                &s.id,
+                "section.id",
+                "\"issues\" is reserved for the feed of the bulletin's issues",
             ));
         }
         sections.push(Section {
@@ -880,6 +900,7 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[serde(deny_unknown_fields)]
 struct RawMain {
     title: Option<Spanned<String>>,
+    society: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
     sources: Spanned<String>,
     sections: Option<Spanned<String>>,

@@ -5,11 +5,13 @@
 //! [`fetch`] → [`extract`] → [`normalize`] → [`store`] → [`publish`];
 //! [`poll`] drives the first four for every due source, [`config`] feeds
 //! them all, and [`demo`] serves sample outlets for a first run. Last,
-//! [`bulletin`] lays an editor's picks out as one issue of the bulletin
-//! (plain text, Markdown, HTML for screen and A4 print, Word).
+//! [`assemble`] gathers approved stories into one issue of the bulletin and
+//! [`bulletin`] lays it out (plain text, Markdown, HTML for screen and A4
+//! print, Word).
 
 pub mod accounts;
 pub mod app;
+pub mod assemble;
 pub mod bulletin;
 pub mod classify;
 pub mod config;

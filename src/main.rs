@@ -7,11 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use kuaibao::accounts::{self, AccountError, AuditQuery, Role};
 use kuaibao::app::{self, AppError};
+use kuaibao::assemble::{self, ExportFormat};
 use kuaibao::config::Config;
 use kuaibao::fetch::Fetcher;
 use kuaibao::lock::{self, Job, LockError};
@@ -107,6 +109,10 @@ enum Command {
     /// Editors' accounts for the review desk.
     #[command(subcommand)]
     User(UserCommand),
+    /// Issues (期) of the bulletin: draft one from the approved stories,
+    /// edit it, publish it, export it (HTML, Word, Markdown, text).
+    #[command(subcommand)]
+    Issue(IssueCommand),
     /// What editors did on the review desk, newest first.
     Audit {
         /// At most this many entries.
@@ -149,6 +155,102 @@ enum UserCommand {
     },
     /// Delete an account and end its sessions (the audit log keeps its name).
     Remove { name: String },
+}
+
+#[derive(Subcommand)]
+enum IssueCommand {
+    /// Draft a new issue holding every approved story that no other issue
+    /// holds, by section; prints its table of contents.
+    New {
+        /// Six digits, as printed: 202509.
+        #[arg(value_parser = issue_number)]
+        number: String,
+        /// The date printed under the masthead [default: today, Beijing time].
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = issue_date)]
+        date: Option<NaiveDate>,
+    },
+    /// Every issue, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One issue's table of contents: positions, story ids, sections.
+    Show {
+        #[arg(value_parser = issue_number)]
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a draft: all edits apply together, or none does.
+    Edit {
+        #[arg(value_parser = issue_number)]
+        number: String,
+        /// Add an approved story at the end of its section (repeatable).
+        #[arg(long = "add", value_name = "STORY")]
+        add: Vec<i64>,
+        /// Take a story out (repeatable).
+        #[arg(long = "remove", value_name = "STORY")]
+        remove: Vec<i64>,
+        /// Move a story to a position in the whole issue, as `issue show`
+        /// numbers it; it stays within its section (repeatable).
+        #[arg(long = "move", value_name = "STORY:POS", value_parser = story_position)]
+        moves: Vec<(i64, usize)>,
+        /// A new issue date.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = issue_date)]
+        date: Option<NaiveDate>,
+    },
+    /// Publish a draft: served under /issues/ and in feeds/issues.xml, and
+    /// frozen.
+    Publish {
+        #[arg(value_parser = issue_number)]
+        number: String,
+    },
+    /// Turn a published issue back into a draft, to correct it.
+    Unpublish {
+        #[arg(value_parser = issue_number)]
+        number: String,
+    },
+    /// Delete a draft; its stories are free for another issue.
+    Delete {
+        #[arg(value_parser = issue_number)]
+        number: String,
+    },
+    /// Write an issue (draft or published) as HTML, Word, Markdown or text.
+    Export {
+        #[arg(value_parser = issue_number)]
+        number: String,
+        /// html, docx, markdown or text.
+        #[arg(long, value_parser = export_format)]
+        format: ExportFormat,
+        /// The file to write; `-` is standard output (not for docx)
+        /// [default: kuaibao-NUMBER.EXT].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+fn issue_number(s: &str) -> Result<String, String> {
+    kuaibao::store::check_issue_number(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn issue_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a date: expected YYYY-MM-DD"))
+}
+
+fn story_position(s: &str) -> Result<(i64, usize), String> {
+    let bad = || format!("\"{s}\": expected STORY:POS, such as 12:1");
+    let (story, pos) = s.split_once(':').ok_or_else(bad)?;
+    Ok((
+        story.trim().parse().map_err(|_| bad())?,
+        pos.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
+fn export_format(s: &str) -> Result<ExportFormat, String> {
+    s.parse()
 }
 
 #[derive(Args)]
@@ -506,6 +608,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve { listen } => serve(&cli.config, listen),
         Command::Classify(cmd) => classify(&cli.config, cmd),
         Command::User(cmd) => user(&cli.config, cmd, cli.quiet),
+        Command::Issue(cmd) => issue(&cli.config, cmd, cli.quiet),
         Command::Audit {
             limit,
             user,
@@ -690,6 +793,106 @@ fn set_status(
 ) -> anyhow::Result<u8> {
     for (id, before) in app::review(store, ids, status)? {
         println!("{id}: {} → {}", before.as_str(), status.as_str());
+    }
+    Ok(exit::OK)
+}
+
+fn issue(config_path: &Path, cmd: IssueCommand, quiet: bool) -> anyhow::Result<u8> {
+    let config = load_config(config_path)?;
+    let mut store = app::open_store(&config)?;
+    let say = |text: String| {
+        if !quiet {
+            print!("{text}");
+        }
+    };
+    match cmd {
+        IssueCommand::New { number, date } => {
+            let date = date.unwrap_or_else(assemble::today);
+            let issue = assemble::new_issue(&config, &mut store, &number, date)?;
+            say(assemble::contents_text(&config, &issue));
+        }
+        IssueCommand::List { json } => {
+            let issues = store.issues().map_err(AppError::from)?;
+            if json {
+                print_json(&issues)?;
+            } else {
+                print!("{}", assemble::issues_table(&issues));
+            }
+        }
+        IssueCommand::Show { number, json } => {
+            let issue = assemble::show_issue(&config, &store, &number)?;
+            if json {
+                print_json(&issue)?;
+            } else {
+                print!("{}", assemble::contents_text(&config, &issue));
+            }
+        }
+        IssueCommand::Edit {
+            number,
+            add,
+            remove,
+            moves,
+            date,
+        } => {
+            let edits = kuaibao::store::IssueEdits {
+                add,
+                remove,
+                moves,
+                date,
+            };
+            if edits.is_empty() {
+                eprintln!(
+                    "kuaibao: issue edit: nothing to do (give --add, --remove, --move or --date)"
+                );
+                return Ok(exit::USAGE);
+            }
+            let issue = assemble::edit_issue(&config, &mut store, &number, &edits)?;
+            say(assemble::contents_text(&config, &issue));
+        }
+        IssueCommand::Publish { number } => {
+            let info = store.publish_issue(&number).map_err(AppError::from)?;
+            say(format!(
+                "issue {number} is published ({} stories): {}\n",
+                info.stories,
+                kuaibao::publish::issue_url(&config, &number)
+            ));
+        }
+        IssueCommand::Unpublish { number } => {
+            store.unpublish_issue(&number).map_err(AppError::from)?;
+            say(format!("issue {number} is a draft again\n"));
+        }
+        IssueCommand::Delete { number } => {
+            store.delete_issue(&number).map_err(AppError::from)?;
+            say(format!("issue {number} deleted\n"));
+        }
+        IssueCommand::Export {
+            number,
+            format,
+            out,
+        } => {
+            let to_stdout = out.as_deref() == Some(Path::new("-"));
+            if to_stdout && !format.is_text() {
+                eprintln!("kuaibao: a .docx is not written to standard output: give --out FILE");
+                return Ok(exit::USAGE);
+            }
+            let bytes = assemble::export_issue(&config, &store, &number, format)?;
+            if to_stdout {
+                use std::io::Write;
+                std::io::stdout()
+                    .write_all(&bytes)
+                    .context("cannot write to standard output")?;
+                return Ok(exit::OK);
+            }
+            let path =
+                out.unwrap_or_else(|| PathBuf::from(assemble::export_file_name(&number, format)));
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            say(format!(
+                "wrote issue {number} to {} ({} bytes)\n",
+                path.display(),
+                bytes.len()
+            ));
+        }
     }
     Ok(exit::OK)
 }

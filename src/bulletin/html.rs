@@ -119,6 +119,17 @@ pub fn to_html(doc: &IssueDoc) -> String {
         escape_html(&doc.issue_title())
     ));
     out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
+    out.push_str(&to_html_fragment(doc));
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The issue's body alone, the `<main class="issue">` element of
+/// [`to_html`] without the page around it or its stylesheet: for places that
+/// embed an issue in their own page, such as the content of a feed entry.
+/// Unstyled, it still reads in order: headings, 目录 as a list, paragraphs.
+pub fn to_html_fragment(doc: &IssueDoc) -> String {
+    let mut out = String::with_capacity(64 * 1024);
     out.push_str("<main class=\"issue\">\n");
 
     out.push_str("<header class=\"masthead\">\n");
@@ -173,7 +184,7 @@ pub fn to_html(doc: &IssueDoc) -> String {
         }
         out.push_str("</section>\n");
     }
-    out.push_str("</div>\n</main>\n</body>\n</html>\n");
+    out.push_str("</div>\n</main>\n");
     out
 }
 

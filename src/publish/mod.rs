@@ -3,8 +3,9 @@
 //!
 //! It turns the entries the store releases into the documents readers and
 //! the HTTP server see: one Atom feed for everything and one per bulletin
-//! section ([`atom`]), an OPML list of those feeds ([`opml`]) and a plain
-//! index page ([`index`]). For the HTTP server only, it also renders JSON
+//! section ([`atom`]), an OPML list of those feeds ([`opml`]), a plain
+//! index page ([`index`]) and the feed of the bulletin's published issues
+//! ([`render_issues_feed`]). For the HTTP server only, it also renders JSON
 //! Feed twins of the feeds ([`jsonfeed`]) and RFC 5005 monthly archives
 //! ([`archive`]). Output is a pure function of the configuration
 //! and the entries, so re-publishing an unchanged store rewrites nothing:
@@ -13,6 +14,7 @@
 pub mod archive;
 mod atom;
 mod index;
+mod issues;
 pub mod jsonfeed;
 mod opml;
 
@@ -26,6 +28,9 @@ use crate::model::FeedEntry;
 
 pub use atom::{render_current_feed, render_feed};
 pub use index::render_index;
+pub use issues::{
+    DOCX_TYPE, ISSUES_FEED, PublishedIssue, issue_url, render_issues_feed, write_issues_feed,
+};
 pub use opml::render_opml;
 
 /// What went wrong publishing; I/O errors name the path.

@@ -17,6 +17,7 @@
 
 mod cache;
 mod http;
+mod issues;
 mod status;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -202,6 +203,10 @@ pub fn router(state: ServeState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/status", get(status::status_html))
         .route("/status.json", get(status::status_json))
+        .route("/feeds/issues.xml", get(issues::feed))
+        .route("/issues", get(issues::index))
+        .route("/issues/", get(issues::index))
+        .route("/issues/{file}", get(issues::issue))
         .fallback(http::document)
         .with_state(state)
 }

@@ -21,8 +21,13 @@ use crate::dedup::DedupConfig;
 use crate::model::{FeedEntry, NewItem, Validators};
 use crate::normalize::item_uid;
 
+mod issues;
 mod learning;
 mod stories;
+pub use issues::{
+    IssueDetail, IssueEdits, IssueEntry, IssueInfo, IssueStatus, UNSECTIONED_ID, UNSECTIONED_NAME,
+    check_issue_number,
+};
 pub use learning::Decision;
 pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 
@@ -51,6 +56,28 @@ pub enum StoreError {
     AloneInStory { item: i64, story: i64 },
     #[error("cannot merge story {0} with itself")]
     SameStory(i64),
+    #[error("\"{0}\" is not an issue number: expected six digits such as 202509")]
+    InvalidIssueNumber(String),
+    #[error("issue {0} already exists")]
+    DuplicateIssue(String),
+    #[error("no issue numbered {0}")]
+    NoSuchIssue(String),
+    #[error("issue {0} is published and cannot be edited (`kuaibao issue unpublish {0}` first)")]
+    IssuePublished(String),
+    #[error("story {story} is {status}, not approved: approve it before it goes into an issue")]
+    StoryNotApproved { story: i64, status: String },
+    #[error("story {story} is already in issue {issue}")]
+    StoryInIssue { story: i64, issue: String },
+    #[error("story {story} is not in issue {issue}")]
+    StoryNotInIssue { story: i64, issue: String },
+    #[error("position {position} is outside issue {issue}, which holds {len} stories")]
+    BadPosition {
+        position: usize,
+        issue: String,
+        len: usize,
+    },
+    #[error("issue {0} holds no stories: there is nothing to publish")]
+    EmptyIssue(String),
 }
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
@@ -123,6 +150,7 @@ CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
 "#,
     STORIES_AND_CLASSIFICATION,
     crate::accounts::SCHEMA,
+    ISSUES,
 ];
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
@@ -211,6 +239,28 @@ CREATE TABLE classifier_model (
     trained_at TEXT NOT NULL,
     model      TEXT NOT NULL
 );
+"#;
+
+/// Migration: issues (期) of the bulletin and the stories each holds, in
+/// print order (see [`issues`]). `story_id` has no foreign key: merging
+/// stories deletes one, and the issue then simply no longer lists it.
+const ISSUES: &str = r#"
+CREATE TABLE issues (
+    id           INTEGER PRIMARY KEY,
+    number       TEXT NOT NULL UNIQUE,
+    issue_date   TEXT NOT NULL, -- YYYY-MM-DD, printed under the masthead
+    status       TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE TABLE issue_stories (
+    issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+    story_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (issue_id, story_id)
+);
+CREATE INDEX issue_stories_by_story ON issue_stories(story_id);
 "#;
 
 /// Review state of an item.

@@ -1,0 +1,691 @@
+//! Issues (期) of the bulletin: the store's side of the last stage, where
+//! approved stories are assembled into one numbered issue of 信息快报.
+//!
+//! An issue is a draft until an editor publishes it. A new draft takes every
+//! approved story that no other issue holds, filed by section in bulletin
+//! order and, within a section, by date; the editor then adds, removes and
+//! reorders stories, and publishes. A published issue is frozen: editing it
+//! is refused (unpublish it first), because it is what was circulated.
+//!
+//! An issue holds *stories*, not items: what it prints of each is the
+//! story's primary item as it is now (title, text, 来源), so a corrected
+//! bulletin title or a better primary found later shows in the next export.
+//!
+//! Order: every story keeps a whole-issue position, but the printed issue
+//! groups stories by section, so the stored order is always kept grouped by
+//! section (in the order the caller passes, the configured bulletin order).
+//! A story moved past the ends of its section lands at that end.
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::{Store, StoreError, ts};
+use crate::bulletin::{IssueArticle, IssueDoc, IssueSection, paragraphs_from_html};
+
+/// Id and name of the section that collects the stories whose section is
+/// unset or no longer configured: they still print, last, rather than
+/// silently dropping out of an issue.
+pub const UNSECTIONED_ID: &str = "other";
+pub const UNSECTIONED_NAME: &str = "其他";
+
+/// Whether an issue has gone out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueStatus {
+    /// Being assembled; editable.
+    Draft,
+    /// Circulated and served; frozen.
+    Published,
+}
+
+impl IssueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueStatus::Draft => "draft",
+            IssueStatus::Published => "published",
+        }
+    }
+
+    fn parse(s: &str) -> IssueStatus {
+        match s {
+            "published" => IssueStatus::Published,
+            _ => IssueStatus::Draft,
+        }
+    }
+}
+
+/// An issue as `issue list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueInfo {
+    /// As printed: `202509`.
+    pub number: String,
+    /// The date printed under the masthead.
+    pub date: NaiveDate,
+    pub status: IssueStatus,
+    /// Stories the issue holds.
+    pub stories: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub published_at: Option<String>,
+}
+
+/// One story of an issue, as `issue show` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueEntry {
+    /// 1-based, in the whole issue (print order).
+    pub position: usize,
+    pub story_id: i64,
+    /// The story's primary item: what the issue prints.
+    pub item_id: i64,
+    /// The primary item's section id.
+    pub section: Option<String>,
+    /// The bulletin title (`地区：…`), else the outlet's title.
+    pub title: String,
+    /// The 来源; the source's name when the article named none.
+    pub origin: String,
+    pub url: String,
+    pub published: Option<String>,
+    /// The story's review status now (`approved` unless it was changed
+    /// after the story was put in the issue).
+    pub status: String,
+    /// When the primary item last changed: a published issue's feed entry
+    /// is as new as its newest article.
+    pub updated_at: String,
+}
+
+/// An issue with its stories in print order.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueDetail {
+    #[serde(flatten)]
+    pub info: IssueInfo,
+    pub entries: Vec<IssueEntry>,
+}
+
+/// Checks an issue number: exactly six ASCII digits, as the society numbers
+/// its issues (`202509`: the year, then the issue of that year).
+///
+/// Strict on purpose. The number is the issue's identity in URLs
+/// (`/issues/202509`), file names and feed ids, so it must be URL-safe; and
+/// a free-form number would let a typo (`20259`, `2025-09`) start a second
+/// numbering that sorts wrongly among the others, where six digits sort by
+/// number in publication order.
+pub fn check_issue_number(number: &str) -> Result<(), StoreError> {
+    if number.len() == 6 && number.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidIssueNumber(number.to_string()))
+    }
+}
+
+/// Where a section id ranks in bulletin order; unknown and missing
+/// sections rank last.
+fn section_rank(sections: &[String], section: Option<&str>) -> usize {
+    section
+        .and_then(|s| sections.iter().position(|id| id == s))
+        .unwrap_or(sections.len())
+}
+
+/// The issue's row id and what `issue list` shows of it.
+fn issue_row(conn: &Connection, number: &str) -> Result<(i64, IssueInfo), StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT id, number, issue_date, status, created_at, updated_at, published_at,
+                    (SELECT COUNT(*) FROM issue_stories x JOIN stories st ON st.id = x.story_id
+                     WHERE x.issue_id = issues.id)
+             FROM issues WHERE number = ?1",
+            [number],
+            |r| Ok((r.get::<_, i64>(0)?, info_from_row(r, 1)?)),
+        )
+        .optional()?;
+    row.ok_or_else(|| StoreError::NoSuchIssue(number.to_string()))
+}
+
+/// Reads `number, issue_date, status, created_at, updated_at,
+/// published_at, stories` starting at column `at`.
+fn info_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<IssueInfo> {
+    let date: String = r.get(at + 1)?;
+    Ok(IssueInfo {
+        number: r.get(at)?,
+        // Only this module writes the column, always as YYYY-MM-DD; a row
+        // edited by hand into something else is reported, not guessed at.
+        date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + 1,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })?,
+        status: IssueStatus::parse(&r.get::<_, String>(at + 2)?),
+        created_at: r.get(at + 3)?,
+        updated_at: r.get(at + 4)?,
+        published_at: r.get(at + 5)?,
+        stories: r.get(at + 6)?,
+    })
+}
+
+/// The issue's id, if it is a draft; editing a published issue is refused.
+fn draft_id(conn: &Connection, number: &str) -> Result<i64, StoreError> {
+    let (id, info) = issue_row(conn, number)?;
+    if info.status == IssueStatus::Published {
+        return Err(StoreError::IssuePublished(number.to_string()));
+    }
+    Ok(id)
+}
+
+/// The issue's stories in print order: grouped by section in `sections`
+/// order, by stored position within a section; positions numbered 1…n.
+/// Rows whose story no longer exists (merged into another) are skipped.
+fn ordered_entries(
+    conn: &Connection,
+    issue_id: i64,
+    sections: &[String],
+) -> Result<Vec<IssueEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT x.story_id, p.id, p.section, COALESCE(p.bulletin_title, p.title),
+                CASE WHEN trim(p.origin) <> '' THEN p.origin ELSE COALESCE(s.name, p.source_id) END,
+                p.url, p.published_at, p.status, p.updated_at
+         FROM issue_stories x
+         JOIN stories st ON st.id = x.story_id
+         JOIN items p ON p.id = st.primary_item
+         LEFT JOIN sources s ON s.id = p.source_id
+         WHERE x.issue_id = ?1
+         ORDER BY x.position, x.story_id",
+    )?;
+    let mut entries = stmt
+        .query_map([issue_id], |r| {
+            Ok(IssueEntry {
+                position: 0,
+                story_id: r.get(0)?,
+                item_id: r.get(1)?,
+                section: r.get(2)?,
+                title: r.get(3)?,
+                origin: r.get(4)?,
+                url: r.get(5)?,
+                published: r.get(6)?,
+                status: r.get(7)?,
+                updated_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    // Stable: within a section the stored order stays.
+    entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.position = i + 1;
+    }
+    Ok(entries)
+}
+
+/// Stores `entries`, grouped by section first, as the issue's positions
+/// 1…n, and drops rows of stories that no longer exist; returns them as
+/// stored.
+fn write_order(
+    conn: &Connection,
+    issue_id: i64,
+    mut entries: Vec<IssueEntry>,
+    sections: &[String],
+) -> Result<Vec<IssueEntry>, StoreError> {
+    entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
+    conn.execute(
+        "DELETE FROM issue_stories
+         WHERE issue_id = ?1 AND story_id NOT IN (SELECT id FROM stories)",
+        [issue_id],
+    )?;
+    let mut update = conn.prepare_cached(
+        "UPDATE issue_stories SET position = ?3 WHERE issue_id = ?1 AND story_id = ?2",
+    )?;
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.position = i + 1;
+        update.execute(params![issue_id, e.story_id, e.position as i64])?;
+    }
+    Ok(entries)
+}
+
+/// Adds an approved story that no issue holds yet after the issue's last
+/// story; grouping by section then moves it to the end of its section.
+fn add_story(conn: &Connection, issue_id: i64, story_id: i64) -> Result<(), StoreError> {
+    let status: String = conn
+        .query_row(
+            "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item
+             WHERE st.id = ?1",
+            [story_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::NoSuchStory(story_id))?;
+    if status != "approved" {
+        return Err(StoreError::StoryNotApproved {
+            story: story_id,
+            status,
+        });
+    }
+    let holder: Option<String> = conn
+        .query_row(
+            "SELECT i.number FROM issue_stories x JOIN issues i ON i.id = x.issue_id
+             WHERE x.story_id = ?1",
+            [story_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(issue) = holder {
+        return Err(StoreError::StoryInIssue {
+            story: story_id,
+            issue,
+        });
+    }
+    conn.execute(
+        "INSERT INTO issue_stories (issue_id, story_id, position)
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_stories
+                          WHERE issue_id = ?1))",
+        params![issue_id, story_id],
+    )?;
+    Ok(())
+}
+
+/// Edits of a draft, applied together by [`Store::edit_issue`].
+#[derive(Debug, Clone, Default)]
+pub struct IssueEdits {
+    /// Stories to add, each at the end of its section.
+    pub add: Vec<i64>,
+    /// Stories to take out.
+    pub remove: Vec<i64>,
+    /// `(story, position)`: 1-based positions in the whole issue.
+    pub moves: Vec<(i64, usize)>,
+    /// A new issue date.
+    pub date: Option<NaiveDate>,
+}
+
+impl IssueEdits {
+    fn add(story: i64) -> IssueEdits {
+        IssueEdits {
+            add: vec![story],
+            ..IssueEdits::default()
+        }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty()
+            && self.remove.is_empty()
+            && self.moves.is_empty()
+            && self.date.is_none()
+    }
+}
+
+impl Store {
+    /// Drafts issue `number` dated `date` with every approved story that no
+    /// other issue (draft or published) holds, grouped by section in
+    /// `sections` order (stories without a configured section last), by
+    /// date within a section.
+    pub fn create_issue(
+        &mut self,
+        number: &str,
+        date: NaiveDate,
+        sections: &[String],
+    ) -> Result<IssueInfo, StoreError> {
+        check_issue_number(number)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let taken = tx
+            .query_row("SELECT 1 FROM issues WHERE number = ?1", [number], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some();
+        if taken {
+            return Err(StoreError::DuplicateIssue(number.to_string()));
+        }
+        let now = ts(Utc::now());
+        tx.execute(
+            "INSERT INTO issues (number, issue_date, status, created_at, updated_at)
+             VALUES (?1, ?2, 'draft', ?3, ?3)",
+            params![number, date.format("%Y-%m-%d").to_string(), now],
+        )?;
+        let issue_id = tx.last_insert_rowid();
+        let mut picks: Vec<(i64, Option<String>, String)> = tx
+            .prepare(
+                "SELECT st.id, p.section, COALESCE(p.published_at, p.first_seen_at)
+                 FROM stories st JOIN items p ON p.id = st.primary_item
+                 WHERE p.status = 'approved'
+                   AND NOT EXISTS (SELECT 1 FROM issue_stories x WHERE x.story_id = st.id)",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        // Timestamps are RFC 3339 in Beijing time, so text order is time
+        // order; the story id breaks ties the same way on every run.
+        picks.sort_by(|a, b| {
+            section_rank(sections, a.1.as_deref())
+                .cmp(&section_rank(sections, b.1.as_deref()))
+                .then_with(|| a.2.cmp(&b.2))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, (story, _, _)) in picks.iter().enumerate() {
+                insert.execute(params![issue_id, story, (i + 1) as i64])?;
+            }
+        }
+        let (_, info) = issue_row(&tx, number)?;
+        tx.commit()?;
+        Ok(info)
+    }
+
+    /// One issue with its stories in print order (`sections`: section ids
+    /// in bulletin order).
+    pub fn issue(&self, number: &str, sections: &[String]) -> Result<IssueDetail, StoreError> {
+        let (id, info) = issue_row(&self.conn, number)?;
+        let entries = ordered_entries(&self.conn, id, sections)?;
+        Ok(IssueDetail { info, entries })
+    }
+
+    /// Every issue, newest number first, with how many stories each holds.
+    pub fn issues(&self) -> Result<Vec<IssueInfo>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT number, issue_date, status, created_at, updated_at, published_at,
+                    (SELECT COUNT(*) FROM issue_stories x JOIN stories st ON st.id = x.story_id
+                     WHERE x.issue_id = issues.id)
+             FROM issues ORDER BY number DESC",
+        )?;
+        let rows = stmt.query_map([], |r| info_from_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds an approved story to a draft, at the end of its section;
+    /// returns its position. A story is in one issue at most: one that is
+    /// in another issue must be removed there first.
+    pub fn issue_add(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<usize, StoreError> {
+        self.edit_issue(number, &IssueEdits::add(story_id), sections)?;
+        self.position_of(number, story_id, sections)
+    }
+
+    /// Takes a story out of a draft; the stories after it move up.
+    pub fn issue_remove(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<(), StoreError> {
+        let edits = IssueEdits {
+            remove: vec![story_id],
+            ..IssueEdits::default()
+        };
+        self.edit_issue(number, &edits, sections).map(|_| ())
+    }
+
+    /// Moves a story of a draft to `new_position` (1-based, in the whole
+    /// issue as `issue show` numbers it). A story stays in its section: a
+    /// position before its section's first or after its last puts it
+    /// first or last there. Returns the position it ends up at.
+    pub fn issue_move(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        new_position: usize,
+        sections: &[String],
+    ) -> Result<usize, StoreError> {
+        let edits = IssueEdits {
+            moves: vec![(story_id, new_position)],
+            ..IssueEdits::default()
+        };
+        self.edit_issue(number, &edits, sections)?;
+        self.position_of(number, story_id, sections)
+    }
+
+    /// Sets the date printed under a draft's masthead.
+    pub fn set_issue_date(&mut self, number: &str, date: NaiveDate) -> Result<(), StoreError> {
+        let edits = IssueEdits {
+            date: Some(date),
+            ..IssueEdits::default()
+        };
+        // The date does not depend on section order.
+        self.edit_issue(number, &edits, &[]).map(|_| ())
+    }
+
+    /// Applies several edits to a draft at once, all or none: the date,
+    /// then the removals, then the additions, then the moves (so a move's
+    /// position counts in the issue as the removals and additions left
+    /// it). Returns the issue as edited.
+    pub fn edit_issue(
+        &mut self,
+        number: &str,
+        edits: &IssueEdits,
+        sections: &[String],
+    ) -> Result<IssueDetail, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let issue_id = draft_id(&tx, number)?;
+        if let Some(date) = edits.date {
+            tx.execute(
+                "UPDATE issues SET issue_date = ?2 WHERE id = ?1",
+                params![issue_id, date.format("%Y-%m-%d").to_string()],
+            )?;
+        }
+        for &story in &edits.remove {
+            let removed = tx.execute(
+                "DELETE FROM issue_stories WHERE issue_id = ?1 AND story_id = ?2",
+                params![issue_id, story],
+            )?;
+            if removed == 0 {
+                return Err(StoreError::StoryNotInIssue {
+                    story,
+                    issue: number.to_string(),
+                });
+            }
+        }
+        for &story in &edits.add {
+            add_story(&tx, issue_id, story)?;
+        }
+        let mut entries = ordered_entries(&tx, issue_id, sections)?;
+        for &(story, position) in &edits.moves {
+            let Some(from) = entries.iter().position(|e| e.story_id == story) else {
+                return Err(StoreError::StoryNotInIssue {
+                    story,
+                    issue: number.to_string(),
+                });
+            };
+            if position == 0 || position > entries.len() {
+                return Err(StoreError::BadPosition {
+                    position,
+                    issue: number.to_string(),
+                    len: entries.len(),
+                });
+            }
+            let entry = entries.remove(from);
+            entries.insert(position - 1, entry);
+            // Grouped after each move, so the next one counts positions
+            // as `issue show` would show them by then.
+            entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
+        }
+        let entries = write_order(&tx, issue_id, entries, sections)?;
+        tx.execute(
+            "UPDATE issues SET updated_at = ?2 WHERE id = ?1",
+            params![issue_id, ts(Utc::now())],
+        )?;
+        let (_, info) = issue_row(&tx, number)?;
+        tx.commit()?;
+        Ok(IssueDetail { info, entries })
+    }
+
+    fn position_of(
+        &self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .issue(number, sections)?
+            .entries
+            .iter()
+            .find(|e| e.story_id == story_id)
+            .map_or(0, |e| e.position))
+    }
+
+    /// Publishes a draft: it is served and in `feeds/issues.xml` from now
+    /// on, and frozen. Refused while it is empty or holds a story that is
+    /// no longer approved (an editor rejected it after it was drafted):
+    /// nothing unapproved goes out. Publishing a published issue changes
+    /// nothing.
+    pub fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (issue_id, info) = issue_row(&tx, number)?;
+        if info.status == IssueStatus::Published {
+            return Ok(info);
+        }
+        if info.stories == 0 {
+            return Err(StoreError::EmptyIssue(number.to_string()));
+        }
+        let unapproved: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT x.story_id, p.status FROM issue_stories x
+                 JOIN stories st ON st.id = x.story_id JOIN items p ON p.id = st.primary_item
+                 WHERE x.issue_id = ?1 AND p.status <> 'approved'
+                 ORDER BY x.position LIMIT 1",
+                [issue_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((story, status)) = unapproved {
+            return Err(StoreError::StoryNotApproved { story, status });
+        }
+        let now = ts(Utc::now());
+        tx.execute(
+            "UPDATE issues SET status = 'published', published_at = ?2, updated_at = ?2
+             WHERE id = ?1",
+            params![issue_id, now],
+        )?;
+        let (_, info) = issue_row(&tx, number)?;
+        tx.commit()?;
+        Ok(info)
+    }
+
+    /// Turns a published issue back into a draft (to correct it); it leaves
+    /// the served issues and the feed until published again. A draft stays
+    /// as it is.
+    pub fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (issue_id, _) = issue_row(&tx, number)?;
+        tx.execute(
+            "UPDATE issues SET status = 'draft', published_at = NULL, updated_at = ?2
+             WHERE id = ?1 AND status = 'published'",
+            params![issue_id, ts(Utc::now())],
+        )?;
+        let (_, info) = issue_row(&tx, number)?;
+        tx.commit()?;
+        Ok(info)
+    }
+
+    /// Deletes a draft; its stories are free for another issue.
+    pub fn delete_issue(&mut self, number: &str) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let issue_id = draft_id(&tx, number)?;
+        // Explicitly, rather than through ON DELETE CASCADE: that needs
+        // `foreign_keys`, which a connection opened by another tool may not
+        // have on.
+        tx.execute("DELETE FROM issue_stories WHERE issue_id = ?1", [issue_id])?;
+        tx.execute("DELETE FROM issues WHERE id = ?1", [issue_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The issue as the bulletin renderer takes it: `sections` (id, name)
+    /// in bulletin order, each with its stories in order; the title is the
+    /// bulletin title, the paragraphs come from the primary item's HTML.
+    /// Stories whose section is not among `sections` print last, under
+    /// [`UNSECTIONED_NAME`].
+    pub fn issue_doc(
+        &self,
+        number: &str,
+        society: &str,
+        sections: &[(String, String)],
+    ) -> Result<IssueDoc, StoreError> {
+        let ids: Vec<String> = sections.iter().map(|(id, _)| id.clone()).collect();
+        let detail = self.issue(number, &ids)?;
+        let mut doc_sections: Vec<IssueSection> = sections
+            .iter()
+            .map(|(id, name)| IssueSection {
+                id: id.clone(),
+                name: name.clone(),
+                articles: Vec::new(),
+            })
+            .collect();
+        let mut content = self
+            .conn
+            .prepare_cached("SELECT content_html FROM items WHERE id = ?1")?;
+        for e in &detail.entries {
+            let html: String = content.query_row([e.item_id], |r| r.get(0))?;
+            let article = IssueArticle {
+                title: e.title.clone(),
+                paragraphs: paragraphs_from_html(&html),
+                origin: e.origin.clone(),
+                url: Some(e.url.clone()).filter(|u| !u.trim().is_empty()),
+            };
+            let rank = section_rank(&ids, e.section.as_deref());
+            match doc_sections.get_mut(rank) {
+                Some(s) => s.articles.push(article),
+                None => {
+                    if doc_sections.len() == sections.len() {
+                        doc_sections.push(IssueSection {
+                            id: UNSECTIONED_ID.into(),
+                            name: UNSECTIONED_NAME.into(),
+                            articles: Vec::new(),
+                        });
+                    }
+                    if let Some(last) = doc_sections.last_mut() {
+                        last.articles.push(article);
+                    }
+                }
+            }
+        }
+        Ok(IssueDoc {
+            society: society.to_string(),
+            number: detail.info.number,
+            date: detail.info.date,
+            sections: doc_sections,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_numbers_are_six_digits() {
+        assert!(check_issue_number("202509").is_ok());
+        for bad in [
+            "20259",
+            "2025-09",
+            "2025090",
+            "",
+            "２０２５０９",
+            "20250a",
+            "../x",
+        ] {
+            assert!(check_issue_number(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_missing_sections_rank_last() {
+        let s = vec!["focus".to_string(), "regional".to_string()];
+        assert_eq!(section_rank(&s, Some("focus")), 0);
+        assert_eq!(section_rank(&s, Some("regional")), 1);
+        assert_eq!(section_rank(&s, Some("gone")), 2);
+        assert_eq!(section_rank(&s, None), 2);
+    }
+}
