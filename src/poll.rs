@@ -238,10 +238,17 @@ impl Poller {
             error: report.error.clone(),
             next_due_at: next.at,
         };
-        if let Err(e) = self.store().record_fetch(&record) {
+        let mut store = self.store();
+        if let Err(e) = store.record_fetch(&record) {
             report.status = PollStatus::Failed;
             report.error = Some(format!("recording the fetch: {e}"));
         }
+        // The store checkpoints here, between sources, not inside an item's
+        // commit (see `Store::checkpoint`).
+        if let Err(e) = store.checkpoint() {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+        }
+        drop(store);
         (report, next)
     }
 
@@ -356,7 +363,10 @@ impl Poller {
                     } else {
                         Status::Irrelevant
                     };
-                    match self.store().store_item(&item, status) {
+                    // Fingerprint and entities are computed before the store
+                    // is locked: other sources' items store meanwhile.
+                    let story = crate::store::prepare_story(&item, &self.config.dedup);
+                    match self.store().store_prepared(&item, status, story) {
                         Ok(Stored::New(_)) => {
                             report.new += 1;
                             if status == Status::Irrelevant {

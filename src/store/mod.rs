@@ -29,7 +29,7 @@ pub use issues::{
     check_issue_number,
 };
 pub use learning::Decision;
-pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
+pub use stories::{StoryDetail, StoryMember, StorySummary, prepare_story, same_outlet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -393,8 +393,13 @@ pub struct ReviewItem {
     pub explanation: Option<serde_json::Value>,
 }
 
+/// How often the write-ahead log is copied into the database while a
+/// process keeps writing; closing the connection does the rest.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(15);
+
 pub struct Store {
     conn: Connection,
+    last_checkpoint: std::time::Instant,
     dedup: DedupConfig,
     model_cache: learning::ModelCache,
 }
@@ -445,6 +450,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // No checkpoint inside an item's commit (each one fsyncs and would
+        // dominate that insert's time): the poller checkpoints between
+        // sources, and closing the connection checkpoints what is left.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
@@ -468,6 +477,7 @@ impl Store {
         }
         let mut store = Store {
             conn,
+            last_checkpoint: std::time::Instant::now(),
             dedup: DedupConfig::default(),
             model_cache: learning::ModelCache::default(),
         };
@@ -541,10 +551,22 @@ impl Store {
 
     /// Stores one item in its own transaction.
     pub fn store_item(&mut self, item: &NewItem, status: Status) -> Result<Stored, StoreError> {
+        let story = prepare_story(item, &self.dedup);
+        self.store_prepared(item, status, story)
+    }
+
+    /// [`Store::store_item`] with the item's story text prepared by the
+    /// caller ([`prepare_story`], the CPU-heavy part), outside any lock.
+    pub fn store_prepared(
+        &mut self,
+        item: &NewItem,
+        status: Status,
+        story: crate::dedup::Prepared,
+    ) -> Result<Stored, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stored = store_item(&tx, item, status, Utc::now(), &self.dedup)?;
+        let stored = store_item(&tx, item, status, Utc::now(), &self.dedup, story)?;
         tx.commit()?;
         Ok(stored)
     }
@@ -911,6 +933,21 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Copies the write-ahead log into the database as far as readers
+    /// allow (`PRAGMA wal_checkpoint(PASSIVE)`: never waits for them), if
+    /// the last checkpoint is [`CHECKPOINT_EVERY`] old. A checkpoint
+    /// fsyncs, which on slow disks costs tens of milliseconds: once per
+    /// source would dominate a short poll, once per item every insert.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        if self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+            return Ok(());
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.last_checkpoint = std::time::Instant::now();
+        Ok(())
+    }
+
     /// `PRAGMA integrity_check`: "ok" on a sound database.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -959,6 +996,7 @@ fn store_item(
     status: Status,
     now: DateTime<Utc>,
     dedup: &DedupConfig,
+    story: crate::dedup::Prepared,
 ) -> Result<Stored, StoreError> {
     let now_bj = now.with_timezone(&beijing());
     let now = &ts(now);
@@ -1024,6 +1062,7 @@ fn store_item(
         let placement = stories::place(
             tx,
             item,
+            story,
             now_bj,
             &DedupConfig {
                 enabled: false,
@@ -1066,18 +1105,17 @@ fn store_item(
         }
     }
     let uid = item_uid(&item.canonical_url);
-    let mut placement = match same_text_story {
-        Some(_) => stories::place(
-            tx,
-            item,
-            now_bj,
-            &DedupConfig {
-                enabled: false,
-                ..dedup.clone()
-            },
-        )?,
-        None => stories::place(tx, item, now_bj, dedup)?,
-    };
+    let enabled = dedup.enabled && same_text_story.is_none();
+    let mut placement = stories::place(
+        tx,
+        item,
+        story,
+        now_bj,
+        &DedupConfig {
+            enabled,
+            ..dedup.clone()
+        },
+    )?;
     if same_text_story.is_some() {
         placement.joins = same_text_story;
     }

@@ -101,16 +101,23 @@ pub(super) struct Placement {
     pub joins: Option<(i64, Status)>,
 }
 
+/// What dedup compares of an item, prepared once (normalized shingles,
+/// regions, figures): the CPU-heavy part of storing an item, which callers
+/// can do before they lock the store.
+pub fn prepare_story(item: &NewItem, cfg: &DedupConfig) -> Prepared {
+    Prepared::new(
+        &story_text(&item.title, &item.content_text, &item.origin),
+        cfg,
+    )
+}
+
 pub(super) fn place(
     tx: &Transaction<'_>,
     item: &NewItem,
+    prepared: Prepared,
     now: DateTime<FixedOffset>,
     cfg: &DedupConfig,
 ) -> Result<Placement, StoreError> {
-    let prepared = Prepared::new(
-        &story_text(&item.title, &item.content_text, &item.origin),
-        cfg,
-    );
     let fingerprint = prepared.fingerprint();
     let day = day_of(item.published.unwrap_or(now));
     let mut joins = None;
