@@ -119,6 +119,10 @@ pub struct DemoRun {
     pub outlets: crate::demo::Outlets,
     /// The demo's configuration and database.
     pub workdir: tempfile::TempDir,
+    /// Stories the sample outlets carried more than once.
+    pub grouped: Vec<crate::store::StorySummary>,
+    /// Items filed as outside the bulletin's scope.
+    pub irrelevant: Vec<crate::store::ReviewItem>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,13 +162,21 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
         force: true,
     };
     let reports = poll(config.clone(), store.clone(), &opts, |_| {}).await?;
-    let publish = {
+    let (publish, grouped, irrelevant) = {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        publish(&config, &store, out)?
+        (
+            publish(&config, &store, out)?,
+            store.stories(true, 100).map_err(AppError::from)?,
+            store
+                .review_items(Some(Status::Irrelevant), 100)
+                .map_err(AppError::from)?,
+        )
     };
     Ok(DemoRun {
         reports,
         publish,
+        grouped,
+        irrelevant,
         base_url: config.base_url.clone(),
         outlets,
         workdir,

@@ -1012,6 +1012,24 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     };
     let run = rt.block_on(app::demo(&out, listen))?;
     print!("{}", report::poll_table(&run.reports));
+    for story in &run.grouped {
+        println!(
+            "\none story, {} outlets, one entry: {} ({})",
+            story.outlets.len(),
+            story.title,
+            story.outlets.join("、")
+        );
+    }
+    if !run.irrelevant.is_empty() {
+        println!("\noff-topic, not published:");
+        for item in &run.irrelevant {
+            println!(
+                "  {} (relevance {:.2})",
+                item.title,
+                item.relevance.unwrap_or(0.0)
+            );
+        }
+    }
     println!(
         "\nwrote {} files to {}",
         run.publish.files.len(),

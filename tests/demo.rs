@@ -142,6 +142,10 @@ fn demo_once_publishes_every_sample_article_once_with_full_text_and_origin() {
         stdout.contains(&format!("({} off-topic)", off_topic.len())),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("one story, 2 outlets, one entry: 人社部组织开展专业技术人才管理服务改革试点工作 (人力资源社会保障部、中国新闻网)"),
+        "{stdout}"
+    );
 
     let opml = std::fs::read_to_string(out.path().join("feeds.opml")).expect("opml");
     assert_eq!(opml.matches("xmlUrl=").count(), 5, "{opml}");
