@@ -631,7 +631,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Stories(StoriesCommand::Eval { file }) => {
-            let report = kuaibao::dedup::evaluate(&file, &kuaibao::dedup::DedupConfig::default())?;
+            // The thresholds of `[dedup]` when there is a configuration.
+            let cfg = if cli.config.exists() {
+                load_config(&cli.config)?.dedup
+            } else {
+                kuaibao::dedup::DedupConfig::default()
+            };
+            let report = kuaibao::dedup::evaluate(&file, &cfg)?;
             print!("{report}");
             Ok(exit::OK)
         }
