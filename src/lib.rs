@@ -6,7 +6,9 @@
 //! [`poll`] drives the first four for every due source, [`config`] feeds
 //! them all, and [`demo`] serves sample outlets for a first run. Last,
 //! [`bulletin`] lays an editor's picks out as one issue of the bulletin
-//! (plain text, Markdown, HTML for screen and A4 print, Word).
+//! (plain text, Markdown, HTML for screen and A4 print, Word). Between
+//! store and publish, [`desk`] is where editors review the candidates in
+//! `kuaibao serve`.
 
 pub mod accounts;
 pub mod app;
@@ -15,6 +17,7 @@ pub mod classify;
 pub mod config;
 pub mod dedup;
 pub mod demo;
+pub mod desk;
 pub mod extract;
 pub mod fetch;
 pub mod lock;

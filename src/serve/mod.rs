@@ -14,6 +14,7 @@
 //! | `/feeds/archive/<feed>/YYYY-MM.xml` | RFC 5005 monthly archives |
 //! | `/feeds.opml`, `/`, `/index.html` | OPML, index page |
 //! | `/healthz`, `/metrics`, `/status`, `/status.json` | operations (not cached) |
+//! | `/desk/…` | the editors' desk ([`crate::desk`]; sessions, not cached) |
 
 mod cache;
 mod http;
@@ -27,6 +28,7 @@ use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
 
+use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::publish::PublishError;
@@ -53,6 +55,8 @@ pub struct ServeState {
     cache: Arc<FeedCache>,
     changed: Arc<tokio::sync::Notify>,
     http: reqwest::Client,
+    /// The desk's failed-login counts, shared by every request.
+    login_limiter: Arc<LoginLimiter>,
 }
 
 impl ServeState {
@@ -74,7 +78,19 @@ impl ServeState {
             metrics,
             changed: Arc::new(tokio::sync::Notify::new()),
             http,
+            login_limiter: Arc::new(LoginLimiter::default()),
         }
+    }
+
+    /// The same state with another login limiter (tests: other limits, a
+    /// clock of their own).
+    pub fn with_login_limiter(mut self, limiter: LoginLimiter) -> ServeState {
+        self.login_limiter = Arc::new(limiter);
+        self
+    }
+
+    pub fn login_limiter(&self) -> &Arc<LoginLimiter> {
+        &self.login_limiter
     }
 
     /// The configuration in force.
@@ -202,6 +218,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/status", get(status::status_html))
         .route("/status.json", get(status::status_json))
+        .merge(crate::desk::router(state.clone()))
         .fallback(http::document)
         .with_state(state)
 }

@@ -23,6 +23,8 @@ use crate::normalize::item_uid;
 
 mod stories;
 pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
+mod desk;
+pub use desk::{DeskItem, DeskMember, DeskPage, DeskQuery, FIRST_PARAGRAPH_CHARS, SectionFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -121,6 +123,7 @@ CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
 "#,
     STORIES_AND_CLASSIFICATION,
     crate::accounts::SCHEMA,
+    ITEMS_FTS,
 ];
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
@@ -209,6 +212,35 @@ CREATE TABLE classifier_model (
     trained_at TEXT NOT NULL,
     model      TEXT NOT NULL
 );
+"#;
+
+/// Migration 4: full-text search for the editors' desk (`store::desk`).
+/// FTS5 with the trigram tokenizer matches any substring of three or more
+/// characters, which Chinese needs (no spaces between words). External
+/// content: the text stays only in `items`, the index follows it through
+/// triggers, and the updates that leave the text alone (status, section)
+/// do not touch the index. A later rebuild of `items` must recreate the
+/// triggers.
+const ITEMS_FTS: &str = r#"
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, bulletin_title, content_text,
+    content = 'items', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
+END;
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 "#;
 
 /// Review state of an item.
