@@ -240,6 +240,9 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
                 },
                 &SessionPolicy::default(),
             )?;
+            // Expired sessions are otherwise never deleted; a login is
+            // rare enough to pay for the sweep.
+            accounts::purge_expired(conn)?;
             accounts::record(
                 conn,
                 &AuditEntry {

@@ -653,7 +653,7 @@ fn render_item(m: &mut String, config: &Config, csrf: &str, back: &str, item: &D
     ));
     let _ = writeln!(
         m,
-        "</select><button type=\"submit\" name=\"do\" value=\"move\">移栏</button></form>\
+        "</select><button type=\"submit\">移栏</button></form>\
          <details><summary>改标题</summary><form method=\"post\" action=\"/desk/items/{id}/title\">{h}\
          <input type=\"text\" name=\"title\" value=\"{}\" maxlength=\"200\" aria-label=\"快报标题\">\
          <button type=\"submit\">保存标题</button><small>留空则恢复原标题</small></form></details>\
@@ -783,6 +783,39 @@ fn audit_value(config: &Config, action: &str, v: Option<&str>) -> String {
     }
 }
 
+/// An entry's detail in words: the stories a merge moved, a bulk
+/// action's batch, the entry an undo took back.
+fn audit_detail(e: &AuditRecord) -> String {
+    let Some(detail) = e.detail.as_deref() else {
+        return String::new();
+    };
+    match e.action.as_str() {
+        "merge" => serde_json::from_str::<serde_json::Value>(detail)
+            .ok()
+            .and_then(|v| {
+                let ids: Vec<String> = v["items"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(serde_json::Value::as_i64)
+                    .map(|i| format!("#{i}"))
+                    .collect();
+                Some(format!("并入的稿件：{}", ids.join("、")))
+            })
+            .unwrap_or_else(|| detail.to_string()),
+        "undo" => {
+            let mut words = detail.split_whitespace().skip(1);
+            match (words.next(), words.next()) {
+                (Some(id), Some(action)) => {
+                    format!("撤销记录 {id}（{}）", action_label(action))
+                }
+                _ => detail.to_string(),
+            }
+        }
+        _ if detail.starts_with("batch ") => "批量操作".to_string(),
+        _ => detail.to_string(),
+    }
+}
+
 fn render_audit(
     config: &Config,
     user: &SessionUser,
@@ -823,7 +856,7 @@ fn render_audit(
             e.story_id.map(|i| format!("#{i}")).unwrap_or_default(),
             escape(&audit_value(config, kind, e.before.as_deref())),
             escape(&audit_value(config, kind, e.after.as_deref())),
-            escape(e.detail.as_deref().unwrap_or_default()),
+            escape(&audit_detail(e)),
         );
     }
     m.push_str("</table>\n");
