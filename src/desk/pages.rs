@@ -695,14 +695,16 @@ fn render_json(m: &mut String, config: &Config, v: &serde_json::Value, depth: us
         Value::Array(list) if !list.is_empty() && list.iter().all(is_pair) => {
             m.push_str("<table>");
             for pair in list {
-                if let Value::Array(p) = pair {
-                    let name = p[0].as_str().unwrap_or_default();
+                if let Value::Array(p) = pair
+                    && let [name, value] = p.as_slice()
+                {
+                    let name = name.as_str().unwrap_or_default();
                     let _ = write!(
                         m,
                         "<tr><td>{}</td><td>",
                         escape(section_name(config, Some(name)))
                     );
-                    render_json(m, config, &p[1], depth + 1);
+                    render_json(m, config, value, depth + 1);
                     m.push_str("</td></tr>");
                 }
             }
@@ -730,7 +732,7 @@ fn render_json(m: &mut String, config: &Config, v: &serde_json::Value, depth: us
 }
 
 fn is_pair(v: &serde_json::Value) -> bool {
-    matches!(v, serde_json::Value::Array(p) if p.len() == 2 && p[0].is_string())
+    matches!(v, serde_json::Value::Array(p) if matches!(p.as_slice(), [name, _] if name.is_string()))
 }
 
 pub(super) async fn audit(

@@ -574,6 +574,45 @@ mod tests {
     }
 
     #[test]
+    fn items_stored_before_the_search_index_existed_are_found() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        for sql in &super::super::MIGRATIONS[..3] {
+            conn.execute_batch(sql).expect("migration");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO stories (id, uid, primary_item, created_at, updated_at)
+                 VALUES (1, 'u1', 1, '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00');
+             INSERT INTO items (id, uid, canonical_url, url, source_id, title, content_html,
+                                content_text, content_hash, origin, first_seen_at, updated_at, story_id)
+                 VALUES (1, 'u1', 'x/1', 'https://x/1', 's', '标题', '<p>正文</p>',
+                         '德国最低工资上调至每小时十二点八二欧元', 'h', '新华社',
+                         '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 1);",
+        )
+        .expect("a version 3 item");
+        let mut store = Store::setup(conn, ":memory:").expect("migrated");
+        let find = |store: &Store, text: &str| {
+            store
+                .desk_items(&DeskQuery {
+                    text: Some(text.into()),
+                    limit: 10,
+                    ..DeskQuery::default()
+                })
+                .expect("query")
+                .total
+        };
+        assert_eq!(find(&store, "十二点八"), 1, "backfilled");
+        assert_eq!(find(&store, "十三点"), 0);
+        store
+            .set_bulletin_title(1, Some("德国：最低工资再上调"))
+            .expect("title");
+        assert_eq!(find(&store, "再上调"), 1, "the index follows updates");
+        assert_eq!(find(&store, "最低工资 欧元"), 1, "every word must occur");
+        assert_eq!(find(&store, "最低工资 日元"), 0);
+    }
+
+    #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(escape_like("5%_a\\"), "5\\%\\_a\\\\");
     }
