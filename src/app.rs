@@ -300,7 +300,9 @@ pub async fn serve(
     });
 
     let mut http_stop = control.shutdown.clone();
-    let served = axum::serve(listener, router(state))
+    // The peer address reaches the desk's login limiter (src/desk).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             while !*http_stop.borrow() {
                 if http_stop.changed().await.is_err() {

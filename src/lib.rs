@@ -7,7 +7,8 @@
 //! them all, and [`demo`] serves sample outlets for a first run. Last,
 //! [`assemble`] gathers approved stories into one issue of the bulletin and
 //! [`bulletin`] lays it out (plain text, Markdown, HTML for screen and A4
-//! print, Word).
+//! print, Word). Between store and publish, [`desk`] is where editors
+//! review the candidates in `kuaibao serve`.
 
 pub mod accounts;
 pub mod app;
@@ -17,6 +18,7 @@ pub mod classify;
 pub mod config;
 pub mod dedup;
 pub mod demo;
+pub mod desk;
 pub mod extract;
 pub mod fetch;
 pub mod lock;

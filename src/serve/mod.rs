@@ -14,6 +14,7 @@
 //! | `/feeds/archive/<feed>/YYYY-MM.xml` | RFC 5005 monthly archives |
 //! | `/feeds.opml`, `/`, `/index.html` | OPML, index page |
 //! | `/healthz`, `/metrics`, `/status`, `/status.json` | operations (not cached) |
+//! | `/desk/…` | the editors' desk ([`crate::desk`]; sessions, not cached) |
 
 mod cache;
 mod http;
@@ -28,6 +29,7 @@ use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
 
+use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::publish::PublishError;
@@ -54,6 +56,8 @@ pub struct ServeState {
     cache: Arc<FeedCache>,
     changed: Arc<tokio::sync::Notify>,
     http: reqwest::Client,
+    /// The desk's failed-login counts, shared by every request.
+    login_limiter: Arc<LoginLimiter>,
 }
 
 impl ServeState {
@@ -75,7 +79,19 @@ impl ServeState {
             metrics,
             changed: Arc::new(tokio::sync::Notify::new()),
             http,
+            login_limiter: Arc::new(LoginLimiter::default()),
         }
+    }
+
+    /// The same state with another login limiter (tests: other limits, a
+    /// clock of their own).
+    pub fn with_login_limiter(mut self, limiter: LoginLimiter) -> ServeState {
+        self.login_limiter = Arc::new(limiter);
+        self
+    }
+
+    pub fn login_limiter(&self) -> &Arc<LoginLimiter> {
+        &self.login_limiter
     }
 
     /// The configuration in force.
@@ -207,6 +223,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/issues", get(issues::index))
         .route("/issues/", get(issues::index))
         .route("/issues/{file}", get(issues::issue))
+        .merge(crate::desk::router(state.clone()))
         .fallback(http::document)
         .with_state(state)
 }

@@ -29,11 +29,21 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Decision::Approve => "approve",
             Decision::Reject => "reject",
             Decision::Move => "move",
+        }
+    }
+
+    /// The decision named `s` (`approve`, `reject`, `move`).
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "approve" => Some(Decision::Approve),
+            "reject" => Some(Decision::Reject),
+            "move" => Some(Decision::Move),
+            _ => None,
         }
     }
 
@@ -79,6 +89,25 @@ impl Store {
             params![primary, ts(Utc::now()), decision.as_str(), editor],
         )?;
         Ok(())
+    }
+
+    /// Takes back the latest `decision` `editor` made on the item's story
+    /// (an undone decision is no training data).
+    pub fn forget_decision(
+        &mut self,
+        item_id: i64,
+        decision: Decision,
+        editor: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM decisions WHERE id = (
+                 SELECT d.id FROM decisions d
+                 WHERE d.item_id = (SELECT st.primary_item FROM items i
+                                    JOIN stories st ON st.id = i.story_id WHERE i.id = ?1)
+                   AND d.action = ?2 AND d.editor = ?3
+                 ORDER BY d.id DESC LIMIT 1)",
+            params![item_id, decision.as_str(), editor],
+        )? > 0)
     }
 
     /// How many decisions editors have made.

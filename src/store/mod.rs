@@ -30,6 +30,8 @@ pub use issues::{
 };
 pub use learning::Decision;
 pub use stories::{StoryDetail, StoryMember, StorySummary, prepare_story, same_outlet};
+mod desk;
+pub use desk::{DeskItem, DeskMember, DeskPage, DeskQuery, FIRST_PARAGRAPH_CHARS, SectionFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -151,6 +153,7 @@ CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
     STORIES_AND_CLASSIFICATION,
     crate::accounts::SCHEMA,
     ISSUES,
+    ITEMS_FTS,
 ];
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
@@ -261,6 +264,35 @@ CREATE TABLE issue_stories (
     PRIMARY KEY (issue_id, story_id)
 );
 CREATE INDEX issue_stories_by_story ON issue_stories(story_id);
+"#;
+
+/// Migration 4: full-text search for the editors' desk (`store::desk`).
+/// FTS5 with the trigram tokenizer matches any substring of three or more
+/// characters, which Chinese needs (no spaces between words). External
+/// content: the text stays only in `items`, the index follows it through
+/// triggers, and the updates that leave the text alone (status, section)
+/// do not touch the index. A later rebuild of `items` must recreate the
+/// triggers.
+const ITEMS_FTS: &str = r#"
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, bulletin_title, content_text,
+    content = 'items', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
+END;
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 "#;
 
 /// Review state of an item.
@@ -806,6 +838,12 @@ impl Store {
             self.record_decision(id, decision, editor)?;
         }
         Ok(old)
+    }
+
+    /// Puts a story's status back as it was (an undo): no decision is
+    /// recorded, the undone one is forgotten by the caller.
+    pub fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        self.write_status(id, status)
     }
 
     fn write_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {

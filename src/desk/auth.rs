@@ -1,0 +1,363 @@
+//! Who is at the desk: the session extractor every desk page and action
+//! takes, the CSRF check of every form, and logging in and out. Part of
+//! the editors' desk that `kuaibao serve` runs between store and publish;
+//! the sessions, password hashes, limiter and audit log themselves are
+//! [`crate::accounts`].
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use axum::http::header::{COOKIE, HOST, ORIGIN, RETRY_AFTER, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use rusqlite::Connection;
+
+use super::{
+    FormData, accepts, client_address, html, internal, json, nonce, pages, safe_back, secure,
+    see_other, wants_json, with_store,
+};
+use crate::accounts::{
+    self, AccountError, AuditEntry, LoginRequest, SessionPolicy, SessionUser, check_csrf,
+    clear_cookie, parse_cookie, session_cookie, session_user,
+};
+use crate::config::Config;
+use crate::serve::ServeState;
+
+/// A logged-in editor (or administrator): taking this as an argument is
+/// what makes a handler require a session.
+pub struct Editor {
+    pub user: SessionUser,
+    /// The session's token, for logging out.
+    token: String,
+}
+
+impl FromRequestParts<ServeState> for Editor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServeState) -> Result<Editor, Response> {
+        if let Some(token) = session_token(&parts.headers) {
+            let t = token.clone();
+            let found = with_store(state, move |s| session_user(s.connection(), &t)).await?;
+            match found {
+                Ok(Some(user)) => return Ok(Editor { user, token }),
+                Ok(None) => {}
+                Err(e) => return Err(internal(e, wants_json(&parts.headers))),
+            }
+        }
+        Err(unauthenticated(parts))
+    }
+}
+
+/// The session cookie's token, from any of the request's `Cookie` headers.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| parse_cookie(v).map(str::to_string))
+}
+
+/// No session: a browser is sent to the login form (and back here after
+/// it), anything else gets 401.
+fn unauthenticated(parts: &Parts) -> Response {
+    if accepts(&parts.headers, "text/html") {
+        // Only a page can be returned to; a form posted without a session
+        // goes back to the queue.
+        let next = if parts.method == Method::GET {
+            parts.uri.path_and_query().map(|p| p.as_str())
+        } else {
+            None
+        };
+        let next: String =
+            url::form_urlencoded::byte_serialize(safe_back(next).as_bytes()).collect();
+        see_other(&format!("/desk/login?next={next}"))
+    } else {
+        json(StatusCode::UNAUTHORIZED, false, "请先登录编辑台", None)
+    }
+}
+
+/// Whether a form carries the session's CSRF token (field `csrf`, or the
+/// `X-CSRF-Token` header the script sends).
+pub(super) fn csrf_ok(user: &SessionUser, form: &FormData, headers: &HeaderMap) -> bool {
+    let presented = form
+        .get("csrf")
+        .or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+    presented.is_some_and(|p| check_csrf(user, p))
+}
+
+/// 403 for a form without a valid CSRF token: nothing was changed.
+pub(super) fn csrf_refused(
+    state: &ServeState,
+    user: &SessionUser,
+    headers: &HeaderMap,
+) -> Response {
+    let message = "安全校验未通过（页面可能已过期），没有做任何修改。请刷新页面后再试。";
+    if wants_json(headers) {
+        return json(StatusCode::FORBIDDEN, false, message, None);
+    }
+    let n = nonce();
+    html(
+        StatusCode::FORBIDDEN,
+        &n,
+        pages::message_page(&state.config(), Some(user), &n, "操作被拒绝", message),
+    )
+}
+
+/// A login form posted from another site (login CSRF: logging the editor
+/// into someone else's account). Browsers send `Origin` with every POST;
+/// it must name this server, as the request reached it or as `base_url`
+/// publishes it (behind a proxy the two differ).
+fn cross_site(headers: &HeaderMap, config: &Config) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let authority = origin.split_once("://").map_or(origin, |(_, a)| a);
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
+    let base = match (config.base_url.host_str(), config.base_url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        (None, _) => String::new(),
+    };
+    Some(authority) != host && authority != base
+}
+
+/// How many logins may be hashing at once: argon2 takes ~19 MiB and tens
+/// of milliseconds each, and a burst of attempts under many names must not
+/// take every blocking thread and that much memory each.
+static LOGIN_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Request bodies of the login form are small; anything bigger is refused
+/// before parsing.
+const LOGIN_BODY_LIMIT: usize = 16 * 1024;
+
+pub(super) async fn login_form(
+    State(state): State<ServeState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let next = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "next")
+            .map(|(_, v)| v.into_owned())
+    });
+    let next = safe_back(next.as_deref());
+    // Already logged in: straight on.
+    if let Some(token) = session_token(&headers) {
+        let found = with_store(&state, move |s| session_user(s.connection(), &token)).await;
+        if let Ok(Ok(Some(_))) = found {
+            return see_other(&next);
+        }
+    }
+    let n = nonce();
+    let flash = super::read_flash(&headers);
+    let mut resp = html(
+        StatusCode::OK,
+        &n,
+        pages::login_page(&state.config(), &n, &next, "", flash.as_ref()),
+    );
+    if flash.is_some() {
+        super::clear_flash(&mut resp, &state.config());
+    }
+    resp
+}
+
+pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let config = state.config();
+    let Ok(body) = axum::body::to_bytes(body, LOGIN_BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response();
+    };
+    let form = FormData::parse(&body);
+    let next = safe_back(form.get("next"));
+    let name = form.get("name").unwrap_or_default().trim().to_string();
+    let password = form.get("password").unwrap_or_default().to_string();
+    let n = nonce();
+    let page = |status: StatusCode, text: &str| {
+        let flash = super::Flash {
+            error: true,
+            text: text.to_string(),
+        };
+        html(
+            status,
+            &n,
+            pages::login_page(&config, &n, &next, &name, Some(&flash)),
+        )
+    };
+    if cross_site(&parts.headers, &config) {
+        return page(StatusCode::FORBIDDEN, "登录请求来自其他网站，已拒绝。");
+    }
+    if name.is_empty() || password.is_empty() {
+        return page(StatusCode::BAD_REQUEST, "请输入用户名和密码。");
+    }
+    let address = client_address(&parts.extensions);
+    let user_agent: Option<String> = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    // The database file, so that the slow password check runs on a
+    // connection of its own instead of holding the store (and with it the
+    // poller) for its duration. An in-memory store has no file to share.
+    let path = match with_store(&state, |s| {
+        s.connection()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let Ok(_permit) = LOGIN_SLOTS.acquire().await else {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "暂时无法登录，请稍后再试。",
+        );
+    };
+    let limiter = state.login_limiter().clone();
+    let store = state.store().clone();
+    let (login_name, login_address) = (name.clone(), address.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let attempt = |conn: &Connection| {
+            let session = accounts::login(
+                conn,
+                &limiter,
+                &LoginRequest {
+                    name: &login_name,
+                    password: &password,
+                    address: &login_address,
+                    user_agent: user_agent.as_deref(),
+                },
+                &SessionPolicy::default(),
+            )?;
+            // Expired sessions are otherwise never deleted; a login is
+            // rare enough to pay for the sweep.
+            accounts::purge_expired(conn)?;
+            accounts::record(
+                conn,
+                &AuditEntry {
+                    user_name: &session.name,
+                    action: "login",
+                    detail: (!login_address.is_empty()).then_some(login_address.as_str()),
+                    ..AuditEntry::default()
+                },
+            )?;
+            Ok::<_, AccountError>(session)
+        };
+        match path {
+            Some(path) => {
+                let conn = Connection::open(&path)?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                attempt(&conn)
+            }
+            None => {
+                let store = store.lock().unwrap_or_else(|p| p.into_inner());
+                attempt(store.connection())
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(session)) => {
+            let max_age = session
+                .max_expires_at
+                .with_timezone(&Utc)
+                .signed_duration_since(Utc::now())
+                .to_std()
+                .unwrap_or_default();
+            let mut resp = see_other(&next);
+            if let Ok(v) =
+                HeaderValue::from_str(&session_cookie(&session.token, secure(&config), max_age))
+            {
+                resp.headers_mut().append(SET_COOKIE, v);
+            }
+            tracing::info!(user = %session.name, "desk: logged in");
+            resp
+        }
+        // One message whether the name is unknown or the password wrong.
+        Ok(Err(AccountError::InvalidCredentials)) => {
+            tracing::info!(user = %name, address = %address, "desk: failed login");
+            page(StatusCode::UNAUTHORIZED, "用户名或密码错误。")
+        }
+        Ok(Err(AccountError::RateLimited { retry_after_secs })) => {
+            tracing::warn!(user = %name, address = %address, "desk: login rate-limited");
+            let wait = if retry_after_secs > 90 {
+                format!("{} 分钟", retry_after_secs.div_ceil(60))
+            } else {
+                format!("{} 秒", retry_after_secs.max(1))
+            };
+            let mut resp = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("登录失败次数过多，请 {wait} 后再试。"),
+            );
+            resp.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            resp
+        }
+        Ok(Err(AccountError::AccountDisabled)) => {
+            page(StatusCode::FORBIDDEN, "此账户已停用，请联系管理员。")
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "desk: login failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "暂时无法登录，请稍后再试。",
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "desk: login task failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "暂时无法登录，请稍后再试。",
+            )
+        }
+    }
+}
+
+pub(super) async fn logout(
+    State(state): State<ServeState>,
+    editor: Editor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    if !csrf_ok(&editor.user, &form, &headers) {
+        return csrf_refused(&state, &editor.user, &headers);
+    }
+    let Editor { user, token } = editor;
+    let done = with_store(&state, move |s| {
+        let conn = s.connection();
+        accounts::revoke_session(conn, &token)?;
+        accounts::record(
+            conn,
+            &AuditEntry {
+                user_name: &user.name,
+                action: "logout",
+                ..AuditEntry::default()
+            },
+        )
+    })
+    .await;
+    match done {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return internal(e, wants_json(&headers)),
+        Err(resp) => return resp,
+    }
+    let config = state.config();
+    let mut resp = see_other("/desk/login");
+    if let Ok(v) = HeaderValue::from_str(&clear_cookie(secure(&config))) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+    super::set_flash(&mut resp, &config, false, "已退出登录。");
+    resp
+}

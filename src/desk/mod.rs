@@ -1,0 +1,369 @@
+//! The editors' desk: the review step between store and publish, served by
+//! `kuaibao serve` under `/desk/`. Editors log in, go through the
+//! candidates (grouped by proposed section, most relevant first), approve,
+//! reject or re-file them, fix a bulletin title, split and merge stories,
+//! and undo what they did; every decision is in the audit log and reaches
+//! the served feeds at once.
+//!
+//! Server-rendered HTML with plain forms, so every action works without
+//! JavaScript; a small inline script adds keyboard shortcuts. Nothing here
+//! is reachable without a session ([`auth`]); every write needs the
+//! session's CSRF token. The modules: [`auth`] (sessions, CSRF, login and
+//! logout), [`pages`] (HTML), [`actions`] (the POST handlers).
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /desk/` | the queue, with filters (`status`, `section`, `source`, `from`, `to`, `q`, `page`) |
+//! | `GET, POST /desk/login`, `POST /desk/logout` | sessions |
+//! | `POST /desk/items/{id}/{approve,reject,move,title,split,merge}` | one story |
+//! | `POST /desk/bulk`, `POST /desk/undo` | checked items; the user's last action |
+//! | `GET /desk/audit`, `GET /desk/users` | the audit log; accounts (admins only) |
+
+mod actions;
+mod auth;
+mod pages;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::header::{
+    ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION,
+    REFERRER_POLICY, SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+
+use crate::accounts::SessionUser;
+use crate::config::Config;
+use crate::serve::ServeState;
+use crate::store::Store;
+
+pub use auth::Editor;
+
+/// Every route of the desk, for [`crate::serve::router`] to merge.
+pub fn router<S>(state: ServeState) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/desk", get(to_queue))
+        .route("/desk/", get(pages::queue))
+        .route("/desk/login", get(auth::login_form).post(auth::login))
+        .route("/desk/logout", post(auth::logout))
+        .route("/desk/audit", get(pages::audit))
+        .route("/desk/users", get(pages::users))
+        .route("/desk/items/{id}/{action}", post(actions::item))
+        .route("/desk/bulk", post(actions::bulk))
+        .route("/desk/undo", post(actions::undo))
+        // Unknown desk paths answer only to a session too, so that an
+        // anonymous client learns nothing from 404s.
+        .route("/desk/{*rest}", any(not_found))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn to_queue() -> Response {
+    see_other("/desk/")
+}
+
+async fn not_found(_: Editor) -> Response {
+    (StatusCode::NOT_FOUND, "没有这个页面\n").into_response()
+}
+
+/// What every desk response carries: never cached (pages hold CSRF tokens
+/// and unpublished items), never framed (clickjacking of the buttons), no
+/// Referer to outlets the editor follows from a candidate, and a strict
+/// CSP wherever a page did not set its own nonce-based one.
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(CONTENT_SECURITY_POLICY) {
+        h.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            ),
+        );
+    }
+    resp
+}
+
+/// The Content-Security-Policy of a page whose inline style and script
+/// carry `nonce`. Images only from the desk itself: an outlet's pictures
+/// in a candidate's text would tell the outlet who reads it and when.
+fn csp(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+/// A fresh nonce per page, so that injected markup cannot guess it.
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    // Without the OS's randomness a fixed nonce still blocks injected
+    // scripts that do not know it; it is only guessable by reading a page.
+    if getrandom::fill(&mut bytes).is_err() {
+        tracing::error!("no OS randomness for the desk's CSP nonce");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An HTML page response with its CSP.
+fn html(status: StatusCode, nonce: &str, body: String) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp(nonce)) {
+        h.insert(CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// `{ok, message, item}`: the answer to the script's requests.
+fn json(status: StatusCode, ok: bool, message: &str, item: Option<serde_json::Value>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "ok": ok, "message": message, "item": item })),
+    )
+        .into_response()
+}
+
+fn see_other(location: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&ascii_location(location)) {
+        resp.headers_mut().insert(LOCATION, v);
+    }
+    resp
+}
+
+/// A header holds only visible ASCII: other bytes (a search for 就业 in a
+/// back link) are percent-encoded, as a browser would.
+fn ascii_location(location: &str) -> String {
+    let mut out = String::with_capacity(location.len());
+    for b in location.bytes() {
+        if (0x21..=0x7e).contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(media))
+}
+
+/// The script asks for JSON; forms (browsers) get redirects and pages.
+fn wants_json(headers: &HeaderMap) -> bool {
+    accepts(headers, "application/json")
+}
+
+/// Cookies marked Secure when the desk is published over HTTPS.
+fn secure(config: &Config) -> bool {
+    config.base_url.scheme() == "https"
+}
+
+/// A desk path to return to after an action or a login; anything else
+/// (another site, a scheme-relative `//host`, the login page itself) is
+/// the queue, so a crafted link cannot send an editor elsewhere.
+fn safe_back(back: Option<&str>) -> String {
+    match back {
+        Some(b)
+            if b.starts_with("/desk/")
+                && !b.starts_with("/desk/login")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control) =>
+        {
+            b.to_string()
+        }
+        _ => "/desk/".to_string(),
+    }
+}
+
+/// The client address the login limiter counts failures under. A
+/// loopback peer is the reverse proxy in front (see README): every editor
+/// would share its one address and a guesser could lock them all out, so
+/// it counts as unknown and the per-account limit alone applies.
+fn client_address(extensions: &axum::http::Extensions) -> String {
+    match extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) if !addr.ip().is_loopback() => addr.ip().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The flash message cookie: one line shown on the next page, then gone.
+/// A cookie rather than a query parameter, so that nobody can put words
+/// on the desk with a link.
+const FLASH_COOKIE: &str = "kuaibao_flash";
+
+/// A message for the next page: `error` ones are shown as such.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Flash {
+    error: bool,
+    text: String,
+}
+
+fn set_flash(resp: &mut Response, config: &Config, error: bool, text: &str) {
+    if let Ok(v) = HeaderValue::from_str(&flash_cookie(secure(config), error, text)) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// The `Set-Cookie` value carrying a flash message (percent-encoded, so
+/// any text fits in a header).
+fn flash_cookie(secure: bool, error: bool, text: &str) -> String {
+    let kind = if error { "e" } else { "i" };
+    let value: String =
+        url::form_urlencoded::byte_serialize(format!("{kind}{text}").as_bytes()).collect();
+    format!(
+        "{FLASH_COOKIE}={value}; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=60{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The flash message a request carries, if any.
+fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+    let raw = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            (name.trim() == FLASH_COOKIE).then(|| value.trim().to_string())
+        })?;
+    let decoded: String = url::form_urlencoded::parse(format!("f={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    let mut chars = decoded.chars();
+    let error = match chars.next()? {
+        'e' => true,
+        'i' => false,
+        _ => return None,
+    };
+    let text: String = chars.take(500).collect();
+    (!text.is_empty()).then_some(Flash { error, text })
+}
+
+/// Drops a flash message once shown.
+fn clear_flash(resp: &mut Response, config: &Config) {
+    let cookie = format!(
+        "{FLASH_COOKIE}=; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure(config) { "; Secure" } else { "" }
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// A form body: repeated keys kept (the bulk form's checkboxes).
+struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    fn parse(body: &[u8]) -> FormData {
+        FormData(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, key: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Runs `f` on the store on a blocking thread (SQLite; a poll may hold the
+/// store for a moment), never holding the lock across an await.
+async fn with_store<T, F>(state: &ServeState, f: F) -> Result<T, Response>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> T + Send + 'static,
+{
+    let store = state.store().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut store)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "desk: a store task failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "内部错误\n").into_response()
+    })
+}
+
+/// A store or accounts failure, logged; what the editor sees.
+fn internal(e: impl std::fmt::Display, json_wanted: bool) -> Response {
+    tracing::error!(error = %e, "desk: database error");
+    let message = "数据库出错，操作未完成；请稍后再试";
+    if json_wanted {
+        json(StatusCode::INTERNAL_SERVER_ERROR, false, message, None)
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, format!("{message}\n")).into_response()
+    }
+}
+
+/// Whether the user is an administrator.
+fn is_admin(user: &SessionUser) -> bool {
+    user.role == crate::accounts::Role::Admin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_links_stay_on_the_desk() {
+        assert_eq!(safe_back(Some("/desk/?q=就业")), "/desk/?q=就业");
+        assert_eq!(safe_back(Some("https://evil.example/")), "/desk/");
+        assert_eq!(safe_back(Some("//evil.example/desk/")), "/desk/");
+        assert_eq!(safe_back(Some("/desk/login?next=x")), "/desk/");
+        assert_eq!(safe_back(Some("/desk/\\evil")), "/desk/");
+        assert_eq!(safe_back(None), "/desk/");
+        assert_eq!(
+            ascii_location("/desk/?q=就 业"),
+            "/desk/?q=%E5%B0%B1%20%E4%B8%9A"
+        );
+    }
+
+    #[test]
+    fn flash_messages_round_trip_through_the_cookie() {
+        let set = flash_cookie(true, true, "已通过：就业；通知 & <b>");
+        assert!(set.ends_with("; Secure"));
+        let pair = set.split(';').next().expect("pair");
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(pair).expect("header"));
+        assert_eq!(
+            read_flash(&headers),
+            Some(Flash {
+                error: true,
+                text: "已通过：就业；通知 & <b>".into()
+            })
+        );
+    }
+}

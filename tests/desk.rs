@@ -1,0 +1,1376 @@
+//! Specification of the editors' desk under `/desk/` in `kuaibao serve`:
+//! who gets in (sessions, login limits, roles), what a form must carry
+//! (CSRF), what each decision does to the store, the audit log and the
+//! served feeds, and search. The last test drives the desk in headless
+//! Chromium against a running `kuaibao serve`.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use chrono::DateTime;
+use kuaibao::accounts::{self, AuditQuery, Role};
+use kuaibao::config::Config;
+use kuaibao::metrics::Metrics;
+use kuaibao::model::NewItem;
+use kuaibao::serve::{self, ServeState};
+use kuaibao::store::{Status, Store};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// (slug, source, title, body, section)
+const ITEMS: [(&str, &str, &str, &str, Option<&str>); 5] = [
+    (
+        "grads",
+        "mohrss",
+        "人社部部署高校毕业生就业服务攻坚行动",
+        "人力资源社会保障部近日印发通知，部署开展高校毕业生等青年就业服务攻坚行动，要求各地摸清离校未就业毕业生底数，逐一提供就业服务。",
+        Some("focus"),
+    ),
+    (
+        "pension",
+        "jiangsu",
+        "江苏省提高城乡居民基础养老金标准",
+        "江苏省人民政府决定，自今年七月起提高城乡居民基本养老保险基础养老金最低标准，每人每月增加二十元，惠及一千多万参保老人。",
+        Some("regional"),
+    ),
+    (
+        "wage",
+        "xinhua",
+        "德国调整法定最低工资标准",
+        "德国联邦政府宣布，法定最低工资将于明年一月起上调至每小时十二点八二欧元，约六百万劳动者将因此受益，工会表示欢迎。",
+        Some("abroad"),
+    ),
+    (
+        "skills",
+        "xinhua",
+        "评论：让技能人才有更多获得感",
+        "技能是立业之本。近年来各地出台措施提高技能人才待遇，畅通职业发展通道，激励更多劳动者走技能成才、技能报国之路。",
+        Some("opinion"),
+    ),
+    (
+        "injury",
+        "mohrss",
+        "工伤保险跨省异地就医直接结算试点扩围",
+        "国家医保局会同人力资源社会保障部扩大工伤保险跨省异地就医直接结算试点范围，新增十个省份，参保职工看病不再垫付。",
+        None,
+    ),
+];
+
+struct Fixture {
+    _dir: TempDir,
+    store: Arc<Mutex<Store>>,
+    state: ServeState,
+    app: Router,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture::with_base("http://kb.example.org/kuaibao/")
+    }
+
+    fn with_base(base: &str) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("kuaibao.toml");
+        std::fs::write(
+            &main,
+            format!("title = \"测试快报\"\nbase_url = \"{base}\"\nsources = \"sources.toml\"\n"),
+        )
+        .unwrap();
+        let mut sources = String::new();
+        for (id, name) in [
+            ("mohrss", "人力资源社会保障部"),
+            ("jiangsu", "江苏省人力资源和社会保障厅"),
+            ("xinhua", "新华社"),
+        ] {
+            sources.push_str(&format!(
+                "[[source]]\nid = \"{id}\"\nname = \"{name}\"\nurl = \"https://{id}.example/rss.xml\"\nkind = \"feed\"\n\n"
+            ));
+        }
+        std::fs::write(dir.path().join("sources.toml"), sources).unwrap();
+        let config = Arc::new(Config::load(&main).unwrap());
+        let mut store = Store::open(&dir.path().join("kuaibao.db")).unwrap();
+        store.sync_sources(&config.sources).unwrap();
+        for (i, (slug, source, title, body, section)) in ITEMS.iter().enumerate() {
+            let url = format!("https://{source}.example/{slug}.html");
+            store
+                .store_item(
+                    &NewItem {
+                        source_id: source.to_string(),
+                        guid: None,
+                        url: url.clone(),
+                        canonical_url: url,
+                        title: title.to_string(),
+                        content_html: format!("<p>{body}</p><p>（完）</p>"),
+                        content_text: format!("{body}\n（完）"),
+                        content_hash: format!("hash-{slug}"),
+                        origin: String::new(),
+                        section: section.map(str::to_string),
+                        region: None,
+                        published: Some(
+                            DateTime::parse_from_rfc3339(&format!(
+                                "2025-06-{:02}T09:00:00+08:00",
+                                10 + i
+                            ))
+                            .unwrap(),
+                        ),
+                        bulletin_title: None,
+                        relevance: None,
+                        explanation: None,
+                    },
+                    Status::Candidate,
+                )
+                .unwrap();
+        }
+        accounts::add_user(store.connection(), "alice", Role::Editor, PASSWORD).unwrap();
+        accounts::add_user(store.connection(), "root", Role::Admin, PASSWORD).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let state = ServeState::new(config, store.clone(), Arc::new(Metrics::new()));
+        state.refresh().unwrap();
+        let app = serve::router(state.clone());
+        Fixture {
+            _dir: dir,
+            store,
+            state,
+            app,
+        }
+    }
+
+    /// The id of the item stored from `slug`.
+    fn id(&self, slug: &str) -> i64 {
+        self.store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(
+                "SELECT id FROM items WHERE url LIKE ?1",
+                [format!("%/{slug}.html")],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    fn status(&self, slug: &str) -> Status {
+        let s: String = self
+            .store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(
+                "SELECT status FROM items WHERE url LIKE ?1",
+                [format!("%/{slug}.html")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        Status::parse(&s)
+    }
+
+    fn column(&self, slug: &str, column: &str) -> Option<String> {
+        self.store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(
+                &format!("SELECT {column} FROM items WHERE url LIKE ?1"),
+                [format!("%/{slug}.html")],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    fn audit(&self) -> Vec<accounts::AuditRecord> {
+        accounts::audit_entries(
+            self.store.lock().unwrap().connection(),
+            &AuditQuery::default(),
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action != "login" && e.action != "logout")
+        .collect()
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Got {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(body.map_or_else(Body::empty, Body::from)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Got {
+            status,
+            headers,
+            body: String::from_utf8(body.to_vec()).unwrap(),
+        }
+    }
+
+    async fn get(&self, path: &str, session: Option<&Session>) -> Got {
+        let cookie = session.map(|s| s.cookie.clone());
+        let mut headers = vec![("accept", "text/html")];
+        if let Some(c) = &cookie {
+            headers.push(("cookie", c));
+        }
+        self.send(Method::GET, path, &headers, None).await
+    }
+
+    /// Posts a form as the browser does (`json` = as the script does).
+    async fn post(
+        &self,
+        path: &str,
+        session: &Session,
+        fields: &[(&str, &str)],
+        json: bool,
+    ) -> Got {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let accept = if json {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        self.send(
+            Method::POST,
+            path,
+            &[("accept", accept), ("cookie", &session.cookie)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// Posts with the session's CSRF token and `back`.
+    async fn act(&self, path: &str, session: &Session, fields: &[(&str, &str)], json: bool) -> Got {
+        let mut all = vec![
+            ("csrf", session.csrf.as_str()),
+            ("back", "/desk/?status=all"),
+        ];
+        all.extend_from_slice(fields);
+        self.post(path, session, &all, json).await
+    }
+
+    async fn login_attempt(&self, name: &str, password: &str) -> Got {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("name", name), ("password", password), ("next", "/desk/")])
+            .finish();
+        self.send(
+            Method::POST,
+            "/desk/login",
+            &[("accept", "text/html")],
+            Some(body),
+        )
+        .await
+    }
+
+    async fn login(&self, name: &str) -> Session {
+        let got = self.login_attempt(name, PASSWORD).await;
+        assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
+        assert_eq!(got.header("location"), "/desk/");
+        let set = got.header("set-cookie").to_string();
+        let cookie = set.split(';').next().unwrap().to_string();
+        let mut session = Session {
+            cookie,
+            csrf: String::new(),
+            set_cookie: set,
+        };
+        let page = self.get("/desk/", Some(&session)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        session.csrf = attr(&page.body, "data-csrf").expect("the queue carries the CSRF token");
+        session
+    }
+
+    /// The served feed `path`, after the refresh the daemon's refresher
+    /// would run.
+    async fn feed(&self, path: &str) -> atom_syndication::Feed {
+        self.state.refresh().unwrap();
+        let got = self.send(Method::GET, path, &[], None).await;
+        assert_eq!(got.status, StatusCode::OK);
+        atom_syndication::Feed::read_from(got.body.as_bytes()).unwrap()
+    }
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+    set_cookie: String,
+}
+
+struct Got {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Got {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn attr(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The entry titled `title` in a feed, with its category terms.
+fn categories(feed: &atom_syndication::Feed, title: &str) -> Option<Vec<String>> {
+    feed.entries()
+        .iter()
+        // The feed may carry the bulletin's title (`江苏：提高…` for
+        // `江苏省提高…`): compared by their ends.
+        .find(|e| {
+            let tail = |t: &str| t.chars().rev().take(10).collect::<String>();
+            tail(e.title().as_str()) == tail(title)
+        })
+        .map(|e| {
+            e.categories()
+                .iter()
+                .map(|c| c.term().to_string())
+                .collect()
+        })
+}
+
+#[tokio::test]
+async fn anonymous_clients_are_sent_to_the_login_form_or_get_401_and_see_no_item() {
+    let f = Fixture::new();
+    let got = f.get("/desk/", None).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.header("location"), "/desk/login?next=%2Fdesk%2F");
+    let got = f
+        .get("/desk/?status=rejected&q=%E5%B0%B1%E4%B8%9A", None)
+        .await;
+    assert_eq!(
+        got.header("location"),
+        "/desk/login?next=%2Fdesk%2F%3Fstatus%3Drejected%26q%3D%25E5%25B0%25B1%25E4%25B8%259A"
+    );
+    let json = f
+        .send(
+            Method::GET,
+            "/desk/",
+            &[("accept", "application/json")],
+            None,
+        )
+        .await;
+    assert_eq!(json.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json.json()["ok"], false);
+
+    // A rejected item, so that its id is one an outsider must not learn.
+    let rejected = f.id("wage");
+    f.store
+        .lock()
+        .unwrap()
+        .set_status(rejected, Status::Rejected)
+        .unwrap();
+    let id = rejected.to_string();
+    for (method, path) in [
+        (Method::GET, "/desk/?status=all".to_string()),
+        (Method::GET, "/desk/audit".into()),
+        (Method::GET, "/desk/users".into()),
+        (Method::GET, format!("/desk/items/{id}")),
+        (Method::GET, "/desk/no-such-page".into()),
+        (Method::POST, format!("/desk/items/{id}/approve")),
+        (Method::POST, "/desk/bulk".into()),
+        (Method::POST, "/desk/undo".into()),
+        (Method::POST, "/desk/logout".into()),
+    ] {
+        for accept in ["text/html", "application/json"] {
+            let got = f
+                .send(
+                    method.clone(),
+                    &path,
+                    &[("accept", accept)],
+                    (method == Method::POST).then(|| format!("id={id}&action=approve")),
+                )
+                .await;
+            assert!(
+                matches!(got.status, StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED),
+                "{method} {path}: {}",
+                got.status
+            );
+            for (_, _, title, _, _) in ITEMS {
+                assert!(!got.body.contains(title), "{path} shows {title}");
+            }
+            assert!(!got.body.contains(&format!("item-{id}")), "{path}");
+        }
+    }
+    let login = f.get("/desk/login", None).await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(!login.body.contains("data-id"));
+    assert_eq!(f.status("wage"), Status::Rejected, "nothing approved it");
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_name_read_the_same_and_the_sixth_failure_is_429() {
+    let f = Fixture::new();
+    let wrong = f.login_attempt("alice", "not the password").await;
+    let unknown = f.login_attempt("mallory", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("用户名或密码错误"));
+    // The same page but for the name typed and the page's nonce.
+    let main = |body: &str, name: &str| body[body.find("<main>").unwrap()..].replace(name, "NAME");
+    assert_eq!(
+        main(&wrong.body, "alice"),
+        main(&unknown.body, "mallory"),
+        "the page does not tell which names exist"
+    );
+    assert!(wrong.headers.get("set-cookie").is_none());
+    for _ in 0..4 {
+        let got = f.login_attempt("alice", "still wrong").await;
+        assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = f.login_attempt("alice", PASSWORD).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.header("retry-after").parse().unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    assert!(limited.body.contains("登录失败次数过多"));
+    assert!(limited.headers.get("set-cookie").is_none());
+    // Another account is not locked by alice's failures.
+    f.login("root").await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_and_samesite_lax_and_secure_over_https() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    assert!(s.set_cookie.starts_with("kuaibao_session="));
+    assert!(s.set_cookie.contains("; HttpOnly"));
+    assert!(s.set_cookie.contains("; SameSite=Lax"));
+    assert!(s.set_cookie.contains("; Path=/"));
+    assert!(!s.set_cookie.contains("Secure"), "the desk is on http here");
+    let f = Fixture::with_base("https://kb.example.org/");
+    let s = f.login("alice").await;
+    assert!(s.set_cookie.contains("; Secure"));
+}
+
+#[tokio::test]
+async fn desk_pages_are_not_cached_framed_or_open_to_other_scripts() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    for path in ["/desk/", "/desk/audit", "/desk/login"] {
+        let got = f.get(path, Some(&s)).await;
+        assert_eq!(got.header("cache-control"), "no-store", "{path}");
+        assert_eq!(got.header("x-frame-options"), "DENY");
+        assert_eq!(got.header("referrer-policy"), "same-origin");
+        let csp = got.header("content-security-policy");
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    let page = f.get("/desk/", Some(&s)).await;
+    let nonce = attr(&page.body, "<script nonce").unwrap_or_default();
+    let csp = page.header("content-security-policy");
+    let nonce = if nonce.is_empty() {
+        attr(&page.body, "script nonce").expect("the script has a nonce")
+    } else {
+        nonce
+    };
+    assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp}");
+    assert!(page.body.contains("name=\"viewport\""));
+    assert!(page.body.contains("max-width: 700px"));
+}
+
+#[tokio::test]
+async fn a_form_without_the_csrf_token_is_refused_with_403_and_changes_nothing() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let id = f.id("grads").to_string();
+    for csrf in [None, Some("0".repeat(64)), Some(String::new())] {
+        for (path, extra) in [
+            (format!("/desk/items/{id}/approve"), vec![]),
+            (
+                format!("/desk/items/{id}/move"),
+                vec![("section", "abroad")],
+            ),
+            (
+                format!("/desk/items/{id}/title"),
+                vec![("title", "改过的标题")],
+            ),
+            (
+                "/desk/bulk".into(),
+                vec![("id", id.as_str()), ("action", "reject")],
+            ),
+            ("/desk/undo".into(), vec![]),
+            ("/desk/logout".into(), vec![]),
+        ] {
+            let mut fields = extra.clone();
+            if let Some(c) = &csrf {
+                fields.push(("csrf", c));
+            }
+            for json in [false, true] {
+                let got = f.post(&path, &s, &fields, json).await;
+                assert_eq!(got.status, StatusCode::FORBIDDEN, "{path} {csrf:?}");
+            }
+        }
+    }
+    assert_eq!(f.status("grads"), Status::Candidate);
+    assert_eq!(f.column("grads", "section").as_deref(), Some("focus"));
+    assert_eq!(f.column("grads", "bulletin_title"), None);
+    assert!(f.audit().is_empty());
+    // The session survived the forged logouts.
+    assert_eq!(f.get("/desk/", Some(&s)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn approving_writes_the_audit_log_and_reaches_the_served_feed() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let before = f.feed("/feeds/all.xml").await;
+    assert!(before.entries().is_empty(), "manual review: nothing yet");
+    let id = f.id("grads");
+    let got = f
+        .act(&format!("/desk/items/{id}/approve"), &s, &[], false)
+        .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.header("location"), "/desk/?status=all");
+    assert!(got.header("set-cookie").starts_with("kuaibao_flash="));
+    assert_eq!(f.status("grads"), Status::Approved);
+    let audit = f.audit();
+    assert_eq!(audit.len(), 1);
+    let e = &audit[0];
+    assert_eq!(
+        (e.user_name.as_str(), e.action.as_str(), e.item_id),
+        ("alice", "approve", Some(id))
+    );
+    assert_eq!(
+        (e.before.as_deref(), e.after.as_deref()),
+        (Some("candidate"), Some("approved"))
+    );
+    let feed = f.feed("/feeds/all.xml").await;
+    assert_eq!(
+        categories(&feed, ITEMS[0].2),
+        Some(vec!["focus".to_string()]),
+        "the approved story is served"
+    );
+    // The flash message is shown once on the page the form returns to.
+    let flash = got
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = f
+        .send(
+            Method::GET,
+            "/desk/?status=all",
+            &[
+                ("accept", "text/html"),
+                ("cookie", &format!("{}; {flash}", s.cookie)),
+            ],
+            None,
+        )
+        .await;
+    assert!(page.body.contains("已通过："), "flash shown");
+    assert!(
+        page.header("set-cookie").contains("Max-Age=0"),
+        "and cleared"
+    );
+    // The audit page lists it.
+    let audit_page = f.get("/desk/audit", Some(&s)).await;
+    assert!(audit_page.body.contains("<td>alice</td><td>通过</td>"));
+}
+
+#[tokio::test]
+async fn moving_a_story_changes_its_feed_category_at_once() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let id = f.id("grads");
+    f.act(&format!("/desk/items/{id}/approve"), &s, &[], true)
+        .await;
+    let feed = f.feed("/feeds/all.xml").await;
+    assert_eq!(categories(&feed, ITEMS[0].2), Some(vec!["focus".into()]));
+    // In the same second as the approval: the feeds must still notice.
+    let got = f
+        .act(
+            &format!("/desk/items/{id}/move"),
+            &s,
+            &[("section", "regional")],
+            true,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    let j = got.json();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["item"]["section"], "regional");
+    assert!(j["message"].as_str().unwrap().contains("各地动态"));
+    assert_eq!(f.column("grads", "section").as_deref(), Some("regional"));
+    let fixed: i64 = f
+        .store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row("SELECT section_fixed FROM items WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fixed, 1, "the classifier leaves it alone now");
+    let feed = f.feed("/feeds/all.xml").await;
+    assert_eq!(categories(&feed, ITEMS[0].2), Some(vec!["regional".into()]));
+    assert!(categories(&f.feed("/feeds/regional.xml").await, ITEMS[0].2).is_some());
+    assert!(categories(&f.feed("/feeds/focus.xml").await, ITEMS[0].2).is_none());
+    // An unknown section is refused.
+    let bad = f
+        .act(
+            &format!("/desk/items/{id}/move"),
+            &s,
+            &[("section", "nope")],
+            true,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let audit = f.audit();
+    assert_eq!(audit[0].action, "move");
+    assert_eq!(
+        (audit[0].before.as_deref(), audit[0].after.as_deref()),
+        (Some("focus"), Some("regional"))
+    );
+}
+
+#[tokio::test]
+async fn editing_the_bulletin_title_renames_the_feed_entry_and_blank_restores_it() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let id = f.id("pension");
+    f.act(&format!("/desk/items/{id}/approve"), &s, &[], true)
+        .await;
+    let got = f
+        .act(
+            &format!("/desk/items/{id}/title"),
+            &s,
+            &[("title", "  江苏：城乡居民基础养老金再提高  ")],
+            true,
+        )
+        .await;
+    assert_eq!(
+        got.json()["item"]["bulletin_title"],
+        "江苏：城乡居民基础养老金再提高"
+    );
+    let feed = f.feed("/feeds/all.xml").await;
+    assert!(categories(&feed, "江苏：城乡居民基础养老金再提高").is_some());
+    let page = f.get("/desk/?status=all", Some(&s)).await;
+    assert!(page.body.contains("原标题："));
+    let got = f
+        .act(
+            &format!("/desk/items/{id}/title"),
+            &s,
+            &[("title", " ")],
+            false,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.column("pension", "bulletin_title"), None);
+    let feed = f.feed("/feeds/all.xml").await;
+    assert!(categories(&feed, ITEMS[1].2).is_some());
+    let long = "长".repeat(201);
+    let got = f
+        .act(
+            &format!("/desk/items/{id}/title"),
+            &s,
+            &[("title", &long)],
+            true,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn undo_takes_back_the_users_last_actions_one_by_one() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let id = f.id("grads");
+    let path = |a: &str| format!("/desk/items/{id}/{a}");
+    f.act(&path("approve"), &s, &[], true).await;
+    f.act(&path("move"), &s, &[("section", "abroad")], true)
+        .await;
+    f.act(&path("title"), &s, &[("title", "新标题")], true)
+        .await;
+    // Another editor's action is not alice's to undo.
+    let root = f.login("root").await;
+    f.act(
+        &format!("/desk/items/{}/reject", f.id("wage")),
+        &root,
+        &[],
+        true,
+    )
+    .await;
+
+    let undo = f.act("/desk/undo", &s, &[], true).await;
+    assert_eq!(undo.json()["ok"], true, "{}", undo.body);
+    assert_eq!(f.column("grads", "bulletin_title"), None);
+    let undo = f.act("/desk/undo", &s, &[], false).await;
+    assert_eq!(undo.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.column("grads", "section").as_deref(), Some("focus"));
+    f.act("/desk/undo", &s, &[], true).await;
+    assert_eq!(f.status("grads"), Status::Candidate);
+    let nothing = f.act("/desk/undo", &s, &[], true).await;
+    assert!(
+        nothing.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("没有可以撤销")
+    );
+    assert_eq!(f.status("wage"), Status::Rejected, "root's decision stands");
+    let undos: Vec<_> = f
+        .audit()
+        .into_iter()
+        .filter(|e| e.action == "undo")
+        .collect();
+    assert_eq!(undos.len(), 3);
+    assert!(undos.iter().all(|e| e.user_name == "alice"));
+
+    // A story changed by someone else since is not overwritten.
+    f.act(&path("approve"), &s, &[], true).await;
+    f.act(&path("reject"), &root, &[], true).await;
+    let refused = f.act("/desk/undo", &s, &[], true).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(f.status("grads"), Status::Rejected);
+}
+
+#[tokio::test]
+async fn bulk_reject_decides_every_checked_story_and_undoes_as_one() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let (a, b) = (f.id("wage").to_string(), f.id("skills").to_string());
+    let got = f
+        .act(
+            "/desk/bulk",
+            &s,
+            &[("id", &a), ("id", &b), ("action", "reject")],
+            false,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.status("wage"), Status::Rejected);
+    assert_eq!(f.status("skills"), Status::Rejected);
+    assert_eq!(f.status("grads"), Status::Candidate);
+    let audit = f.audit();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].detail, audit[1].detail, "one batch");
+    // Rejected stories leave the candidates' queue.
+    let page = f.get("/desk/", Some(&s)).await;
+    assert!(!page.body.contains(ITEMS[2].2));
+    assert!(page.body.contains(ITEMS[0].2));
+    let undo = f.act("/desk/undo", &s, &[], true).await;
+    assert!(undo.json()["message"].as_str().unwrap().contains("2 条"));
+    assert_eq!(f.status("wage"), Status::Candidate);
+    assert_eq!(f.status("skills"), Status::Candidate);
+    let none = f
+        .act("/desk/bulk", &s, &[("action", "approve")], true)
+        .await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn only_admins_see_the_users_page() {
+    let f = Fixture::new();
+    let editor = f.login("alice").await;
+    let got = f.get("/desk/users", Some(&editor)).await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN);
+    assert!(
+        !f.get("/desk/", Some(&editor))
+            .await
+            .body
+            .contains("/desk/users")
+    );
+    let admin = f.login("root").await;
+    let got = f.get("/desk/users", Some(&admin)).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(got.body.contains("<td>alice</td><td>编辑</td>"));
+    assert!(got.body.contains("<td>root</td><td>管理员</td>"));
+}
+
+#[tokio::test]
+async fn search_finds_a_story_by_a_chinese_substring_of_its_body() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let queue = |q: &str| {
+        let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        format!("/desk/?status=all&q={q}")
+    };
+    // Three characters from the middle of the 德国 story's body: no word
+    // boundary, no title word.
+    let got = f.get(&queue("二点八"), Some(&s)).await;
+    assert!(got.body.contains(ITEMS[2].2), "found by its body");
+    for other in [ITEMS[0].2, ITEMS[1].2, ITEMS[3].2, ITEMS[4].2] {
+        assert!(!got.body.contains(other), "{other}");
+    }
+    assert!(got.body.contains("共 1 条"));
+    // Two words must both occur; two characters fall back to LIKE.
+    let got = f.get(&queue("养老金 江苏"), Some(&s)).await;
+    assert!(got.body.contains(ITEMS[1].2));
+    assert!(got.body.contains("共 1 条"));
+    let got = f.get(&queue("工伤"), Some(&s)).await;
+    assert!(got.body.contains(ITEMS[4].2));
+    assert!(got.body.contains("共 1 条"));
+    // A title edited on the desk is searchable too.
+    let id = f.id("skills");
+    f.act(
+        &format!("/desk/items/{id}/title"),
+        &s,
+        &[("title", "光明网评：技能成才正当时")],
+        true,
+    )
+    .await;
+    let got = f.get(&queue("正当时"), Some(&s)).await;
+    assert!(got.body.contains("光明网评：技能成才正当时"));
+    // FTS syntax is taken as text.
+    let got = f.get(&queue("\"OR* NEAR("), Some(&s)).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(got.body.contains("共 0 条"));
+}
+
+#[tokio::test]
+async fn the_queue_groups_by_section_in_bulletin_order_most_relevant_first() {
+    let f = Fixture::new();
+    {
+        let store = f.store.lock().unwrap();
+        let conn = store.connection();
+        conn.execute("UPDATE items SET section = 'focus'", [])
+            .unwrap();
+        conn.execute(
+            "UPDATE items SET section = NULL WHERE url LIKE '%/injury.html'",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE items SET section = 'abroad' WHERE url LIKE '%/wage.html'",
+            [],
+        )
+        .unwrap();
+        for (slug, r) in [("grads", 0.4), ("pension", 0.9), ("skills", 0.7)] {
+            conn.execute(
+                "UPDATE items SET relevance = ?2, explanation = ?3 WHERE url LIKE ?1",
+                rusqlite::params![
+                    format!("%/{slug}.html"),
+                    r,
+                    r#"{"reasons": ["关键词：养老 +2", "<b>来源</b>：人社厅"], "scores": [["focus", 0.8], ["regional", 0.15]]}"#
+                ],
+            )
+            .unwrap();
+        }
+        // Titles are escaped, never markup.
+        conn.execute(
+            "UPDATE items SET title = '<script>alert(1)</script>' WHERE url LIKE '%/injury.html'",
+            [],
+        )
+        .unwrap();
+    }
+    let s = f.login("alice").await;
+    let page = f.get("/desk/", Some(&s)).await.body;
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    // 最新关注 (relevance 0.9, 0.7, 0.4), then 他山之石, then the unfiled.
+    assert!(at("最新关注 <span>（3 条）") < at(ITEMS[1].2));
+    assert!(at(ITEMS[1].2) < at(ITEMS[3].2));
+    assert!(at(ITEMS[3].2) < at(ITEMS[0].2));
+    assert!(at(ITEMS[0].2) < at("他山之石 <span>（1 条）"));
+    assert!(at("他山之石 <span>（1 条）") < at(ITEMS[2].2));
+    assert!(at(ITEMS[2].2) < at("未分栏 <span>（1 条）"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(
+        page.contains("&lt;b&gt;来源&lt;/b&gt;：人社厅"),
+        "explanations escaped"
+    );
+    assert!(
+        page.contains("<td>最新关注</td><td>0.800</td>"),
+        "scores by section name"
+    );
+    assert!(page.contains("相关度 0.90"));
+    assert!(page.contains("<details class=\"full\"><summary>全文</summary>"));
+    assert!(page.contains("1 家媒体刊发：江苏省人力资源和社会保障厅"));
+    for key in [
+        "j / k",
+        "<dt>a</dt>",
+        "<dt>r</dt>",
+        "<dt>x</dt>",
+        "<dt>/</dt>",
+        "<dt>4</dt>",
+    ] {
+        assert!(page.contains(key), "shortcut {key} listed");
+    }
+    // Filters: a section, the unfiled, an outlet, a date range.
+    let got = f.get("/desk/?section=abroad", Some(&s)).await.body;
+    assert!(got.contains(ITEMS[2].2) && got.contains("共 1 条"));
+    let got = f.get("/desk/?section=none", Some(&s)).await.body;
+    assert!(got.contains("共 1 条") && got.contains("&lt;script&gt;"));
+    let got = f.get("/desk/?source=xinhua", Some(&s)).await.body;
+    assert!(got.contains("共 2 条"));
+    let got = f
+        .get("/desk/?from=2025-06-11&to=2025-06-12", Some(&s))
+        .await
+        .body;
+    assert!(got.contains("共 2 条") && got.contains(ITEMS[1].2) && got.contains(ITEMS[2].2));
+}
+
+#[tokio::test]
+async fn stories_are_split_and_merged_from_the_desk_and_undone() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let (grads, injury) = (f.id("grads"), f.id("injury"));
+    let story_of = |id: i64| -> i64 { f.store.lock().unwrap().story_of(id).unwrap() };
+    let into = story_of(grads);
+    let got = f
+        .act(
+            &format!("/desk/items/{injury}/merge"),
+            &s,
+            &[("into", &format!("#{into}"))],
+            true,
+        )
+        .await;
+    assert_eq!(got.json()["ok"], true, "{}", got.body);
+    assert_eq!(story_of(injury), into);
+    assert_eq!(got.json()["item"]["story_items"], 2);
+    let page = f.get("/desk/", Some(&s)).await.body;
+    assert!(page.contains("本报道的 2 份稿件"));
+    let got = f
+        .act(&format!("/desk/items/{injury}/split"), &s, &[], true)
+        .await;
+    assert_eq!(got.json()["ok"], true, "{}", got.body);
+    assert_ne!(story_of(injury), into);
+    // Undo the split: one story again; undo the merge: apart again.
+    f.act("/desk/undo", &s, &[], true).await;
+    assert_eq!(story_of(injury), into);
+    f.act("/desk/undo", &s, &[], true).await;
+    assert_ne!(story_of(injury), into);
+    assert_eq!(story_of(grads), into);
+    let alone = f
+        .act(&format!("/desk/items/{injury}/split"), &s, &[], true)
+        .await;
+    assert_eq!(alone.status, StatusCode::CONFLICT);
+    let missing = f
+        .act(
+            &format!("/desk/items/{grads}/merge"),
+            &s,
+            &[("into", "99999")],
+            true,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session() {
+    let f = Fixture::new();
+    let s = f.login("alice").await;
+    let got = f.act("/desk/logout", &s, &[], false).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.header("location"), "/desk/login");
+    let cleared = got.headers.get_all("set-cookie").iter().any(|v| {
+        v.to_str().unwrap().starts_with("kuaibao_session=;")
+            && v.to_str().unwrap().contains("Max-Age=0")
+    });
+    assert!(cleared, "{:?}", got.headers);
+    // The old cookie opens nothing any more.
+    let again = f.get("/desk/", Some(&s)).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let sessions: i64 = f
+        .store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn a_login_posted_from_another_site_is_refused() {
+    let f = Fixture::new();
+    let body = format!("name=alice&password={}", PASSWORD.replace(' ', "+"));
+    let got = f
+        .send(
+            Method::POST,
+            "/desk/login",
+            &[("accept", "text/html"), ("origin", "https://evil.example")],
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::FORBIDDEN);
+    let got = f
+        .send(
+            Method::POST,
+            "/desk/login",
+            &[
+                ("accept", "text/html"),
+                ("origin", "http://kb.example.org"),
+                ("host", "127.0.0.1:8080"),
+            ],
+            Some(format!("{body}&next=https%3A%2F%2Fevil.example%2F")),
+        )
+        .await;
+    assert_eq!(
+        got.status,
+        StatusCode::SEE_OTHER,
+        "base_url's origin is ours"
+    );
+    assert_eq!(got.header("location"), "/desk/", "never sent off the desk");
+}
+
+// ---------------------------------------------------------------------
+// End to end: headless Chromium through chromedriver, against `kuaibao
+// serve` as operators run it.
+
+/// A program on `PATH`, as `command -v` finds it.
+fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Three stories in one RSS feed carrying their full text.
+fn rss() -> String {
+    let mut items = String::new();
+    for (i, (slug, _, title, body, _)) in ITEMS.iter().take(3).enumerate() {
+        items.push_str(&format!(
+            "<item><title>{title}</title><link>https://www.mohrss.gov.cn/{slug}.html</link>\
+             <guid>{slug}</guid><pubDate>{} Jun 2025 09:00:00 +0800</pubDate>\
+             <content:encoded><![CDATA[<p>{body}</p><p>（完）</p>]]></content:encoded></item>\n",
+            ["Tue, 10", "Wed, 11", "Thu, 12"][i]
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>\
+         <title>人社部</title><link>https://www.mohrss.gov.cn/</link><description>d</description>\n{items}</channel></rss>"
+    )
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kuaibao_serve(config: &std::path::Path) -> (Killed, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(config)
+        .args(["-v", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kuaibao serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("serve announces its address")
+            .expect("line");
+        if let Some(at) = line.find("http://") {
+            break line[at..]
+                .split_whitespace()
+                .next()
+                .expect("url")
+                .trim_end_matches('/')
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("kuaibao serve: {line}");
+        }
+    });
+    (Killed(child), base)
+}
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_works_the_queue_in_a_real_browser() {
+    let (Some(chromedriver), Some(chromium)) = (on_path("chromedriver"), on_path("chromium"))
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver or chromium is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+        );
+        eprintln!(
+            "SKIPPED an_editor_works_the_queue_in_a_real_browser: no chromedriver or chromium \
+             on PATH (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    use fantoccini::{ClientBuilder, Locator};
+
+    let outlet = common::Outlet::start().await;
+    outlet.set(
+        "/rss.xml",
+        common::Reply::new("application/rss+xml; charset=utf-8", rss()),
+    );
+    let tc = common::TestConfig::new(
+        &format!(
+            "[[source]]\nid = \"mohrss\"\nname = \"人力资源社会保障部\"\nurl = \"{}\"\nkind = \"feed\"\nsection = \"focus\"\n",
+            outlet.url("/rss.xml")
+        ),
+        // Poll at once rather than spread over the first minutes.
+        "[schedule]\njitter = 0.0\n",
+    );
+    let mut add = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .arg("--config")
+        .arg(tc.path())
+        .args(["user", "add", "alice", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("kuaibao user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(add.wait().expect("user add").success());
+
+    let (_daemon, base) = kuaibao_serve(&tc.path());
+    let http = reqwest::Client::new();
+    wait_until("the first poll to store three candidates", || {
+        let (http, url) = (http.clone(), format!("{base}/status.json"));
+        async move {
+            match http.get(url).send().await {
+                Ok(r) => r.text().await.is_ok_and(|t| {
+                    serde_json::from_str::<serde_json::Value>(&t)
+                        .is_ok_and(|j| j["items"]["candidate"] == 3)
+                }),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let _driver = Killed(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let driver = format!("http://127.0.0.1:{port}");
+    wait_until("chromedriver", || {
+        let (http, url) = (http.clone(), format!("{driver}/status"));
+        async move { http.get(url).send().await.is_ok() }
+    })
+    .await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,1600", "--lang=zh-CN"]
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver)
+        .await
+        .expect("a WebDriver session in headless Chromium");
+
+    let result = async {
+        // The desk sends a stranger to the login form.
+        browser.goto(&format!("{base}/desk/")).await?;
+        assert!(
+            browser
+                .current_url()
+                .await?
+                .path()
+                .starts_with("/desk/login")
+        );
+        browser
+            .find(Locator::Css("input[name=name]"))
+            .await?
+            .send_keys("alice")
+            .await?;
+        browser
+            .find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Css(".login button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::Css("article.item"))
+            .await?;
+        assert_eq!(browser.current_url().await?.path(), "/desk/");
+        let shot = browser.screenshot().await?;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-queue.png");
+        std::fs::write(&path, shot).expect("write the screenshot");
+        eprintln!("queue screenshot: {}", path.display());
+        // And as a phone shows it: one column.
+        browser.set_window_size(390, 1600).await?;
+        let phone = path.with_file_name("desk-queue-phone.png");
+        std::fs::write(&phone, browser.screenshot().await?).expect("write the screenshot");
+        eprintln!("queue on a phone: {}", phone.display());
+        browser.set_window_size(1280, 1600).await?;
+
+        // By the end of the outlet's title: the desk shows the bulletin's
+        // (`江苏：提高…` for `江苏省提高…`).
+        let id_of = |title: &'static str| {
+            let b = browser.clone();
+            let tail: String = title
+                .chars()
+                .rev()
+                .take(10)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            async move {
+                let el = b
+                    .find(Locator::XPath(&format!(
+                        "//article[contains(@class,'item')][.//h3[contains(text(),'{tail}')]]"
+                    )))
+                    .await?;
+                Ok::<_, fantoccini::error::CmdError>(el.attr("data-id").await?.expect("data-id"))
+            }
+        };
+        // Move the 江苏 story to 各地动态 → 他山之石 with the form's select
+        // and button, then approve it with its button.
+        let pension = id_of(ITEMS[1].2).await?;
+        let item = format!("#item-{pension}");
+        browser
+            .find(Locator::Css(&format!("{item} select[name=section]")))
+            .await?
+            .select_by_value("abroad")
+            .await?;
+        browser
+            .find(Locator::Css(&format!(
+                "{item} form[action$='/move'] button"
+            )))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//p[@id='flash' and contains(., '移至')]"))
+            .await?;
+        browser
+            .find(Locator::Css(&format!(
+                "{item} form[action$='/approve'] button"
+            )))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//p[@id='flash' and contains(., '已通过')]"))
+            .await?;
+        assert!(
+            browser.find(Locator::Css(&item)).await.is_err(),
+            "an approved story leaves the candidates' queue"
+        );
+        // The keyboard: select the first remaining story with j, reject it
+        // with r (the script's JSON path), and it leaves the page.
+        let first = browser
+            .find(Locator::Css("article.item"))
+            .await?
+            .attr("data-id")
+            .await?
+            .expect("data-id");
+        let mut keys = KeyActions::new("keyboard".into());
+        for key in ['j', 'r'] {
+            keys = keys
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key });
+        }
+        browser.perform_actions(keys).await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//p[@id='flash' and contains(., '已拒绝')]"))
+            .await?;
+        let gone = format!("#item-{first}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while browser.find(Locator::Css(&gone)).await.is_ok() {
+            assert!(Instant::now() < deadline, "rejected item still listed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok::<_, fantoccini::error::CmdError>(pension)
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the desk in the browser");
+
+    // The served feed has the approved story, filed under 他山之石.
+    let feed_url = format!("{base}/feeds/all.xml");
+    wait_until("the approved story in the served feed", || {
+        let (http, url) = (http.clone(), feed_url.clone());
+        async move {
+            let Ok(r) = http.get(url).send().await else {
+                return false;
+            };
+            let Ok(body) = r.text().await else {
+                return false;
+            };
+            atom_syndication::Feed::read_from(body.as_bytes())
+                .is_ok_and(|feed| categories(&feed, ITEMS[1].2) == Some(vec!["abroad".into()]))
+        }
+    })
+    .await;
+    let feed = http
+        .get(&feed_url)
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        feed.matches("<entry>").count(),
+        1,
+        "only the approved story"
+    );
+}
