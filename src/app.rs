@@ -27,6 +27,8 @@ pub enum AppError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Bulletin(#[from] crate::bulletin::BulletinError),
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
 }
 
 impl From<PollError> for AppError {
@@ -96,17 +98,103 @@ pub fn publish(config: &Config, store: &Store, out: &Path) -> Result<PublishRepo
     Ok(report)
 }
 
-/// Sets the review status of items; returns (id, previous status) pairs.
+/// Who made a decision from the command line, for the audit log and the
+/// classifier's training data: `cli:$USER`.
+pub fn cli_editor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+/// Sets the review status of items' stories, as `editor`, each change
+/// recorded as a decision and in the audit log; returns (id, previous
+/// status) pairs.
 pub fn review(
     store: &mut Store,
     ids: &[i64],
     status: Status,
+    editor: &str,
 ) -> Result<Vec<(i64, Status)>, AppError> {
     let mut changed = Vec::new();
     for &id in ids {
-        changed.push((id, store.set_status(id, status)?));
+        let before = store.set_status_by(id, status, Some(editor))?;
+        if before != status {
+            audit(
+                store,
+                editor,
+                status_action(status),
+                id,
+                Some(before.as_str()),
+                Some(status.as_str()),
+            )?;
+        }
+        changed.push((id, before));
     }
     Ok(changed)
+}
+
+fn status_action(status: Status) -> &'static str {
+    match status {
+        Status::Approved => "approve",
+        Status::Rejected | Status::Irrelevant => "reject",
+        Status::Candidate => "reopen",
+    }
+}
+
+/// Files an item's story under `section` (an editor's move, which the
+/// classifier learns from); returns the section it was in.
+pub fn move_to_section(
+    store: &mut Store,
+    id: i64,
+    section: &str,
+    editor: &str,
+) -> Result<Option<String>, AppError> {
+    let before = store.set_section(id, Some(section))?;
+    if before.as_deref() != Some(section) {
+        store.record_decision(id, crate::store::Decision::Move, Some(editor))?;
+        audit(store, editor, "move", id, before.as_deref(), Some(section))?;
+    }
+    Ok(before)
+}
+
+/// Sets (or with `None` clears) the bulletin title of an item's story;
+/// returns the title it had.
+pub fn set_title(
+    store: &mut Store,
+    id: i64,
+    title: Option<&str>,
+    editor: &str,
+) -> Result<Option<String>, AppError> {
+    let before = store.set_bulletin_title(id, title)?;
+    if before.as_deref() != title {
+        audit(store, editor, "title", id, before.as_deref(), title)?;
+    }
+    Ok(before)
+}
+
+fn audit(
+    store: &Store,
+    editor: &str,
+    action: &str,
+    id: i64,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), AppError> {
+    let story = store.story_of(id)?;
+    crate::accounts::record(
+        store.connection(),
+        &crate::accounts::AuditEntry {
+            user_name: editor,
+            action,
+            item_id: Some(id),
+            story_id: Some(story),
+            before,
+            after,
+            detail: Some("command line"),
+        },
+    )?;
+    Ok(())
 }
 
 /// What `kuaibao demo` did.

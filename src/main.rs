@@ -318,6 +318,12 @@ enum ReviewCommand {
         #[arg(required = true)]
         ids: Vec<i64>,
     },
+    /// File an item's story under another section (the classifier learns
+    /// from it).
+    Move { id: i64, section: String },
+    /// Set the bulletin title of an item's story; without TITLE, go back
+    /// to the classifier's (`地区：…`) or the outlet's.
+    Title { id: i64, title: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -755,6 +761,28 @@ fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u8> {
         }
         ReviewCommand::Approve { ids } => set_status(&mut store, &ids, Status::Approved),
         ReviewCommand::Reject { ids } => set_status(&mut store, &ids, Status::Rejected),
+        ReviewCommand::Move { id, section } => {
+            if config.section(&section).is_none() {
+                let ids: Vec<&str> = config.sections.iter().map(|s| s.id.as_str()).collect();
+                eprintln!(
+                    "kuaibao: unknown section \"{section}\"; expected one of {}",
+                    ids.join(", ")
+                );
+                return Ok(exit::USAGE);
+            }
+            let before = app::move_to_section(&mut store, id, &section, &app::cli_editor())?;
+            println!("{id}: {} → {section}", before.as_deref().unwrap_or("-"));
+            Ok(exit::OK)
+        }
+        ReviewCommand::Title { id, title } => {
+            let before = app::set_title(&mut store, id, title.as_deref(), &app::cli_editor())?;
+            println!(
+                "{id}: {} → {}",
+                before.as_deref().unwrap_or("-"),
+                title.as_deref().unwrap_or("-")
+            );
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -797,7 +825,7 @@ fn set_status(
     ids: &[i64],
     status: Status,
 ) -> anyhow::Result<u8> {
-    for (id, before) in app::review(store, ids, status)? {
+    for (id, before) in app::review(store, ids, status, &app::cli_editor())? {
         println!("{id}: {} → {}", before.as_str(), status.as_str());
     }
     Ok(exit::OK)

@@ -593,12 +593,14 @@ async fn manual_mode_publishes_nothing_until_an_editor_approves() {
         &mut run.store.lock().expect("lock"),
         &[id],
         Status::Approved,
+        "tester",
     )
     .expect("approve");
     app::review(
         &mut run.store.lock().expect("lock"),
         &[candidates[1].id],
         Status::Rejected,
+        "tester",
     )
     .expect("reject");
     run.publish(&tc.out());
@@ -615,6 +617,7 @@ async fn approving_an_unknown_item_is_an_error_naming_it() {
         &mut run.store.lock().expect("lock"),
         &[42],
         Status::Approved,
+        "tester",
     )
     .expect_err("no such item");
     assert!(err.to_string().contains("42"), "{err}");

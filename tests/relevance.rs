@@ -218,3 +218,74 @@ fn a_relevant_copy_makes_an_irrelevant_story_a_candidate() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_move_and_title_from_the_command_line_are_decisions_and_audited() {
+    let outlet = Outlet::start().await;
+    let sources = serve(&outlet, "中国劳动保障报", None, &[LONGYAN]);
+    let tc = TestConfig::new(&sources, "");
+    assert!(run(tc.path(), &["poll"]).await.status.success());
+
+    let moved = run(tc.path(), &["review", "move", "1", "focus"]).await;
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&moved.stdout).trim(),
+        "1: regional → focus"
+    );
+    let unknown = run(tc.path(), &["review", "move", "1", "sports"]).await;
+    assert_eq!(unknown.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("focus, regional, opinion, abroad"));
+
+    let show: serde_json::Value = serde_json::from_slice(
+        &run(tc.path(), &["review", "show", "1", "--json"])
+            .await
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(show["section"], "focus");
+    assert!(
+        show["bulletin_title"].is_null(),
+        "out of 各地动态, no 地区： title: {show}"
+    );
+
+    assert!(
+        run(
+            tc.path(),
+            &["review", "title", "1", "龙岩：农民工专场招聘会"]
+        )
+        .await
+        .status
+        .success()
+    );
+    assert!(
+        run(tc.path(), &["review", "approve", "1"])
+            .await
+            .status
+            .success()
+    );
+    let audit: serde_json::Value =
+        serde_json::from_slice(&run(tc.path(), &["audit", "--json"]).await.stdout).expect("json");
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["approve", "title", "move"]);
+    assert!(audit[0]["user_name"].as_str().unwrap().starts_with("cli:"));
+
+    // The move and the approval are training data; the feed has the title.
+    let store = Store::open(&tc.dir.path().join("kuaibao.db")).unwrap();
+    assert_eq!(store.decision_count().unwrap(), 2);
+    drop(store);
+    assert!(run(tc.path(), &["publish"]).await.status.success());
+    let focus = std::fs::read_to_string(tc.out().join("feeds/focus.xml")).expect("feed");
+    assert!(
+        focus.contains("<title>龙岩：农民工专场招聘会</title>"),
+        "{focus}"
+    );
+}

@@ -432,6 +432,26 @@ impl Store {
                 "UPDATE items SET section = ?2, section_fixed = 1, updated_at = ?3 WHERE id = ?1",
                 params![primary, section, now],
             )?;
+            // `地区：…` belongs to 各地动态: a title the editor did not set
+            // follows the move (in with the region's name, out without).
+            let (title, region, fixed): (String, Option<String>, bool) = tx.query_row(
+                "SELECT title, region, title_fixed FROM items WHERE id = ?1",
+                [primary],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            if !fixed {
+                let bulletin = match (section, region.as_deref()) {
+                    (Some("regional"), Some(region)) => {
+                        Some(crate::classify::bulletin_title(&title, Some(region)))
+                    }
+                    _ => None,
+                }
+                .filter(|b| *b != title);
+                tx.execute(
+                    "UPDATE items SET bulletin_title = ?2 WHERE id = ?1",
+                    params![primary, bulletin],
+                )?;
+            }
         } else {
             tx.execute(
                 "UPDATE items SET section_fixed = 1 WHERE id = ?1",
