@@ -321,8 +321,8 @@ enum ReviewCommand {
     /// File an item's story under another section (the classifier learns
     /// from it).
     Move { id: i64, section: String },
-    /// Set the bulletin title of an item's story; without TITLE, go back
-    /// to the classifier's (`地区：…`) or the outlet's.
+    /// Set the bulletin title of an item's story; without TITLE, the
+    /// outlet's own. The classifier leaves it alone from then on.
     Title { id: i64, title: Option<String> },
 }
 
