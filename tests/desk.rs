@@ -1247,7 +1247,13 @@ async fn an_editor_works_the_queue_in_a_real_browser() {
             .await?;
         assert_eq!(browser.current_url().await?.path(), "/desk/");
         let shot = browser.screenshot().await?;
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/desk-queue.png");
+        // Kept as an artifact in the target directory, wherever the build
+        // put it.
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+        std::fs::create_dir_all(&target).expect("the target directory");
+        let path = target.join("desk-queue.png");
         std::fs::write(&path, shot).expect("write the screenshot");
         eprintln!("queue screenshot: {}", path.display());
         // And as a phone shows it: one column.
