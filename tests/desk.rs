@@ -186,6 +186,54 @@ impl Fixture {
             .unwrap()
     }
 
+    /// The story that the item stored from `slug` belongs to.
+    fn story(&self, slug: &str) -> i64 {
+        let id = self.id(slug);
+        self.store.lock().unwrap().story_of(id).unwrap()
+    }
+
+    /// Approves the stories of `slugs`, as an editor did before.
+    fn approve(&self, slugs: &[&str]) {
+        for slug in slugs {
+            let id = self.id(slug);
+            self.store
+                .lock()
+                .unwrap()
+                .set_status(id, Status::Approved)
+                .unwrap();
+        }
+    }
+
+    /// Issue `number`'s stories in print order, as slugs.
+    fn contents(&self, number: &str) -> Vec<&'static str> {
+        let sections = kuaibao::assemble::section_ids(&self.state.config());
+        let detail = self.store.lock().unwrap().issue(number, &sections).unwrap();
+        detail
+            .entries
+            .iter()
+            .map(|e| {
+                ITEMS
+                    .iter()
+                    .find(|(slug, source, ..)| {
+                        e.url == format!("https://{source}.example/{slug}.html")
+                    })
+                    .map(|(slug, ..)| *slug)
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// The audit entries of issue actions, oldest first.
+    fn issue_audit(&self) -> Vec<accounts::AuditRecord> {
+        let mut entries: Vec<_> = self
+            .audit()
+            .into_iter()
+            .filter(|e| e.action.starts_with("issue_"))
+            .collect();
+        entries.reverse();
+        entries
+    }
+
     fn audit(&self) -> Vec<accounts::AuditRecord> {
         accounts::audit_entries(
             self.store.lock().unwrap().connection(),
@@ -225,7 +273,8 @@ impl Fixture {
         Got {
             status,
             headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
+            // Lossy: the Word export is a zip archive.
+            body: String::from_utf8_lossy(&body).into_owned(),
         }
     }
 
@@ -331,6 +380,24 @@ impl Got {
             .get(name)
             .map(|v| v.to_str().unwrap())
             .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    /// The flash message the response sets: (is an error, text).
+    fn flash(&self) -> (bool, String) {
+        let set = self
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|v| v.starts_with("kuaibao_flash="))
+            .unwrap_or_else(|| panic!("no flash in {:?}", self.headers));
+        let value = &set["kuaibao_flash=".len()..set.find(';').unwrap()];
+        let text: String = url::form_urlencoded::parse(format!("f={value}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        (text.starts_with('e'), text[1..].to_string())
     }
 
     fn json(&self) -> serde_json::Value {
@@ -1036,6 +1103,552 @@ async fn a_login_posted_from_another_site_is_refused() {
         "base_url's origin is ours"
     );
     assert_eq!(got.header("location"), "/desk/", "never sent off the desk");
+}
+
+// ---------------------------------------------------------------------
+// Issues (期) on the desk.
+
+/// Drafts issue `number` through the desk's form; the answer to it.
+async fn draft(f: &Fixture, s: &Session, number: &str, date: &str) -> Got {
+    f.post(
+        "/desk/issues",
+        s,
+        &[("csrf", &s.csrf), ("number", number), ("date", date)],
+        false,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn anonymous_clients_get_no_issue_page_preview_or_export() {
+    let f = Fixture::new();
+    f.approve(&["grads", "pension"]);
+    let sections = kuaibao::assemble::section_ids(&f.state.config());
+    f.store
+        .lock()
+        .unwrap()
+        .create_issue(
+            "202509",
+            chrono::NaiveDate::from_ymd_opt(2025, 6, 20).unwrap(),
+            &sections,
+        )
+        .unwrap();
+    let got = f.get("/desk/issues", None).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.header("location"), "/desk/login?next=%2Fdesk%2Fissues");
+    let story = f.story("grads").to_string();
+    for (method, path) in [
+        (Method::GET, "/desk/issues"),
+        (Method::GET, "/desk/issues/202509"),
+        (Method::GET, "/desk/issues/202509/preview"),
+        (Method::GET, "/desk/issues/202509/export.docx"),
+        (Method::GET, "/desk/issues/202509/export.md"),
+        (Method::POST, "/desk/issues"),
+        (Method::POST, "/desk/issues/202509/remove"),
+        (Method::POST, "/desk/issues/202509/publish"),
+    ] {
+        for accept in ["text/html", "application/json"] {
+            let got = f
+                .send(
+                    method.clone(),
+                    path,
+                    &[("accept", accept)],
+                    (method == Method::POST).then(|| format!("number=202510&story={story}")),
+                )
+                .await;
+            assert!(
+                matches!(got.status, StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED),
+                "{method} {path}: {}",
+                got.status
+            );
+            for (_, _, title, _, _) in ITEMS {
+                assert!(!got.body.contains(title), "{path} shows {title}");
+            }
+        }
+    }
+    assert_eq!(
+        f.contents("202509"),
+        ["grads", "pension"],
+        "nothing changed"
+    );
+    assert_eq!(f.store.lock().unwrap().issues().unwrap().len(), 1);
+    // A draft is not public either.
+    assert_eq!(
+        f.get("/issues/202509", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_editor_drafts_an_issue_through_the_form_and_it_holds_the_approved_stories() {
+    let f = Fixture::new();
+    // Approved through the desk, as an editor would.
+    let s = f.login("alice").await;
+    for slug in ["wage", "pension", "grads"] {
+        let got = f
+            .act(
+                &format!("/desk/items/{}/approve", f.id(slug)),
+                &s,
+                &[],
+                true,
+            )
+            .await;
+        assert_eq!(got.json()["ok"], true);
+    }
+    let list = f.get("/desk/issues", Some(&s)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("cache-control"), "no-store");
+    assert!(
+        list.body
+            .contains("<a href=\"/desk/issues\" aria-current=\"page\">期刊</a>")
+    );
+    assert!(list.body.contains("action=\"/desk/issues\""));
+    assert!(
+        list.body.contains(&s.csrf),
+        "the form carries the CSRF token"
+    );
+    assert!(list.body.contains("现有 3 篇"));
+    // The queue links to the issues too.
+    assert!(
+        f.get("/desk/", Some(&s))
+            .await
+            .body
+            .contains("href=\"/desk/issues\"")
+    );
+
+    let got = draft(&f, &s, "202509", "2025-06-20").await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
+    assert_eq!(got.header("location"), "/desk/issues/202509");
+    let (error, message) = got.flash();
+    assert!(!error && message.contains("收入 3 篇"), "{message}");
+    // By section in bulletin order: 最新关注, 各地动态, 他山之石.
+    assert_eq!(f.contents("202509"), ["grads", "pension", "wage"]);
+    let info = &f.store.lock().unwrap().issues().unwrap()[0];
+    assert_eq!(info.date.to_string(), "2025-06-20");
+
+    let page = f.get("/desk/issues/202509", Some(&s)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for (_, _, title, _, _) in &ITEMS[..3] {
+        assert!(page.body.contains(title), "{title}");
+    }
+    assert!(page.body.contains("来源：人力资源社会保障部"));
+    assert!(page.body.contains("2025-06-10"));
+    for word in [
+        "移除",
+        "预览",
+        "发布",
+        "export.docx",
+        "/desk/issues/202509/preview",
+    ] {
+        assert!(page.body.contains(word), "{word}");
+    }
+    assert!(page.body.contains("草稿"));
+    assert!(!page.body.contains("本期还没有稿件"));
+
+    // A list shows it, with its count.
+    let list = f.get("/desk/issues", Some(&s)).await.body;
+    assert!(list.contains("href=\"/desk/issues/202509\""));
+    assert!(
+        list.contains("<td>2025-06-20</td><td><span class=\"badge\">草稿</span></td><td>3</td>")
+    );
+
+    // Bad and taken numbers are a message, not a 500; nothing is created.
+    for (number, words) in [
+        ("2025-9", "不是期号"),
+        ("20259", "不是期号"),
+        ("202509", "已存在"),
+    ] {
+        let got = draft(&f, &s, number, "").await;
+        assert_eq!(got.status, StatusCode::SEE_OTHER, "{number}");
+        assert_eq!(got.header("location"), "/desk/issues");
+        let (error, message) = got.flash();
+        assert!(error && message.contains(words), "{number}: {message}");
+    }
+    let bad_date = draft(&f, &s, "202510", "20.6.2025").await;
+    assert!(bad_date.flash().0);
+    let got = f
+        .post(
+            "/desk/issues",
+            &s,
+            &[("csrf", &s.csrf), ("number", "abc")],
+            true,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+    assert_eq!(got.json()["ok"], false);
+    assert_eq!(f.store.lock().unwrap().issues().unwrap().len(), 1);
+
+    // The next draft takes only what was approved since; the date
+    // defaults to today.
+    f.approve(&["skills"]);
+    let got = draft(&f, &s, "202510", "").await;
+    assert_eq!(got.header("location"), "/desk/issues/202510");
+    assert_eq!(f.contents("202510"), ["skills"]);
+    let today = kuaibao::assemble::today();
+    let issues = f.store.lock().unwrap().issues().unwrap();
+    assert_eq!(issues[0].number, "202510");
+    assert_eq!(issues[0].date, today);
+    // An unknown issue is a 404 page for an editor.
+    assert_eq!(
+        f.get("/desk/issues/209901", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.get("/desk/issues/abc", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let audit = f.issue_audit();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(
+        (
+            audit[0].user_name.as_str(),
+            audit[0].action.as_str(),
+            audit[0].after.as_deref(),
+            audit[0].detail.as_deref()
+        ),
+        ("alice", "issue_new", Some("draft"), Some("202509"))
+    );
+}
+
+#[tokio::test]
+async fn move_remove_and_add_reorder_the_draft_and_are_audited() {
+    let f = Fixture::new();
+    // Two stories in 最新关注, so that there is something to reorder.
+    let injury = f.id("injury");
+    f.store
+        .lock()
+        .unwrap()
+        .set_section(injury, Some("focus"))
+        .unwrap();
+    f.approve(&["grads", "injury", "pension", "skills"]);
+    let s = f.login("alice").await;
+    draft(&f, &s, "202509", "2025-06-20").await;
+    assert_eq!(
+        f.contents("202509"),
+        ["grads", "injury", "pension", "skills"]
+    );
+    let base = "/desk/issues/202509";
+    let page = f.get(base, Some(&s)).await.body;
+    // 上移 only where there is a neighbour above in the section, 下移
+    // below: injury can go up, grads down, pension (alone) neither.
+    assert_eq!(page.matches(">上移<").count(), 1);
+    assert_eq!(page.matches(">下移<").count(), 1);
+    assert_eq!(page.matches(">移除<").count(), 4);
+
+    // 上移 as the page's button posts it.
+    let (grads, injury, pension, wage) = (
+        f.story("grads").to_string(),
+        f.story("injury").to_string(),
+        f.story("pension").to_string(),
+        f.story("wage").to_string(),
+    );
+    let got = f
+        .act(
+            &format!("{base}/move"),
+            &s,
+            &[("story", &injury), ("position", "1")],
+            false,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(got.header("location"), base);
+    let (error, message) = got.flash();
+    assert!(
+        !error && message.contains("从第 2 位移到第 1 位"),
+        "{message}"
+    );
+    assert_eq!(
+        f.contents("202509"),
+        ["injury", "grads", "pension", "skills"]
+    );
+
+    // A position past its section's end keeps it in its section, last.
+    let got = f
+        .act(
+            &format!("{base}/move"),
+            &s,
+            &[("story", &injury), ("position", "4")],
+            true,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    assert_eq!(got.json()["ok"], true);
+    assert_eq!(
+        got.json()["issue"]["entries"][1]["story_id"].to_string(),
+        injury
+    );
+    assert_eq!(
+        f.contents("202509"),
+        ["grads", "injury", "pension", "skills"]
+    );
+    // Outside the issue: refused.
+    let got = f
+        .act(
+            &format!("{base}/move"),
+            &s,
+            &[("story", &injury), ("position", "9")],
+            true,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+
+    let got = f
+        .act(&format!("{base}/remove"), &s, &[("story", &pension)], false)
+        .await;
+    assert!(!got.flash().0, "{:?}", got.flash());
+    assert_eq!(f.contents("202509"), ["grads", "injury", "skills"]);
+    // The removed story may be added again: it is listed as free.
+    let page = f.get(base, Some(&s)).await.body;
+    assert!(page.contains("可加入的报道"));
+    assert!(page.contains(&format!(
+        "name=\"story\" value=\"{pension}\"><button type=\"submit\" class=\"ok\">加入"
+    )));
+    // What may not go in is refused with a message: a candidate, a story
+    // already in.
+    let got = f
+        .act(&format!("{base}/add"), &s, &[("story", &wage)], true)
+        .await;
+    assert_eq!(got.status, StatusCode::CONFLICT);
+    let got = f
+        .act(&format!("{base}/add"), &s, &[("story", &grads)], false)
+        .await;
+    let (error, message) = got.flash();
+    assert!(error && message.contains("已在第 202509 期中"), "{message}");
+    // Added back, at the end of its section; a story approved since too.
+    f.approve(&["wage"]);
+    for story in [&pension, &wage] {
+        let got = f
+            .act(&format!("{base}/add"), &s, &[("story", story)], true)
+            .await;
+        assert_eq!(got.json()["ok"], true, "{}", got.body);
+    }
+    assert_eq!(
+        f.contents("202509"),
+        ["grads", "injury", "pension", "skills", "wage"]
+    );
+
+    // The date.
+    let got = f
+        .act(&format!("{base}/date"), &s, &[("date", "2025-07-01")], true)
+        .await;
+    assert_eq!(got.json()["issue"]["date"], "2025-07-01");
+
+    let audit = f.issue_audit();
+    let seen: Vec<(&str, Option<&str>, Option<&str>)> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.before.as_deref(), e.after.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("issue_new", None, Some("draft")),
+            ("issue_move", Some("2"), Some("1")),
+            ("issue_move", Some("1"), Some("2")),
+            ("issue_remove", Some("3"), None),
+            ("issue_add", None, Some("3")),
+            ("issue_add", None, Some("5")),
+            ("issue_date", Some("2025-06-20"), Some("2025-07-01")),
+        ]
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.user_name == "alice" && e.detail.as_deref() == Some("202509"))
+    );
+    assert_eq!(audit[1].story_id, Some(f.story("injury")));
+    assert_eq!(audit[1].item_id, Some(f.id("injury")));
+    let audit_page = f.get("/desk/audit", Some(&s)).await.body;
+    assert!(audit_page.contains("<td>调整顺序</td>"));
+    assert!(audit_page.contains("<td>第 2 位</td><td>第 1 位</td><td>第 202509 期</td>"));
+}
+
+#[tokio::test]
+async fn issue_forms_without_the_csrf_token_are_refused_and_change_nothing() {
+    let f = Fixture::new();
+    let injury = f.id("injury");
+    f.store
+        .lock()
+        .unwrap()
+        .set_section(injury, Some("focus"))
+        .unwrap();
+    f.approve(&["grads", "injury", "pension"]);
+    let s = f.login("alice").await;
+    draft(&f, &s, "202509", "2025-06-20").await;
+    f.approve(&["wage"]);
+    let (grads, wage) = (f.story("grads").to_string(), f.story("wage").to_string());
+    let before = f.issue_audit().len();
+    for csrf in [None, Some("0".repeat(64)), Some(String::new())] {
+        for (path, extra) in [
+            ("/desk/issues", vec![("number", "202510")]),
+            (
+                "/desk/issues/202509/move",
+                vec![("story", grads.as_str()), ("position", "2")],
+            ),
+            (
+                "/desk/issues/202509/remove",
+                vec![("story", grads.as_str())],
+            ),
+            ("/desk/issues/202509/add", vec![("story", wage.as_str())]),
+            ("/desk/issues/202509/date", vec![("date", "2025-07-01")]),
+            ("/desk/issues/202509/publish", vec![]),
+        ] {
+            let mut fields = extra.clone();
+            if let Some(c) = &csrf {
+                fields.push(("csrf", c));
+            }
+            for json in [false, true] {
+                let got = f.post(path, &s, &fields, json).await;
+                assert_eq!(got.status, StatusCode::FORBIDDEN, "{path} {csrf:?}");
+            }
+        }
+    }
+    assert_eq!(f.contents("202509"), ["grads", "injury", "pension"]);
+    let issues = f.store.lock().unwrap().issues().unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].status, kuaibao::store::IssueStatus::Draft);
+    assert_eq!(issues[0].date.to_string(), "2025-06-20");
+    assert_eq!(f.issue_audit().len(), before);
+}
+
+#[tokio::test]
+async fn the_preview_and_exports_of_a_draft_need_a_session() {
+    let f = Fixture::new();
+    f.approve(&["grads", "pension"]);
+    let s = f.login("alice").await;
+    draft(&f, &s, "202509", "2025-06-20").await;
+    let preview = f.get("/desk/issues/202509/preview", Some(&s)).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.header("content-type").starts_with("text/html"));
+    assert_eq!(preview.header("cache-control"), "no-store");
+    for (_, _, title, _, _) in &ITEMS[..2] {
+        assert!(preview.body.contains(title), "{title}");
+    }
+    assert!(preview.body.contains("第 202509 期"));
+    // Its stylesheet is allowed by the page's nonce, nothing else.
+    let csp = preview.header("content-security-policy");
+    let nonce = attr(&preview.body, "<style nonce").expect("a nonce on the style");
+    assert!(csp.contains(&format!("style-src 'nonce-{nonce}'")), "{csp}");
+    assert!(!csp.contains("unsafe-inline"));
+    let anonymous = f.get("/desk/issues/202509/preview", None).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert!(!anonymous.body.contains(ITEMS[0].2));
+
+    let docx = f.get("/desk/issues/202509/export.docx", Some(&s)).await;
+    assert_eq!(docx.status, StatusCode::OK);
+    assert!(docx.body.starts_with("PK"), "a zip archive");
+    assert_eq!(
+        docx.header("content-disposition"),
+        "attachment; filename=\"kuaibao-202509.docx\""
+    );
+    assert!(docx.header("content-type").contains("wordprocessingml"));
+    for (ext, kind) in [
+        ("md", "text/markdown"),
+        ("html", "text/html"),
+        ("txt", "text/plain"),
+    ] {
+        let got = f
+            .get(&format!("/desk/issues/202509/export.{ext}"), Some(&s))
+            .await;
+        assert_eq!(got.status, StatusCode::OK, "{ext}");
+        assert!(got.header("content-type").starts_with(kind), "{ext}");
+        assert!(got.header("content-disposition").starts_with("attachment"));
+        assert!(got.body.contains(ITEMS[0].2), "{ext}");
+    }
+    assert_eq!(
+        f.get("/desk/issues/202509/export.pdf", Some(&s))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.get("/desk/issues/209901/preview", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn publishing_on_the_desk_serves_the_issue_and_its_feed_and_unpublishing_takes_it_back() {
+    let f = Fixture::new();
+    f.approve(&["grads", "pension"]);
+    let s = f.login("root").await;
+    let got = draft(&f, &s, "202508", "2025-05-20").await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.contents("202508"), ["grads", "pension"]);
+    // Nothing is left for the next draft, and an empty one cannot be
+    // published.
+    let got = draft(&f, &s, "202509", "2025-06-20").await;
+    assert_eq!(got.header("location"), "/desk/issues/202509");
+    assert!(f.contents("202509").is_empty());
+    let empty = f.act("/desk/issues/202509/publish", &s, &[], true).await;
+    assert_eq!(empty.status, StatusCode::CONFLICT);
+    assert!(f.feed("/feeds/issues.xml").await.entries().is_empty());
+
+    let got = f.act("/desk/issues/202508/publish", &s, &[], false).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    let (error, message) = got.flash();
+    assert!(!error && message.contains("已发布"), "{message}");
+    let feed = f.feed("/feeds/issues.xml").await;
+    assert_eq!(feed.entries().len(), 1);
+    assert!(feed.entries()[0].title().as_str().contains("202508"));
+    let public = f.get("/issues/202508", None).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains(ITEMS[0].2));
+
+    // Read-only on the desk now, with its public page.
+    let page = f.get("/desk/issues/202508", Some(&s)).await.body;
+    assert!(page.contains("已发布"));
+    assert!(page.contains("href=\"http://kb.example.org/kuaibao/issues/202508\""));
+    assert!(page.contains("撤回发布"));
+    assert!(!page.contains(">移除<") && !page.contains(">上移<") && !page.contains("可加入的报道"));
+    let grads = f.story("grads").to_string();
+    let frozen = f
+        .act("/desk/issues/202508/remove", &s, &[("story", &grads)], true)
+        .await;
+    assert_eq!(frozen.status, StatusCode::CONFLICT);
+    assert!(
+        frozen.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("撤回发布")
+    );
+    assert_eq!(f.contents("202508"), ["grads", "pension"]);
+
+    let got = f.act("/desk/issues/202508/unpublish", &s, &[], true).await;
+    assert_eq!(got.json()["ok"], true, "{}", got.body);
+    assert_eq!(got.json()["issue"]["status"], "draft");
+    assert!(f.feed("/feeds/issues.xml").await.entries().is_empty());
+    assert_eq!(
+        f.get("/issues/202508", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let seen: Vec<(String, Option<String>, Option<String>)> = f
+        .issue_audit()
+        .into_iter()
+        .filter(|e| e.action.ends_with("publish"))
+        .map(|e| (e.action, e.before, e.after))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "issue_publish".into(),
+                Some("draft".into()),
+                Some("published".into())
+            ),
+            (
+                "issue_unpublish".into(),
+                Some("published".into()),
+                Some("draft".into())
+            ),
+        ]
+    );
+    assert!(
+        f.get("/desk/audit", Some(&s))
+            .await
+            .body
+            .contains("<td>root</td><td>发布期刊</td>")
+    );
 }
 
 // ---------------------------------------------------------------------

@@ -54,11 +54,33 @@ struct Outcome {
 }
 
 /// Why an action was not done; the message is the editor's.
-enum Refusal {
+pub(super) enum Refusal {
     NotFound(String),
     Invalid(String),
     Conflict(String),
     Internal(String),
+}
+
+impl Refusal {
+    /// The HTTP status the script gets for it.
+    pub(super) fn status(&self) -> StatusCode {
+        match self {
+            Refusal::NotFound(_) => StatusCode::NOT_FOUND,
+            Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
+            Refusal::Conflict(_) => StatusCode::CONFLICT,
+            Refusal::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the editor is told.
+    pub(super) fn into_message(self) -> String {
+        match self {
+            Refusal::NotFound(m)
+            | Refusal::Invalid(m)
+            | Refusal::Conflict(m)
+            | Refusal::Internal(m) => m,
+        }
+    }
 }
 
 impl From<StoreError> for Refusal {
@@ -106,7 +128,7 @@ fn section_label(config: &Config, id: Option<&str>) -> String {
     }
 }
 
-fn status_word(s: Status) -> &'static str {
+pub(super) fn status_word(s: Status) -> &'static str {
     match s {
         Status::Candidate => "待审",
         Status::Approved => "通过",
@@ -144,10 +166,7 @@ fn respond(
                 &o.message,
                 o.item.and_then(|i| serde_json::to_value(i).ok()),
             ),
-            Err(Refusal::NotFound(m)) => json(StatusCode::NOT_FOUND, false, &m, None),
-            Err(Refusal::Invalid(m)) => json(StatusCode::BAD_REQUEST, false, &m, None),
-            Err(Refusal::Conflict(m)) => json(StatusCode::CONFLICT, false, &m, None),
-            Err(Refusal::Internal(m)) => json(StatusCode::INTERNAL_SERVER_ERROR, false, &m, None),
+            Err(r) => json(r.status(), false, &r.into_message(), None),
         };
     }
     let (error, message) = match result {

@@ -2,14 +2,16 @@
 //! `kuaibao serve` under `/desk/`. Editors log in, go through the
 //! candidates (grouped by proposed section, most relevant first), approve,
 //! reject or re-file them, fix a bulletin title, split and merge stories,
-//! and undo what they did; every decision is in the audit log and reaches
-//! the served feeds at once.
+//! and undo what they did; then they assemble the approved stories into an
+//! issue (期), proofread and publish it. Every decision is in the audit log
+//! and reaches the served feeds at once.
 //!
 //! Server-rendered HTML with plain forms, so every action works without
 //! JavaScript; a small inline script adds keyboard shortcuts. Nothing here
 //! is reachable without a session ([`auth`]); every write needs the
 //! session's CSRF token. The modules: [`auth`] (sessions, CSRF, login and
-//! logout), [`pages`] (HTML), [`actions`] (the POST handlers).
+//! logout), [`pages`] (HTML), [`actions`] (the POST handlers), [`issues`]
+//! (assembling, previewing and publishing issues).
 //!
 //! | path | what |
 //! |---|---|
@@ -18,9 +20,11 @@
 //! | `POST /desk/items/{id}/{approve,reject,move,title,split,merge}` | one story |
 //! | `POST /desk/bulk`, `POST /desk/undo` | checked items; the user's last action |
 //! | `GET /desk/audit`, `GET /desk/users` | the audit log; accounts (admins only) |
+//! | `GET, POST /desk/issues`, `/desk/issues/{number}[/…]` | assembling issues ([`issues`]) |
 
 mod actions;
 mod auth;
+mod issues;
 mod pages;
 
 use std::net::SocketAddr;
@@ -57,6 +61,13 @@ where
         .route("/desk/items/{id}/{action}", post(actions::item))
         .route("/desk/bulk", post(actions::bulk))
         .route("/desk/undo", post(actions::undo))
+        .route("/desk/issues", get(issues::list).post(issues::create))
+        .route("/desk/issues/", get(to_issues))
+        .route("/desk/issues/{number}", get(issues::page))
+        .route(
+            "/desk/issues/{number}/{action}",
+            get(issues::file).post(issues::action),
+        )
         // Unknown desk paths answer only to a session too, so that an
         // anonymous client learns nothing from 404s.
         .route("/desk/{*rest}", any(not_found))
@@ -66,6 +77,10 @@ where
 
 async fn to_queue() -> Response {
     see_other("/desk/")
+}
+
+async fn to_issues() -> Response {
+    see_other("/desk/issues")
 }
 
 async fn not_found(_: Editor) -> Response {

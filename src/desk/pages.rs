@@ -163,6 +163,13 @@ fn action_label(action: &str) -> &str {
         "undo" => "撤销",
         "login" => "登录",
         "logout" => "退出",
+        "issue_new" => "新建期刊",
+        "issue_add" => "加入期刊",
+        "issue_remove" => "移出期刊",
+        "issue_move" => "调整顺序",
+        "issue_date" => "改期刊日期",
+        "issue_publish" => "发布期刊",
+        "issue_unpublish" => "撤回发布",
         other => other,
     }
 }
@@ -179,7 +186,7 @@ fn section_name<'c>(config: &'c Config, id: Option<&'c str>) -> &'c str {
 }
 
 /// `2025-06-20T10:30:00+08:00` as an editor reads it: `2025-06-20 10:30`.
-fn short_time(t: &str) -> String {
+pub(super) fn short_time(t: &str) -> String {
     t.chars()
         .take(16)
         .map(|c| if c == 'T' { ' ' } else { c })
@@ -187,19 +194,19 @@ fn short_time(t: &str) -> String {
 }
 
 /// What frames a page's `main`.
-struct Frame<'a> {
-    title: &'a str,
+pub(super) struct Frame<'a> {
+    pub title: &'a str,
     /// The navigation entry to mark as the current page.
-    current: &'a str,
+    pub current: &'a str,
     /// Trusted markup (already escaped) for the `<body>` tag.
-    body_attrs: &'a str,
+    pub body_attrs: &'a str,
     /// Whether the page carries the keyboard script.
-    script: bool,
+    pub script: bool,
 }
 
 /// The page around `main`: header with navigation and logout (when logged
 /// in), the inline stylesheet and, for the queue, the script.
-fn layout(
+pub(super) fn layout(
     config: &Config,
     user: Option<&SessionUser>,
     nonce: &str,
@@ -235,11 +242,12 @@ fn layout(
         };
         let _ = write!(
             h,
-            "<header class=\"top\"><a class=\"brand\" href=\"/desk/\">编辑台</a><nav>{}{}{}</nav>\
+            "<header class=\"top\"><a class=\"brand\" href=\"/desk/\">编辑台</a><nav>{}{}{}{}</nav>\
              <span class=\"who\">{}（{}）</span>\
              <form method=\"post\" action=\"/desk/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">退出</button></form></header>",
             nav("/desk/", "审稿队列"),
+            nav("/desk/issues", "期刊"),
             nav("/desk/audit", "操作记录"),
             if is_admin(user) {
                 nav("/desk/users", "用户")
@@ -265,7 +273,7 @@ fn layout(
     h
 }
 
-fn flash_html(flash: Option<&Flash>) -> String {
+pub(super) fn flash_html(flash: Option<&Flash>) -> String {
     match flash {
         Some(f) => format!(
             "<p id=\"flash\" class=\"flash{}\" role=\"status\">{}</p>\n",
@@ -364,7 +372,7 @@ pub(super) async fn queue(
 }
 
 /// The hidden fields every action form carries.
-fn hidden(csrf: &str, back: &str) -> String {
+pub(super) fn hidden(csrf: &str, back: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"back\" value=\"{}\">",
         escape(csrf),
@@ -781,6 +789,10 @@ fn audit_value(config: &Config, action: &str, v: Option<&str>) -> String {
         ("approve" | "reject", Some(s)) => status_label(Status::parse(s)).into(),
         ("move", Some(s)) => section_name(config, Some(s)).into(),
         ("split" | "merge", Some(s)) => format!("报道 #{s}"),
+        // Where the story stood in the issue's 目录.
+        ("issue_add" | "issue_remove" | "issue_move", Some(s)) => format!("第 {s} 位"),
+        ("issue_new" | "issue_publish" | "issue_unpublish", Some("draft")) => "草稿".into(),
+        ("issue_new" | "issue_publish" | "issue_unpublish", Some("published")) => "已发布".into(),
         (_, Some(s)) => s.into(),
     }
 }
@@ -814,6 +826,8 @@ fn audit_detail(e: &AuditRecord) -> String {
             }
         }
         _ if detail.starts_with("batch ") => "批量操作".to_string(),
+        // Issue actions keep the issue's number there.
+        a if a.starts_with("issue_") => format!("第 {detail} 期"),
         _ => detail.to_string(),
     }
 }

@@ -282,6 +282,49 @@ fn add_story(conn: &Connection, issue_id: i64, story_id: i64) -> Result<(), Stor
     Ok(())
 }
 
+/// The approved stories that no issue (draft or published) holds, in the
+/// order a new draft files them: by section in `sections` order (others
+/// last), by date within a section, positions numbered 1…n. What
+/// [`Store::create_issue`] takes in and what an editor may still add to a
+/// draft.
+fn free_entries(conn: &Connection, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError> {
+    // Timestamps are RFC 3339 in Beijing time, so text order is time
+    // order; the story id breaks ties the same way on every run.
+    let mut stmt = conn.prepare_cached(
+        "SELECT st.id, p.id, p.section, COALESCE(p.bulletin_title, p.title),
+                CASE WHEN trim(p.origin) <> '' THEN p.origin ELSE COALESCE(s.name, p.source_id) END,
+                p.url, p.published_at, p.status, p.updated_at
+         FROM stories st
+         JOIN items p ON p.id = st.primary_item
+         LEFT JOIN sources s ON s.id = p.source_id
+         WHERE p.status = 'approved'
+           AND NOT EXISTS (SELECT 1 FROM issue_stories x WHERE x.story_id = st.id)
+         ORDER BY COALESCE(p.published_at, p.first_seen_at), st.id",
+    )?;
+    let mut entries = stmt
+        .query_map([], |r| {
+            Ok(IssueEntry {
+                position: 0,
+                story_id: r.get(0)?,
+                item_id: r.get(1)?,
+                section: r.get(2)?,
+                title: r.get(3)?,
+                origin: r.get(4)?,
+                url: r.get(5)?,
+                published: r.get(6)?,
+                status: r.get(7)?,
+                updated_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    // Stable: within a section the date order stays.
+    entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.position = i + 1;
+    }
+    Ok(entries)
+}
+
 /// Edits of a draft, applied together by [`Store::edit_issue`].
 #[derive(Debug, Clone, Default)]
 pub struct IssueEdits {
@@ -343,29 +386,13 @@ impl Store {
             params![number, date.format("%Y-%m-%d").to_string(), now],
         )?;
         let issue_id = tx.last_insert_rowid();
-        let mut picks: Vec<(i64, Option<String>, String)> = tx
-            .prepare(
-                "SELECT st.id, p.section, COALESCE(p.published_at, p.first_seen_at)
-                 FROM stories st JOIN items p ON p.id = st.primary_item
-                 WHERE p.status = 'approved'
-                   AND NOT EXISTS (SELECT 1 FROM issue_stories x WHERE x.story_id = st.id)",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        // Timestamps are RFC 3339 in Beijing time, so text order is time
-        // order; the story id breaks ties the same way on every run.
-        picks.sort_by(|a, b| {
-            section_rank(sections, a.1.as_deref())
-                .cmp(&section_rank(sections, b.1.as_deref()))
-                .then_with(|| a.2.cmp(&b.2))
-                .then_with(|| a.0.cmp(&b.0))
-        });
+        let picks = free_entries(&tx, sections)?;
         {
             let mut insert = tx.prepare(
                 "INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?1, ?2, ?3)",
             )?;
-            for (i, (story, _, _)) in picks.iter().enumerate() {
-                insert.execute(params![issue_id, story, (i + 1) as i64])?;
+            for e in &picks {
+                insert.execute(params![issue_id, e.story_id, e.position as i64])?;
             }
         }
         let (_, info) = issue_row(&tx, number)?;
@@ -379,6 +406,13 @@ impl Store {
         let (id, info) = issue_row(&self.conn, number)?;
         let entries = ordered_entries(&self.conn, id, sections)?;
         Ok(IssueDetail { info, entries })
+    }
+
+    /// The approved stories that no issue holds yet, in the order a new
+    /// draft would file them (`sections`: section ids in bulletin order):
+    /// what the next `issue new` takes, and what may be added to a draft.
+    pub fn free_stories(&self, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError> {
+        free_entries(&self.conn, sections)
     }
 
     /// Every issue, newest number first, with how many stories each holds.

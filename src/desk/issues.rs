@@ -1,0 +1,999 @@
+//! Issues (期) on the desk: where editors assemble the bulletin from what
+//! they approved, the last stage before it is circulated. The same store
+//! API and the same code paths as the `kuaibao issue …` commands
+//! ([`crate::assemble`], [`Store::create_issue`] and friends), behind the
+//! desk's session, CSRF check and audit log.
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /desk/issues` | every issue, and the form to draft a new one |
+//! | `POST /desk/issues` | drafts an issue (`number`, `date`) as `kuaibao issue new` does |
+//! | `GET /desk/issues/{number}` | its 目录 by section, with the buttons; stories that may be added |
+//! | `GET /desk/issues/{number}/preview` | the HTML export, drafts too |
+//! | `GET /desk/issues/{number}/export.{docx,md,html,txt}` | the exports as downloads |
+//! | `POST /desk/issues/{number}/{add,remove,move,date,publish,unpublish}` | one change |
+//!
+//! Forms get a 303 back to the issue with a flash message; the script's
+//! requests (`Accept: application/json`) get `{ok, message, item, issue}`
+//! (`item` always null: the shape of the other desk actions, with the
+//! issue as it is after the change).
+
+use std::fmt::Write;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate};
+
+use super::actions::{Refusal, status_word};
+use super::auth::{csrf_ok, csrf_refused};
+use super::pages::{Frame, flash_html, hidden, layout, message_page, short_time};
+use super::{
+    Editor, FormData, clear_flash, html, internal, nonce, read_flash, see_other, set_flash,
+    wants_json, with_store,
+};
+use crate::accounts::{self, AuditEntry, SessionUser};
+use crate::app::AppError;
+use crate::assemble::{self, ExportFormat};
+use crate::config::Config;
+use crate::normalize::escape_html as escape;
+use crate::serve::ServeState;
+use crate::store::{
+    IssueDetail, IssueEntry, IssueInfo, IssueStatus, Status, Store, StoreError, UNSECTIONED_NAME,
+    check_issue_number,
+};
+
+/// The issues list: what the navigation's 期刊 marks as current.
+const ISSUES_PATH: &str = "/desk/issues";
+
+/// One change to an issue.
+enum Op {
+    Add(i64),
+    Remove(i64),
+    Move { story: i64, position: usize },
+    Date(NaiveDate),
+    Publish,
+    Unpublish,
+}
+
+/// What a change did.
+struct Outcome {
+    message: String,
+    /// The issue after it, for the script.
+    issue: Option<IssueDetail>,
+    /// Anything written.
+    changed: bool,
+}
+
+/// `第 202509 期`: how the desk names an issue.
+fn issue_name(number: &str) -> String {
+    format!("第 {number} 期")
+}
+
+/// `「title」` for messages, cut short.
+fn quoted(title: &str) -> String {
+    let mut short: String = title.chars().take(30).collect();
+    if title.chars().count() > 30 {
+        short.push('…');
+    }
+    format!("「{short}」")
+}
+
+/// The editor's words for a store refusal about issues; anything else is
+/// as the other desk actions word it.
+fn refusal(e: StoreError, publishing: bool) -> Refusal {
+    match e {
+        StoreError::InvalidIssueNumber(n) => Refusal::Invalid(format!(
+            "「{n}」不是期号：期号是六位数字，如 202509（年份加本年第几期）。"
+        )),
+        StoreError::DuplicateIssue(n) => {
+            Refusal::Conflict(format!("{}已存在，请换一个期号。", issue_name(&n)))
+        }
+        StoreError::NoSuchIssue(n) => Refusal::NotFound(format!("没有{}。", issue_name(&n))),
+        StoreError::IssuePublished(n) => Refusal::Conflict(format!(
+            "{}已发布，不能修改；如需更正，请先撤回发布。",
+            issue_name(&n)
+        )),
+        StoreError::StoryNotApproved { story, status } if publishing => Refusal::Conflict(format!(
+            "无法发布：报道 #{story} 现为「{}」，不再是已通过的稿件；请先将它移出本期。",
+            status_word(Status::parse(&status))
+        )),
+        StoreError::StoryNotApproved { story, status } => Refusal::Conflict(format!(
+            "报道 #{story} 现为「{}」：只有已通过的稿件才能编入期刊。",
+            status_word(Status::parse(&status))
+        )),
+        StoreError::StoryInIssue { story, issue } => {
+            Refusal::Conflict(format!("报道 #{story} 已在{}中。", issue_name(&issue)))
+        }
+        StoreError::StoryNotInIssue { story, issue } => Refusal::NotFound(format!(
+            "报道 #{story} 不在{}中（页面可能已过期，请刷新）。",
+            issue_name(&issue)
+        )),
+        StoreError::BadPosition { position, len, .. } => {
+            Refusal::Invalid(format!("没有第 {position} 位：本期共 {len} 篇。"))
+        }
+        StoreError::EmptyIssue(n) => {
+            Refusal::Conflict(format!("{}还没有任何稿件，不能发布。", issue_name(&n)))
+        }
+        other => other.into(),
+    }
+}
+
+/// The answer to a change: JSON for the script, else back to `back` with
+/// the message.
+fn respond(
+    state: &ServeState,
+    headers: &HeaderMap,
+    back: &str,
+    result: Result<Outcome, Refusal>,
+) -> Response {
+    let config = state.config();
+    if wants_json(headers) {
+        return match result {
+            Ok(o) => (
+                StatusCode::OK,
+                axum::Json(serde_json::json!({
+                    "ok": true,
+                    "message": o.message,
+                    "item": null,
+                    "issue": o.issue,
+                })),
+            )
+                .into_response(),
+            Err(r) => super::json(r.status(), false, &r.into_message(), None),
+        };
+    }
+    let (error, message) = match result {
+        Ok(o) => (false, o.message),
+        Err(Refusal::Internal(m)) => {
+            let n = nonce();
+            return html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &n,
+                message_page(&config, None, &n, "操作未完成", &m),
+            );
+        }
+        Err(r) => (true, r.into_message()),
+    };
+    let mut resp = see_other(back);
+    set_flash(&mut resp, &config, error, &message);
+    resp
+}
+
+/// A page that is not there (an unknown or malformed number, an unknown
+/// file), for an editor: the session was checked before.
+fn not_found(state: &ServeState, user: &SessionUser, headers: &HeaderMap, text: &str) -> Response {
+    if wants_json(headers) {
+        return super::json(StatusCode::NOT_FOUND, false, text, None);
+    }
+    let n = nonce();
+    html(
+        StatusCode::NOT_FOUND,
+        &n,
+        message_page(&state.config(), Some(user), &n, "没有这一期", text),
+    )
+}
+
+/// Records an issue change in the audit log: the issue's number as the
+/// detail, the story (and its primary item, so that the audit page's
+/// 条目 filter finds it) when the change is about one.
+fn record(
+    store: &Store,
+    user: &str,
+    action: &str,
+    number: &str,
+    entry: Option<&IssueEntry>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), Refusal> {
+    accounts::record(
+        store.connection(),
+        &AuditEntry {
+            user_name: user,
+            action,
+            item_id: entry.map(|e| e.item_id),
+            story_id: entry.map(|e| e.story_id),
+            before,
+            after,
+            detail: Some(number),
+        },
+    )?;
+    Ok(())
+}
+
+/// The number a new issue would most likely get: the one after this
+/// year's latest (`202509` → `202510`), else this year's first. Only a
+/// suggestion in the form; the editor may type any free number.
+fn next_number(issues: &[IssueInfo], today: NaiveDate) -> String {
+    let year = today.year().clamp(0, 9999) as u32;
+    let latest = issues
+        .iter()
+        .filter_map(|i| i.number.parse::<u32>().ok())
+        .filter(|n| n / 100 == year)
+        .max();
+    match latest {
+        Some(n) if n % 100 < 99 => format!("{:06}", n + 1),
+        Some(_) => String::new(),
+        None => format!("{year:04}01"),
+    }
+}
+
+/// `GET /desk/issues`.
+pub(super) async fn list(
+    State(state): State<ServeState>,
+    editor: Editor,
+    headers: HeaderMap,
+) -> Response {
+    let config = state.config();
+    let sections = assemble::section_ids(&config);
+    let loaded = with_store(&state, move |s| {
+        Ok::<_, StoreError>((s.issues()?, s.free_stories(&sections)?.len()))
+    })
+    .await;
+    let (issues, free) = match loaded {
+        Ok(Ok(l)) => l,
+        Ok(Err(e)) => return internal(e, false),
+        Err(resp) => return resp,
+    };
+    let n = nonce();
+    let flash = read_flash(&headers);
+    let body = render_list(
+        &config,
+        &editor.user,
+        &n,
+        &issues,
+        free,
+        assemble::today(),
+        flash.as_ref(),
+    );
+    let mut resp = html(StatusCode::OK, &n, body);
+    if flash.is_some() {
+        clear_flash(&mut resp, &config);
+    }
+    resp
+}
+
+fn render_list(
+    config: &Config,
+    user: &SessionUser,
+    nonce: &str,
+    issues: &[IssueInfo],
+    free: usize,
+    today: NaiveDate,
+    flash: Option<&super::Flash>,
+) -> String {
+    let mut m = flash_html(flash);
+    let _ = writeln!(
+        m,
+        "<h1>期刊</h1>\n<form class=\"newissue\" method=\"post\" action=\"{ISSUES_PATH}\">{}\
+         <label>期号 <input type=\"text\" name=\"number\" value=\"{}\" inputmode=\"numeric\" \
+         pattern=\"[0-9]{{6}}\" maxlength=\"6\" placeholder=\"202509\" required></label>\
+         <label>日期 <input type=\"date\" name=\"date\" value=\"{today}\"></label>\
+         <button type=\"submit\" class=\"ok\">新建草稿</button></form>\n\
+         <p class=\"summary\">新草稿收入所有已通过、尚未编入任何一期的报道（现有 {free} 篇），\
+         按栏目排好；之后可以调整顺序、移除或加入。期号为六位数字：年份加本年第几期。</p>",
+        hidden(&user.csrf_token, ISSUES_PATH),
+        escape(&next_number(issues, today)),
+    );
+    if issues.is_empty() {
+        m.push_str("<p class=\"empty\">还没有任何一期。</p>\n");
+    } else {
+        m.push_str(
+            "<div class=\"scroll\"><table class=\"list\"><tr><th>期号</th><th>日期</th>\
+             <th>状态</th><th>篇数</th><th>发布于</th></tr>\n",
+        );
+        for i in issues {
+            let _ = writeln!(
+                m,
+                "<tr><td><a href=\"{ISSUES_PATH}/{0}\">{1}</a></td><td>{2}</td><td>{3}</td>\
+                 <td>{4}</td><td>{5}</td></tr>",
+                escape(&i.number),
+                escape(&issue_name(&i.number)),
+                i.date,
+                status_badge(i.status),
+                i.stories,
+                i.published_at
+                    .as_deref()
+                    .map_or_else(|| "—".to_string(), |p| escape(&short_time(p))),
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
+    layout(
+        config,
+        Some(user),
+        nonce,
+        &Frame {
+            title: "期刊",
+            current: ISSUES_PATH,
+            body_attrs: "",
+            script: false,
+        },
+        &m,
+    )
+}
+
+fn status_badge(status: IssueStatus) -> &'static str {
+    match status {
+        IssueStatus::Draft => "<span class=\"badge\">草稿</span>",
+        IssueStatus::Published => "<span class=\"badge approved\">已发布</span>",
+    }
+}
+
+/// `POST /desk/issues`: drafts a new issue as `kuaibao issue new` does.
+pub(super) async fn create(
+    State(state): State<ServeState>,
+    editor: Editor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    if !csrf_ok(&editor.user, &form, &headers) {
+        return csrf_refused(&state, &editor.user, &headers);
+    }
+    let number = form.get("number").unwrap_or_default().trim().to_string();
+    let date = match form.get("date").map(str::trim).filter(|d| !d.is_empty()) {
+        None => assemble::today(),
+        Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(_) => {
+                return respond(
+                    &state,
+                    &headers,
+                    ISSUES_PATH,
+                    Err(Refusal::Invalid(format!(
+                        "「{d}」不是日期：请按 2025-06-20 的格式填写。"
+                    ))),
+                );
+            }
+        },
+    };
+    // Checked here too, before it is put into the address redirected to.
+    if let Err(e) = check_issue_number(&number) {
+        return respond(&state, &headers, ISSUES_PATH, Err(refusal(e, false)));
+    }
+    let config = state.config();
+    let user = editor.user.name.clone();
+    let num = number.clone();
+    let result = with_store(&state, move |s| {
+        let detail = match assemble::new_issue(&config, s, &num, date) {
+            Ok(d) => d,
+            Err(AppError::Store(e)) => return Err(refusal(e, false)),
+            Err(e) => {
+                tracing::error!(error = %e, "desk: cannot draft an issue");
+                return Err(Refusal::Internal(
+                    "无法新建这一期，操作未完成；请稍后再试。".into(),
+                ));
+            }
+        };
+        record(s, &user, "issue_new", &num, None, None, Some("draft"))?;
+        let count = detail.entries.len();
+        let mut message = format!(
+            "已新建{}草稿，收入 {count} 篇已通过的报道。",
+            issue_name(&num)
+        );
+        if count == 0 {
+            message.push_str("目前没有可编入的已通过报道：先在审稿队列通过几篇，再到这里加入。");
+        }
+        Ok(Outcome {
+            message,
+            issue: Some(detail),
+            changed: true,
+        })
+    })
+    .await;
+    match result {
+        Ok(result @ Ok(_)) => respond(&state, &headers, &format!("{ISSUES_PATH}/{number}"), result),
+        Ok(result) => respond(&state, &headers, ISSUES_PATH, result),
+        Err(resp) => resp,
+    }
+}
+
+/// `GET /desk/issues/{number}`.
+pub(super) async fn page(
+    State(state): State<ServeState>,
+    editor: Editor,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if check_issue_number(&number).is_err() {
+        return not_found(&state, &editor.user, &headers, "没有这一期。");
+    }
+    let config = state.config();
+    let sections = assemble::section_ids(&config);
+    let num = number.clone();
+    let loaded = with_store(&state, move |s| {
+        let detail = s.issue(&num, &sections)?;
+        // Only a draft can take more: a published issue is read-only.
+        let free = if detail.info.status == IssueStatus::Draft {
+            s.free_stories(&sections)?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, StoreError>((detail, free))
+    })
+    .await;
+    let (detail, free) = match loaded {
+        Ok(Ok(l)) => l,
+        Ok(Err(StoreError::NoSuchIssue(_))) => {
+            return not_found(
+                &state,
+                &editor.user,
+                &headers,
+                &format!("没有{}。", issue_name(&number)),
+            );
+        }
+        Ok(Err(e)) => return internal(e, false),
+        Err(resp) => return resp,
+    };
+    let n = nonce();
+    let flash = read_flash(&headers);
+    let body = render_issue(&config, &editor.user, &n, &detail, &free, flash.as_ref());
+    let mut resp = html(StatusCode::OK, &n, body);
+    if flash.is_some() {
+        clear_flash(&mut resp, &config);
+    }
+    resp
+}
+
+/// A section's name on the desk as the issue prints it: stories whose
+/// section is unset or no longer configured print last, under 其他.
+fn section_of<'c>(config: &'c Config, id: Option<&str>) -> (Option<&'c str>, &'c str) {
+    match id.and_then(|id| config.section(id)) {
+        Some(s) => (Some(s.id.as_str()), s.name.as_str()),
+        None => (None, UNSECTIONED_NAME),
+    }
+}
+
+/// `2025-06-20`, from an item's RFC 3339 time.
+fn day(published: Option<&str>) -> String {
+    published
+        .map(|p| p.get(..10).unwrap_or(p).to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn render_issue(
+    config: &Config,
+    user: &SessionUser,
+    nonce: &str,
+    detail: &IssueDetail,
+    free: &[IssueEntry],
+    flash: Option<&super::Flash>,
+) -> String {
+    let info = &detail.info;
+    let number = escape(&info.number);
+    let base = format!("{ISSUES_PATH}/{number}");
+    let draft = info.status == IssueStatus::Draft;
+    let h = hidden(&user.csrf_token, &base);
+    let mut m = flash_html(flash);
+    let _ = writeln!(
+        m,
+        "<p class=\"crumbs\"><a href=\"{ISSUES_PATH}\">« 全部期刊</a></p>\n\
+         <h1>{} {}</h1>\n<p class=\"summary\">{} · 共 {} 篇</p>",
+        escape(&issue_name(&info.number)),
+        status_badge(info.status),
+        escape(&crate::bulletin::date_line(info.date)),
+        detail.entries.len(),
+    );
+    // What may be done with the issue as a whole.
+    let _ = write!(
+        m,
+        "<div class=\"toolbar\"><a class=\"button\" href=\"{base}/preview\">预览</a>\
+         <span>导出：<a href=\"{base}/export.docx\">Word</a> · <a href=\"{base}/export.md\">Markdown</a> · \
+         <a href=\"{base}/export.html\">HTML</a> · <a href=\"{base}/export.txt\">文本</a></span>"
+    );
+    if draft {
+        let _ = write!(
+            m,
+            "<form method=\"post\" action=\"{base}/date\">{h}<label>日期 \
+             <input type=\"date\" name=\"date\" value=\"{}\" required></label>\
+             <button type=\"submit\">改日期</button></form>\
+             <form method=\"post\" action=\"{base}/publish\">{h}\
+             <button type=\"submit\" class=\"ok\">发布</button></form>",
+            info.date
+        );
+    } else {
+        let public = crate::publish::issue_url(config, &info.number);
+        let _ = write!(
+            m,
+            "<a href=\"{}\">公开页面</a>\
+             <form method=\"post\" action=\"{base}/unpublish\">{h}\
+             <button type=\"submit\" class=\"no\">撤回发布</button></form>",
+            escape(&public)
+        );
+    }
+    m.push_str("</div>\n");
+    if !draft {
+        m.push_str(
+            "<p class=\"flash\">本期已发布，只读；如需更正，先撤回发布（撤回后公开页面和订阅源里不再有本期）。</p>\n",
+        );
+    }
+    m.push_str("<div class=\"layout issue\">\n<section class=\"contents\">\n<h2>目录</h2>\n");
+    if detail.entries.is_empty() {
+        m.push_str("<p class=\"empty\">本期还没有稿件。</p>\n");
+    }
+    // Stories in print order, grouped by section; 上移/下移 only where the
+    // story has a neighbour in its section (it never leaves it).
+    let key = |e: &IssueEntry| section_of(config, e.section.as_deref()).0;
+    let entries = &detail.entries;
+    for (i, e) in entries.iter().enumerate() {
+        let (this, name) = section_of(config, e.section.as_deref());
+        let first = i == 0 || key(&entries[i - 1]) != this;
+        let last = entries.get(i + 1).is_none_or(|next| key(next) != this);
+        if first {
+            let count = entries.iter().filter(|x| key(x) == this).count();
+            let _ = writeln!(
+                m,
+                "<h3 class=\"group\">{} <span>（{count} 篇）</span></h3>\n<ol class=\"entries\">",
+                escape(name)
+            );
+        }
+        let _ = write!(
+            m,
+            "<li class=\"entry\" id=\"story-{id}\"><span class=\"pos\">{pos}</span><div>\
+             <p class=\"title\">{}</p><p class=\"meta\">来源：{} · <time>{}</time> · 报道 #{id} · \
+             <a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">原文</a></p>",
+            escape(&e.title),
+            escape(&e.origin),
+            escape(&day(e.published.as_deref())),
+            escape(&e.url),
+            id = e.story_id,
+            pos = e.position,
+        );
+        if e.status != Status::Approved.as_str() {
+            let _ = write!(
+                m,
+                "<p class=\"flash error\">这篇报道现为「{}」，发布前须移出本期。</p>",
+                status_word(Status::parse(&e.status))
+            );
+        }
+        if draft {
+            let story = format!(
+                "<input type=\"hidden\" name=\"story\" value=\"{}\">",
+                e.story_id
+            );
+            m.push_str("<div class=\"actions\">");
+            if !first {
+                let _ = write!(
+                    m,
+                    "<form method=\"post\" action=\"{base}/move\">{h}{story}\
+                     <input type=\"hidden\" name=\"position\" value=\"{}\">\
+                     <button type=\"submit\">上移</button></form>",
+                    e.position - 1
+                );
+            }
+            if !last {
+                let _ = write!(
+                    m,
+                    "<form method=\"post\" action=\"{base}/move\">{h}{story}\
+                     <input type=\"hidden\" name=\"position\" value=\"{}\">\
+                     <button type=\"submit\">下移</button></form>",
+                    e.position + 1
+                );
+            }
+            let _ = write!(
+                m,
+                "<form method=\"post\" action=\"{base}/remove\">{h}{story}\
+                 <button type=\"submit\" class=\"no\">移除</button></form>"
+            );
+            // Alone in its section, a story has nowhere to move to.
+            if !(first && last) {
+                let _ = write!(
+                    m,
+                    "<details><summary>移到…</summary><form method=\"post\" action=\"{base}/move\">{h}{story}\
+                     <label>第 <input type=\"text\" name=\"position\" inputmode=\"numeric\" pattern=\"[0-9]+\" \
+                     required aria-label=\"位置\"> 位</label><button type=\"submit\">移动</button>\
+                     <small>只在本栏目内移动</small></form></details>"
+                );
+            }
+            m.push_str("</div>");
+        }
+        m.push_str("</div></li>\n");
+        if last {
+            m.push_str("</ol>\n");
+        }
+    }
+    m.push_str("</section>\n");
+    if draft {
+        let _ = writeln!(
+            m,
+            "<aside class=\"free\">\n<h2>可加入的报道</h2>\n\
+             <p class=\"summary\">已通过、尚未编入任何一期的报道（{} 篇）；加入后排在其栏目末尾。</p>",
+            free.len()
+        );
+        if free.is_empty() {
+            m.push_str(
+                "<p class=\"empty\">没有了。在<a href=\"/desk/\">审稿队列</a>通过的报道会出现在这里。</p>\n",
+            );
+        } else {
+            m.push_str("<ul class=\"entries\">\n");
+            for e in free {
+                let (_, name) = section_of(config, e.section.as_deref());
+                let _ = writeln!(
+                    m,
+                    "<li class=\"entry\"><div><p class=\"title\">{}</p>\
+                     <p class=\"meta\">{} · 来源：{} · <time>{}</time> · 报道 #{id}</p>\
+                     <form method=\"post\" action=\"{base}/add\">{h}\
+                     <input type=\"hidden\" name=\"story\" value=\"{id}\">\
+                     <button type=\"submit\" class=\"ok\">加入</button></form></div></li>",
+                    escape(&e.title),
+                    escape(name),
+                    escape(&e.origin),
+                    escape(&day(e.published.as_deref())),
+                    id = e.story_id,
+                );
+            }
+            m.push_str("</ul>\n");
+        }
+        m.push_str("</aside>\n");
+    }
+    m.push_str("</div>\n");
+    layout(
+        config,
+        Some(user),
+        nonce,
+        &Frame {
+            title: &issue_name(&info.number),
+            current: ISSUES_PATH,
+            body_attrs: "",
+            script: false,
+        },
+        &m,
+    )
+}
+
+/// `GET /desk/issues/{number}/{file}`: `preview` (the HTML export, shown)
+/// and `export.{docx,md,html,txt}` (downloads), drafts as well as
+/// published issues: editors proofread a draft before it goes out.
+pub(super) async fn file(
+    State(state): State<ServeState>,
+    editor: Editor,
+    Path((number, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let format = match file.as_str() {
+        "preview" => None,
+        "export.docx" => Some(ExportFormat::Docx),
+        "export.md" => Some(ExportFormat::Markdown),
+        "export.html" => Some(ExportFormat::Html),
+        "export.txt" => Some(ExportFormat::Text),
+        _ => return not_found(&state, &editor.user, &headers, "没有这个页面。"),
+    };
+    // Checked before the store is asked: the number ends up in a file name.
+    if check_issue_number(&number).is_err() {
+        return not_found(&state, &editor.user, &headers, "没有这一期。");
+    }
+    let config = state.config();
+    let num = number.clone();
+    let doc = match with_store(&state, move |s| assemble::issue_doc(&config, s, &num)).await {
+        Ok(Ok(doc)) => doc,
+        Ok(Err(StoreError::NoSuchIssue(_))) => {
+            return not_found(
+                &state,
+                &editor.user,
+                &headers,
+                &format!("没有{}。", issue_name(&number)),
+            );
+        }
+        Ok(Err(e)) => return internal(e, false),
+        Err(resp) => return resp,
+    };
+    // Rendered without the store's lock (zipping a Word file takes a
+    // moment the poller should not wait for), off the async runtime.
+    let shown = format.unwrap_or(ExportFormat::Html);
+    let rendered = tokio::task::spawn_blocking(move || assemble::render(&doc, shown)).await;
+    let body = match rendered {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return internal(e, false),
+        Err(e) => return internal(e, false),
+    };
+    let Some(format) = format else {
+        // The export as it is, with the page's nonce on its one inline
+        // stylesheet: the desk's CSP allows no other style, and a
+        // nonce-less copy would show the issue unstyled.
+        let n = nonce();
+        let page = String::from_utf8_lossy(&body).replacen(
+            "<style>",
+            &format!("<style nonce=\"{n}\">"),
+            1,
+        );
+        return html(StatusCode::OK, &n, page);
+    };
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        assemble::export_file_name(&number, format)
+    )) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// `POST /desk/issues/{number}/{action}`.
+pub(super) async fn action(
+    State(state): State<ServeState>,
+    editor: Editor,
+    Path((number, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    if !csrf_ok(&editor.user, &form, &headers) {
+        return csrf_refused(&state, &editor.user, &headers);
+    }
+    if check_issue_number(&number).is_err() {
+        return not_found(&state, &editor.user, &headers, "没有这一期。");
+    }
+    let back = format!("{ISSUES_PATH}/{number}");
+    let op = match parse_op(&action, &form) {
+        Ok(op) => op,
+        Err(r) => return respond(&state, &headers, &back, Err(r)),
+    };
+    // The issues feed and pages show published issues only: a draft's
+    // edits change nothing served, publishing and unpublishing do.
+    let served = matches!(op, Op::Publish | Op::Unpublish);
+    let config = state.config();
+    let user = editor.user.name.clone();
+    let result = with_store(&state, move |s| apply(s, &config, &user, &number, op)).await;
+    match result {
+        Ok(result) => {
+            if served && result.as_ref().is_ok_and(|o| o.changed) {
+                state.notify_changed();
+            }
+            respond(&state, &headers, &back, result)
+        }
+        Err(resp) => resp,
+    }
+}
+
+fn story_field(form: &FormData) -> Result<i64, Refusal> {
+    form.get("story")
+        .map(|s| s.trim().trim_start_matches('#'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Refusal::Invalid("请给出报道编号（如 12）。".into()))
+}
+
+fn parse_op(action: &str, form: &FormData) -> Result<Op, Refusal> {
+    Ok(match action {
+        "add" => Op::Add(story_field(form)?),
+        "remove" => Op::Remove(story_field(form)?),
+        "move" => {
+            let story = story_field(form)?;
+            let position = form
+                .get("position")
+                .and_then(|p| p.trim().parse::<usize>().ok())
+                .filter(|&p| p > 0)
+                .ok_or_else(|| Refusal::Invalid("请填写要移到的位置（从 1 起的序号）。".into()))?;
+            Op::Move { story, position }
+        }
+        "date" => {
+            let date = form.get("date").unwrap_or_default().trim();
+            match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+                Ok(d) => Op::Date(d),
+                Err(_) => {
+                    return Err(Refusal::Invalid(format!(
+                        "「{date}」不是日期：请按 2025-06-20 的格式填写。"
+                    )));
+                }
+            }
+        }
+        "publish" => Op::Publish,
+        "unpublish" => Op::Unpublish,
+        _ => return Err(Refusal::NotFound("没有这个操作。".into())),
+    })
+}
+
+/// Applies `op` under the store's lock: what the issue was before (for
+/// the audit entry and to skip changes that change nothing), the change
+/// through the store API, the audit entry.
+fn apply(
+    store: &mut Store,
+    config: &Config,
+    user: &str,
+    number: &str,
+    op: Op,
+) -> Result<Outcome, Refusal> {
+    let sections = assemble::section_ids(config);
+    let before = store
+        .issue(number, &sections)
+        .map_err(|e| refusal(e, false))?;
+    let name = issue_name(number);
+    let entry_of = |detail: &IssueDetail, story: i64| {
+        detail.entries.iter().find(|e| e.story_id == story).cloned()
+    };
+    let unchanged = |message: String, detail: IssueDetail| {
+        Ok(Outcome {
+            message,
+            issue: Some(detail),
+            changed: false,
+        })
+    };
+    match op {
+        Op::Add(story) => {
+            let position = store
+                .issue_add(number, story, &sections)
+                .map_err(|e| refusal(e, false))?;
+            let after = store.issue(number, &sections)?;
+            let entry = entry_of(&after, story);
+            let pos = position.to_string();
+            record(
+                store,
+                user,
+                "issue_add",
+                number,
+                entry.as_ref(),
+                None,
+                Some(&pos),
+            )?;
+            let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
+            Ok(Outcome {
+                message: format!("已将{title}加入{name}，排在第 {position} 位。"),
+                issue: Some(after),
+                changed: true,
+            })
+        }
+        Op::Remove(story) => {
+            let entry = entry_of(&before, story);
+            store
+                .issue_remove(number, story, &sections)
+                .map_err(|e| refusal(e, false))?;
+            let pos = entry.as_ref().map(|e| e.position.to_string());
+            record(
+                store,
+                user,
+                "issue_remove",
+                number,
+                entry.as_ref(),
+                pos.as_deref(),
+                None,
+            )?;
+            let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
+            Ok(Outcome {
+                message: format!("已将{title}移出{name}；它可以再加入。"),
+                issue: Some(store.issue(number, &sections)?),
+                changed: true,
+            })
+        }
+        Op::Move { story, position } => {
+            let entry = entry_of(&before, story);
+            let now = store
+                .issue_move(number, story, position, &sections)
+                .map_err(|e| refusal(e, false))?;
+            let title = entry.as_ref().map(|e| quoted(&e.title)).unwrap_or_default();
+            let after = store.issue(number, &sections)?;
+            let was = entry.as_ref().map_or(now, |e| e.position);
+            if was == now {
+                return unchanged(
+                    format!("{title}仍在第 {now} 位：报道只在本栏目内移动。"),
+                    after,
+                );
+            }
+            let (was_s, now_s) = (was.to_string(), now.to_string());
+            record(
+                store,
+                user,
+                "issue_move",
+                number,
+                entry.as_ref(),
+                Some(&was_s),
+                Some(&now_s),
+            )?;
+            Ok(Outcome {
+                message: format!("已将{title}从第 {was} 位移到第 {now} 位。"),
+                issue: Some(after),
+                changed: true,
+            })
+        }
+        Op::Date(date) => {
+            if before.info.status == IssueStatus::Published {
+                return Err(refusal(StoreError::IssuePublished(number.into()), false));
+            }
+            if before.info.date == date {
+                return unchanged(format!("{name}的日期已是 {date}。"), before);
+            }
+            store
+                .set_issue_date(number, date)
+                .map_err(|e| refusal(e, false))?;
+            let (was, now) = (before.info.date.to_string(), date.to_string());
+            record(
+                store,
+                user,
+                "issue_date",
+                number,
+                None,
+                Some(&was),
+                Some(&now),
+            )?;
+            Ok(Outcome {
+                message: format!("{name}的日期已改为 {date}。"),
+                issue: Some(store.issue(number, &sections)?),
+                changed: true,
+            })
+        }
+        Op::Publish | Op::Unpublish => {
+            let publish = matches!(op, Op::Publish);
+            let (want, action, done) = if publish {
+                (IssueStatus::Published, "issue_publish", "已发布")
+            } else {
+                (
+                    IssueStatus::Draft,
+                    "issue_unpublish",
+                    "已撤回发布，又是草稿",
+                )
+            };
+            if before.info.status == want {
+                let message = if publish {
+                    format!("{name}已是发布状态。")
+                } else {
+                    format!("{name}还是草稿，没有发布。")
+                };
+                return unchanged(message, before);
+            }
+            if publish {
+                store.publish_issue(number).map_err(|e| refusal(e, true))?;
+            } else {
+                store
+                    .unpublish_issue(number)
+                    .map_err(|e| refusal(e, false))?;
+            }
+            record(
+                store,
+                user,
+                action,
+                number,
+                None,
+                Some(before.info.status.as_str()),
+                Some(want.as_str()),
+            )?;
+            let message = if publish {
+                format!(
+                    "{name}{done}：{}",
+                    crate::publish::issue_url(config, number)
+                )
+            } else {
+                format!("{name}{done}。")
+            };
+            Ok(Outcome {
+                message,
+                issue: Some(store.issue(number, &sections)?),
+                changed: true,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(number: &str) -> IssueInfo {
+        IssueInfo {
+            number: number.into(),
+            date: NaiveDate::from_ymd_opt(2025, 6, 20).expect("date"),
+            status: IssueStatus::Draft,
+            stories: 0,
+            created_at: String::new(),
+            updated_at: String::new(),
+            published_at: None,
+        }
+    }
+
+    #[test]
+    fn the_suggested_number_follows_this_years_latest() {
+        let today = NaiveDate::from_ymd_opt(2025, 6, 20).expect("date");
+        assert_eq!(next_number(&[], today), "202501");
+        assert_eq!(
+            next_number(&[info("202508"), info("202509"), info("202412")], today),
+            "202510"
+        );
+        assert_eq!(next_number(&[info("202412")], today), "202501");
+        assert_eq!(next_number(&[info("202599")], today), "");
+    }
+}
