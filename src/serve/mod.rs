@@ -163,6 +163,25 @@ impl ServeState {
         Ok(!changed.is_empty())
     }
 
+    /// Brings the desk's search index up to date, a few hundred items per
+    /// hold of the store so the scheduler is never kept waiting long.
+    fn index_search_text(&self) {
+        loop {
+            let indexed = {
+                let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+                store.index_search_text(Some(200))
+            };
+            match indexed {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot index items for search");
+                    break;
+                }
+            }
+        }
+    }
+
     /// The archive document at `path`, rendered on first request.
     /// Blocking (SQLite, rendering): call it from a blocking thread.
     pub fn archive(&self, path: &str) -> Result<Option<Arc<cache::Document>>, ServeError> {
@@ -250,6 +269,10 @@ pub async fn run_refresher(
             Ok(Ok(false)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "cannot refresh the feeds"),
             Err(e) => tracing::error!(error = %e, "feed refresh panicked"),
+        }
+        let s = state.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || s.index_search_text()).await {
+            tracing::error!(error = %e, "search indexing panicked");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => quick = true,

@@ -4,10 +4,11 @@
 //! here, and an editor's section and title fixes land on the story's
 //! primary item, the one the feeds show.
 //!
-//! Search uses `items_fts` (FTS5, trigram tokenizer; migration 4), which
-//! matches any substring of three or more characters — what Chinese text
-//! needs, as it has no spaces between words. Shorter terms fall back to
-//! `LIKE`.
+//! Search uses `items_fts` (FTS5, trigram tokenizer), which matches any
+//! substring of three or more characters — what Chinese text needs, as it
+//! has no spaces between words. Shorter terms fall back to `LIKE`. New
+//! items join the index in batches ([`Store::index_search_text`]), not as
+//! they are stored.
 
 use chrono::{TimeDelta, Utc};
 use rusqlite::types::Value;
@@ -268,10 +269,48 @@ fn primary_of(tx: &Transaction<'_>, item_id: i64) -> Result<i64, StoreError> {
 }
 
 impl Store {
+    /// Adds items stored since the last call to the search index, at most
+    /// `limit` of them (all when `None`), in one transaction; returns how
+    /// many.
+    pub fn index_search_text(&mut self, limit: Option<usize>) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let upto: i64 = tx.query_row(
+            "SELECT indexed_upto FROM search_index_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let (count, last): (i64, Option<i64>) = tx.query_row(
+            "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            params![upto, limit],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        tx.execute(
+            "INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+             SELECT id, title, bulletin_title, content_text FROM items WHERE id > ?1 AND id <= ?2",
+            params![upto, last],
+        )?;
+        tx.execute(
+            "UPDATE search_index_state SET indexed_upto = ?1 WHERE id = 1",
+            [last],
+        )?;
+        tx.commit()?;
+        Ok(count as usize)
+    }
+
     /// One page of the desk's queue: stories grouped by their section in
     /// bulletin order (unfiled last), most relevant first within a group,
     /// then newest.
-    pub fn desk_items(&self, q: &DeskQuery) -> Result<DeskPage, StoreError> {
+    pub fn desk_items(&mut self, q: &DeskQuery) -> Result<DeskPage, StoreError> {
+        if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            // A search sees every stored item, also those not yet indexed.
+            self.index_search_text(None)?;
+        }
         let f = Filter::build(q);
         let wh = f.sql();
         let mut groups = Vec::new();
@@ -580,7 +619,7 @@ mod tests {
         )
         .expect("a version 3 item");
         let mut store = Store::setup(conn, ":memory:").expect("migrated");
-        let find = |store: &Store, text: &str| {
+        let find = |store: &mut Store, text: &str| {
             store
                 .desk_items(&DeskQuery {
                     text: Some(text.into()),
@@ -590,14 +629,18 @@ mod tests {
                 .expect("query")
                 .total
         };
-        assert_eq!(find(&store, "十二点八"), 1, "backfilled");
-        assert_eq!(find(&store, "十三点"), 0);
+        assert_eq!(find(&mut store, "十二点八"), 1, "backfilled");
+        assert_eq!(find(&mut store, "十三点"), 0);
         store
             .set_bulletin_title(1, Some("德国：最低工资再上调"))
             .expect("title");
-        assert_eq!(find(&store, "再上调"), 1, "the index follows updates");
-        assert_eq!(find(&store, "最低工资 欧元"), 1, "every word must occur");
-        assert_eq!(find(&store, "最低工资 日元"), 0);
+        assert_eq!(find(&mut store, "再上调"), 1, "the index follows updates");
+        assert_eq!(
+            find(&mut store, "最低工资 欧元"),
+            1,
+            "every word must occur"
+        );
+        assert_eq!(find(&mut store, "最低工资 日元"), 0);
     }
 
     #[test]

@@ -278,21 +278,27 @@ CREATE VIRTUAL TABLE items_fts USING fts5(
     title, bulletin_title, content_text,
     content = 'items', content_rowid = 'id', tokenize = 'trigram'
 );
-CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
-    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
-        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
-END;
-CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+-- Items up to this id are in the index. New items are indexed in batches
+-- (`Store::index_search_text`), not by an insert trigger: a trigram index
+-- of a whole article costs milliseconds, which would multiply a poll's
+-- time; the daemon indexes after each refresh and a search first catches up.
+CREATE TABLE search_index_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto INTEGER NOT NULL
+);
+INSERT INTO search_index_state (id, indexed_upto) VALUES (1, 0);
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items
+WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
     INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
         VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
 END;
-CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items BEGIN
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items
+WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
     INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
         VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
     INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
         VALUES (new.id, new.title, new.bulletin_title, new.content_text);
 END;
-INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 "#;
 
 /// Review state of an item.
@@ -486,6 +492,10 @@ impl Store {
         // dominate that insert's time): the poller checkpoints between
         // sources, and closing the connection checkpoints what is left.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // 32 MiB of page cache (the default is 2 MiB): the band index's
+        // pages are touched at random by every insert, and rereading them
+        // from the OS on each one costs more than the memory.
+        conn.pragma_update(None, "cache_size", -32_768)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
@@ -600,6 +610,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let stored = store_item(&tx, item, status, Utc::now(), &self.dedup, story)?;
         tx.commit()?;
+        // Time-gated: most inserts skip it (see `Store::checkpoint`).
+        self.checkpoint()?;
         Ok(stored)
     }
 
