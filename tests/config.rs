@@ -252,3 +252,60 @@ fn the_shipped_configuration_loads_and_validates() {
     );
     assert_eq!(config.sections.len(), 4);
 }
+
+#[test]
+fn dedup_thresholds_and_window_are_read_and_a_bad_one_names_file_line_and_key() {
+    let config = load(
+        "sources = \"sources.toml\"\n[dedup]\nwindow = \"14d\"\ncontainment = 0.8\nenabled = false\n",
+        ONE_SOURCE,
+    )
+    .expect("valid");
+    assert_eq!(config.dedup.window_days, 14);
+    assert_eq!(config.dedup.containment, 0.8);
+    assert!(!config.dedup.enabled);
+    assert_eq!(
+        load("sources = \"sources.toml\"\n", ONE_SOURCE)
+            .unwrap()
+            .dedup
+            .window_days,
+        30
+    );
+    let msg = error(
+        "sources = \"sources.toml\"\n[dedup]\n\njaccard = 1.5\n",
+        ONE_SOURCE,
+    );
+    assert!(
+        msg.contains("kuaibao.toml:4") && msg.contains("dedup.jaccard"),
+        "{msg}"
+    );
+    let msg = error(
+        "sources = \"sources.toml\"\n[dedup]\nwindow = \"a month\"\n",
+        ONE_SOURCE,
+    );
+    assert!(
+        msg.contains("kuaibao.toml:3") && msg.contains("dedup.window"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_broken_keyword_in_the_sections_file_names_its_line() {
+    let (dir, path) = write(
+        "sources = \"sources.toml\"\nsections = \"sections.toml\"\n",
+        ONE_SOURCE,
+    );
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/sections.toml"),
+    )
+    .expect("shipped sections");
+    let broken = shipped.replacen("\"稳岗\" = 1.5", "\"稳岗\" = \"high\"", 1);
+    assert_ne!(broken, shipped, "the shipped file weighs 稳岗");
+    std::fs::write(dir.path().join("sections.toml"), &broken).expect("write");
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("\"稳岗\" = \"high\""))
+        .expect("the line")
+        + 1;
+    let msg = Config::load(&path).err().expect("refused").to_string();
+    assert!(msg.contains(&format!("sections.toml:{line}")), "{msg}");
+}
