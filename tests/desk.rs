@@ -1993,3 +1993,24 @@ async fn an_editor_works_the_queue_in_a_real_browser() {
         "only the approved story"
     );
 }
+
+#[tokio::test]
+async fn desk_pages_are_compressed_for_clients_that_ask() {
+    let f = Fixture::new();
+    let session = f.login("alice").await;
+    let got = f
+        .send(
+            Method::GET,
+            "/desk/",
+            &[
+                ("accept", "text/html"),
+                ("accept-encoding", "gzip"),
+                ("cookie", &session.cookie),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.header("content-encoding"), "gzip");
+    assert_eq!(got.header("cache-control"), "no-store");
+}
