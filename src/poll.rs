@@ -348,25 +348,10 @@ impl Poller {
         while let Some(result) = reads.next().await {
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
-                Ok(ItemResult::Ready(mut item)) => {
-                    // In auto mode candidates are published as they are; an
-                    // editor can still reject them later. Off-topic items
-                    // are kept, as irrelevant, for editors to look through.
-                    let status = if classify::classify_item(
-                        &mut item,
-                        source,
-                        &self.config.rules,
-                        model.as_deref(),
-                        &self.config.sections,
-                    ) {
-                        Status::Candidate
-                    } else {
-                        Status::Irrelevant
-                    };
-                    // Fingerprint and entities are computed before the store
-                    // is locked: other sources' items store meanwhile.
-                    let story = crate::store::prepare_story(&item, &self.config.dedup);
-                    match self.store().store_prepared(&item, status, story) {
+                Ok(ItemResult::Ready(item)) => {
+                    let (status, stored) =
+                        self.classify_and_store(source, *item, model.clone()).await;
+                    match stored {
                         Ok(Stored::New(_)) => {
                             report.new += 1;
                             if status == Status::Irrelevant {
@@ -377,7 +362,7 @@ impl Poller {
                         Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
                         Err(e) => {
                             report.failed += 1;
-                            errors.push(e.to_string());
+                            errors.push(e);
                         }
                     }
                 }
@@ -403,6 +388,53 @@ impl Poller {
             report.error = Some(e.to_string());
         }
         report
+    }
+
+    /// Classifies a normalized item, prepares its story text and stores it,
+    /// on a blocking thread: this is the CPU-heavy part of a poll, and the
+    /// store's lock may be held by another source's item. Done on the
+    /// runtime's own threads, both would stall every other source's
+    /// fetches (the runtime has as many threads as cores).
+    async fn classify_and_store(
+        &self,
+        source: &Source,
+        mut item: crate::model::NewItem,
+        model: Option<Arc<crate::classify::Model>>,
+    ) -> (Status, Result<Stored, String>) {
+        let (config, store, source) = (self.config.clone(), self.store.clone(), source.clone());
+        let work = tokio::task::spawn_blocking(move || {
+            // In auto mode candidates are published as they are; an editor
+            // can still reject them later. Off-topic items are kept, as
+            // irrelevant, for editors to look through.
+            let relevant = classify::classify_item(
+                &mut item,
+                &source,
+                &config.rules,
+                model.as_deref(),
+                &config.sections,
+            );
+            let status = if relevant {
+                Status::Candidate
+            } else {
+                Status::Irrelevant
+            };
+            // Fingerprint and entities are computed before the store is
+            // locked: other sources' items store meanwhile.
+            let story = crate::store::prepare_story(&item, &config.dedup);
+            let stored = store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .store_prepared(&item, status, story)
+                .map_err(|e| e.to_string());
+            (status, stored)
+        });
+        match work.await {
+            Ok(done) => done,
+            Err(e) => (
+                Status::Candidate,
+                Err(format!("storing the item failed: {e}")),
+            ),
+        }
     }
 
     /// Reads one listed item: nothing to do when it is known, otherwise its

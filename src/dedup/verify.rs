@@ -106,7 +106,11 @@ pub struct Prepared {
     pub origin: Option<String>,
     /// Sorted, deduplicated shingle hashes of the normalized body.
     pub shingles: Vec<u64>,
-    pub entities: Entities,
+    /// The text with boilerplate stripped, for [`Prepared::entities`].
+    stripped: String,
+    /// Computed on first use: only a pair that overlaps enough needs the
+    /// template checks, and nearly every new item has no such candidate.
+    entities: std::sync::OnceLock<Entities>,
 }
 
 impl Prepared {
@@ -117,11 +121,17 @@ impl Prepared {
             title: story.title.clone(),
             origin: story.origin.clone(),
             shingles: shingles(&normalized, cfg.shingle),
-            entities: Entities {
-                slots: slots(&normalized),
-                ..entities(&stripped)
-            },
+            stripped,
+            entities: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Regions, figures, dates and number slots of the text.
+    pub fn entities(&self) -> &Entities {
+        self.entities.get_or_init(|| Entities {
+            slots: slots(&letters_and_digits(&self.stripped)),
+            ..entities(&self.stripped)
+        })
     }
 
     /// The fingerprint of this story, for the index.
@@ -227,7 +237,7 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
     }
 
     // The texts overlap a lot: is it one story, or one template?
-    let (ea, eb) = (&a.entities, &b.entities);
+    let (ea, eb) = (a.entities(), b.entities());
     let only_a: Vec<&String> = ea
         .regions
         .keys()

@@ -29,7 +29,9 @@ pub use issues::{
     check_issue_number,
 };
 pub use learning::Decision;
-pub use stories::{StoryDetail, StoryMember, StorySummary, prepare_story, same_outlet};
+pub use stories::{
+    PreparedStory, StoryDetail, StoryMember, StorySummary, prepare_story, same_outlet,
+};
 mod desk;
 pub use desk::{DeskItem, DeskMember, DeskPage, DeskQuery, FIRST_PARAGRAPH_CHARS, SectionFilter};
 
@@ -435,8 +437,13 @@ pub struct ReviewItem {
 /// process keeps writing; closing the connection does the rest.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(15);
 
+/// …or when the write-ahead log has grown past this.
+pub const CHECKPOINT_WAL_BYTES: u64 = 32 << 20;
+
 pub struct Store {
     conn: Connection,
+    /// The `-wal` file, whose size decides a checkpoint (None in memory).
+    wal_path: Option<std::path::PathBuf>,
     last_checkpoint: std::time::Instant,
     dedup: DedupConfig,
     model_cache: learning::ModelCache,
@@ -492,6 +499,9 @@ impl Store {
         // dominate that insert's time): the poller checkpoints between
         // sources, and closing the connection checkpoints what is left.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // After a checkpoint the log is cut back to this (it is reused from
+        // the start rather than grown).
+        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_WAL_BYTES as i64)?;
         // 32 MiB of page cache (the default is 2 MiB): the band index's
         // pages are touched at random by every insert, and rereading them
         // from the OS on each one costs more than the memory.
@@ -517,8 +527,11 @@ impl Store {
             }
             conn.pragma_update(None, "foreign_keys", "ON")?;
         }
+        let wal_path =
+            (path != ":memory:").then(|| std::path::PathBuf::from(format!("{path}-wal")));
         let mut store = Store {
             conn,
+            wal_path,
             last_checkpoint: std::time::Instant::now(),
             dedup: DedupConfig::default(),
             model_cache: learning::ModelCache::default(),
@@ -603,7 +616,7 @@ impl Store {
         &mut self,
         item: &NewItem,
         status: Status,
-        story: crate::dedup::Prepared,
+        story: PreparedStory,
     ) -> Result<Stored, StoreError> {
         let tx = self
             .conn
@@ -985,11 +998,18 @@ impl Store {
 
     /// Copies the write-ahead log into the database as far as readers
     /// allow (`PRAGMA wal_checkpoint(PASSIVE)`: never waits for them), if
-    /// the last checkpoint is [`CHECKPOINT_EVERY`] old. A checkpoint
-    /// fsyncs, which on slow disks costs tens of milliseconds: once per
-    /// source would dominate a short poll, once per item every insert.
+    /// the last checkpoint is [`CHECKPOINT_EVERY`] old or the log has grown
+    /// past [`CHECKPOINT_WAL_BYTES`]. A checkpoint fsyncs, which on slow
+    /// disks costs tens of milliseconds: once per item would double an
+    /// insert's time; never during a big first poll would grow the log by
+    /// hundreds of megabytes instead of reusing it.
     pub fn checkpoint(&mut self) -> Result<(), StoreError> {
-        if self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+        let wal_big = self
+            .wal_path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.len() > CHECKPOINT_WAL_BYTES);
+        if !wal_big && self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
             return Ok(());
         }
         self.conn
@@ -1046,7 +1066,7 @@ fn store_item(
     status: Status,
     now: DateTime<Utc>,
     dedup: &DedupConfig,
-    story: crate::dedup::Prepared,
+    story: PreparedStory,
 ) -> Result<Stored, StoreError> {
     let now_bj = now.with_timezone(&beijing());
     let now = &ts(now);

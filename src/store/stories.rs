@@ -101,24 +101,36 @@ pub(super) struct Placement {
     pub joins: Option<(i64, Status)>,
 }
 
-/// What dedup compares of an item, prepared once (normalized shingles,
-/// regions, figures): the CPU-heavy part of storing an item, which callers
-/// can do before they lock the store.
-pub fn prepare_story(item: &NewItem, cfg: &DedupConfig) -> Prepared {
-    Prepared::new(
+/// What dedup compares of an item, prepared once: normalized shingles,
+/// regions and figures, and the MinHash fingerprint.
+#[derive(Debug, Clone)]
+pub struct PreparedStory {
+    pub text: Prepared,
+    pub fingerprint: Fingerprint,
+}
+
+/// Prepares an item's story text: the CPU-heavy part of storing an item,
+/// which callers can do before they lock the store.
+pub fn prepare_story(item: &NewItem, cfg: &DedupConfig) -> PreparedStory {
+    let text = Prepared::new(
         &story_text(&item.title, &item.content_text, &item.origin),
         cfg,
-    )
+    );
+    let fingerprint = text.fingerprint();
+    PreparedStory { text, fingerprint }
 }
 
 pub(super) fn place(
     tx: &Transaction<'_>,
     item: &NewItem,
-    prepared: Prepared,
+    story: PreparedStory,
     now: DateTime<FixedOffset>,
     cfg: &DedupConfig,
 ) -> Result<Placement, StoreError> {
-    let fingerprint = prepared.fingerprint();
+    let PreparedStory {
+        text: prepared,
+        fingerprint,
+    } = story;
     let day = day_of(item.published.unwrap_or(now));
     let mut joins = None;
     if cfg.enabled {
