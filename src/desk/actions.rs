@@ -12,16 +12,13 @@
 
 use std::collections::HashSet;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::auth::{csrf_ok, csrf_refused};
+use super::auth::Posted;
 use super::pages::message_page;
-use super::{
-    Editor, FormData, html, json, nonce, safe_back, see_other, set_flash, wants_json, with_store,
-};
+use super::{FormData, html, json, nonce, safe_back, see_other, set_flash, wants_json, with_store};
 use crate::accounts::{self, AccountError, AuditEntry, AuditQuery, AuditRecord};
 use crate::config::Config;
 use crate::serve::ServeState;
@@ -189,15 +186,13 @@ fn respond(
 /// `POST /desk/items/{id}/{action}`.
 pub(super) async fn item(
     State(state): State<ServeState>,
-    editor: Editor,
     Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor,
+        form,
+        headers,
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     let back = safe_back(form.get("back"));
     let config = state.config();
     let op = match parse_op(&config, &action, &form) {
@@ -435,14 +430,12 @@ fn decide(
 /// `POST /desk/bulk`: approve or reject every checked story.
 pub(super) async fn bulk(
     State(state): State<ServeState>,
-    editor: Editor,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor,
+        form,
+        headers,
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     let back = safe_back(form.get("back"));
     let status = match form.get("action") {
         Some("approve") => Status::Approved,
@@ -532,14 +525,12 @@ pub(super) async fn bulk(
 /// values. Refused when someone changed the story since.
 pub(super) async fn undo(
     State(state): State<ServeState>,
-    editor: Editor,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor,
+        form,
+        headers,
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     let back = safe_back(form.get("back"));
     let user = editor.user.name.clone();
     let config = state.config();

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
 use axum::http::header::{COOKIE, HOST, ORIGIN, RETRY_AFTER, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -81,15 +80,53 @@ fn unauthenticated(parts: &Parts) -> Response {
 
 /// Whether a form carries the session's CSRF token (field `csrf`, or the
 /// `X-CSRF-Token` header the script sends).
-pub(super) fn csrf_ok(user: &SessionUser, form: &FormData, headers: &HeaderMap) -> bool {
+fn csrf_ok(user: &SessionUser, form: &FormData, headers: &HeaderMap) -> bool {
     let presented = form
         .get("csrf")
         .or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
     presented.is_some_and(|p| check_csrf(user, p))
 }
 
+/// The largest form a desk POST may carry (axum's own default for bodies).
+const MAX_FORM_BYTES: usize = 2 << 20;
+
+/// A desk POST from a logged-in editor whose CSRF token checked out: the
+/// only way a state-changing handler gets its form, so none can forget the
+/// check. Without a session it answers as [`Editor`] does (303 to the
+/// login form, 401 for scripts); without a valid token, 403, and the
+/// handler never runs.
+pub(super) struct Posted {
+    pub editor: Editor,
+    pub form: FormData,
+    pub headers: HeaderMap,
+}
+
+impl FromRequest<ServeState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &ServeState) -> Result<Posted, Response> {
+        let (mut parts, body) = req.into_parts();
+        let editor = Editor::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers;
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| {
+                (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
+            })?;
+        let form = FormData::parse(&body);
+        if !csrf_ok(&editor.user, &form, &headers) {
+            return Err(csrf_refused(state, &editor.user, &headers));
+        }
+        Ok(Posted {
+            editor,
+            form,
+            headers,
+        })
+    }
+}
+
 /// 403 for a form without a valid CSRF token: nothing was changed.
-pub(super) fn csrf_refused(
+fn csrf_refused(
     state: &ServeState,
     user: &SessionUser,
     headers: &HeaderMap,
@@ -326,14 +363,10 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
 
 pub(super) async fn logout(
     State(state): State<ServeState>,
-    editor: Editor,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor, headers, ..
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     let Editor { user, token } = editor;
     let done = with_store(&state, move |s| {
         let conn = s.connection();

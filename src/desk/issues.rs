@@ -20,7 +20,6 @@
 
 use std::fmt::Write;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -28,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 
 use super::actions::{Refusal, status_word};
-use super::auth::{csrf_ok, csrf_refused};
+use super::auth::Posted;
 use super::pages::{Frame, flash_html, hidden, layout, message_page, short_time};
 use super::{
     Editor, FormData, clear_flash, html, internal, nonce, read_flash, see_other, set_flash,
@@ -325,14 +324,12 @@ fn status_badge(status: IssueStatus) -> &'static str {
 /// `POST /desk/issues`: drafts a new issue as `kuaibao issue new` does.
 pub(super) async fn create(
     State(state): State<ServeState>,
-    editor: Editor,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor,
+        form,
+        headers,
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     let number = form.get("number").unwrap_or_default().trim().to_string();
     let date = match form.get("date").map(str::trim).filter(|d| !d.is_empty()) {
         None => assemble::today(),
@@ -719,15 +716,13 @@ pub(super) async fn file(
 /// `POST /desk/issues/{number}/{action}`.
 pub(super) async fn action(
     State(state): State<ServeState>,
-    editor: Editor,
     Path((number, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Posted {
+        editor,
+        form,
+        headers,
+    }: Posted,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if !csrf_ok(&editor.user, &form, &headers) {
-        return csrf_refused(&state, &editor.user, &headers);
-    }
     if check_issue_number(&number).is_err() {
         return not_found(&state, &editor.user, &headers, "没有这一期。");
     }
