@@ -126,11 +126,7 @@ impl FromRequest<ServeState> for Posted {
 }
 
 /// 403 for a form without a valid CSRF token: nothing was changed.
-fn csrf_refused(
-    state: &ServeState,
-    user: &SessionUser,
-    headers: &HeaderMap,
-) -> Response {
+fn csrf_refused(state: &ServeState, user: &SessionUser, headers: &HeaderMap) -> Response {
     let message = "安全校验未通过（页面可能已过期），没有做任何修改。请刷新页面后再试。";
     if wants_json(headers) {
         return json(StatusCode::FORBIDDEN, false, message, None);
