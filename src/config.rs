@@ -322,8 +322,7 @@ impl Config {
             Some(rel) => {
                 let p = dir.join(rel.get_ref());
                 let text = read(&p)?;
-                let sections = parse_sections(&p, &text)?;
-                let has_rules = parse_toml::<toml::Table>(&p, &text)?.contains_key("relevance");
+                let (sections, has_rules) = parse_sections_and_rules(&p, &text)?;
                 let rules = if has_rules {
                     Some((crate::classify::Rules::from_toml(&p, &text)?, p))
                 } else {
@@ -523,8 +522,15 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
 
 /// Parses a sections file on its own.
 pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigError> {
+    parse_sections_and_rules(path, text).map(|(sections, _)| sections)
+}
+
+/// The sections of a sections file, and whether it also holds the
+/// classification rules (a `[relevance]` table).
+fn parse_sections_and_rules(path: &Path, text: &str) -> Result<(Vec<Section>, bool), ConfigError> {
     let file = FileText { path, text };
     let raw: RawSections = file.parse()?;
+    let has_rules = raw.relevance.is_some();
     let mut seen = HashSet::new();
     let mut sections = Vec::new();
     for s in raw.section {
@@ -562,7 +568,7 @@ pub fn parse_sections(path: &Path, text: &str) -> Result<Vec<Section>, ConfigErr
             message: "expected at least one [[section]] table".into(),
         });
     }
-    Ok(sections)
+    Ok((sections, has_rules))
 }
 
 /// Parses a sources file on its own; `default_interval` fills `interval`.
@@ -993,8 +999,7 @@ struct RawSections {
     // validates them.
     #[serde(rename = "weights")]
     _weights: Option<toml::Value>,
-    #[serde(rename = "relevance")]
-    _relevance: Option<toml::Value>,
+    relevance: Option<toml::Value>,
     #[serde(rename = "sections")]
     _sections: Option<toml::Value>,
     #[serde(rename = "outlet")]

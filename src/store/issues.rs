@@ -192,28 +192,39 @@ fn ordered_entries(
          WHERE x.issue_id = ?1
          ORDER BY x.position, x.story_id",
     )?;
-    let mut entries = stmt
-        .query_map([issue_id], |r| {
-            Ok(IssueEntry {
-                position: 0,
-                story_id: r.get(0)?,
-                item_id: r.get(1)?,
-                section: r.get(2)?,
-                title: r.get(3)?,
-                origin: r.get(4)?,
-                url: r.get(5)?,
-                published: r.get(6)?,
-                status: r.get(7)?,
-                updated_at: r.get(8)?,
-            })
-        })?
+    let entries = stmt
+        .query_map([issue_id], entry_row)?
         .collect::<Result<Vec<_>, _>>()?;
     // Stable: within a section the stored order stays.
+    Ok(in_print_order(entries, sections))
+}
+
+/// An [`IssueEntry`] from the columns both entry queries select:
+/// story id, primary item id, section, title, 来源, url, published,
+/// status, updated.
+fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssueEntry> {
+    Ok(IssueEntry {
+        position: 0,
+        story_id: r.get(0)?,
+        item_id: r.get(1)?,
+        section: r.get(2)?,
+        title: r.get(3)?,
+        origin: r.get(4)?,
+        url: r.get(5)?,
+        published: r.get(6)?,
+        status: r.get(7)?,
+        updated_at: r.get(8)?,
+    })
+}
+
+/// Groups entries by section in `sections` order (a stable sort: the
+/// order within a section stays) and numbers them 1…n.
+fn in_print_order(mut entries: Vec<IssueEntry>, sections: &[String]) -> Vec<IssueEntry> {
     entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
     for (i, e) in entries.iter_mut().enumerate() {
         e.position = i + 1;
     }
-    Ok(entries)
+    entries
 }
 
 /// Stores `entries`, grouped by section first, as the issue's positions
@@ -301,28 +312,11 @@ fn free_entries(conn: &Connection, sections: &[String]) -> Result<Vec<IssueEntry
            AND NOT EXISTS (SELECT 1 FROM issue_stories x WHERE x.story_id = st.id)
          ORDER BY COALESCE(p.published_at, p.first_seen_at), st.id",
     )?;
-    let mut entries = stmt
-        .query_map([], |r| {
-            Ok(IssueEntry {
-                position: 0,
-                story_id: r.get(0)?,
-                item_id: r.get(1)?,
-                section: r.get(2)?,
-                title: r.get(3)?,
-                origin: r.get(4)?,
-                url: r.get(5)?,
-                published: r.get(6)?,
-                status: r.get(7)?,
-                updated_at: r.get(8)?,
-            })
-        })?
+    let entries = stmt
+        .query_map([], entry_row)?
         .collect::<Result<Vec<_>, _>>()?;
-    // Stable: within a section the date order stays.
-    entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
-    for (i, e) in entries.iter_mut().enumerate() {
-        e.position = i + 1;
-    }
-    Ok(entries)
+    // Within a section the date order stays.
+    Ok(in_print_order(entries, sections))
 }
 
 /// Edits of a draft, applied together by [`Store::edit_issue`].

@@ -536,7 +536,11 @@ impl Store {
             dedup: DedupConfig::default(),
             model_cache: learning::ModelCache::default(),
         };
-        store.fingerprint_missing()?;
+        // Only a database from before stories (schema version 1, with items)
+        // has items without fingerprints; every item stored since has one.
+        if (1..2).contains(&version) {
+            store.fingerprint_missing()?;
+        }
         Ok(store)
     }
 
