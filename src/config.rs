@@ -89,6 +89,51 @@ pub struct Poll {
     pub max_redirects: usize,
     /// Minimum pause between the start of two requests to one host.
     pub host_delay: Duration,
+    /// Budgets that keep one outlet from flooding or stalling a pass; see
+    /// README, "Limits and hostile outlets".
+    /// New items stored per source per pass; the rest wait for the next.
+    pub max_new_items: usize,
+    /// Entries of one list or feed looked at; the rest are ignored.
+    pub max_list_entries: usize,
+    /// Wall-clock time one source may take in a pass.
+    pub source_deadline: Duration,
+    /// Article requests per source per pass to hosts other than its own.
+    pub max_foreign_requests: usize,
+    /// Size limit of one article page (lists and feeds have `max_body`).
+    pub max_article: u64,
+    /// Element nesting kept in a parsed page; deeper markup is flattened.
+    pub max_depth: usize,
+    /// Elements in one page; a page with more is refused.
+    pub max_elements: usize,
+}
+
+impl Default for Poll {
+    /// The defaults of an empty `[poll]` table.
+    fn default() -> Poll {
+        Poll {
+            interval: Duration::from_secs(30 * 60),
+            timeout: Duration::from_secs(20),
+            max_body: 8 * 1024 * 1024,
+            concurrency: 8,
+            per_host: 1,
+            user_agent: concat!(
+                "Mozilla/5.0 (compatible; kuaibao/",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            )
+            .to_string(),
+            allow_private: false,
+            max_redirects: 5,
+            host_delay: Duration::ZERO,
+            max_new_items: 100,
+            max_list_entries: 1000,
+            source_deadline: Duration::from_secs(5 * 60),
+            max_foreign_requests: 20,
+            max_article: 2 * 1024 * 1024,
+            max_depth: 256,
+            max_elements: 100_000,
+        }
+    }
 }
 
 /// How the daemon spaces polls of one source.
@@ -128,6 +173,20 @@ pub struct Server {
     /// A WebSub hub: feeds carry `rel="hub"` and the hub is pinged when a
     /// feed changes.
     pub websub_hub: Option<Url>,
+    /// A client must send a request's headers within this time.
+    pub header_timeout: Duration,
+    /// A kept-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// Largest request body accepted (desk forms).
+    pub max_request_body: u64,
+    /// `/status` and `/metrics` without a desk login (`/healthz` always is).
+    pub status_public: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password hashes (logins, password changes) per second, all users.
+    pub password_hashes_per_second: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -359,6 +418,25 @@ impl Config {
         let interval = file.duration(p.interval.as_ref(), "poll.interval", "30m")?;
         let poll = Poll {
             interval,
+            max_new_items: file.positive(p.max_new_items.as_ref(), "poll.max_new_items", 100)?,
+            max_list_entries: file.positive(
+                p.max_list_entries.as_ref(),
+                "poll.max_list_entries",
+                1000,
+            )?,
+            source_deadline: file.duration(
+                p.source_deadline.as_ref(),
+                "poll.source_deadline",
+                "5m",
+            )?,
+            max_foreign_requests: file.count(
+                p.max_foreign_requests.as_ref(),
+                "poll.max_foreign_requests",
+                20,
+            )?,
+            max_article: file.size(p.max_article.as_ref(), "poll.max_article", "2MiB")?,
+            max_depth: file.positive(p.max_depth.as_ref(), "poll.max_depth", 256)?,
+            max_elements: file.positive(p.max_elements.as_ref(), "poll.max_elements", 100_000)?,
             timeout: file.duration(p.timeout.as_ref(), "poll.timeout", "20s")?,
             max_body: file.size(p.max_body.as_ref(), "poll.max_body", "8MiB")?,
             concurrency: file.positive(p.concurrency.as_ref(), "poll.concurrency", 8)?,
@@ -423,6 +501,40 @@ impl Config {
                 })?,
             },
             max_age: file.duration(raw.server.max_age.as_ref(), "server.max_age", "5m")?,
+            header_timeout: file.duration(
+                raw.server.header_timeout.as_ref(),
+                "server.header_timeout",
+                "10s",
+            )?,
+            idle_timeout: file.duration(
+                raw.server.idle_timeout.as_ref(),
+                "server.idle_timeout",
+                "60s",
+            )?,
+            max_connections: file.positive(
+                raw.server.max_connections.as_ref(),
+                "server.max_connections",
+                256,
+            )?,
+            max_request_body: file.size(
+                raw.server.max_request_body.as_ref(),
+                "server.max_request_body",
+                "1MiB",
+            )?,
+            status_public: raw.server.status_public.unwrap_or(false),
+            trusted_proxies: raw
+                .server
+                .trusted_proxies
+                .iter()
+                .flatten()
+                .map(|p| file.network(p, "server.trusted_proxies"))
+                .collect::<Result<_, _>>()?,
+            password_hashes_per_second: u32::try_from(file.positive(
+                raw.server.password_hashes_per_second.as_ref(),
+                "server.password_hashes_per_second",
+                8,
+            )?)
+            .unwrap_or(u32::MAX),
             websub_hub: match raw.server.websub_hub {
                 None => None,
                 Some(h) => Some(
@@ -848,6 +960,37 @@ impl FileText<'_> {
         }
     }
 
+    /// A whole number that may be zero (zero turns the feature off).
+    fn count(
+        &self,
+        value: Option<&Spanned<i64>>,
+        key: &str,
+        default: usize,
+    ) -> Result<usize, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if *v.get_ref() >= 0 => Ok(*v.get_ref() as usize),
+            Some(v) => Err(self.invalid(v, key, "expected a whole number of at least 0")),
+        }
+    }
+
+    /// An address or network in CIDR notation (`10.0.0.0/8`, `::1/128`);
+    /// a bare address is a network of one.
+    fn network(&self, value: &Spanned<String>, key: &str) -> Result<ipnet::IpNet, ConfigError> {
+        let text = value.get_ref().trim();
+        text.parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                self.invalid(
+                    value,
+                    key,
+                    &format!(
+                        "\"{text}\" is not an address or network; expected such as \"127.0.0.1/32\" or \"10.0.0.0/8\""
+                    ),
+                )
+            })
+    }
+
     fn fraction(
         &self,
         value: Option<&Spanned<f64>>,
@@ -957,6 +1100,13 @@ struct RawPoll {
     allow_private: Option<bool>,
     max_redirects: Option<usize>,
     host_delay: Option<Spanned<String>>,
+    max_new_items: Option<Spanned<i64>>,
+    max_list_entries: Option<Spanned<i64>>,
+    source_deadline: Option<Spanned<String>>,
+    max_foreign_requests: Option<Spanned<i64>>,
+    max_article: Option<Spanned<String>>,
+    max_depth: Option<Spanned<i64>>,
+    max_elements: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -981,6 +1131,13 @@ struct RawServer {
     listen: Option<Spanned<String>>,
     max_age: Option<Spanned<String>>,
     websub_hub: Option<Spanned<String>>,
+    header_timeout: Option<Spanned<String>>,
+    idle_timeout: Option<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
+    max_request_body: Option<Spanned<String>>,
+    status_public: Option<bool>,
+    trusted_proxies: Option<Vec<Spanned<String>>>,
+    password_hashes_per_second: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]

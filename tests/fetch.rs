@@ -33,6 +33,7 @@ fn poll() -> Poll {
         allow_private: true,
         max_redirects: 5,
         host_delay: Duration::ZERO,
+        ..Poll::default()
     }
 }
 

@@ -451,6 +451,7 @@ fn poll_settings(per_host: usize, host_delay: Duration) -> Poll {
         allow_private: true,
         max_redirects: 5,
         host_delay,
+        ..Poll::default()
     }
 }
 

@@ -229,6 +229,32 @@ impl Fetcher {
         })
     }
 
+    /// POSTs a form to `url` (the WebSub hub ping) through the same guard
+    /// as every fetch: private addresses refused on the literal and on every
+    /// resolved address, no redirects followed, the status returned.
+    pub async fn post_form(&self, url: &Url, body: String) -> Result<u16, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(FetchError::UnsupportedUrl {
+                url: url.to_string(),
+            });
+        }
+        if !self.allow_private {
+            guard::check_literal(url).map_err(private_error)?;
+        }
+        let _permits = self.permits(url).await?;
+        let send = self
+            .client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send();
+        match tokio::time::timeout(self.timeout, send).await {
+            Err(_) => Err(FetchError::Timeout),
+            Ok(Err(e)) => Err(request_error(e)),
+            Ok(Ok(resp)) => Ok(resp.status().as_u16()),
+        }
+    }
+
     /// GETs `url`, following redirects, and decodes the body. With
     /// `validators` the request is conditional and a 304 yields
     /// [`FetchOutcome::NotModified`].
@@ -657,6 +683,7 @@ mod tests {
             allow_private: true,
             max_redirects: 5,
             host_delay: Duration::ZERO,
+            ..Poll::default()
         };
         let f = Fetcher::new(&poll).expect("fetcher");
         let url = Url::parse("http://127.0.0.1:9/").expect("url");
