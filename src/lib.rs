@@ -22,6 +22,7 @@ pub mod desk;
 pub mod extract;
 pub mod fetch;
 pub mod lock;
+pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod normalize;

@@ -582,8 +582,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .with_context(|| format!("no source with id \"{id}\" in {}", cli.config.display()))?
                 .clone();
             let fetcher = Fetcher::new(&config.poll).map_err(AppError::from)?;
-            let tested =
-                runtime()?.block_on(kuaibao::poll::test_source(&fetcher, &source, articles))?;
+            let tested = runtime()?.block_on(kuaibao::poll::test_source(
+                &fetcher,
+                &config.poll,
+                &source,
+                articles,
+            ))?;
             if json {
                 print_json(&tested)?;
             } else {

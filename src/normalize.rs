@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ammonia::UrlRelative;
-use scraper::{ElementRef, Html, Node};
+use scraper::{ElementRef, Html};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -114,7 +114,7 @@ const BLOCK_TAGS: &[&str] = &[
 /// Plain text of an HTML fragment: one line per block, each line cleaned,
 /// empty lines dropped.
 pub fn html_to_text(html: &str) -> String {
-    let fragment = Html::parse_fragment(html);
+    let fragment = Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
     let mut raw = String::new();
     collect_text(fragment.root_element(), &mut raw);
     raw.lines()
@@ -124,29 +124,28 @@ pub fn html_to_text(html: &str) -> String {
         .join("\n")
 }
 
-fn collect_text(element: ElementRef<'_>, out: &mut String) {
-    for child in element.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if matches!(name, "script" | "style" | "noscript" | "template") {
-                    continue;
+/// The text under `root`, a line break around every block.
+fn collect_text(root: ElementRef<'_>, out: &mut String) {
+    use crate::markup::Step;
+    crate::markup::walk(*root, |step| {
+        match step {
+            Step::Text(t) => out.push_str(t),
+            Step::Open(_, e) => {
+                if matches!(e.name(), "script" | "style" | "noscript" | "template") {
+                    return false;
                 }
-                if let Some(child) = ElementRef::wrap(child) {
-                    let block = BLOCK_TAGS.contains(&name);
-                    if block {
-                        out.push('\n');
-                    }
-                    collect_text(child, out);
-                    if block {
-                        out.push('\n');
-                    }
+                if BLOCK_TAGS.contains(&e.name()) {
+                    out.push('\n');
                 }
             }
-            _ => {}
+            Step::Close(e) => {
+                if BLOCK_TAGS.contains(&e.name()) {
+                    out.push('\n');
+                }
+            }
         }
-    }
+        true
+    });
 }
 
 static SANITIZER_TAGS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -163,7 +162,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
         .tags(SANITIZER_TAGS.clone())
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer"))
-        .clean(html)
+        .clean(&crate::markup::flatten_for_rendering(html))
         .to_string();
     cleaned.trim().to_string()
 }
@@ -346,6 +345,24 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_and_sanitizing_of_markup_nested_a_hundred_thousand_deep_need_no_deep_stack() {
+        let html = "<div>".repeat(100_000) + "<p>正文</p>" + &"</div>".repeat(100_000);
+        let base = Url::parse("https://www.example.gov.cn/a/").expect("url");
+        let (text, clean) = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || (html_to_text(&html), sanitize_html(&html, &base)))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(text, "正文");
+        assert!(clean.contains("正文"));
+        assert!(
+            clean.matches("<div>").count() <= 256,
+            "flattened to the nesting limit"
+        );
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test URL")

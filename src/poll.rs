@@ -6,18 +6,20 @@
 //! stored, so an article that failed to load is retried on the next pass
 //! instead of hiding behind a 304.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
+use url::{Host, Url};
 
 use crate::classify;
 use crate::config::{Config, Source, SourceKind};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
-use crate::model::{Article, ListedItem, Page};
+use crate::model::{ListedItem, Page};
 use crate::normalize::{self, canonical_url};
 use crate::schedule::policy;
 use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
@@ -79,6 +81,9 @@ pub struct SourceReport {
     pub failed: usize,
     /// Why the source or some items failed.
     pub error: Option<String>,
+    /// The `[poll]` budgets that bit, each naming its setting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<String>,
     /// How long the outlet asked us to wait (Retry-After on a 429/503).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
@@ -99,6 +104,7 @@ impl SourceReport {
             updated: 0,
             failed: 0,
             error: None,
+            limits: Vec::new(),
             retry_after_secs: None,
             duration_ms: 0,
         }
@@ -236,6 +242,7 @@ impl Poller {
                 .then_some(report.found),
             items_new: Some(report.new),
             error: report.error.clone(),
+            limits: (!report.limits.is_empty()).then(|| report.limits.join("; ")),
             next_due_at: next.at,
         };
         let mut store = self.store();
@@ -287,7 +294,11 @@ impl Poller {
     }
 
     async fn read_source(&self, source: &Source) -> SourceReport {
-        let mut report = SourceReport::new(source, PollStatus::Ok);
+        let poll = &self.config.poll;
+        let deadline = tokio::time::Instant::now() + poll.source_deadline;
+        let limits = extract::Limits::of(poll);
+        let source = Arc::new(source.clone());
+        let mut report = SourceReport::new(&source, PollStatus::Ok);
         let fail = |mut report: SourceReport, error: String| {
             report.status = PollStatus::Failed;
             report.error = Some(error);
@@ -297,25 +308,41 @@ impl Poller {
             Ok(v) => v,
             Err(e) => return fail(report, e.to_string()),
         };
-        let page = match self
-            .fetcher
-            .fetch(&source.url, source.encoding, Some(&validators))
-            .await
-        {
-            Ok(FetchOutcome::NotModified) => {
+        let fetched = tokio::time::timeout_at(
+            deadline,
+            self.fetcher
+                .fetch(&source.url, source.encoding, Some(&validators)),
+        )
+        .await;
+        let page = match fetched {
+            Err(_) => return fail(report, deadline_note(poll.source_deadline)),
+            Ok(Ok(FetchOutcome::NotModified)) => {
                 report.status = PollStatus::NotModified;
                 return report;
             }
-            Ok(FetchOutcome::Page(page)) => page,
-            Err(e) => {
+            Ok(Ok(FetchOutcome::Page(page))) => page,
+            Ok(Err(e)) => {
                 report.retry_after_secs = e.retry_after().map(|d| d.as_secs());
                 return fail(report, e.to_string());
             }
         };
-        let listed = match extract::extract_list(source, &page) {
-            Ok(items) => items,
-            Err(e) => return fail(report, e.to_string()),
+        let page_validators = page.validators.clone();
+        let listing = {
+            let source = source.clone();
+            off_runtime(move || extract::extract_list(&source, &page, &limits)).await
         };
+        let listing = match listing {
+            Ok(Ok(listing)) => listing,
+            Ok(Err(e)) => return fail(report, e.to_string()),
+            Err(e) => return fail(report, e),
+        };
+        if listing.entries_cut {
+            report.limits.push(format!(
+                "only the first {} entries of the list were read (poll.max_list_entries)",
+                poll.max_list_entries
+            ));
+        }
+        let mut listed = listing.items;
         report.found = listed.len();
         if listed.is_empty() {
             let had_items =
@@ -329,6 +356,22 @@ impl Poller {
                 );
             }
         }
+        // Newest first, so that what a budget leaves for the next pass is
+        // the oldest. Lists without a date on every item keep their order,
+        // which outlets make newest first.
+        if listed.iter().all(|i| i.published.is_some()) {
+            listed.sort_by_key(|i| std::cmp::Reverse(i.published));
+        }
+        let (planned, waiting) = match self.plan(&source, listed) {
+            Ok(plan) => plan,
+            Err(e) => return fail(report, e),
+        };
+        if waiting > 0 {
+            report.limits.push(format!(
+                "{waiting} new items wait for the next pass (poll.max_new_items = {})",
+                poll.max_new_items
+            ));
+        }
 
         // The editors' model, retrained here when they decided something
         // since the last pass; without it the rules decide alone.
@@ -339,18 +382,33 @@ impl Poller {
                 None
             }
         };
+        let foreign = AtomicUsize::new(0);
+        let planned_count = planned.len();
+        let mut settled = 0;
+        let mut deferred_foreign = 0;
+        let mut out_of_time = false;
         let mut errors = Vec::new();
         // Each item is stored as soon as it is read, in its own transaction:
         // a pass killed half way keeps everything it finished.
-        let mut reads = futures_util::stream::iter(listed)
-            .map(|item| self.read_item(source, item))
-            .buffered(self.config.poll.per_host.max(1) * 2);
-        while let Some(result) = reads.next().await {
+        let mut reads = futures_util::stream::iter(planned)
+            .map(|(item, known)| self.read_item(&source, item, known, &limits, &foreign))
+            .buffered(poll.per_host.max(1) * 2);
+        loop {
+            let result = match tokio::time::timeout_at(deadline, reads.next()).await {
+                Err(_) => {
+                    out_of_time = true;
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(result)) => result,
+            };
+            settled += 1;
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
+                Ok(ItemResult::Foreign) => deferred_foreign += 1,
                 Ok(ItemResult::Ready(item)) => {
                     let (status, stored) =
-                        self.classify_and_store(source, *item, model.clone()).await;
+                        self.classify_and_store(&source, *item, model.clone()).await;
                     match stored {
                         Ok(Stored::New(_)) => {
                             report.new += 1;
@@ -372,7 +430,24 @@ impl Poller {
                 }
             }
         }
-        if report.failed > 0 {
+        // Dropping the stream cancels the fetches still in flight.
+        drop(reads);
+        if deferred_foreign > 0 {
+            report.limits.push(format!(
+                "{deferred_foreign} articles on other hosts wait for the next pass (poll.max_foreign_requests = {})",
+                poll.max_foreign_requests
+            ));
+        }
+        if out_of_time {
+            let note = format!(
+                "{}; {} of {planned_count} items wait for the next pass",
+                deadline_note(poll.source_deadline),
+                planned_count - settled
+            );
+            report.limits.push(note.clone());
+            errors.insert(0, note);
+        }
+        if !errors.is_empty() {
             report.status = PollStatus::Partial;
             let more = if errors.len() > 1 {
                 format!(" (and {} more)", errors.len() - 1)
@@ -380,14 +455,48 @@ impl Poller {
                 String::new()
             };
             report.error = Some(format!("{}{more}", errors[0]));
+        } else if waiting > 0 || deferred_foreign > 0 {
+            // The list must be read again next pass, not answered by a 304.
         } else if let Err(e) = self
             .store()
-            .set_validators(source.url.as_str(), &page.validators)
+            .set_validators(source.url.as_str(), &page_validators)
         {
             report.status = PollStatus::Partial;
             report.error = Some(e.to_string());
         }
         report
+    }
+
+    /// Which listed items this pass reads: every known one (cheap: a
+    /// look-up, or a compare when the list carries the text) and at most
+    /// `poll.max_new_items` new ones, in list order. Also says how many new
+    /// items wait for the next pass.
+    #[allow(clippy::type_complexity)]
+    fn plan(
+        &self,
+        source: &Source,
+        listed: Vec<ListedItem>,
+    ) -> Result<(Vec<(ListedItem, bool)>, usize), String> {
+        let max_new = self.config.poll.max_new_items;
+        let store = self.store();
+        let mut planned = Vec::with_capacity(listed.len());
+        let (mut new, mut waiting) = (0, 0);
+        for item in listed {
+            let canonical = canonical_url(&item.url);
+            let known = store
+                .find_known(&source.id, item.guid.as_deref(), &canonical)
+                .map_err(|e| e.to_string())?
+                .is_some();
+            if !known {
+                if new >= max_new {
+                    waiting += 1;
+                    continue;
+                }
+                new += 1;
+            }
+            planned.push((item, known));
+        }
+        Ok((planned, waiting))
     }
 
     /// Classifies a normalized item, prepares its story text and stores it,
@@ -397,7 +506,7 @@ impl Poller {
     /// fetches (the runtime has as many threads as cores).
     async fn classify_and_store(
         &self,
-        source: &Source,
+        source: &Arc<Source>,
         mut item: crate::model::NewItem,
         model: Option<Arc<crate::classify::Model>>,
     ) -> (Status, Result<Stored, String>) {
@@ -438,41 +547,113 @@ impl Poller {
     }
 
     /// Reads one listed item: nothing to do when it is known, otherwise its
-    /// page when the list does not carry the full text.
-    async fn read_item(&self, source: &Source, listed: ListedItem) -> Result<ItemResult, String> {
-        let canonical = canonical_url(&listed.url);
-        let known = self
-            .store()
-            .find_known(&source.id, listed.guid.as_deref(), &canonical)
-            .map_err(|e| e.to_string())?;
+    /// page when the list does not carry the full text. Parsing and
+    /// normalizing run on a blocking thread, off the runtime that fetches.
+    async fn read_item(
+        &self,
+        source: &Arc<Source>,
+        listed: ListedItem,
+        known: bool,
+        limits: &extract::Limits,
+        foreign: &AtomicUsize,
+    ) -> Result<ItemResult, String> {
         let carries_body = listed
             .content
             .as_deref()
             .is_some_and(|c| !c.trim().is_empty());
         let needs_page = source.article.is_some() || !carries_body;
-        if known.is_some() && needs_page {
+        if known && needs_page {
             // Pages of known items are not fetched again: outlets rarely
             // edit them and every request costs the outlet's patience.
             return Ok(ItemResult::Known);
         }
-        let article = if needs_page {
-            Some(self.read_article(source, &listed).await?)
+        let page = if needs_page {
+            if !same_site(&source.url, &listed.url)
+                && foreign.fetch_add(1, Ordering::Relaxed) >= self.config.poll.max_foreign_requests
+            {
+                return Ok(ItemResult::Foreign);
+            }
+            Some(fetch_page(&self.fetcher, source, &listed, self.config.poll.max_article).await?)
         } else {
             None
         };
-        normalize::normalize(source, &listed, article.as_ref())
-            .map(|item| ItemResult::Ready(Box::new(item)))
-            .map_err(|e| e.to_string())
+        let (source, limits) = (source.clone(), *limits);
+        off_runtime(move || {
+            let article = match page {
+                Some(page) => Some(
+                    extract::extract_article(&source, &page, &limits)
+                        .map_err(|e| describe_article_error(&listed, &e))?,
+                ),
+                None => None,
+            };
+            normalize::normalize(&source, &listed, article.as_ref())
+                .map(|item| ItemResult::Ready(Box::new(item)))
+                .map_err(|e| e.to_string())
+        })
+        .await?
     }
+}
 
-    async fn read_article(&self, source: &Source, listed: &ListedItem) -> Result<Article, String> {
-        let page = fetch_page(&self.fetcher, source, listed).await?;
-        extract::extract_article(source, &page).map_err(|e| describe_article_error(listed, &e))
+/// Runs parsing work on a blocking thread: a heavy page must not stall the
+/// runtime's fetches and serving. A panic there (a bug, or a library's, on
+/// some outlet's markup) becomes this item's error, not the daemon's end.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("reading the page failed: {e}"))
+}
+
+fn deadline_note(deadline: Duration) -> String {
+    format!(
+        "took longer than {} (poll.source_deadline)",
+        humantime::format_duration(deadline)
+    )
+}
+
+/// Whether `link` is on the same site as the source's own address: the
+/// same registrable domain (`rst.jiangsu.gov.cn` and `www.jiangsu.gov.cn`
+/// are one site; `www.mohrss.gov.cn` and `www.gov.cn` are not), or the same
+/// IP address. Ports do not matter (http and https of one site).
+fn same_site(source: &Url, link: &Url) -> bool {
+    match (source.host(), link.host()) {
+        (Some(Host::Domain(a)), Some(Host::Domain(b))) => {
+            registrable(&a.to_ascii_lowercase()) == registrable(&b.to_ascii_lowercase())
+        }
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
+}
+
+/// The part of a host name a registrant controls: the last two labels, or
+/// three under a country's second-level domains (`gov.cn`, `com.cn`).
+fn registrable(host: &str) -> &str {
+    let host = host.trim_end_matches('.');
+    let labels: Vec<&str> = host.rsplitn(4, '.').collect();
+    let keep = match labels.as_slice() {
+        [tld, second, ..]
+            if tld.len() == 2
+                && matches!(
+                    *second,
+                    "gov" | "com" | "net" | "org" | "edu" | "ac" | "co" | "mil"
+                ) =>
+        {
+            3
+        }
+        _ => 2,
+    };
+    if labels.len() <= keep {
+        return host;
+    }
+    let cut: usize = labels[..keep].iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+    &host[host.len() - cut..]
 }
 
 enum ItemResult {
     Known,
+    /// An article on another host, over `poll.max_foreign_requests`.
+    Foreign,
     Ready(Box<crate::model::NewItem>),
 }
 
@@ -480,8 +661,12 @@ async fn fetch_page(
     fetcher: &Fetcher,
     source: &Source,
     listed: &ListedItem,
+    max_article: u64,
 ) -> Result<Page, String> {
-    match fetcher.fetch(&listed.url, source.encoding, None).await {
+    match fetcher
+        .fetch_article(&listed.url, source.encoding, max_article)
+        .await
+    {
         Ok(FetchOutcome::Page(page)) => Ok(page),
         Ok(FetchOutcome::NotModified) => {
             Err(format!("{}: unexpected 304 Not Modified", listed.url))
@@ -545,6 +730,7 @@ pub enum SourceTestError {
 /// storing nothing.
 pub async fn test_source(
     fetcher: &Fetcher,
+    poll: &crate::config::Poll,
     source: &Source,
     articles: usize,
 ) -> Result<SourceTest, SourceTestError> {
@@ -554,15 +740,17 @@ pub async fn test_source(
         Ok(FetchOutcome::NotModified) => return Err(SourceTestError::NotModified { url }),
         Err(error) => return Err(SourceTestError::Fetch { url, error }),
     };
-    let listed =
-        extract::extract_list(source, &page).map_err(|error| SourceTestError::Extract {
+    let limits = extract::Limits::of(poll);
+    let listed = extract::extract_list(source, &page, &limits)
+        .map_err(|error| SourceTestError::Extract {
             url: url.clone(),
             error,
-        })?;
+        })?
+        .items;
     let mut items = Vec::new();
     for (i, l) in listed.iter().enumerate() {
         let article = if i < articles {
-            Some(test_article(fetcher, source, l).await)
+            Some(test_article(fetcher, poll, source, l).await)
         } else {
             None
         };
@@ -585,14 +773,20 @@ pub async fn test_source(
     })
 }
 
-async fn test_article(fetcher: &Fetcher, source: &Source, listed: &ListedItem) -> TestedArticle {
+async fn test_article(
+    fetcher: &Fetcher,
+    poll: &crate::config::Poll,
+    source: &Source,
+    listed: &ListedItem,
+) -> TestedArticle {
+    let limits = extract::Limits::of(poll);
     let carries_body = listed
         .content
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
     let article = if source.article.is_some() || !carries_body {
-        match fetch_page(fetcher, source, listed).await {
-            Ok(page) => extract::extract_article(source, &page)
+        match fetch_page(fetcher, source, listed, poll.max_article).await {
+            Ok(page) => extract::extract_article(source, &page, &limits)
                 .map(Some)
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e),

@@ -70,7 +70,7 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
                 (r.unchanged + r.updated).to_string(),
                 r.failed.to_string(),
                 format!("{}ms", r.duration_ms),
-                r.error.clone().unwrap_or_default(),
+                reason(r),
             ]
         })
         .collect();
@@ -88,6 +88,25 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
     )
 }
 
+/// Why a source did less than everything: its error, then the budgets
+/// that bit.
+fn reason(r: &SourceReport) -> String {
+    r.error
+        .iter()
+        .chain(
+            r.limits
+                .iter()
+                .filter(|l| r.error.as_deref() != Some(l.as_str())),
+        )
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Passes in a row with a budget biting after which `status` flags the
+/// source: once may be a first poll, every time is a source to look at.
+pub const LIMITED_FLAG_AFTER: i64 = 3;
+
 /// The table `kuaibao status` prints.
 pub fn status_table(states: &[SourceState]) -> String {
     let rows: Vec<Vec<String>> = states
@@ -97,6 +116,8 @@ pub fn status_table(states: &[SourceState]) -> String {
                 "never polled".to_string()
             } else if s.consecutive_failures > 0 {
                 format!("failing ×{}", s.consecutive_failures)
+            } else if s.limited_passes >= LIMITED_FLAG_AFTER {
+                format!("limited ×{}", s.limited_passes)
             } else {
                 "ok".to_string()
             };
@@ -106,7 +127,12 @@ pub fn status_table(states: &[SourceState]) -> String {
                 s.items.to_string(),
                 short_time(s.last_success_at.as_deref()),
                 short_time(s.next_due_at.as_deref()),
-                s.last_error.clone().unwrap_or_default(),
+                s.last_error
+                    .iter()
+                    .chain(s.last_limits.iter())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ]
         })
         .collect();
@@ -117,7 +143,7 @@ pub fn status_table(states: &[SourceState]) -> String {
             "ITEMS",
             "LAST SUCCESS",
             "NEXT DUE",
-            "LAST ERROR",
+            "LAST ERROR / LIMITS",
         ],
         &rows,
     )

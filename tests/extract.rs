@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, TimeZone};
 use kuaibao::config::{
     ArticleSelectors, EncodingChoice, FieldSelector, JsonPaths, ListSelectors, Source, SourceKind,
 };
-use kuaibao::extract::{ExtractError, extract_article, extract_list};
+use kuaibao::extract::{ExtractError, Limits, extract_article, extract_list};
 use kuaibao::model::{Page, Validators};
 use url::Url;
 
@@ -111,8 +111,10 @@ fn mohrss_list_yields_absolute_links_full_titles_and_dates() {
     let items = extract_list(
         &mohrss_list_source(),
         &page(MOHRSS_LIST, "mohrss_list.html"),
+        &Limits::default(),
     )
-    .unwrap();
+    .unwrap()
+    .items;
     let urls: Vec<&str> = items.iter().map(|i| i.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -150,7 +152,12 @@ fn mohrss_list_yields_absolute_links_full_titles_and_dates() {
 fn a_list_selector_that_matches_nothing_is_a_loud_error() {
     let mut s = mohrss_list_source();
     s.list.as_mut().unwrap().item = sel("ul.redesigned li");
-    let err = extract_list(&s, &page(MOHRSS_LIST, "mohrss_list.html")).unwrap_err();
+    let err = extract_list(
+        &s,
+        &page(MOHRSS_LIST, "mohrss_list.html"),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ExtractError::NothingMatched { .. }),
         "{err:?}"
@@ -168,7 +175,9 @@ fn hanweb_datastore_records_are_listed_like_visible_items() {
         "a@title",
         Some("span.bt-data-time"),
     ));
-    let items = extract_list(&s, &page(url, "hanweb_list.html")).unwrap();
+    let items = extract_list(&s, &page(url, "hanweb_list.html"), &Limits::default())
+        .unwrap()
+        .items;
     assert_eq!(items.len(), 3, "{items:#?}");
     assert_eq!(
         items[0].url.as_str(),
@@ -186,7 +195,9 @@ fn malformed_html_with_unclosed_tags_still_yields_its_items() {
     let url = "http://rsj.example.gov.cn/col/col1/index.html";
     let mut s = source(SourceKind::Html, url);
     s.list = Some(list("div.list li", "a", "a", Some(".date")));
-    let items = extract_list(&s, &page(url, "malformed_list.html")).unwrap();
+    let items = extract_list(&s, &page(url, "malformed_list.html"), &Limits::default())
+        .unwrap()
+        .items;
     let urls: Vec<&str> = items.iter().map(|i| i.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -211,7 +222,9 @@ fn news_cn_nodeart_jsonp_is_unwrapped_and_read_by_paths() {
     paths.summary = Some("Abstract".into());
     paths.guid = Some("DocID".into());
     s.json = Some(paths);
-    let items = extract_list(&s, &page(url, "newscn_nodeart.jsonp")).unwrap();
+    let items = extract_list(&s, &page(url, "newscn_nodeart.jsonp"), &Limits::default())
+        .unwrap()
+        .items;
     assert_eq!(items.len(), 2, "the item without a link is skipped");
     assert_eq!(
         items[0].title, "国务院常务会议部署稳就业 稳岗扩岗",
@@ -231,7 +244,13 @@ fn gov_cn_policy_json_is_a_top_level_array_with_relative_urls() {
     let url = "https://www.gov.cn/zhengce/zuixin/ZUIXINZHENGCE.json";
     let mut s = source(SourceKind::Json, url);
     s.json = Some(json_paths("", "TITLE", "URL", Some("DOCRELPUBTIME")));
-    let items = extract_list(&s, &page(url, "govcn_zuixinzhengce.json")).unwrap();
+    let items = extract_list(
+        &s,
+        &page(url, "govcn_zuixinzhengce.json"),
+        &Limits::default(),
+    )
+    .unwrap()
+    .items;
     assert_eq!(items.len(), 2);
     assert_eq!(
         items[1].url.as_str(),
@@ -245,11 +264,21 @@ fn json_errors_say_what_is_wrong() {
     let url = "https://www.gov.cn/zhengce/zuixin/ZUIXINZHENGCE.json";
     let mut s = source(SourceKind::Json, url);
     s.json = Some(json_paths("data.list", "TITLE", "URL", None));
-    let err = extract_list(&s, &page(url, "govcn_zuixinzhengce.json")).unwrap_err();
+    let err = extract_list(
+        &s,
+        &page(url, "govcn_zuixinzhengce.json"),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ExtractError::PathNotFound { .. }), "{err}");
 
     s.json = Some(json_paths("0", "TITLE", "URL", None));
-    let err = extract_list(&s, &page(url, "govcn_zuixinzhengce.json")).unwrap_err();
+    let err = extract_list(
+        &s,
+        &page(url, "govcn_zuixinzhengce.json"),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "JSON path `0` is an object, expected an array of items"
@@ -257,7 +286,7 @@ fn json_errors_say_what_is_wrong() {
 
     let mut broken = page(url, "govcn_zuixinzhengce.json");
     broken.text = broken.text.chars().take(40).collect();
-    let err = extract_list(&s, &broken).unwrap_err();
+    let err = extract_list(&s, &broken, &Limits::default()).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("malformed JSON: line 2, column"),
@@ -273,8 +302,10 @@ fn rss2_items_carry_content_encoded_guid_author_and_decoded_titles() {
     let items = extract_list(
         &source(SourceKind::Feed, url),
         &page(url, "rss2_content_encoded.xml"),
+        &Limits::default(),
     )
-    .unwrap();
+    .unwrap()
+    .items;
     assert_eq!(items.len(), 2);
     let a = &items[0];
     assert_eq!(a.title, "期待更多举措，打破“年龄门槛”");
@@ -302,7 +333,9 @@ fn a_gbk_rss_feed_decoded_by_fetch_parses_without_double_decoding() {
     let url = "http://rsj.nanjing.gov.cn/rss.xml";
     let p = page(url, "gbk_rss.xml");
     assert_eq!(p.encoding, "GB18030", "the fixture really is GBK");
-    let items = extract_list(&source(SourceKind::Feed, url), &p).unwrap();
+    let items = extract_list(&source(SourceKind::Feed, url), &p, &Limits::default())
+        .unwrap()
+        .items;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].title, "南京市发布2025年就业见习岗位募集计划");
     assert_eq!(items[0].published, Some(bj(2025, 6, 20, 10, 30, 0)));
@@ -311,7 +344,13 @@ fn a_gbk_rss_feed_decoded_by_fetch_parses_without_double_decoding() {
 #[test]
 fn atom_entries_use_the_alternate_link_and_keep_their_id() {
     let url = "https://example.org/atom.xml";
-    let items = extract_list(&source(SourceKind::Feed, url), &page(url, "atom.xml")).unwrap();
+    let items = extract_list(
+        &source(SourceKind::Feed, url),
+        &page(url, "atom.xml"),
+        &Limits::default(),
+    )
+    .unwrap()
+    .items;
     assert_eq!(items.len(), 1);
     let e = &items[0];
     assert_eq!(
@@ -335,7 +374,13 @@ fn atom_entries_use_the_alternate_link_and_keep_their_id() {
 #[test]
 fn json_feed_items_are_read_like_any_feed() {
     let url = "https://example.org/feed.json";
-    let items = extract_list(&source(SourceKind::Feed, url), &page(url, "jsonfeed.json")).unwrap();
+    let items = extract_list(
+        &source(SourceKind::Feed, url),
+        &page(url, "jsonfeed.json"),
+        &Limits::default(),
+    )
+    .unwrap()
+    .items;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].guid.as_deref(), Some("2025-06-20-1"));
     assert_eq!(items[0].title, "学会召开2025年度理事会");
@@ -352,8 +397,12 @@ fn json_feed_items_are_read_like_any_feed() {
 #[test]
 fn malformed_xml_feed_is_an_error_that_says_feed() {
     let url = "https://example.org/bad.xml";
-    let err =
-        extract_list(&source(SourceKind::Feed, url), &page(url, "malformed.xml")).unwrap_err();
+    let err = extract_list(
+        &source(SourceKind::Feed, url),
+        &page(url, "malformed.xml"),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ExtractError::Malformed { what: "feed", .. }),
         "{err:?}"
@@ -375,7 +424,12 @@ fn mohrss_article_with_selectors_yields_clean_body_title_date_and_origin() {
         origin: Some(sel(".insMainConTitle_c")),
         remove: vec![sel(".share-bar")],
     });
-    let a = extract_article(&s, &page(MOHRSS_ARTICLE, "mohrss_article.html")).unwrap();
+    let a = extract_article(
+        &s,
+        &page(MOHRSS_ARTICLE, "mohrss_article.html"),
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(
         a.title.as_deref(),
         Some("人社部组织开展专业技术人才管理服务改革试点工作")
@@ -399,7 +453,12 @@ fn mohrss_article_with_selectors_yields_clean_body_title_date_and_origin() {
 #[test]
 fn mohrss_article_without_selectors_uses_the_known_template() {
     let s = source(SourceKind::Html, MOHRSS_LIST);
-    let a = extract_article(&s, &page(MOHRSS_ARTICLE, "mohrss_article.html")).unwrap();
+    let a = extract_article(
+        &s,
+        &page(MOHRSS_ARTICLE, "mohrss_article.html"),
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(
         a.title.as_deref(),
         Some("人社部组织开展专业技术人才管理服务改革试点工作")
@@ -429,7 +488,12 @@ fn a_content_selector_that_stopped_matching_falls_back_to_known_containers() {
         origin: None,
         remove: vec![],
     });
-    let a = extract_article(&s, &page(MOHRSS_ARTICLE, "mohrss_article.html")).unwrap();
+    let a = extract_article(
+        &s,
+        &page(MOHRSS_ARTICLE, "mohrss_article.html"),
+        &Limits::default(),
+    )
+    .unwrap();
     assert!(a.content_html.contains("通知明确"));
 }
 
@@ -439,6 +503,7 @@ fn gov_cn_article_reads_ucap_content_and_firstpublishedtime() {
     let a = extract_article(
         &source(SourceKind::Json, url),
         &page(url, "govcn_article.html"),
+        &Limits::default(),
     )
     .unwrap();
     assert_eq!(
@@ -460,6 +525,7 @@ fn chinanews_legacy_article_reads_left_zw_and_the_left_t_info_line() {
     let a = extract_article(
         &source(SourceKind::Html, url),
         &page(url, "chinanews_article.html"),
+        &Limits::default(),
     )
     .unwrap();
     assert_eq!(
@@ -493,7 +559,7 @@ fn an_unknown_template_falls_back_to_readability() {
         text: html,
         encoding: "UTF-8",
     };
-    let a = extract_article(&source(SourceKind::Html, url), &p).unwrap();
+    let a = extract_article(&source(SourceKind::Html, url), &p, &Limits::default()).unwrap();
     assert!(
         a.content_html.contains("就业优先战略"),
         "{}",
@@ -518,6 +584,6 @@ fn a_page_without_any_text_is_no_content() {
         text: html,
         encoding: "UTF-8",
     };
-    let err = extract_article(&source(SourceKind::Html, url), &p).unwrap_err();
+    let err = extract_article(&source(SourceKind::Html, url), &p, &Limits::default()).unwrap_err();
     assert!(matches!(err, ExtractError::NoContent { .. }), "{err:?}");
 }

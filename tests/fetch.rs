@@ -480,7 +480,7 @@ async fn streamed_body_over_max_body_is_too_large() {
     };
     let e = error(&poll, &base.join("big-chunked").expect("url")).await;
     assert!(
-        matches!(e, FetchError::TooLarge { limit } if limit == 256 * 1024),
+        matches!(e, FetchError::TooLarge { limit, .. } if limit == 256 * 1024),
         "{e}"
     );
 }

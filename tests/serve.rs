@@ -593,6 +593,7 @@ async fn status_page_shows_source_health_and_escapes_errors() {
             items_found: None,
             items_new: None,
             error: Some("<script>alert(1)</script>".into()),
+            limits: None,
             next_due_at: Utc::now(),
         })
         .unwrap();

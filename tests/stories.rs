@@ -498,3 +498,40 @@ async fn editors_list_show_split_and_merge_stories_and_a_split_survives_a_forced
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no story with id 999"));
 }
+
+#[test]
+fn an_article_too_short_to_fingerprint_is_stored_without_one_and_found_again() {
+    let mut store = store();
+    let tiny: Vec<String> = (0..10).map(|_| "好".to_string()).collect();
+    let first = item(
+        "gov",
+        "tiny",
+        "好",
+        "中国政府网",
+        &tiny,
+        "2025-06-18T09:00:00+08:00",
+    );
+    let stored = store.store_item(&first, Status::Candidate);
+    assert!(
+        matches!(stored, Ok(Stored::New(_))),
+        "ten one-character paragraphs must be storable: {stored:?}"
+    );
+    let prints: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM item_fingerprints", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(prints, 0, "nothing to fingerprint, nothing indexed");
+    // A second short item looks for candidates with no band at all.
+    let second = item(
+        "xinhua",
+        "tiny2",
+        "行",
+        "新华社",
+        &tiny[..3],
+        "2025-06-18T10:00:00+08:00",
+    );
+    assert!(matches!(
+        store.store_item(&second, Status::Candidate),
+        Ok(Stored::New(_))
+    ));
+}

@@ -6,6 +6,8 @@
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
+use crate::markup::Step;
+
 /// Elements that end a paragraph. Headings (`h2`–`h4` in articles) and list
 /// items become paragraphs of their own; `br` too, because Chinese CMSs often
 /// separate paragraphs with `<br>` inside one `<p>` or `<div>`.
@@ -61,11 +63,11 @@ const CELL_SEPARATOR: &str = "\u{3000}";
 /// assert_eq!(paragraphs_from_html("<p>a</p><p>b<br>c</p><p>&nbsp;</p>"), ["a", "b", "c"]);
 /// ```
 pub fn paragraphs_from_html(html: &str) -> Vec<String> {
-    let fragment = Html::parse_fragment(html);
+    // Stored articles may predate the bounds on what outlets send; the walk
+    // below is iterative anyway, the flattening keeps parsing linear.
+    let fragment = Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
     let mut walker = Walker::default();
-    for child in fragment.root_element().children() {
-        walker.visit(child);
-    }
+    walker.walk(*fragment.root_element());
     walker.flush();
     walker.paragraphs
 }
@@ -78,32 +80,34 @@ struct Walker {
 }
 
 impl Walker {
-    fn visit(&mut self, node: NodeRef<'_, Node>) {
-        match node.value() {
-            Node::Text(t) => self.current.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if SKIPPED_TAGS.contains(&name) {
-                    return;
+    /// Visits everything under `root` (iteratively: the tree comes from
+    /// an outlet and may be deep).
+    fn walk(&mut self, root: NodeRef<'_, Node>) {
+        crate::markup::walk(root, |step| {
+            match step {
+                Step::Text(t) => self.current.push_str(t),
+                Step::Open(node, e) => {
+                    let name = e.name();
+                    if SKIPPED_TAGS.contains(&name) {
+                        return false;
+                    }
+                    if name == "tr" {
+                        self.flush();
+                        self.push(row_text(node));
+                        return false;
+                    }
+                    if BLOCK_TAGS.contains(&name) {
+                        self.flush();
+                    }
                 }
-                if name == "tr" {
-                    self.flush();
-                    self.push(row_text(node));
-                    return;
-                }
-                let block = BLOCK_TAGS.contains(&name);
-                if block {
-                    self.flush();
-                }
-                for child in node.children() {
-                    self.visit(child);
-                }
-                if block {
-                    self.flush();
+                Step::Close(e) => {
+                    if BLOCK_TAGS.contains(&e.name()) {
+                        self.flush();
+                    }
                 }
             }
-            _ => {}
-        }
+            true
+        });
     }
 
     fn flush(&mut self) {
@@ -124,11 +128,7 @@ fn row_text(row: NodeRef<'_, Node>) -> String {
     let cells: Vec<String> = row
         .children()
         .filter(|c| matches!(c.value(), Node::Element(e) if matches!(e.name(), "td" | "th")))
-        .map(|cell| {
-            let mut raw = String::new();
-            inline_text(cell, &mut raw);
-            clean(&raw)
-        })
+        .map(|cell| clean(&inline_text(cell)))
         .filter(|c| !c.is_empty())
         .collect();
     cells.join(CELL_SEPARATOR)
@@ -136,20 +136,21 @@ fn row_text(row: NodeRef<'_, Node>) -> String {
 
 /// All text under `node`, with a space where a block or `<br>` ends so that
 /// two paragraphs inside one table cell do not run together.
-fn inline_text(node: NodeRef<'_, Node>, out: &mut String) {
-    for child in node.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) if SKIPPED_TAGS.contains(&e.name()) => {}
-            Node::Element(e) => {
-                inline_text(child, out);
+fn inline_text(node: NodeRef<'_, Node>) -> String {
+    let mut out = String::new();
+    crate::markup::walk(node, |step| {
+        match step {
+            Step::Text(t) => out.push_str(t),
+            Step::Open(_, e) => return !SKIPPED_TAGS.contains(&e.name()),
+            Step::Close(e) => {
                 if BLOCK_TAGS.contains(&e.name()) {
                     out.push(' ');
                 }
             }
-            _ => {}
         }
-    }
+        true
+    });
+    out
 }
 
 /// Whitespace collapsed and trimmed; then a space left between two Chinese
@@ -194,6 +195,20 @@ fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_articles_nested_a_hundred_thousand_deep_render_on_a_small_stack() {
+        let html =
+            "<div>".repeat(100_000) + "<p>正文</p>" + &"</div>".repeat(100_000) + "<p>后记</p>";
+        // 256 KiB: a recursion per level would need hundreds of MiB.
+        let paragraphs = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || paragraphs_from_html(&html))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(paragraphs, ["正文", "后记"]);
+    }
 
     #[test]
     fn paragraphs_and_br_lines_become_paragraphs_and_empty_ones_are_dropped() {

@@ -101,13 +101,20 @@ pub fn save(conn: &Connection, id: ItemId, day: i64, fp: &Fingerprint) -> rusqli
             del.execute(params![band, key, id])?;
         }
     }
+    // A text too short to give a single shingle has no fingerprint: it is
+    // stored unindexed (it can match nothing), not refused.
+    let bands = fp.bands();
+    if bands.is_empty() {
+        conn.prepare_cached("DELETE FROM item_fingerprints WHERE item_id = ?1")?
+            .execute([id])?;
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT OR REPLACE INTO item_fingerprints (item_id, day, shingles, minhash) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![id, day, fp.shingles, fp.to_blob()])?;
     // One statement for every band: the per-statement cost of 42 separate
     // inserts was a third of an item's time in the store.
-    let bands = fp.bands();
     let mut ins = conn.prepare_cached(&format!(
         "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES {}",
         vec!["(?, ?, ?)"; bands.len()].join(", ")
@@ -143,6 +150,10 @@ pub fn candidates_sql(
     let mut hits: HashMap<ItemId, usize> = HashMap::new();
     // One look-up for every band (row values, each on the primary key).
     let bands = fp.bands();
+    if bands.is_empty() {
+        // `IN (VALUES )` is not SQL; a text without shingles matches nothing.
+        return Ok(Vec::new());
+    }
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT item_id FROM item_bands WHERE (band, key) IN (VALUES {})",
         vec!["(?, ?)"; bands.len()].join(", ")

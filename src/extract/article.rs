@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset};
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::{ExtractError, collapse_ws, dates, element_text, field_value, origin};
+use super::{ExtractError, Limits, collapse_ws, dates, element_text, field_value, origin};
 use crate::config::ArticleSelectors;
 use crate::model::{Article, Page};
 
@@ -112,8 +112,13 @@ static ANY_DATE_LABEL: LazyLock<Regex> =
 pub fn extract_article_page(
     sel: Option<&ArticleSelectors>,
     page: &Page,
+    limits: &Limits,
 ) -> Result<Article, ExtractError> {
-    let mut doc = Html::parse_document(&page.text);
+    // Bounded before anything parses it: every reader below, readability
+    // included, then sees a tree of bounded depth.
+    let bounded = crate::markup::bound_html(&page.text, limits.markup)?;
+    let text: &str = &bounded.text;
+    let mut doc = Html::parse_document(text);
 
     let mut body_id = None;
     if let Some(sel) = sel {
@@ -179,7 +184,7 @@ pub fn extract_article_page(
             (html, element_text(el), None, has_media)
         }
         None => {
-            let (html, text, title) = readability(page)?;
+            let (html, text, title) = readability(page, text)?;
             (html, text, title, false)
         }
     };
@@ -372,7 +377,8 @@ fn plain_origin(text: &str) -> Option<String> {
 }
 
 /// The last resort: a readability-style guess at the body.
-fn readability(page: &Page) -> Result<(String, String, Option<String>), ExtractError> {
+/// `text` is the page's markup after bounding.
+fn readability(page: &Page, text: &str) -> Result<(String, String, Option<String>), ExtractError> {
     let no_content = || ExtractError::NoContent {
         url: page.url.to_string(),
     };
@@ -380,9 +386,8 @@ fn readability(page: &Page) -> Result<(String, String, Option<String>), ExtractE
         char_threshold: READABILITY_CHARS,
         ..Default::default()
     };
-    let mut reader =
-        dom_smoothie::Readability::new(page.text.as_str(), Some(page.url.as_str()), Some(cfg))
-            .map_err(|_| no_content())?;
+    let mut reader = dom_smoothie::Readability::new(text, Some(page.url.as_str()), Some(cfg))
+        .map_err(|_| no_content())?;
     let article = reader.parse().map_err(|e| {
         tracing::debug!(url = %page.url, error = %e, "readability found no article");
         no_content()
@@ -438,7 +443,7 @@ mod tests {
     fn a_container_holding_only_a_script_is_not_the_body() {
         let html = r#"<html><body><div class="TRS_Editor"><script>document.write("x")</script></div>
 <div class="article_con"><p>正文内容。</p></div></body></html>"#;
-        let a = extract_article_page(None, &page(html)).unwrap();
+        let a = extract_article_page(None, &page(html), &Limits::default()).unwrap();
         assert_eq!(a.content_html, "<p>正文内容。</p>");
         assert_eq!(
             a.published,
@@ -458,11 +463,11 @@ mod tests {
             origin: Some(crate::config::FieldSelector::parse("#source").unwrap()),
             remove: vec![],
         };
-        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        let a = extract_article_page(Some(&sel), &page(html), &Limits::default()).unwrap();
         assert_eq!(a.origin.as_deref(), Some("光明日报"));
         assert_eq!(a.title.as_deref(), Some("标题文字很长的"));
         sel.origin = Some(crate::config::FieldSelector::parse("#src2").unwrap());
-        let a = extract_article_page(Some(&sel), &page(html)).unwrap();
+        let a = extract_article_page(Some(&sel), &page(html), &Limits::default()).unwrap();
         assert_eq!(a.origin.as_deref(), Some("光明网"));
     }
 

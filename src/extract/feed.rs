@@ -13,7 +13,10 @@ use feed_rs::model::{Entry, Feed, Link};
 use regex::Regex;
 use url::Url;
 
-use super::{ExtractError, collapse_ws, dates, html_to_text, resolve_link};
+use super::{
+    ExtractError, Limits, Listing, bounded_fragment, collapse_ws, dates, html_to_text, resolve_link,
+};
+use crate::markup;
 use crate::model::{ListedItem, Page};
 
 /// A description this long (in characters of text) is the article itself,
@@ -29,20 +32,38 @@ static VERSION_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"\sversion\s*=\s*["']([^"']*)["']"#).expect("valid version regex")
 });
 
-/// Reads every entry of a feed page.
-pub fn extract_feed(page: &Page) -> Result<Vec<ListedItem>, ExtractError> {
-    let feed = parse_feed(&page.text, &page.url)?;
-    Ok(feed
+/// Reads the entries of a feed page, at most `limits.max_entries` of them.
+///
+/// An XML feed is bounded before feed-rs sees it: cut after its first
+/// entries (so 200,000 entries are never built) and flattened beyond the
+/// nesting limit. A JSON Feed is cut after parsing, which serde_json does
+/// without recursing past its own depth limit.
+pub fn extract_feed(page: &Page, limits: &Limits) -> Result<Listing, ExtractError> {
+    let text = page
+        .text
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let mut entries_cut = false;
+    let feed = if text.starts_with('<') {
+        let bounded = markup::bound_feed(text, limits.markup, limits.max_entries)?;
+        entries_cut = bounded.entries_cut;
+        parse_feed(&bounded.text, &page.url)?
+    } else {
+        parse_feed(text, &page.url)?
+    };
+    entries_cut |= feed.entries.len() > limits.max_entries;
+    let items = feed
         .entries
         .iter()
+        .take(limits.max_entries)
         .filter_map(|e| {
-            let item = entry_item(e, &page.url);
+            let item = entry_item(e, &page.url, limits);
             if item.is_none() {
                 tracing::debug!(id = %e.id, "feed entry without a usable link skipped");
             }
             item
         })
-        .collect())
+        .collect();
+    Ok(Listing { items, entries_cut })
 }
 
 /// Parses already-decoded feed text.
@@ -103,7 +124,7 @@ fn parse_feed_timestamp(text: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-fn entry_item(entry: &Entry, base: &Url) -> Option<ListedItem> {
+fn entry_item(entry: &Entry, base: &Url, limits: &Limits) -> Option<ListedItem> {
     let url = entry_link(entry, base)?;
     let guid = (!entry.id.trim().is_empty()).then(|| entry.id.trim().to_string());
     let title = entry
@@ -119,13 +140,15 @@ fn entry_item(entry: &Entry, base: &Url) -> Option<ListedItem> {
         .summary
         .as_ref()
         .map(|s| s.content.trim().to_string())
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .and_then(|s| bounded_fragment(s, limits));
     let content = entry
         .content
         .as_ref()
         .and_then(|c| c.body.as_ref())
         .map(|b| b.trim().to_string())
         .filter(|b| !b.is_empty())
+        .and_then(|b| bounded_fragment(b, limits))
         .or_else(|| {
             summary
                 .as_ref()
@@ -194,7 +217,7 @@ mod tests {
             .unwrap()
             .entries
             .iter()
-            .filter_map(|e| entry_item(e, &base()))
+            .filter_map(|e| entry_item(e, &base(), &Limits::default()))
             .collect();
         assert_eq!(page_items[0].guid, None);
         assert_eq!(page_items[0].url.as_str(), "https://example.gov.cn/a.html");
@@ -219,7 +242,7 @@ mod tests {
         Ok(feed
             .entries
             .iter()
-            .filter_map(|e| entry_item(e, &base()))
+            .filter_map(|e| entry_item(e, &base(), &Limits::default()))
             .collect())
     }
 

@@ -15,8 +15,11 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::{ExtractError, dates, element_text, field_value, resolve_link, select_in};
+use super::{
+    ExtractError, Limits, Listing, dates, element_text, field_value, resolve_link, select_in,
+};
 use crate::config::ListSelectors;
+use crate::markup;
 use crate::model::{ListedItem, Page};
 
 // The datastore with its `<script type="text/xml">` wrapper when it has
@@ -35,14 +38,18 @@ static RECORD_RE: LazyLock<Regex> = LazyLock::new(|| {
 static HREF_A: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("valid selector"));
 
-/// Reads every item of an HTML list page.
+/// Reads the items of an HTML list page, at most `limits.max_entries`.
 pub fn extract_html_list(
     list: &ListSelectors,
     page: &Page,
-) -> Result<Vec<ListedItem>, ExtractError> {
+    limits: &Limits,
+) -> Result<Listing, ExtractError> {
     let text = unwrap_datastore(&page.text);
-    let doc = Html::parse_document(&text);
-    let matched: Vec<ElementRef<'_>> = doc.select(&list.item.selector).collect();
+    let bounded = markup::bound_html(&text, limits.markup)?;
+    let doc = Html::parse_document(&bounded.text);
+    let mut matched: Vec<ElementRef<'_>> = doc.select(&list.item.selector).collect();
+    let entries_cut = matched.len() > limits.max_entries;
+    matched.truncate(limits.max_entries);
     if matched.is_empty() {
         return Err(ExtractError::NothingMatched {
             what: "list.item",
@@ -78,7 +85,7 @@ pub fn extract_html_list(
     if items.is_empty() {
         tracing::warn!(url = %page.url, selector = %list.link.text, "list items matched but none had a usable link");
     }
-    Ok(items)
+    Ok(Listing { items, entries_cut })
 }
 
 fn read_item(list: &ListSelectors, item: ElementRef<'_>, base: &Url) -> Option<ListedItem> {

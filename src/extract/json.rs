@@ -13,7 +13,9 @@ use regex::Regex;
 use serde_json::Value;
 use url::Url;
 
-use super::{ExtractError, collapse_ws, dates, html_to_text, resolve_link};
+use super::{
+    ExtractError, Limits, Listing, bounded_fragment, collapse_ws, dates, html_to_text, resolve_link,
+};
 use crate::config::JsonPaths;
 use crate::model::{ListedItem, Page};
 
@@ -22,8 +24,12 @@ static JSONP_RE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid JSONP regex")
 });
 
-/// Reads every item of a JSON list document.
-pub fn extract_json_list(paths: &JsonPaths, page: &Page) -> Result<Vec<ListedItem>, ExtractError> {
+/// Reads the items of a JSON list document, at most `limits.max_entries`.
+pub fn extract_json_list(
+    paths: &JsonPaths,
+    page: &Page,
+    limits: &Limits,
+) -> Result<Listing, ExtractError> {
     let doc = parse_json(&page.text)?;
     let list = lookup(&doc, &paths.items)?;
     let Value::Array(entries) = list else {
@@ -34,8 +40,8 @@ pub fn extract_json_list(paths: &JsonPaths, page: &Page) -> Result<Vec<ListedIte
     };
     let mut items = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for entry in entries {
-        let Some(item) = read_item(paths, entry, &page.url) else {
+    for entry in entries.iter().take(limits.max_entries) {
+        let Some(item) = read_item(paths, entry, &page.url, limits) else {
             continue;
         };
         if seen.insert(item.url.clone()) {
@@ -45,7 +51,10 @@ pub fn extract_json_list(paths: &JsonPaths, page: &Page) -> Result<Vec<ListedIte
     if items.is_empty() && !entries.is_empty() {
         tracing::warn!(url = %page.url, path = %paths.link, "JSON items found but none had a usable link");
     }
-    Ok(items)
+    Ok(Listing {
+        items,
+        entries_cut: entries.len() > limits.max_entries,
+    })
 }
 
 /// Parses JSON or JSONP (`callback({...});`).
@@ -116,7 +125,7 @@ fn field(item: &Value, path: Option<&str>) -> Option<String> {
     }
 }
 
-fn read_item(paths: &JsonPaths, item: &Value, base: &Url) -> Option<ListedItem> {
+fn read_item(paths: &JsonPaths, item: &Value, base: &Url, limits: &Limits) -> Option<ListedItem> {
     let url = resolve_link(base, &field(item, Some(&paths.link))?)?;
     let title = field(item, Some(&paths.title))
         .map(|t| html_to_text(&t))
@@ -132,8 +141,8 @@ fn read_item(paths: &JsonPaths, item: &Value, base: &Url) -> Option<ListedItem> 
         guid: field(item, paths.guid.as_deref()),
         title,
         published,
-        summary: field(item, paths.summary.as_deref()),
-        content: field(item, paths.content.as_deref()),
+        summary: field(item, paths.summary.as_deref()).and_then(|s| bounded_fragment(s, limits)),
+        content: field(item, paths.content.as_deref()).and_then(|c| bounded_fragment(c, limits)),
         author: None,
     })
     .map(|mut i| {

@@ -19,7 +19,8 @@ pub mod origin;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::config::{FieldSelector, Source, SourceKind};
+use crate::config::{FieldSelector, Poll, Source, SourceKind};
+use crate::markup;
 use crate::model::{Article, ListedItem, Page};
 
 /// Why a page could not be read. `Display` is one line an operator can act on.
@@ -56,32 +57,90 @@ pub enum ExtractError {
     /// The article page yields no body text.
     #[error("no article text found on {url}")]
     NoContent { url: String },
+    /// The page has more structure than `[poll]` allows.
+    #[error(transparent)]
+    TooComplex(#[from] markup::TooComplex),
+}
+
+/// How much of a page extract will read: its markup's bounds and the
+/// entries of one list.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub markup: markup::Limits,
+    /// Entries of one list or feed read; the rest are left out.
+    pub max_entries: usize,
+}
+
+impl Limits {
+    /// The limits `[poll]` sets.
+    pub fn of(poll: &Poll) -> Limits {
+        Limits {
+            markup: markup::Limits::of(poll),
+            max_entries: poll.max_list_entries,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::of(&Poll::default())
+    }
+}
+
+/// A list page's items, and what the limits left out of it.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub items: Vec<ListedItem>,
+    /// The page had more entries than `poll.max_list_entries`.
+    pub entries_cut: bool,
 }
 
 /// Reads a list page into items, by the source's kind.
-pub fn extract_list(source: &Source, page: &Page) -> Result<Vec<ListedItem>, ExtractError> {
+pub fn extract_list(
+    source: &Source,
+    page: &Page,
+    limits: &Limits,
+) -> Result<Listing, ExtractError> {
     match source.kind {
-        SourceKind::Feed => feed::extract_feed(page),
+        SourceKind::Feed => feed::extract_feed(page, limits),
         SourceKind::Html => {
             let list = source
                 .list
                 .as_ref()
                 .ok_or_else(|| missing(source, "list"))?;
-            html::extract_html_list(list, page)
+            html::extract_html_list(list, page, limits)
         }
         SourceKind::Json => {
             let paths = source
                 .json
                 .as_ref()
                 .ok_or_else(|| missing(source, "json"))?;
-            json::extract_json_list(paths, page)
+            json::extract_json_list(paths, page, limits)
         }
     }
 }
 
 /// Reads an article page: body, title, date and 来源.
-pub fn extract_article(source: &Source, page: &Page) -> Result<Article, ExtractError> {
-    article::extract_article_page(source.article.as_ref(), page)
+pub fn extract_article(
+    source: &Source,
+    page: &Page,
+    limits: &Limits,
+) -> Result<Article, ExtractError> {
+    article::extract_article_page(source.article.as_ref(), page, limits)
+}
+
+/// Markup an outlet sent inside a list entry (a feed's `content:encoded`, a
+/// JSON `content` field): flattened to the nesting limit, or `None` when it
+/// has more elements than a page may have.
+pub(crate) fn bounded_fragment(html: String, limits: &Limits) -> Option<String> {
+    match markup::bound_html(&html, limits.markup) {
+        Ok(b) if b.flattened == 0 => Some(html),
+        Ok(b) => Some(b.text.into_owned()),
+        Err(e) => {
+            tracing::warn!(error = %e, "entry content left out");
+            None
+        }
+    }
 }
 
 fn missing(source: &Source, table: &'static str) -> ExtractError {
@@ -99,11 +158,18 @@ pub(crate) fn element_text(el: ElementRef<'_>) -> String {
     collapse_ws(&el.text().collect::<String>())
 }
 
+const MAX_INLINE_CHARS: usize = 20_000;
+
 /// Text that may carry HTML markup or entities (feed titles, JSON titles
 /// with `<font>` highlights) reduced to plain text.
 pub(crate) fn html_to_text(text: &str) -> String {
     if text.contains('<') || text.contains('&') {
-        let frag = Html::parse_fragment(text);
+        // A title or a summary; anything longer than this is not one.
+        let text = match text.char_indices().nth(MAX_INLINE_CHARS) {
+            Some((at, _)) => &text[..at],
+            None => text,
+        };
+        let frag = Html::parse_fragment(&markup::flatten_for_rendering(text));
         collapse_ws(&frag.root_element().text().collect::<String>())
     } else {
         collapse_ws(text)

@@ -50,8 +50,8 @@ pub enum FetchError {
         status: u16,
         retry_after: Option<Duration>,
     },
-    #[error("response body larger than the {limit}-byte limit (poll.max_body)")]
-    TooLarge { limit: u64 },
+    #[error("response body larger than the {limit}-byte limit ({key})")]
+    TooLarge { limit: u64, key: &'static str },
     #[error("more than {limit} redirects (poll.max_redirects); the last pointed to {url}")]
     TooManyRedirects { limit: usize, url: String },
     #[error("redirect loop: {url} was already visited")]
@@ -264,7 +264,44 @@ impl Fetcher {
         encoding: EncodingChoice,
         validators: Option<&Validators>,
     ) -> Result<FetchOutcome, FetchError> {
-        let mut raw = match self.request(url, validators, None).await? {
+        let cap = BodyCap {
+            bytes: self.max_body,
+            key: "poll.max_body",
+        };
+        self.fetch_capped(url, encoding, validators, cap).await
+    }
+
+    /// [`Fetcher::fetch`] of an article page: its body capped by
+    /// `poll.max_article` (or `poll.max_body`, if smaller), since a page
+    /// is parsed whole and its tree costs many times its size.
+    pub async fn fetch_article(
+        &self,
+        url: &Url,
+        encoding: EncodingChoice,
+        max_article: u64,
+    ) -> Result<FetchOutcome, FetchError> {
+        let cap = if max_article < self.max_body {
+            BodyCap {
+                bytes: max_article,
+                key: "poll.max_article",
+            }
+        } else {
+            BodyCap {
+                bytes: self.max_body,
+                key: "poll.max_body",
+            }
+        };
+        self.fetch_capped(url, encoding, None, cap).await
+    }
+
+    async fn fetch_capped(
+        &self,
+        url: &Url,
+        encoding: EncodingChoice,
+        validators: Option<&Validators>,
+        cap: BodyCap,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut raw = match self.request(url, validators, None, cap).await? {
             Hop::NotModified => return Ok(FetchOutcome::NotModified),
             Hop::Done(raw) => raw,
         };
@@ -283,7 +320,7 @@ impl Fetcher {
             // left off: the challenge stood in for the page, so a 304 would
             // confirm nothing we have.
             let challenged = raw.url.clone();
-            raw = match self.request(&challenged, None, Some(&cookie)).await? {
+            raw = match self.request(&challenged, None, Some(&cookie), cap).await? {
                 Hop::NotModified => return Ok(FetchOutcome::NotModified),
                 Hop::Done(raw) => raw,
             };
@@ -337,6 +374,7 @@ impl Fetcher {
         start: &Url,
         validators: Option<&Validators>,
         cookie: Option<&str>,
+        cap: BodyCap,
     ) -> Result<Hop, FetchError> {
         let mut url = start.clone();
         let mut visited = HashSet::from([without_fragment(start)]);
@@ -356,7 +394,7 @@ impl Fetcher {
             // as RFC 6265 has it), so an http → https hop keeps it.
             let cookie = cookie.filter(|_| url.host_str() == start.host_str());
             let began = Instant::now();
-            let step = tokio::time::timeout(budget, self.hop(&url, validators, cookie)).await;
+            let step = tokio::time::timeout(budget, self.hop(&url, validators, cookie, cap)).await;
             budget = budget.saturating_sub(began.elapsed());
             let next = match step {
                 Err(_) => return Err(FetchError::Timeout),
@@ -390,6 +428,7 @@ impl Fetcher {
         url: &Url,
         validators: Option<&Validators>,
         cookie: Option<&str>,
+        cap: BodyCap,
     ) -> Result<Step, FetchError> {
         let mut req = self.client.get(url.clone());
         if let Some(v) = validators {
@@ -436,17 +475,17 @@ impl Fetcher {
                 retry_after: retry_after(resp.headers()),
             });
         }
-        if resp.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(FetchError::TooLarge {
-                limit: self.max_body,
-            });
+        let too_large = || FetchError::TooLarge {
+            limit: cap.bytes,
+            key: cap.key,
+        };
+        if resp.content_length().is_some_and(|n| n > cap.bytes) {
+            return Err(too_large());
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(request_error)? {
-            if (bytes.len() + chunk.len()) as u64 > self.max_body {
-                return Err(FetchError::TooLarge {
-                    limit: self.max_body,
-                });
+            if (bytes.len() + chunk.len()) as u64 > cap.bytes {
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -522,6 +561,13 @@ impl Fetcher {
 /// Per-host limiters kept before idle ones are dropped; a poll run touches
 /// far fewer hosts, so this only bounds a long-running process.
 const MAX_IDLE_HOSTS: usize = 512;
+
+/// A body size limit and the setting that imposes it, for the message.
+#[derive(Debug, Clone, Copy)]
+struct BodyCap {
+    bytes: u64,
+    key: &'static str,
+}
 
 enum Step {
     Final(Hop),
@@ -652,7 +698,10 @@ mod tests {
                 addr: "10.0.0.1".parse().expect("ip"),
             },
             FetchError::Challenge,
-            FetchError::TooLarge { limit: 1024 },
+            FetchError::TooLarge {
+                limit: 1024,
+                key: "poll.max_body",
+            },
         ];
         for e in errors {
             let m = e.to_string();

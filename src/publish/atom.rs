@@ -297,7 +297,7 @@ pub(crate) fn content_with_outlets(e: &FeedEntry) -> std::borrow::Cow<'_, str> {
 
 /// The text of an HTML fragment, whitespace-collapsed.
 pub(crate) fn plain_text(html: &str) -> String {
-    let doc = scraper::Html::parse_fragment(html);
+    let doc = scraper::Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
     // Joined before collapsing: Chinese text has no spaces between words,
     // so inline tags (`人社<b>部</b>`) must not introduce one.
     let joined: String = doc.root_element().text().collect();

@@ -156,7 +156,16 @@ CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
     crate::accounts::SCHEMA,
     ISSUES,
     ITEMS_FTS,
+    SOURCE_LIMITS,
 ];
+
+/// Which `[poll]` budgets bit in a pass, per fetch and per source, so a
+/// source that keeps hitting one is flagged rather than throttled unseen.
+const SOURCE_LIMITS: &str = r#"
+ALTER TABLE fetch_log ADD COLUMN limits TEXT;
+ALTER TABLE sources ADD COLUMN last_limits TEXT;
+ALTER TABLE sources ADD COLUMN limited_passes INTEGER NOT NULL DEFAULT 0;
+"#;
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
 /// the classification of each item and the editors' decisions (issue 5).
@@ -371,6 +380,8 @@ pub struct FetchRecord<'a> {
     pub items_found: Option<usize>,
     pub items_new: Option<usize>,
     pub error: Option<String>,
+    /// The `[poll]` budgets that bit, one line (None: none did).
+    pub limits: Option<String>,
     /// When the source is next due.
     pub next_due_at: DateTime<Utc>,
 }
@@ -406,6 +417,10 @@ pub struct SourceState {
     pub last_item_count: Option<i64>,
     pub next_due_at: Option<String>,
     pub items: i64,
+    /// The `[poll]` budgets that bit in the last pass.
+    pub last_limits: Option<String>,
+    /// Passes in a row in which a budget bit.
+    pub limited_passes: i64,
 }
 
 /// An item as the review commands show it.
@@ -637,8 +652,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let started = ts(r.started_at);
         tx.execute(
-            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error, limits)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 r.source_id,
                 r.url,
@@ -647,8 +662,15 @@ impl Store {
                 r.outcome.as_str(),
                 r.items_found.map(|n| n as i64),
                 r.items_new.map(|n| n as i64),
-                r.error
+                r.error,
+                r.limits
             ],
+        )?;
+        tx.execute(
+            "UPDATE sources SET last_limits = ?2,
+             limited_passes = CASE WHEN ?2 IS NULL THEN 0 ELSE limited_passes + 1 END
+             WHERE id = ?1",
+            params![r.source_id, r.limits],
         )?;
         let next_due = ts(r.next_due_at);
         match r.outcome {
@@ -678,7 +700,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
                     consecutive_failures, last_item_count, next_due_at,
-                    (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id)
+                    (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id),
+                    last_limits, limited_passes
              FROM sources s WHERE id = ?1",
         )?;
         let mut out = Vec::new();
@@ -697,6 +720,8 @@ impl Store {
                         last_item_count: r.get(8)?,
                         next_due_at: r.get(9)?,
                         items: r.get(10)?,
+                        last_limits: r.get(11)?,
+                        limited_passes: r.get(12)?,
                     })
                 })
                 .optional()?;
