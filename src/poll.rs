@@ -134,15 +134,40 @@ pub struct Poller {
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     store: Arc<Mutex<Store>>,
+    /// Slots for parsing on blocking threads (see [`Poller::off_runtime`]).
+    parsing: Arc<tokio::sync::Semaphore>,
 }
 
 impl Poller {
     pub fn new(config: Arc<Config>, fetcher: Arc<Fetcher>, store: Arc<Mutex<Store>>) -> Poller {
+        // As many pages parsed at once as there are cores: more would not
+        // finish sooner, and each parsed page holds its tree in memory.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Poller {
             config,
             fetcher,
             store,
+            parsing: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
+    }
+
+    /// Runs parsing work on a blocking thread, at most one per core at a
+    /// time: a heavy page must not stall the runtime's fetches and serving,
+    /// nor many heavy pages fill the memory. A panic there (a bug, ours or a
+    /// library's, on some outlet's markup) becomes this item's error, not
+    /// the daemon's end.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let _slot = self
+            .parsing
+            .acquire()
+            .await
+            .map_err(|_| "the parser pool is closed".to_string())?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| format!("reading the page failed: {e}"))
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -329,7 +354,8 @@ impl Poller {
         let page_validators = page.validators.clone();
         let listing = {
             let source = source.clone();
-            off_runtime(move || extract::extract_list(&source, &page, &limits)).await
+            self.off_runtime(move || extract::extract_list(&source, &page, &limits))
+                .await
         };
         let listing = match listing {
             Ok(Ok(listing)) => listing,
@@ -578,7 +604,7 @@ impl Poller {
             None
         };
         let (source, limits) = (source.clone(), *limits);
-        off_runtime(move || {
+        self.off_runtime(move || {
             let article = match page {
                 Some(page) => Some(
                     extract::extract_article(&source, &page, &limits)
@@ -592,17 +618,6 @@ impl Poller {
         })
         .await?
     }
-}
-
-/// Runs parsing work on a blocking thread: a heavy page must not stall the
-/// runtime's fetches and serving. A panic there (a bug, or a library's, on
-/// some outlet's markup) becomes this item's error, not the daemon's end.
-async fn off_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| format!("reading the page failed: {e}"))
 }
 
 fn deadline_note(deadline: Duration) -> String {

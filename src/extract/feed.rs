@@ -197,6 +197,40 @@ mod tests {
         Url::parse("https://example.gov.cn/rss.xml").unwrap()
     }
 
+    fn page(xml: String) -> Page {
+        Page {
+            url: base(),
+            status: 200,
+            content_type: Some("application/rss+xml".into()),
+            validators: Default::default(),
+            bytes: Vec::new(),
+            text: xml,
+            encoding: "UTF-8",
+        }
+    }
+
+    #[test]
+    fn a_feed_nested_twenty_thousand_deep_is_read_on_a_small_stack() {
+        let xml = r#"<rss version="2.0"><channel><title>t</title><item><title>稳岗</title><link>https://example.gov.cn/a.html</link>"#.to_string()
+            + &"<x:deep xmlns:x=\"urn:x\">".repeat(20_000)
+            + "字"
+            + &"</x:deep>".repeat(20_000)
+            + "</item><item><title>扩岗</title><link>https://example.gov.cn/b.html</link></item></channel></rss>";
+        let listing = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || extract_feed(&page(xml), &Limits::default()))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        let titles: Vec<String> = listing
+            .expect("a feed")
+            .items
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        assert_eq!(titles, ["稳岗", "扩岗"]);
+    }
+
     #[test]
     fn a_gbk_declaration_does_not_make_the_parser_decode_twice() {
         let xml = r#"<?xml version="1.0" encoding="gbk"?>
