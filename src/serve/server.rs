@@ -72,11 +72,13 @@ impl Default for HttpLimits {
 }
 
 impl HttpLimits {
-    /// The `[server]` limits, with `shutdown_grace`.
+    /// The `[server]` limits, with `shutdown_grace`. Timeouts are capped at
+    /// a day, so that adding one to a clock reading cannot overflow.
     pub fn from_config(server: &crate::config::Server, shutdown_grace: Duration) -> HttpLimits {
+        const DAY: Duration = Duration::from_secs(86_400);
         HttpLimits {
-            header_timeout: server.header_timeout,
-            idle_timeout: server.idle_timeout,
+            header_timeout: server.header_timeout.min(DAY),
+            idle_timeout: server.idle_timeout.min(DAY),
             max_connections: server.max_connections,
             shutdown_grace,
         }
