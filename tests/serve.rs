@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
+use futures_util::StreamExt;
 use kuaibao::config::Config;
 use kuaibao::metrics::Metrics;
 use kuaibao::model::NewItem;
@@ -1092,4 +1093,74 @@ async fn shutdown_closes_idle_connections_and_returns_within_the_grace_period() 
         TcpStream::connect(addr).await.is_err(),
         "no longer listening"
     );
+}
+
+#[tokio::test]
+async fn a_client_that_reads_nothing_of_its_response_loses_the_connection_after_idle_timeout() {
+    // Far more than the socket buffers hold, so the writes stall.
+    let big = Router::new().route(
+        "/big",
+        axum::routing::get(|| async { vec![b'x'; 64 << 20] }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = Arc::new(Metrics::new());
+    let limits = serve::HttpLimits {
+        header_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(1),
+        max_connections: 4,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    tokio::spawn(serve::serve_http(
+        listener,
+        big,
+        limits,
+        metrics.clone(),
+        stopped,
+    ));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /big HTTP/1.1\r\nHost: kb\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        metrics.render().contains("kuaibao_http_connections 0"),
+        "{}",
+        metrics.render()
+    );
+    // What was already in the socket buffers arrives, then the end.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got += n,
+            Err(_) => panic!("the connection stayed open"),
+        }
+    }
+    assert!(got < 64 << 20, "the whole response arrived: {got} bytes");
+}
+
+#[tokio::test]
+async fn a_login_form_that_trickles_in_is_cut_off_after_header_timeout() {
+    let f = Fixture::new("header_timeout = \"1s\"\n");
+    let stalled = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+        b"name=alice&pass",
+    ))])
+    .chain(futures_util::stream::pending());
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/desk/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = Instant::now();
+    let resp = tokio::time::timeout(Duration::from_secs(5), f.app().oneshot(req))
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_secs(3));
 }

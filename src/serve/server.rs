@@ -5,10 +5,11 @@
 //! kept-alive connection closed after `idle_timeout` without a request.
 //!
 //! Beyond `max_connections`, new connections are not accepted: they wait
-//! in the kernel's listen queue until a served one closes (and are refused
-//! by the kernel once that queue is full). Accepting and closing them at
-//! once would answer nothing either, and would cost a descriptor and a
-//! handshake per attempt of a client that is flooding.
+//! in the kernel's listen queue until a served one closes (beyond that
+//! queue the kernel leaves their handshakes unanswered, and clients retry).
+//! Accepting and closing them at once would answer nothing either, and
+//! would cost a descriptor and a handshake per attempt of a client that is
+//! flooding.
 //!
 //! The two timeouts are one timer. hyper's `header_read_timeout` starts
 //! whenever a connection waits for a request head, and that includes the
@@ -21,6 +22,7 @@
 //! first byte every head has `header_timeout`, however slowly it trickles.
 //! A response of which the client reads nothing for `idle_timeout` ends
 //! its connection too.
+//!
 //! HTTP/1 only: that is what reverse proxies and feed readers speak
 //! without TLS, and the one protocol these timeouts are written for.
 
