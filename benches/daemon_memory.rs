@@ -49,7 +49,7 @@ fn main() {
     std::fs::write(
         dir.path().join("kuaibao.toml"),
         "sources = \"sources.toml\"\n[poll]\nallow_private = true\n[schedule]\nadaptive = false\nmin_interval = \"1m\"\n\
-         [review]\nmode = \"auto\"\n[server]\nlisten = \"127.0.0.1:0\"\n",
+         [review]\nmode = \"auto\"\n[server]\nlisten = \"127.0.0.1:0\"\nstatus_public = true\n",
     )
     .expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))

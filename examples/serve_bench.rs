@@ -98,7 +98,17 @@ async fn main() {
     println!("etag={}", doc.identity.etag.to_str().expect("ascii etag"));
     println!("bytes={}", doc.identity.body.len());
     println!("file={}", file.display());
-    axum::serve(listener, serve::router(state))
-        .await
-        .expect("serve");
+    // The daemon's own accept loop and limits, so the figures are what
+    // `kuaibao serve` does; the switch is never thrown (killed instead).
+    let (_never, running) = tokio::sync::watch::channel(false);
+    let limits =
+        serve::HttpLimits::from_config(&state.config().server, std::time::Duration::from_secs(3));
+    serve::serve_http(
+        listener,
+        serve::router(state.clone()),
+        limits,
+        state.metrics().clone(),
+        running,
+    )
+    .await;
 }

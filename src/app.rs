@@ -271,14 +271,24 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
     })
 }
 
-/// Serves a published directory over HTTP until Ctrl-C.
+/// Serves a published directory over HTTP until Ctrl-C, with the default
+/// `[server]` limits.
 pub async fn serve_directory(dir: &Path, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    crate::serve::serve_http(
+        listener,
+        app,
+        crate::serve::HttpLimits::default(),
+        Arc::new(crate::metrics::Metrics::new()),
+        stop_rx,
+    )
+    .await;
+    Ok(())
 }
 
 /// How long in-flight polls may run on after SIGTERM before they are
@@ -387,18 +397,15 @@ pub async fn serve(
         }
     });
 
-    let mut http_stop = control.shutdown.clone();
-    // The peer address reaches the desk's login limiter (src/desk).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            while !*http_stop.borrow() {
-                if http_stop.changed().await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await;
+    let limits = crate::serve::HttpLimits::from_config(&config.server, SERVE_SHUTDOWN_GRACE);
+    crate::serve::serve_http(
+        listener,
+        router(state),
+        limits,
+        metrics,
+        control.shutdown.clone(),
+    )
+    .await;
 
     // The HTTP side has stopped; the scheduler stops on the same signal and
     // returns within its grace period.
@@ -406,9 +413,6 @@ pub async fn serve(
     reloads.abort();
     let _ = refresher.await;
     let _ = gauges.await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "HTTP server failed");
-    }
     match scheduled {
         Ok(Err(crate::schedule::ScheduleError::Store(e))) => Err(AppError::Store(e)),
         Ok(Err(crate::schedule::ScheduleError::Fetcher(e))) => Err(AppError::Fetcher(e)),

@@ -218,8 +218,9 @@ const CLOSES_P: &[&str] = &[
 /// closes and the names that bound the search (an enclosing list, table…).
 fn implied_end(name: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
     Some(match name {
-        "li" => (&["li"], &["ul", "ol", "menu", "table", "div"]),
-        "dt" | "dd" => (&["dt", "dd"], &["dl", "table", "div"]),
+        // As HTML's tree builder: a `<div>` between does not stop the search.
+        "li" => (&["li"], &["ul", "ol", "menu", "table"]),
+        "dt" | "dd" => (&["dt", "dd"], &["dl", "table"]),
         "tr" => (&["tr", "td", "th"], &["table", "tbody", "thead", "tfoot"]),
         "td" | "th" => (&["td", "th"], &["tr", "table"]),
         "tbody" | "thead" | "tfoot" => (&["tbody", "thead", "tfoot", "tr", "td", "th"], &["table"]),

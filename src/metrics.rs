@@ -11,6 +11,8 @@
 //! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
 //! | `kuaibao_items` | gauge | `status` (`candidate`, `approved`, `rejected`) | items in the store |
 //! | `kuaibao_feed_requests_total` | counter | `feed` (document path under `feeds/`, `index`, `opml`, `unknown`), `status` (HTTP code) | requests for served documents |
+//! | `kuaibao_http_connections` | gauge | — | HTTP connections being served (at most `server.max_connections`) |
+//! | `kuaibao_websub_pings_total` | counter | `outcome` (`ok`, `rejected`, `refused`, `failed`) | WebSub hub pings: answered 2xx, answered otherwise, refused by the address guard, unreachable |
 //!
 //! Label values come from configuration (source ids) or from a fixed set,
 //! never from request input, so a scanner cannot blow up the series count.
@@ -43,6 +45,11 @@ struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FeedLabels {
     feed: String,
     status: u16,
@@ -67,6 +74,18 @@ pub struct Metrics {
     queue_waiting: Gauge,
     items: Family<StatusLabels, Gauge>,
     feed_requests: Family<FeedLabels, Counter>,
+    http_connections: Gauge,
+    websub_pings: Family<OutcomeLabels, Counter>,
+}
+
+/// Counts one open HTTP connection for as long as it lives.
+#[derive(Debug)]
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -85,6 +104,8 @@ impl Metrics {
         let queue_waiting = Gauge::default();
         let items = Family::<StatusLabels, Gauge>::default();
         let feed_requests = Family::<FeedLabels, Counter>::default();
+        let http_connections = Gauge::default();
+        let websub_pings = Family::<OutcomeLabels, Counter>::default();
         // Counters are registered without `_total`: the library appends it.
         registry.register(
             "kuaibao_fetches",
@@ -121,6 +142,16 @@ impl Metrics {
             "Requests for served documents by HTTP status",
             feed_requests.clone(),
         );
+        registry.register(
+            "kuaibao_http_connections",
+            "HTTP connections being served",
+            http_connections.clone(),
+        );
+        registry.register(
+            "kuaibao_websub_pings",
+            "WebSub hub pings by outcome",
+            websub_pings.clone(),
+        );
         Metrics {
             registry,
             fetches,
@@ -130,7 +161,23 @@ impl Metrics {
             queue_waiting,
             items,
             feed_requests,
+            http_connections,
+            websub_pings,
         }
+    }
+
+    /// One more open HTTP connection, until the guard is dropped.
+    pub fn http_connection(&self) -> OpenConnection {
+        self.http_connections.inc();
+        OpenConnection(self.http_connections.clone())
+    }
+
+    /// One WebSub hub ping: `outcome` is `ok`, `rejected`, `refused` or
+    /// `failed`.
+    pub fn websub_ping(&self, outcome: &'static str) {
+        self.websub_pings
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// One fetch of `source`: `outcome` is `ok`, `not-modified`, `partial`

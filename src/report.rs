@@ -362,6 +362,19 @@ pub fn users_table(users: &[UserInfo]) -> String {
 /// The table `kuaibao audit` prints.
 pub fn audit_table(records: &[AuditRecord]) -> String {
     let id = |n: Option<i64>| n.map_or_else(|| "-".into(), |n| n.to_string());
+    // Titles and details are typed on the desk: a newline in one must not
+    // print as a row of its own that reads like another entry.
+    let line = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
     let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
@@ -369,18 +382,18 @@ pub fn audit_table(records: &[AuditRecord]) -> String {
                 (None, None) => String::new(),
                 (before, after) => format!(
                     "{} → {}",
-                    truncate(before.as_deref().unwrap_or("-"), 24),
-                    truncate(after.as_deref().unwrap_or("-"), 24)
+                    truncate(&line(before.as_deref().unwrap_or("-")), 24),
+                    truncate(&line(after.as_deref().unwrap_or("-")), 24)
                 ),
             };
             vec![
                 r.at.get(..19).unwrap_or(&r.at).replace('T', " "),
-                r.user_name.clone(),
-                r.action.clone(),
+                line(&r.user_name),
+                line(&r.action),
                 id(r.item_id),
                 id(r.story_id),
                 change,
-                truncate(r.detail.as_deref().unwrap_or(""), 48),
+                truncate(&line(r.detail.as_deref().unwrap_or("")), 48),
             ]
         })
         .collect();
@@ -455,6 +468,24 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         let col = |l: &str| l[..l.rfind(' ').map_or(0, |i| i + 1)].width();
         assert_eq!(col(lines[1]), col(lines[2]));
+    }
+
+    #[test]
+    fn an_audit_entry_with_a_newline_prints_as_one_row() {
+        let record = AuditRecord {
+            id: 1,
+            at: "2025-06-20T10:30:00+08:00".into(),
+            user_name: "alice".into(),
+            action: "title".into(),
+            item_id: Some(7),
+            story_id: Some(7),
+            before: None,
+            after: Some("新标题\n2025-06-20 10:31:00  root  approve".into()),
+            detail: Some("x\r\ny".into()),
+        };
+        let out = audit_table(&[record]);
+        assert_eq!(out.lines().count(), 2, "{out}");
+        assert!(out.contains("新标题\\n2025"), "{out}");
     }
 
     #[test]

@@ -143,7 +143,7 @@ async fn feed_with(client: &reqwest::Client, url: &str, n: usize) -> String {
 fn auto_config(sources: &str) -> TestConfig {
     TestConfig::new(
         sources,
-        "[review]\nmode = \"auto\"\n[schedule]\njitter = 0.0\n",
+        "[review]\nmode = \"auto\"\n[schedule]\njitter = 0.0\n[server]\nstatus_public = true\n",
     )
 }
 

@@ -78,11 +78,19 @@ impl Fixture {
     }
 
     fn with_base(base: &str) -> Fixture {
+        Fixture::with_config(base, "", None)
+    }
+
+    /// A fixture whose main file ends with `extra` (say a `[server]`
+    /// table), with `limiter` for its logins if given.
+    fn with_config(base: &str, extra: &str, limiter: Option<accounts::LoginLimiter>) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let main = dir.path().join("kuaibao.toml");
         std::fs::write(
             &main,
-            format!("title = \"测试快报\"\nbase_url = \"{base}\"\nsources = \"sources.toml\"\n"),
+            format!(
+                "title = \"测试快报\"\nbase_url = \"{base}\"\nsources = \"sources.toml\"\n{extra}"
+            ),
         )
         .unwrap();
         let mut sources = String::new();
@@ -133,7 +141,10 @@ impl Fixture {
         accounts::add_user(store.connection(), "alice", Role::Editor, PASSWORD).unwrap();
         accounts::add_user(store.connection(), "root", Role::Admin, PASSWORD).unwrap();
         let store = Arc::new(Mutex::new(store));
-        let state = ServeState::new(config, store.clone(), Arc::new(Metrics::new()));
+        let mut state = ServeState::new(config, store.clone(), Arc::new(Metrics::new()));
+        if let Some(limiter) = limiter {
+            state = state.with_login_limiter(limiter);
+        }
         state.refresh().unwrap();
         let app = serve::router(state.clone());
         Fixture {
@@ -252,7 +263,24 @@ impl Fixture {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> Got {
+        self.send_from(None, method, path, headers, body).await
+    }
+
+    /// [`Fixture::send`] over a connection from `peer`, as the daemon's
+    /// accept loop hands requests to the router.
+    async fn send_from(
+        &self,
+        peer: Option<&str>,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Got {
         let mut req = Request::builder().method(method).uri(path);
+        if let Some(peer) = peer {
+            let peer: std::net::SocketAddr = peer.parse().unwrap();
+            req = req.extension(axum::extract::ConnectInfo(peer));
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -323,16 +351,27 @@ impl Fixture {
     }
 
     async fn login_attempt(&self, name: &str, password: &str) -> Got {
+        self.login_from(None, None, name, password).await
+    }
+
+    /// A login attempt over a connection from `peer`, with an
+    /// `X-Forwarded-For` header if given.
+    async fn login_from(
+        &self,
+        peer: Option<&str>,
+        forwarded_for: Option<&str>,
+        name: &str,
+        password: &str,
+    ) -> Got {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([("name", name), ("password", password), ("next", "/desk/")])
             .finish();
-        self.send(
-            Method::POST,
-            "/desk/login",
-            &[("accept", "text/html")],
-            Some(body),
-        )
-        .await
+        let mut headers = vec![("accept", "text/html")];
+        if let Some(xff) = forwarded_for {
+            headers.push(("x-forwarded-for", xff));
+        }
+        self.send_from(peer, Method::POST, "/desk/login", &headers, Some(body))
+            .await
     }
 
     async fn login(&self, name: &str) -> Session {
@@ -1762,8 +1801,9 @@ async fn an_editor_works_the_queue_in_a_real_browser() {
             "[[source]]\nid = \"mohrss\"\nname = \"人力资源社会保障部\"\nurl = \"{}\"\nkind = \"feed\"\nsection = \"focus\"\n",
             outlet.url("/rss.xml")
         ),
-        // Poll at once rather than spread over the first minutes.
-        "[schedule]\njitter = 0.0\n",
+        // Poll at once rather than spread over the first minutes; the
+        // test reads /status.json without logging in.
+        "[schedule]\njitter = 0.0\n[server]\nstatus_public = true\n",
     );
     let mut add = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
         .arg("--config")
@@ -2013,4 +2053,137 @@ async fn desk_pages_are_compressed_for_clients_that_ask() {
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.header("content-encoding"), "gzip");
     assert_eq!(got.header("cache-control"), "no-store");
+}
+
+/// Three failures per address, many per name: the address limit bites.
+fn address_limiter() -> accounts::LoginLimiter {
+    accounts::LoginLimiter::new(accounts::LimiterConfig {
+        account_failures: 100,
+        address_failures: 3,
+        window: Duration::from_secs(15 * 60),
+    })
+}
+
+#[tokio::test]
+async fn from_a_trusted_proxy_each_forwarded_client_is_limited_on_its_own() {
+    let f = Fixture::with_config(
+        "http://kb.example.org/",
+        "[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\npassword_hashes_per_second = 1000\n",
+        Some(address_limiter()),
+    );
+    let proxy = Some("10.0.0.1:41000");
+    for name in ["a1", "a2", "a3"] {
+        let got = f
+            .login_from(proxy, Some("203.0.113.1"), name, "wrong")
+            .await;
+        assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = f
+        .login_from(proxy, Some("203.0.113.1"), "a4", "wrong")
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not locked out by the first.
+    let other = f
+        .login_from(proxy, Some("203.0.113.2"), "b1", "wrong")
+        .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+    // The first client cannot pass for another by writing its own header:
+    // the proxy appends the address it saw, and that one counts.
+    let spoofed = f
+        .login_from(proxy, Some("203.0.113.2, 203.0.113.1"), "a5", "wrong")
+        .await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        f.login_from(proxy, Some("203.0.113.2"), "alice", PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
+    let f = Fixture::with_config(
+        "http://kb.example.org/",
+        "[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\npassword_hashes_per_second = 1000\n",
+        Some(address_limiter()),
+    );
+    let peer = Some("198.51.100.7:50000");
+    for (i, xff) in ["192.0.2.1", "192.0.2.2", "192.0.2.3"].iter().enumerate() {
+        let got = f
+            .login_from(peer, Some(xff), &format!("n{i}"), "wrong")
+            .await;
+        assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    }
+    // A fourth made-up client is the same peer, and the peer is limited.
+    let limited = f.login_from(peer, Some("192.0.2.4"), "n4", "wrong").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another peer is not.
+    let other = f
+        .login_from(Some("198.51.100.8:50000"), None, "n5", "wrong")
+        .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn over_password_hashes_per_second_a_login_is_429_with_retry_after_and_nothing_is_checked() {
+    let f = Fixture::with_config(
+        "http://kb.example.org/",
+        "[server]\npassword_hashes_per_second = 1\n",
+        None,
+    );
+    let first = f.login_attempt("mallory", "wrong").await;
+    assert_eq!(first.status, StatusCode::UNAUTHORIZED);
+    let refused = f.login_attempt("alice", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.header("retry-after"), "1");
+    assert!(refused.body.contains("登录请求过多"), "{}", refused.body);
+    assert!(refused.headers.get("set-cookie").is_none());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The refusal was not a failure: alice logs in once a hash is free.
+    f.login("alice").await;
+}
+
+/// Everything the `tracing` events of one test thread print.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_login_name_with_a_newline_is_logged_escaped_on_one_line() {
+    let f = Fixture::new();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let forged =
+        "mallory\n2025-06-20T10:30:00Z  INFO kuaibao::desk::auth: desk: logged in user=root";
+    let got = f.login_attempt(forged, "wrong").await;
+    assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(lines[0].contains("desk: failed login"), "{log}");
+    assert!(
+        lines[0].contains(r#"user="mallory\n2025-06-20T10:30:00Z  INFO"#),
+        "{log}"
+    );
 }

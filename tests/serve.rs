@@ -4,12 +4,14 @@
 
 use std::io::{BufReader, Read};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
+use futures_util::StreamExt;
 use kuaibao::config::Config;
 use kuaibao::metrics::Metrics;
 use kuaibao::model::NewItem;
@@ -17,6 +19,8 @@ use kuaibao::publish::{self, FeedKind};
 use kuaibao::serve::{self, ServeState};
 use kuaibao::store::{FetchOutcomeKind, FetchRecord, Status, Store};
 use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 const BASE: &str = "https://kb.example.org/kuaibao/";
@@ -164,7 +168,12 @@ fn links<'f>(feed: &'f atom_syndication::Feed, rel: &str) -> Vec<&'f str> {
 }
 
 fn fixture_with_items() -> Fixture {
-    let f = Fixture::new("");
+    fixture_with_items_and("")
+}
+
+/// [`fixture_with_items`] with more `[server]` keys.
+fn fixture_with_items_and(server: &str) -> Fixture {
+    let f = Fixture::new(server);
     f.add(1, Some("focus"), "2025-01-15T09:00:00+08:00");
     f.add(2, Some("regional"), "2025-02-10T09:00:00+08:00");
     f.add(3, Some("focus"), "2025-02-20T09:00:00+08:00");
@@ -541,7 +550,7 @@ async fn opml_index_and_healthz_are_served() {
 
 #[tokio::test]
 async fn metrics_count_feed_requests_in_prometheus_text_format() {
-    let f = fixture_with_items();
+    let f = fixture_with_items_and("status_public = true\n");
     let app = f.app();
     get(&app, "/feeds/all.xml", &[]).await;
     let etag = get(&app, "/feeds/all.xml", &[])
@@ -580,7 +589,7 @@ async fn metrics_count_feed_requests_in_prometheus_text_format() {
 
 #[tokio::test]
 async fn status_page_shows_source_health_and_escapes_errors() {
-    let f = fixture_with_items();
+    let f = fixture_with_items_and("status_public = true\n");
     f.store
         .lock()
         .unwrap()
@@ -639,7 +648,11 @@ async fn fixture_hub() -> (String, Arc<Mutex<Vec<String>>>) {
 #[tokio::test]
 async fn with_a_websub_hub_feeds_name_it_and_a_change_pings_it() {
     let (hub, pings) = fixture_hub().await;
-    let f = Fixture::new(&format!("websub_hub = \"{hub}\"\n"));
+    // The test hub is on 127.0.0.1, which the fetcher's guard refuses
+    // unless told otherwise.
+    let f = Fixture::new(&format!(
+        "websub_hub = \"{hub}\"\n[poll]\nallow_private = true\n"
+    ));
     f.add(1, Some("focus"), "2025-01-15T09:00:00+08:00");
     assert!(f.refresh());
     let app = f.app();
@@ -719,4 +732,436 @@ fn served_paths_are_under_the_base_url_layout() {
     ] {
         assert!(paths.contains(&want), "{want} not in {paths:?}");
     }
+}
+
+#[tokio::test]
+async fn a_websub_hub_on_a_private_address_is_refused_unless_allow_private() {
+    let (hub, pings) = fixture_hub().await;
+    let f = Fixture::new(&format!("websub_hub = \"{hub}\"\n"));
+    f.add(1, Some("focus"), "2025-01-15T09:00:00+08:00");
+    assert!(f.refresh());
+    f.add(2, Some("focus"), "2025-01-16T09:00:00+08:00");
+    assert!(f.refresh());
+    let refused = "kuaibao_websub_pings_total{outcome=\"refused\"}";
+    for _ in 0..100 {
+        if f.state.metrics().render().contains(refused) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let metrics = f.state.metrics().render();
+    assert!(metrics.contains(refused), "{metrics}");
+    assert!(!metrics.contains("outcome=\"ok\""), "{metrics}");
+    assert!(pings.lock().unwrap().is_empty(), "the hub was reached");
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Logs `name` in on the desk; the session cookie.
+async fn desk_login(f: &Fixture, app: &Router, name: &str) -> String {
+    kuaibao::accounts::add_user(
+        f.store.lock().unwrap().connection(),
+        name,
+        kuaibao::accounts::Role::Editor,
+        PASSWORD,
+    )
+    .unwrap();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("name", name), ("password", PASSWORD), ("next", "/status")])
+        .finish();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/desk/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/status", "back where it began");
+    let set = resp.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn without_status_public_status_and_metrics_need_a_desk_login_but_healthz_does_not() {
+    let f = fixture_with_items();
+    let app = f.app();
+    for path in ["/metrics", "/status.json"] {
+        let got = get(&app, path, &[]).await;
+        assert_eq!(got.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(got.header("cache-control"), "no-store");
+        assert!(!got.text().contains("mohrss"), "{path}: {}", got.text());
+    }
+    let page = get(&app, "/status", &[("accept", "text/html")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.header("location"), "/desk/login?next=%2Fstatus");
+    assert_eq!(get(&app, "/healthz", &[]).await.status, StatusCode::OK);
+
+    let cookie = desk_login(&f, &app, "alice").await;
+    for path in ["/metrics", "/status.json", "/status"] {
+        let got = get(&app, path, &[("cookie", &cookie)]).await;
+        assert_eq!(got.status, StatusCode::OK, "{path}");
+    }
+    let metrics = get(&app, "/metrics", &[("cookie", &cookie)]).await;
+    assert!(
+        metrics
+            .text()
+            .contains("kuaibao_items{status=\"candidate\"} 3")
+    );
+}
+
+#[tokio::test]
+async fn with_status_public_anyone_reads_status_and_metrics() {
+    let f = fixture_with_items_and("status_public = true\n");
+    let app = f.app();
+    for path in ["/metrics", "/status.json", "/status", "/healthz"] {
+        assert_eq!(get(&app, path, &[]).await.status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn every_public_response_carries_security_headers_and_html_pages_keep_their_inline_style() {
+    let f = fixture_with_items_and("status_public = true\n");
+    let app = f.app();
+    let html = ["/", "/status", "/issues/"];
+    let other = [
+        "/feeds/all.xml",
+        "/feeds/all.json",
+        "/feeds.opml",
+        "/feeds/archive/all/2025-01.xml",
+        "/feeds/issues.xml",
+        "/feeds/nope.xml",
+        "/healthz",
+        "/metrics",
+    ];
+    for path in html.iter().chain(&other) {
+        let got = get(&app, path, &[]).await;
+        assert_eq!(got.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(got.header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(
+            got.header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        let csp = got.header("content-security-policy");
+        assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("script-src"), "{path}: {csp}");
+        if html.contains(path) {
+            // The pages style themselves inline, and must still look right.
+            assert!(got.text().contains("<style>"), "{path}");
+            assert!(
+                csp.contains("style-src 'self' 'unsafe-inline'"),
+                "{path}: {csp}"
+            );
+        } else {
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        }
+    }
+    // A 304 refreshes a cache's stored headers: it gets no CSP of its own
+    // that could replace the page's.
+    let etag = get(&app, "/", &[]).await.header("etag").to_string();
+    let again = get(&app, "/", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.headers.get("content-security-policy").is_none());
+    assert_eq!(again.header("x-content-type-options"), "nosniff");
+    // The desk's own headers stand.
+    let login = get(&app, "/desk/login", &[]).await;
+    assert_eq!(login.header("referrer-policy"), "same-origin");
+    assert!(login.header("content-security-policy").contains("'nonce-"));
+}
+
+#[tokio::test]
+async fn a_request_body_over_max_request_body_is_413_on_every_route() {
+    let f = fixture_with_items_and("max_request_body = \"1KiB\"\n");
+    let app = f.app();
+    let big = "name=alice&password=".to_string() + &"x".repeat(2048);
+    for (method, path) in [
+        (Method::POST, "/desk/login"),
+        (Method::POST, "/desk/items/1/approve"),
+        (Method::GET, "/feeds/all.xml"),
+        (Method::GET, "/healthz"),
+    ] {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-length", big.len().to_string())
+            .body(Body::from(big.clone()))
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{method} {path}"
+        );
+    }
+    // Without a declared length the body is cut off while it is read.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/desk/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from_stream(futures_util::stream::iter([Ok::<
+            _,
+            std::io::Error,
+        >(
+            Bytes::from(big.clone()),
+        )])))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// `kuaibao serve`'s accept loop on 127.0.0.1 in front of `f`'s router;
+/// the address and the switch that stops it.
+async fn listen(
+    f: &Fixture,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let limits = serve::HttpLimits::from_config(&f.config.server, Duration::from_secs(1));
+    let task = tokio::spawn(serve::serve_http(
+        listener,
+        f.app(),
+        limits,
+        f.state.metrics().clone(),
+        stopped,
+    ));
+    (addr, stop, task)
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: kb\r\n\r\n";
+
+/// Reads one `/healthz` answer off a kept-alive connection.
+async fn read_healthz(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"\r\n\r\nok\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "closed mid-answer: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(got).unwrap()
+}
+
+/// How long until the server closes `stream`, reading whatever it sends.
+async fn until_closed(stream: &mut TcpStream, bound: Duration) -> Duration {
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(bound, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return started.elapsed(),
+            Ok(Ok(_)) => {}
+            Err(_) => panic!("still open after {bound:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_header_is_cut_off_after_header_timeout() {
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"5s\"\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        let _ = write.write_all(b"GET /healthz HTTP/1.1\r\n").await;
+        for i in 0..30 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if write
+                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    let mut answer = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(8), read.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("a trickling header kept its connection for 8 s"),
+        }
+    }
+    let took = started.elapsed();
+    trickle.abort();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("200 OK"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_header_timeout_not_idle_timeout() {
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"5s\"\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let took = until_closed(&mut stream, Duration::from_secs(8)).await;
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_waits_idle_timeout_for_its_next_request_then_closes() {
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"3s\"\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(HEALTHZ).await.unwrap();
+    assert!(read_healthz(&mut stream).await.starts_with("HTTP/1.1 200"));
+    // Longer than header_timeout: hyper's own header timer would have
+    // closed the connection by now.
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    stream.write_all(HEALTHZ).await.unwrap();
+    assert!(read_healthz(&mut stream).await.starts_with("HTTP/1.1 200"));
+    let took = until_closed(&mut stream, Duration::from_secs(10)).await;
+    assert!(
+        took >= Duration::from_millis(2700) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn beyond_max_connections_a_connection_waits_unaccepted_until_one_closes() {
+    let f = Fixture::new("header_timeout = \"5s\"\nidle_timeout = \"20s\"\nmax_connections = 2\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(HEALTHZ).await.unwrap();
+        read_healthz(&mut s).await;
+        held.push(s);
+    }
+    assert!(
+        f.state
+            .metrics()
+            .render()
+            .contains("kuaibao_http_connections 2")
+    );
+    // The kernel completes the handshake; the daemon does not accept.
+    let mut waiting = TcpStream::connect(addr).await.unwrap();
+    waiting.write_all(HEALTHZ).await.unwrap();
+    let mut buf = [0u8; 64];
+    let early = tokio::time::timeout(Duration::from_millis(1000), waiting.read(&mut buf)).await;
+    assert!(early.is_err(), "answered beyond max_connections: {early:?}");
+    drop(held.pop());
+    let answered = tokio::time::timeout(Duration::from_secs(3), read_healthz(&mut waiting)).await;
+    assert!(
+        answered.is_ok_and(|a| a.starts_with("HTTP/1.1 200")),
+        "a slot freed up and the waiting connection was served"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_and_returns_within_the_grace_period() {
+    let f = Fixture::new("idle_timeout = \"30s\"\n");
+    f.refresh();
+    let (addr, stop, task) = listen(&f).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(HEALTHZ).await.unwrap();
+    read_healthz(&mut stream).await;
+    let started = Instant::now();
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .expect("serve_http returns")
+        .unwrap();
+    let took = until_closed(&mut stream, Duration::from_secs(3)).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "{took:?}");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_reads_nothing_of_its_response_loses_the_connection_after_idle_timeout() {
+    // Far more than the socket buffers hold, so the writes stall.
+    let big = Router::new().route(
+        "/big",
+        axum::routing::get(|| async { vec![b'x'; 64 << 20] }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = Arc::new(Metrics::new());
+    let limits = serve::HttpLimits {
+        header_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(1),
+        max_connections: 4,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    tokio::spawn(serve::serve_http(
+        listener,
+        big,
+        limits,
+        metrics.clone(),
+        stopped,
+    ));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /big HTTP/1.1\r\nHost: kb\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        metrics.render().contains("kuaibao_http_connections 0"),
+        "{}",
+        metrics.render()
+    );
+    // What was already in the socket buffers arrives, then the end.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got += n,
+            Err(_) => panic!("the connection stayed open"),
+        }
+    }
+    assert!(got < 64 << 20, "the whole response arrived: {got} bytes");
+}
+
+#[tokio::test]
+async fn a_login_form_that_trickles_in_is_cut_off_after_header_timeout() {
+    let f = Fixture::new("header_timeout = \"1s\"\n");
+    let stalled = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+        b"name=alice&pass",
+    ))])
+    .chain(futures_util::stream::pending());
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/desk/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = Instant::now();
+    let resp = tokio::time::timeout(Duration::from_secs(5), f.app().oneshot(req))
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_secs(3));
 }

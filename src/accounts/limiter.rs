@@ -1,6 +1,7 @@
 //! The login limiter of the desk: counts failed logins per account and per
 //! client address over a sliding window and refuses further attempts once
-//! either count is reached, before any password is checked.
+//! either count is reached, before any password is checked. Beside it, the
+//! [`HashBudget`] caps the password hashes of all users together.
 //!
 //! It lives in memory, in the daemon. Only `kuaibao serve` checks
 //! passwords (the CLI manages users but never logs anyone in), so there is
@@ -101,6 +102,15 @@ impl LoginLimiter {
         (self.clock)()
     }
 
+    /// Whether an attempt for `name` from `address` would be refused now,
+    /// without counting it: the desk asks before it spends a password hash
+    /// from the [`HashBudget`] on an attempt the limiter turns away.
+    pub fn check(&self, name: &str, address: &str) -> Result<(), AccountError> {
+        let now = self.now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.refusal(&mut state, &key(name), address, now)
+    }
+
     /// Admits one attempt or refuses it. An admitted attempt is counted as
     /// a failure at once and taken back by [`LoginLimiter::succeeded`]:
     /// concurrent guesses are then limited too, not only sequential ones.
@@ -110,19 +120,40 @@ impl LoginLimiter {
         address: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
-        let window = TimeDelta::from_std(self.config.window).unwrap_or(TimeDelta::MAX);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.sweep(now, window);
+        state.sweep(now, self.window());
         let name = key(name);
-        let mut wait = None;
-        if let Some(w) = over_limit(
-            state.accounts.get_mut(&name),
+        self.refusal(&mut state, &name, address, now)?;
+        state.accounts.entry(name).or_default().push_back(now);
+        if !address.is_empty() {
+            state
+                .addresses
+                .entry(address.to_string())
+                .or_default()
+                .push_back(now);
+        }
+        Ok(())
+    }
+
+    fn window(&self) -> TimeDelta {
+        TimeDelta::from_std(self.config.window).unwrap_or(TimeDelta::MAX)
+    }
+
+    /// `RateLimited` when either count for this attempt is at its limit.
+    fn refusal(
+        &self,
+        state: &mut Failures,
+        name: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let window = self.window();
+        let mut wait = over_limit(
+            state.accounts.get_mut(name),
             self.config.account_failures,
             now,
             window,
-        ) {
-            wait = Some(w);
-        }
+        );
         // An unknown address (the desk could not tell) is not limited on
         // its own: all such clients would share one count and lock out each
         // other. The per-account limit still holds for them.
@@ -136,21 +167,15 @@ impl LoginLimiter {
         {
             wait = Some(wait.map_or(w, |v: TimeDelta| v.max(w)));
         }
-        if let Some(wait) = wait {
-            let ms = wait.num_milliseconds().max(0) as u64;
-            return Err(AccountError::RateLimited {
-                retry_after_secs: ms.div_ceil(1000).max(1),
-            });
+        match wait {
+            None => Ok(()),
+            Some(wait) => {
+                let ms = wait.num_milliseconds().max(0) as u64;
+                Err(AccountError::RateLimited {
+                    retry_after_secs: ms.div_ceil(1000).max(1),
+                })
+            }
         }
-        state.accounts.entry(name).or_default().push_back(now);
-        if !address.is_empty() {
-            state
-                .addresses
-                .entry(address.to_string())
-                .or_default()
-                .push_back(now);
-        }
-        Ok(())
     }
 
     /// The attempt admitted at `at` logged in: the account starts afresh,
@@ -164,6 +189,68 @@ impl LoginLimiter {
         {
             times.remove(i);
         }
+    }
+}
+
+/// A token bucket of password hashes per second, shared by everything on
+/// the desk that hashes a password. Argon2id costs ~19 MiB and tens of
+/// milliseconds per hash on purpose; without a cap, attempts under many
+/// names from many addresses (none of them over its own limit) would buy
+/// that cost as fast as they can send forms. Over the cap an attempt is
+/// refused at once, never queued, with the time until the next token.
+#[derive(Debug)]
+pub struct HashBudget {
+    bucket: Mutex<Bucket>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    per_second: u32,
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl HashBudget {
+    /// `per_second` hashes a second, in bursts of up to one second's worth
+    /// (0 is taken as 1: a cap of none would lock every editor out).
+    pub fn new(per_second: u32) -> HashBudget {
+        let per_second = per_second.max(1);
+        HashBudget {
+            bucket: Mutex::new(Bucket {
+                per_second,
+                tokens: f64::from(per_second),
+                at: std::time::Instant::now(),
+            }),
+        }
+    }
+
+    /// A reloaded configuration's rate; the tokens saved so far stay.
+    pub fn set_rate(&self, per_second: u32) {
+        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        b.per_second = per_second.max(1);
+        b.tokens = b.tokens.min(f64::from(b.per_second));
+    }
+
+    /// Takes one hash, or says how long until one is free
+    /// ([`AccountError::Busy`]).
+    pub fn take(&self) -> Result<(), AccountError> {
+        self.take_at(std::time::Instant::now())
+    }
+
+    fn take_at(&self, now: std::time::Instant) -> Result<(), AccountError> {
+        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = f64::from(b.per_second);
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(rate);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = (1.0 - b.tokens) / rate;
+        Err(AccountError::Busy {
+            retry_after_secs: (wait.ceil() as u64).max(1),
+        })
     }
 }
 
@@ -264,6 +351,41 @@ mod tests {
         l.begin("a", "x", now).expect("account a starts afresh");
         assert!(l.begin("c", "x", now).is_err(), "three failures from x");
         l.begin("c", "y", now).expect("another address");
+    }
+
+    #[test]
+    fn accounts_limiter_check_refuses_like_begin_without_counting() {
+        let (l, _) = limiter(LimiterConfig {
+            account_failures: 2,
+            address_failures: 100,
+            window: Duration::from_secs(60),
+        });
+        l.check("a", "x").expect("nothing counted yet");
+        l.check("a", "x").expect("checking counts nothing");
+        l.begin("a", "x", l.now()).expect("first");
+        l.begin("a", "x", l.now()).expect("second");
+        assert!(matches!(
+            l.check("a", "x"),
+            Err(AccountError::RateLimited { .. })
+        ));
+    }
+
+    #[test]
+    fn accounts_hash_budget_allows_a_seconds_burst_then_refuses_until_a_token_returns() {
+        let budget = HashBudget::new(4);
+        let start = std::time::Instant::now();
+        for _ in 0..4 {
+            budget.take_at(start).expect("within the burst");
+        }
+        match budget.take_at(start) {
+            Err(AccountError::Busy { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        let later = start + Duration::from_millis(250);
+        budget
+            .take_at(later)
+            .expect("a quarter second buys one hash at 4/s");
+        assert!(budget.take_at(later).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, audit_entries, record, record_at};
 pub use cookie::{COOKIE_NAME, clear_cookie, parse_cookie, session_cookie};
-pub use limiter::{LimiterConfig, LoginLimiter};
+pub use limiter::{HashBudget, LimiterConfig, LoginLimiter};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password};
 pub use session::{
     Session, SessionPolicy, SessionUser, check_csrf, purge_expired, purge_expired_at, revoke_all,
@@ -104,6 +104,9 @@ pub enum AccountError {
     InvalidCredentials,
     #[error("too many failed logins: try again in {}", wait_text(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
+    /// Over `server.password_hashes_per_second`: nothing was checked.
+    #[error("too many logins at once: try again in {}", wait_text(*retry_after_secs))]
+    Busy { retry_after_secs: u64 },
     #[error("this account is disabled")]
     AccountDisabled,
     #[error("cannot hash the password: {0}")]

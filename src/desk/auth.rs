@@ -87,9 +87,6 @@ fn csrf_ok(user: &SessionUser, form: &FormData, headers: &HeaderMap) -> bool {
     presented.is_some_and(|p| check_csrf(user, p))
 }
 
-/// The largest form a desk POST may carry (axum's own default for bodies).
-const MAX_FORM_BYTES: usize = 2 << 20;
-
 /// A desk POST from a logged-in editor whose CSRF token checked out: the
 /// only way a state-changing handler gets its form, so none can forget the
 /// check. Without a session it answers as [`Editor`] does (303 to the
@@ -108,11 +105,10 @@ impl FromRequest<ServeState> for Posted {
         let (mut parts, body) = req.into_parts();
         let editor = Editor::from_request_parts(&mut parts, state).await?;
         let headers = parts.headers;
-        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| {
-                (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
-            })?;
+        let limit = usize::try_from(state.config().server.max_request_body).unwrap_or(usize::MAX);
+        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
+        })?;
         let form = FormData::parse(&body);
         if !csrf_ok(&editor.user, &form, &headers) {
             return Err(csrf_refused(state, &editor.user, &headers));
@@ -165,7 +161,9 @@ fn cross_site(headers: &HeaderMap, config: &Config) -> bool {
 
 /// How many logins may be hashing at once: argon2 takes ~19 MiB and tens
 /// of milliseconds each, and a burst of attempts under many names must not
-/// take every blocking thread and that much memory each.
+/// take every blocking thread and that much memory each. Only attempts
+/// that got a hash from the [`accounts::HashBudget`] wait here, so the
+/// queue stays as short as that budget.
 static LOGIN_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// Request bodies of the login form are small; anything bigger is refused
@@ -206,8 +204,18 @@ pub(super) async fn login_form(
 pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let config = state.config();
-    let Ok(body) = axum::body::to_bytes(body, LOGIN_BODY_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response();
+    // Anyone may post here: a body that trickles in is cut off like a
+    // head that does, instead of holding a connection for as long as the
+    // sender likes.
+    let read = tokio::time::timeout(
+        config.server.header_timeout,
+        axum::body::to_bytes(body, LOGIN_BODY_LIMIT),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response(),
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "表单发送超时\n").into_response(),
     };
     let form = FormData::parse(&body);
     let next = safe_back(form.get("next"));
@@ -231,7 +239,11 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
     if name.is_empty() || password.is_empty() {
         return page(StatusCode::BAD_REQUEST, "请输入用户名和密码。");
     }
-    let address = client_address(&parts.extensions);
+    let address = client_address(
+        &parts.extensions,
+        &parts.headers,
+        &config.server.trusted_proxies,
+    );
     let user_agent: Option<String> = parts
         .headers
         .get(USER_AGENT)
@@ -251,6 +263,15 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    // Refused by the limiter: say so without spending a hash on it. Then
+    // the global cap, before any waiting: over it, nothing queues.
+    let admitted = state
+        .login_limiter()
+        .check(&name, &address)
+        .and_then(|()| state.hash_budget().take());
+    if let Err(refused) = admitted {
+        return refused_login(&name, &address, refused, page);
+    }
     let Ok(_permit) = LOGIN_SLOTS.acquire().await else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -314,28 +335,18 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
             {
                 resp.headers_mut().append(SET_COOKIE, v);
             }
-            tracing::info!(user = %session.name, "desk: logged in");
+            tracing::info!(user = ?session.name, "desk: logged in");
             resp
         }
         // One message whether the name is unknown or the password wrong.
+        // Names are logged with `?`: escaped and quoted, so that a newline
+        // in a typed name cannot forge a log line.
         Ok(Err(AccountError::InvalidCredentials)) => {
-            tracing::info!(user = %name, address = %address, "desk: failed login");
+            tracing::info!(user = ?name, address = %address, "desk: failed login");
             page(StatusCode::UNAUTHORIZED, "用户名或密码错误。")
         }
-        Ok(Err(AccountError::RateLimited { retry_after_secs })) => {
-            tracing::warn!(user = %name, address = %address, "desk: login rate-limited");
-            let wait = if retry_after_secs > 90 {
-                format!("{} 分钟", retry_after_secs.div_ceil(60))
-            } else {
-                format!("{} 秒", retry_after_secs.max(1))
-            };
-            let mut resp = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("登录失败次数过多，请 {wait} 后再试。"),
-            );
-            resp.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
-            resp
+        Ok(Err(e @ (AccountError::RateLimited { .. } | AccountError::Busy { .. }))) => {
+            refused_login(&name, &address, e, page)
         }
         Ok(Err(AccountError::AccountDisabled)) => {
             page(StatusCode::FORBIDDEN, "此账户已停用，请联系管理员。")
@@ -355,6 +366,45 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
             )
         }
     }
+}
+
+/// 429 with `Retry-After` for a login the limiter or the hash budget
+/// turned away before any password was checked.
+fn refused_login(
+    name: &str,
+    address: &str,
+    refused: AccountError,
+    page: impl FnOnce(StatusCode, &str) -> Response,
+) -> Response {
+    let (retry_after_secs, text) = match refused {
+        AccountError::RateLimited { retry_after_secs } => {
+            tracing::warn!(user = ?name, address = %address, "desk: login rate-limited");
+            (retry_after_secs, "登录失败次数过多")
+        }
+        AccountError::Busy { retry_after_secs } => {
+            tracing::warn!(user = ?name, address = %address, "desk: login refused, too many password checks at once (server.password_hashes_per_second)");
+            (retry_after_secs, "登录请求过多")
+        }
+        other => {
+            tracing::error!(error = %other, "desk: login failed");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "暂时无法登录，请稍后再试。",
+            );
+        }
+    };
+    let wait = if retry_after_secs > 90 {
+        format!("{} 分钟", retry_after_secs.div_ceil(60))
+    } else {
+        format!("{} 秒", retry_after_secs.max(1))
+    };
+    let mut resp = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("{text}，请 {wait} 后再试。"),
+    );
+    resp.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+    resp
 }
 
 pub(super) async fn logout(

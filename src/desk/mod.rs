@@ -31,6 +31,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::HeaderName;
 use axum::http::header::{
     ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION,
     REFERRER_POLICY, SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -196,11 +197,13 @@ fn secure(config: &Config) -> bool {
     config.base_url.scheme() == "https"
 }
 
-/// A desk path to return to after an action or a login; anything else
-/// (another site, a scheme-relative `//host`, the login page itself) is
-/// the queue, so a crafted link cannot send an editor elsewhere.
+/// A desk path to return to after an action or a login (or the operator
+/// pages, which send a browser without a session to the login form);
+/// anything else (another site, a scheme-relative `//host`, the login page
+/// itself) is the queue, so a crafted link cannot send an editor elsewhere.
 fn safe_back(back: Option<&str>) -> String {
     match back {
+        Some(b @ ("/status" | "/status.json" | "/metrics")) => b.to_string(),
         Some(b)
             if b.starts_with("/desk/")
                 && !b.starts_with("/desk/login")
@@ -213,16 +216,87 @@ fn safe_back(back: Option<&str>) -> String {
     }
 }
 
-/// The client address the login limiter counts failures under. A
-/// loopback peer is the reverse proxy in front (see README): every editor
-/// would share its one address and a guesser could lock them all out, so
-/// it counts as unknown and the per-account limit alone applies.
-fn client_address(extensions: &axum::http::Extensions) -> String {
-    match extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) if !addr.ip().is_loopback() => addr.ip().to_string(),
-        _ => String::new(),
+/// The client address the login limiter counts failures under ("" when
+/// unknown: then only the per-account limit applies).
+///
+/// The peer's address, unless the peer is one of `server.trusted_proxies`:
+/// then the client is the right-most `X-Forwarded-For` entry that is not
+/// itself a trusted proxy (each proxy appends the address it saw, so
+/// everything left of that entry is the client's to invent). A loopback
+/// peer that is not a trusted proxy is a reverse proxy nobody declared:
+/// every editor would share its one address and a guesser could lock them
+/// all out, so it counts as unknown.
+fn client_address(
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> String {
+    let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return String::new();
+    };
+    let peer = canonical(peer.ip());
+    if trusted.iter().any(|net| net.contains(&peer)) {
+        let forwarded = headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            // A header that is not text names no address.
+            .map(|v| v.to_str().unwrap_or("?"))
+            .collect::<Vec<_>>()
+            .join(",");
+        return forwarded_client(&forwarded, trusted).map_or_else(String::new, |ip| ip.to_string());
+    }
+    if peer.is_loopback() {
+        return String::new();
+    }
+    peer.to_string()
+}
+
+/// The client named by an `X-Forwarded-For` list behind trusted proxies:
+/// the right-most entry not in `trusted`; the left-most when all are (a
+/// request from a proxy's own network); none when the list is empty or the
+/// entry is not an address.
+fn forwarded_client(list: &str, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+    let entries: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let mut client = None;
+    for entry in entries.iter().rev() {
+        let ip = canonical(parse_forwarded(entry)?);
+        client = Some(ip);
+        if !trusted.iter().any(|net| net.contains(&ip)) {
+            break;
+        }
+    }
+    client
+}
+
+/// An `X-Forwarded-For` entry: an address, with or without a port (and
+/// IPv6 brackets).
+fn parse_forwarded(entry: &str) -> Option<std::net::IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
+}
+
+/// IPv4-mapped IPv6 addresses (a dual-stack socket's view of IPv4 peers)
+/// as IPv4, so that `trusted_proxies = ["10.0.0.0/8"]` matches them.
+fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
     }
 }
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The flash message cookie: one line shown on the next page, then gone.
 /// A cookie rather than a query parameter, so that nobody can put words
@@ -363,9 +437,44 @@ mod tests {
         assert_eq!(safe_back(Some("/desk/login?next=x")), "/desk/");
         assert_eq!(safe_back(Some("/desk/\\evil")), "/desk/");
         assert_eq!(safe_back(None), "/desk/");
+        assert_eq!(safe_back(Some("/status")), "/status");
+        assert_eq!(safe_back(Some("/status/../x")), "/desk/");
         assert_eq!(
             ascii_location("/desk/?q=就 业"),
             "/desk/?q=%E5%B0%B1%20%E4%B8%9A"
+        );
+    }
+
+    #[test]
+    fn the_client_behind_trusted_proxies_is_the_rightmost_untrusted_forwarded_address() {
+        let trusted: Vec<ipnet::IpNet> = ["10.0.0.0/8", "::1/128"]
+            .iter()
+            .map(|n| n.parse().expect("net"))
+            .collect();
+        let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().expect("ip"));
+        // The client made up the first entry; the proxy appended the second.
+        assert_eq!(
+            forwarded_client("1.2.3.4, 203.0.113.9", &trusted),
+            ip("203.0.113.9")
+        );
+        // Two proxies in a row: skip the inner one.
+        assert_eq!(
+            forwarded_client("203.0.113.9, 10.1.2.3", &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            forwarded_client("203.0.113.9:5120,[2001:db8::1]:443", &trusted),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            forwarded_client("10.0.0.7, 10.0.0.8", &trusted),
+            ip("10.0.0.7")
+        );
+        assert_eq!(forwarded_client("", &trusted), None);
+        assert_eq!(forwarded_client("1.2.3.4, nonsense", &trusted), None);
+        assert_eq!(
+            forwarded_client("::ffff:203.0.113.9", &trusted),
+            ip("203.0.113.9")
         );
     }
 

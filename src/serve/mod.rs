@@ -13,12 +13,18 @@
 //! | `/feeds/all.json`, `/feeds/<section>.json` | JSON Feed 1.1 |
 //! | `/feeds/archive/<feed>/YYYY-MM.xml` | RFC 5005 monthly archives |
 //! | `/feeds.opml`, `/`, `/index.html` | OPML, index page |
-//! | `/healthz`, `/metrics`, `/status`, `/status.json` | operations (not cached) |
+//! | `/healthz`, `/metrics`, `/status`, `/status.json` | operations (not cached; all but `/healthz` need a desk login unless `server.status_public`) |
 //! | `/desk/…` | the editors' desk ([`crate::desk`]; sessions, not cached) |
+//!
+//! [`serve_http`] accepts the connections and enforces the `[server]`
+//! limits on them; [`router`] adds the body limit and the security headers
+//! to every response.
 
 mod cache;
+mod headers;
 mod http;
 mod issues;
+mod server;
 mod status;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -28,9 +34,11 @@ use axum::Router;
 use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
+pub use server::{HttpLimits, serve_http};
 
-use crate::accounts::LoginLimiter;
+use crate::accounts::{HashBudget, LoginLimiter};
 use crate::config::Config;
+use crate::fetch::{FetchError, Fetcher};
 use crate::metrics::Metrics;
 use crate::publish::PublishError;
 use crate::store::{Store, StoreError};
@@ -55,30 +63,26 @@ pub struct ServeState {
     metrics: Arc<Metrics>,
     cache: Arc<FeedCache>,
     changed: Arc<tokio::sync::Notify>,
-    http: reqwest::Client,
+    /// Pings the WebSub hub; `None` when it could not be built (logged).
+    hub_client: Arc<RwLock<Option<Arc<Fetcher>>>>,
     /// The desk's failed-login counts, shared by every request.
     login_limiter: Arc<LoginLimiter>,
+    /// Password hashes per second, all users together.
+    hash_budget: Arc<HashBudget>,
 }
 
 impl ServeState {
     /// Serves nothing but 503s until the first refresh ([`ServeState::refresh`]
     /// or [`run_refresher`], which starts with one).
     pub fn new(config: Arc<Config>, store: Arc<Mutex<Store>>, metrics: Arc<Metrics>) -> ServeState {
-        // The hub is the operator's own choice of URL, so unlike outlets it
-        // needs no private-address guard; a short timeout keeps a dead hub
-        // from piling up tasks.
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("kuaibao/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
         ServeState {
+            hub_client: Arc::new(RwLock::new(hub_client(&config))),
+            hash_budget: Arc::new(HashBudget::new(config.server.password_hashes_per_second)),
             config: Arc::new(RwLock::new(config)),
             store,
             cache: Arc::new(FeedCache::new(metrics.clone())),
             metrics,
             changed: Arc::new(tokio::sync::Notify::new()),
-            http,
             login_limiter: Arc::new(LoginLimiter::default()),
         }
     }
@@ -94,6 +98,12 @@ impl ServeState {
         &self.login_limiter
     }
 
+    /// The cap on password hashes (`server.password_hashes_per_second`)
+    /// that every desk handler which hashes a password takes from.
+    pub fn hash_budget(&self) -> &Arc<HashBudget> {
+        &self.hash_budget
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
         self.config
@@ -105,6 +115,9 @@ impl ServeState {
     /// Swaps in a reloaded configuration; the documents follow at the next
     /// refresh, which this triggers.
     pub fn set_config(&self, config: Arc<Config>) {
+        self.hash_budget
+            .set_rate(config.server.password_hashes_per_second);
+        *self.hub_client.write().unwrap_or_else(|p| p.into_inner()) = hub_client(&config);
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.notify_changed();
     }
@@ -188,38 +201,67 @@ impl ServeState {
         self.cache.archive(&self.config(), &self.store, path)
     }
 
-    /// Fire-and-forget WebSub publish notification; no runtime (a plain
-    /// thread calling `refresh`) means no ping, logged.
+    /// Fire-and-forget WebSub publish notification, through the fetcher's
+    /// address guard (a hub on a private address is refused unless
+    /// `poll.allow_private`: the URL is configuration, but a configuration
+    /// edited by someone who should not reach the internal network must
+    /// not become a way to). No runtime (a plain thread calling `refresh`)
+    /// or no client means no ping, logged.
     fn ping_hub(&self, hub: url::Url, feed: url::Url) {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(%hub, %feed, "no async runtime: WebSub hub not pinged");
+            return;
+        };
+        let client = self
+            .hub_client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(client) = client else {
+            tracing::warn!(%hub, %feed, "no HTTP client: WebSub hub not pinged");
+            self.metrics.websub_ping("failed");
             return;
         };
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", feed.as_str())
             .finish();
-        let client = self.http.clone();
+        let metrics = self.metrics.clone();
         rt.spawn(async move {
-            let result = client
-                .post(hub.clone())
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body)
-                .send()
-                .await;
-            match result {
-                Ok(r) if r.status().is_success() => {
-                    tracing::debug!(%hub, %feed, status = %r.status(), "WebSub hub pinged");
+            match client.post_form(&hub, body).await {
+                Ok(status) if (200..300).contains(&status) => {
+                    metrics.websub_ping("ok");
+                    tracing::debug!(%hub, %feed, status, "WebSub hub pinged");
                 }
-                Ok(r) => {
-                    tracing::warn!(%hub, %feed, status = %r.status(), "WebSub hub refused the ping")
+                Ok(status) => {
+                    metrics.websub_ping("rejected");
+                    tracing::warn!(%hub, %feed, status, "WebSub hub refused the ping");
                 }
-                Err(e) => tracing::warn!(%hub, %feed, error = %e, "WebSub hub unreachable"),
+                Err(
+                    e @ (FetchError::PrivateAddress { .. } | FetchError::UnsupportedUrl { .. }),
+                ) => {
+                    metrics.websub_ping("refused");
+                    tracing::warn!(%hub, %feed, error = %e, "WebSub hub not pinged");
+                }
+                Err(e) => {
+                    metrics.websub_ping("failed");
+                    tracing::warn!(%hub, %feed, error = %e, "WebSub hub unreachable");
+                }
             }
         });
+    }
+}
+
+/// The client that pings the WebSub hub: the fetcher, with `[poll]`'s
+/// timeout, user agent and address guard; none without a hub.
+fn hub_client(config: &Config) -> Option<Arc<Fetcher>> {
+    config.server.websub_hub.as_ref()?;
+    match Fetcher::new(&config.poll) {
+        Ok(f) => Some(Arc::new(f)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up the HTTP client: the WebSub hub will not be pinged");
+            None
+        }
     }
 }
 
@@ -231,8 +273,11 @@ fn is_current_feed(path: &str) -> bool {
         && (path.ends_with(".xml") || path.ends_with(".json"))
 }
 
-/// Every route of `kuaibao serve`.
+/// Every route of `kuaibao serve`, each response with the security
+/// headers it lacks, and no request body over `server.max_request_body`
+/// (read when the router is built: a limit changes at restart).
 pub fn router(state: ServeState) -> Router {
+    let max_body = usize::try_from(state.config().server.max_request_body).unwrap_or(usize::MAX);
     Router::new()
         .route("/healthz", get(status::healthz))
         .route("/metrics", get(status::metrics))
@@ -245,6 +290,12 @@ pub fn router(state: ServeState) -> Router {
         .merge(crate::desk::router(state.clone()))
         .fallback(http::document)
         .with_state(state)
+        // Extractors (forms, JSON) stop at the limit…
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        // …and so does every body read some other way: a declared length
+        // over it gets 413 before the handler runs.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::map_response(headers::security_headers))
 }
 
 /// Refreshes the cache at once, then every `interval` and whenever

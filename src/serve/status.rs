@@ -1,13 +1,17 @@
 //! Operational endpoints of `kuaibao serve`: `/healthz`, `/metrics`,
 //! `/status`, `/status.json`. They read the store directly (on a blocking
 //! thread, since a poll may hold the store for a moment) and are never
-//! cached: they are for operators, not feed readers.
+//! cached: they are for operators, not feed readers. All but `/healthz`
+//! (which tells nothing but "up") need a desk login unless
+//! `server.status_public`: outlets' errors and URLs, item counts and
+//! traffic are the society's business.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -17,6 +21,32 @@ use crate::normalize::escape_html as escape;
 use crate::store::{SourceState, Status};
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// Someone who may read the operational endpoints: anyone when
+/// `server.status_public`, else an editor or administrator logged in on
+/// the desk. Without a session a browser is sent to the desk's login form
+/// (and back here after it), anything else gets 401, as on the desk.
+pub(super) struct Operator;
+
+impl FromRequestParts<ServeState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ServeState,
+    ) -> Result<Operator, Response> {
+        if state.config().server.status_public {
+            return Ok(Operator);
+        }
+        match crate::desk::Editor::from_request_parts(parts, state).await {
+            Ok(_) => Ok(Operator),
+            Err(mut refused) => {
+                refused.headers_mut().insert(CACHE_CONTROL, NO_STORE);
+                Err(refused)
+            }
+        }
+    }
+}
 
 /// 200 "ok" when the database answers a trivial query, 503 otherwise.
 pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
@@ -38,7 +68,7 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
     (status, [(CACHE_CONTROL, NO_STORE)], body).into_response()
 }
 
-pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
+pub(super) async fn metrics(_: Operator, State(state): State<ServeState>) -> Response {
     (
         [
             (
@@ -88,14 +118,14 @@ async fn report(state: &ServeState) -> Result<StatusReport, Response> {
     }
 }
 
-pub(super) async fn status_json(State(state): State<ServeState>) -> Response {
+pub(super) async fn status_json(_: Operator, State(state): State<ServeState>) -> Response {
     match report(&state).await {
         Ok(r) => ([(CACHE_CONTROL, NO_STORE)], axum::Json(r)).into_response(),
         Err(resp) => resp,
     }
 }
 
-pub(super) async fn status_html(State(state): State<ServeState>) -> Response {
+pub(super) async fn status_html(_: Operator, State(state): State<ServeState>) -> Response {
     let report = match report(&state).await {
         Ok(r) => r,
         Err(resp) => return resp,

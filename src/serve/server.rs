@@ -1,0 +1,438 @@
+//! Serve: the connection layer under the router of `kuaibao serve`. Its one
+//! job is to accept TCP connections and hand their requests to the router
+//! without letting any client hold the daemon: at most `max_connections`
+//! served at once, a request's head read within `header_timeout`, a
+//! kept-alive connection closed after `idle_timeout` without a request.
+//!
+//! Beyond `max_connections`, new connections are not accepted: they wait
+//! in the kernel's listen queue until a served one closes (beyond that
+//! queue the kernel leaves their handshakes unanswered, and clients retry).
+//! Accepting and closing them at once would answer nothing either, and
+//! would cost a descriptor and a handshake per attempt of a client that is
+//! flooding.
+//!
+//! The two timeouts are one timer. hyper's `header_read_timeout` starts
+//! whenever a connection waits for a request head, and that includes the
+//! wait between two requests on a kept-alive connection: on its own it
+//! would close every idle connection after `header_timeout`. The timer
+//! handed to hyper here ([`HeadTimer`]) is told by the connection's IO when
+//! the first byte of the awaited head arrives, and moves its deadline: a
+//! new connection has `header_timeout` from its accept, a kept-alive one
+//! `idle_timeout` from its last response until a byte comes, and from that
+//! first byte every head has `header_timeout`, however slowly it trickles.
+//! A response of which the client reads nothing for `idle_timeout` ends
+//! its connection too.
+//!
+//! HTTP/1 only: that is what reverse proxies and feed readers speak
+//! without TLS, and the one protocol these timeouts are written for.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tower::ServiceExt;
+
+use crate::metrics::Metrics;
+
+/// What the accept loop enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// From a connection's accept, or from the first byte of a request,
+    /// until the end of its head.
+    pub header_timeout: Duration,
+    /// From the end of a response until the first byte of the next request.
+    pub idle_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// How long open connections may finish their requests after shutdown
+    /// before they are dropped.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 256,
+            shutdown_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+impl HttpLimits {
+    /// The `[server]` limits, with `shutdown_grace`. Timeouts are capped at
+    /// a day, so that adding one to a clock reading cannot overflow.
+    pub fn from_config(server: &crate::config::Server, shutdown_grace: Duration) -> HttpLimits {
+        const DAY: Duration = Duration::from_secs(86_400);
+        HttpLimits {
+            header_timeout: server.header_timeout.min(DAY),
+            idle_timeout: server.idle_timeout.min(DAY),
+            max_connections: server.max_connections,
+            shutdown_grace,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` turns true (or its sender is
+/// dropped); then stops accepting, lets open connections finish their
+/// requests for up to `limits.shutdown_grace`, and drops the rest. Every
+/// request carries the peer's [`ConnectInfo<SocketAddr>`].
+pub async fn serve_http(
+    listener: TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    metrics: Arc<Metrics>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut connections = JoinSet::new();
+    let mut stop = shutdown.clone();
+    loop {
+        // The slot comes first: while none is free the listener is not
+        // read, so further connections queue in the kernel.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        while connections.try_join_next().is_some() {}
+        connections.spawn(serve_connection(
+            stream,
+            peer,
+            app.clone(),
+            limits,
+            slot,
+            metrics.clone(),
+            shutdown.clone(),
+        ));
+    }
+    drop(listener);
+    let finished = tokio::time::timeout(limits.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "HTTP connections still open after the shutdown grace period: dropped"
+        );
+        connections.abort_all();
+    }
+}
+
+/// True once `shutdown` is true or its sender is gone.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A failed accept. Most are one client's connection dying in the queue;
+/// running out of descriptors is not, and retrying at once would spin.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "cannot accept HTTP connections; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    limits: HttpLimits,
+    _slot: OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _open = metrics.http_connection();
+    // Responses are written whole; Nagle would only delay their last packet.
+    let _ = stream.set_nodelay(true);
+    let head = Arc::new(HeadWait::default());
+    let io = TokioIo::new(Watched {
+        inner: stream,
+        head: head.clone(),
+        stall: limits.idle_timeout,
+        stalled_since: None,
+    });
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // The desk's login limiter counts failures per peer address.
+        req.extensions_mut().insert(ConnectInfo(peer));
+        app.clone().oneshot(req)
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(HeadTimer {
+            head,
+            header: limits.header_timeout,
+            idle: limits.idle_timeout,
+        })
+        .header_read_timeout(limits.header_timeout);
+    let mut conn = std::pin::pin!(builder.serve_connection(io, service));
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = stopped(&mut shutdown) => {
+            // Finishes the request in flight, if any, then closes.
+            conn.as_mut().graceful_shutdown();
+            conn.as_mut().await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "HTTP connection closed");
+    }
+}
+
+/// Where a connection is in waiting for a request head, shared by its IO
+/// (which reports bytes) and its timer (which reads them).
+#[derive(Default)]
+struct HeadWait {
+    state: Mutex<WaitState>,
+}
+
+#[derive(Default)]
+struct WaitState {
+    /// How many heads this connection has waited for; the current wait's
+    /// number while `armed`.
+    wait: u64,
+    armed: bool,
+    /// When the first byte arrived during the current wait.
+    first_byte: Option<Instant>,
+}
+
+impl HeadWait {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WaitState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new wait for a head; its number.
+    fn arm(&self) -> u64 {
+        let mut s = self.lock();
+        s.wait += 1;
+        s.armed = true;
+        s.first_byte = None;
+        s.wait
+    }
+
+    fn disarm(&self, wait: u64) {
+        let mut s = self.lock();
+        if s.wait == wait {
+            s.armed = false;
+        }
+    }
+
+    fn saw_bytes(&self) {
+        let mut s = self.lock();
+        if s.armed && s.first_byte.is_none() {
+            s.first_byte = Some(Instant::now());
+        }
+    }
+
+    fn first_byte(&self, wait: u64) -> Option<Instant> {
+        let s = self.lock();
+        s.first_byte.filter(|_| s.wait == wait)
+    }
+}
+
+/// The connection's socket, reporting to [`HeadWait`] when bytes arrive,
+/// and failing a write that makes no progress for `stall` (a client that
+/// reads nothing of its response would otherwise hold its slot forever).
+struct Watched {
+    inner: TcpStream,
+    head: Arc<HeadWait>,
+    stall: Duration,
+    stalled_since: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Watched {
+    /// `Pending` from a write: starts or checks the stall timer.
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<T>> {
+        let stall = self.stall;
+        let timer = self
+            .stalled_since
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(stall)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client read nothing of its response for server.idle_timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn write_done<T>(
+        &mut self,
+        done: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        match done {
+            Poll::Pending => self.write_pending(cx),
+            ready => {
+                self.stalled_since = None;
+                ready
+            }
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.head.saw_bytes();
+        }
+        read
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let done = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.write_done(done, cx)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let done = Pin::new(&mut self.inner).poll_flush(cx);
+        self.write_done(done, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let done = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.write_done(done, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// The timer of one connection. hyper's HTTP/1 server asks a timer for
+/// nothing but its head-read deadline (`sleep_until` when it starts waiting
+/// for a head), so every such sleep is a head wait, and its deadline is
+/// ours to choose.
+struct HeadTimer {
+    head: Arc<HeadWait>,
+    header: Duration,
+    idle: Duration,
+}
+
+impl hyper::rt::Timer for HeadTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(PlainSleep(Box::pin(tokio::time::sleep(duration))))
+    }
+
+    fn sleep_until(&self, _deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        let wait = self.head.arm();
+        let armed_at = Instant::now();
+        Box::pin(HeadSleep {
+            head: self.head.clone(),
+            wait,
+            armed_at,
+            header: self.header,
+            idle: self.idle,
+            sleep: Box::pin(tokio::time::sleep_until(armed_at + self.header)),
+        })
+    }
+}
+
+/// One wait for a head: ends at `header` after the first byte, or, before
+/// any byte, at `header` after a new connection's accept or `idle` after a
+/// kept-alive connection's last response.
+struct HeadSleep {
+    head: Arc<HeadWait>,
+    wait: u64,
+    armed_at: Instant,
+    header: Duration,
+    idle: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Future for HeadSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        // hyper polls this after every read that leaves the head
+        // incomplete, so a first byte moves the deadline straight away.
+        let deadline = match this.head.first_byte(this.wait) {
+            Some(first) => first + this.header,
+            None if this.wait > 1 => this.armed_at + this.idle,
+            None => this.armed_at + this.header,
+        };
+        if this.sleep.deadline() != deadline {
+            this.sleep.as_mut().reset(deadline);
+        }
+        this.sleep.as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for HeadSleep {}
+
+impl Drop for HeadSleep {
+    fn drop(&mut self) {
+        // hyper drops the sleep once the head is read: bytes from then on
+        // are the body's, or the next request's after the next arm.
+        self.head.disarm(self.wait);
+    }
+}
+
+struct PlainSleep(Pin<Box<tokio::time::Sleep>>);
+
+impl Future for PlainSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for PlainSleep {}
