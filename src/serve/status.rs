@@ -148,14 +148,14 @@ pub(super) async fn status_html(_: Operator, State(state): State<ServeState>) ->
     let _ = write!(
         h,
         "</ul>\n<h2>来源</h2>\n<table>\n<tr><th>id</th><th>名称</th><th>连续失败</th>\
-         <th>上次成功</th><th>下次</th><th>条目</th><th>上次错误</th></tr>\n"
+         <th>上次成功</th><th>下次</th><th>条目</th><th>上次错误</th><th>触及限额</th></tr>\n"
     );
     for s in &report.sources {
         let opt = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
         let _ = writeln!(
             h,
-            "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if s.consecutive_failures > 0 {
+            "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if s.consecutive_failures > 0 || s.limited_passes >= crate::report::LIMITED_FLAG_AFTER {
                 " class=\"bad\""
             } else {
                 ""
@@ -168,6 +168,10 @@ pub(super) async fn status_html(_: Operator, State(state): State<ServeState>) ->
             opt(&s.next_due_at),
             s.items,
             opt(&s.last_error),
+            match &s.last_limits {
+                Some(l) => format!("{} (连续 {} 次)", escape(l), s.limited_passes),
+                None => "—".to_string(),
+            },
         );
     }
     h.push_str("</table>\n</body>\n</html>\n");
