@@ -121,24 +121,29 @@ impl Daemon {
         self.exit
     }
 
-    /// SIGTERM, then SIGKILL after `grace`; how it ended.
-    pub fn stop(&mut self, grace: Duration) -> ExitStatus {
+    /// SIGTERM, then SIGKILL after `grace`; how it ended, in words.
+    pub fn stop(&mut self, grace: Duration) -> String {
         if let Some((_, status)) = self.exited() {
-            return status;
+            return describe_exit(status);
         }
         // SAFETY: kill(2) on our own child's pid, which is not yet reaped.
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
         }
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
+        let asked = Instant::now();
+        while asked.elapsed() < grace {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
+                return format!(
+                    "{} after {:.1}s",
+                    describe_exit(status),
+                    asked.elapsed().as_secs_f64()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
-        self.child.wait().expect("wait")
+        let _ = self.child.wait();
+        format!("still running {}s after SIGTERM; killed", grace.as_secs())
     }
 
     pub fn alarms(&self) -> Vec<String> {
@@ -166,7 +171,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
             let name = match sig {
                 libc::SIGSEGV => "SIGSEGV",
                 libc::SIGABRT => "SIGABRT",
-                libc::SIGKILL => "SIGKILL (OOM killer?)",
+                libc::SIGKILL => "SIGKILL",
                 libc::SIGBUS => "SIGBUS",
                 libc::SIGTERM => "SIGTERM",
                 _ => "signal",
