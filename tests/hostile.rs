@@ -441,6 +441,16 @@ fn judge(row: &Row) -> Vec<String> {
         wrong.push(format!("{id}: no poll recorded ({})", row.status));
         return wrong;
     };
+    // The ordinary outlet too: a hostile one must not stall it.
+    let took = Duration::from_millis(u64::try_from(poll.duration_ms).unwrap_or(0));
+    if took > SOURCE_DEADLINE + DEADLINE_GRACE {
+        wrong.push(format!(
+            "{id}: its poll took {:.1}s, past poll.source_deadline ({}s) by more than {}s",
+            took.as_secs_f64(),
+            SOURCE_DEADLINE.as_secs(),
+            DEADLINE_GRACE.as_secs()
+        ));
+    }
     let Some(expect) = row.expect else {
         // The ordinary outlet. (Its /status.json strings may hold more
         // than errors, so only recorded errors count against it.)
@@ -454,15 +464,6 @@ fn judge(row: &Row) -> Vec<String> {
         }
         return wrong;
     };
-    let took = Duration::from_millis(u64::try_from(poll.duration_ms).unwrap_or(0));
-    if took > SOURCE_DEADLINE + DEADLINE_GRACE {
-        wrong.push(format!(
-            "{id}: its poll took {:.1}s, past poll.source_deadline ({}s) by more than {}s",
-            took.as_secs_f64(),
-            SOURCE_DEADLINE.as_secs(),
-            DEADLINE_GRACE.as_secs()
-        ));
-    }
     let max = MAX_NEW_ITEMS as i64;
     if poll.items_new.unwrap_or(0) > max || row.stored > max {
         wrong.push(format!(
