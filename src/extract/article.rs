@@ -386,12 +386,24 @@ fn readability(page: &Page, text: &str) -> Result<(String, String, Option<String
         char_threshold: READABILITY_CHARS,
         ..Default::default()
     };
-    let mut reader = dom_smoothie::Readability::new(text, Some(page.url.as_str()), Some(cfg))
-        .map_err(|_| no_content())?;
-    let article = reader.parse().map_err(|e| {
-        tracing::debug!(url = %page.url, error = %e, "readability found no article");
-        no_content()
-    })?;
+    // dom_smoothie panics on some markup (a `<frameset>` page, found by
+    // fuzzing); an outlet's page must cost at most this item.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dom_smoothie::Readability::new(text, Some(page.url.as_str()), Some(cfg))
+            .map_err(|e| e.to_string())
+            .and_then(|mut reader| reader.parse().map_err(|e| e.to_string()))
+    }));
+    let article = match parsed {
+        Ok(Ok(article)) => article,
+        Ok(Err(e)) => {
+            tracing::debug!(url = %page.url, error = %e, "readability found no article");
+            return Err(no_content());
+        }
+        Err(_) => {
+            tracing::warn!(url = %page.url, "readability failed on this page's markup");
+            return Err(no_content());
+        }
+    };
     let text = collapse_ws(&article.text_content);
     if text.is_empty() {
         return Err(no_content());

@@ -170,7 +170,7 @@ pub fn json_date(value: &Value) -> Option<DateTime<FixedOffset>> {
 
 fn unix_date(n: i64) -> Option<DateTime<FixedOffset>> {
     // Seconds reach 1e11 only in the year 5138; anything bigger is milliseconds.
-    let ms = if n.abs() >= 100_000_000_000 {
+    let ms = if n.unsigned_abs() >= 100_000_000_000 {
         n
     } else {
         n.checked_mul(1000)?
