@@ -34,7 +34,12 @@ static SOURCES: LazyLock<Vec<Source>> = LazyLock::new(|| {
         json_source(
             "http://qc.wa.news.cn/nodeart/list?nid=113352&pgnum=1&cnt=10&tp=1&orderby=1",
             ["data.list", "Title", "LinkUrl"],
-            [Some("PubTime"), Some("Abstract"), Some("Content"), Some("DocID")],
+            [
+                Some("PubTime"),
+                Some("Abstract"),
+                Some("Content"),
+                Some("DocID"),
+            ],
         ),
         json_source(
             "https://www.gov.cn/zhengce/zuixin/ZUIXINZHENGCE.json",
