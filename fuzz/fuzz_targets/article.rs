@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let (control, body) = common::split(data);
     let source = &SOURCES[common::variant(control, SOURCES.len())];
     let page = common::page(URL, control, body);
-    let Ok(article) = extract::extract_article(source, &page) else {
+    let Ok(article) = extract::extract_article(source, &page, &extract::Limits::default()) else {
         return;
     };
     let listed = ListedItem {

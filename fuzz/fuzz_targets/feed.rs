@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let (control, body) = common::split(data);
     let page = common::page(URL, control, body);
     let source = common::source(SourceKind::Feed, URL);
-    if let Ok(items) = extract::extract_list(&source, &page) {
+    if let Ok(items) =
+        extract::extract_list(&source, &page, &extract::Limits::default()).map(|l| l.items)
+    {
         for item in &items {
             let _ = normalize::normalize(&source, item, None);
         }

@@ -58,5 +58,5 @@ fuzz_target!(|data: &[u8]| {
     let (control, body) = common::split(data);
     let source = &SOURCES[common::variant(control, SOURCES.len())];
     let page = common::page(source.url.as_str(), control, body);
-    let _ = extract::extract_list(source, &page);
+    let _ = extract::extract_list(source, &page, &extract::Limits::default()).map(|l| l.items);
 });
