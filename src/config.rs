@@ -953,11 +953,7 @@ impl FileText<'_> {
         key: &str,
         default: usize,
     ) -> Result<usize, ConfigError> {
-        match value {
-            None => Ok(default),
-            Some(v) if *v.get_ref() >= 1 => Ok(*v.get_ref() as usize),
-            Some(v) => Err(self.invalid(v, key, "expected a whole number of at least 1")),
-        }
+        self.at_least(value, key, default, 1)
     }
 
     /// A whole number that may be zero (zero turns the feature off).
@@ -967,10 +963,24 @@ impl FileText<'_> {
         key: &str,
         default: usize,
     ) -> Result<usize, ConfigError> {
+        self.at_least(value, key, default, 0)
+    }
+
+    fn at_least(
+        &self,
+        value: Option<&Spanned<i64>>,
+        key: &str,
+        default: usize,
+        min: i64,
+    ) -> Result<usize, ConfigError> {
         match value {
             None => Ok(default),
-            Some(v) if *v.get_ref() >= 0 => Ok(*v.get_ref() as usize),
-            Some(v) => Err(self.invalid(v, key, "expected a whole number of at least 0")),
+            Some(v) if *v.get_ref() >= min => Ok(*v.get_ref() as usize),
+            Some(v) => Err(self.invalid(
+                v,
+                key,
+                &format!("expected a whole number of at least {min}"),
+            )),
         }
     }
 

@@ -61,6 +61,22 @@ fn feed_source(id: &str, url: &str) -> String {
     )
 }
 
+/// An HTML list of one article at `/{id}/1.html` whose page is `page`;
+/// returns the source's configuration.
+fn one_article_source(outlet: &Outlet, id: &str, page: &str) -> String {
+    outlet.set(&format!("/{id}/1.html"), Reply::html(page));
+    outlet.set(
+        &format!("/{id}/list.html"),
+        Reply::html(&format!(
+            "<html><body><ul class=\"list\"><li><a href=\"/{id}/1.html\">一篇文章</a></li></ul></body></html>"
+        )),
+    );
+    format!(
+        "[[source]]\nid = \"{id}\"\nname = \"测试厅\"\nurl = \"{}\"\nkind = \"html\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\n[source.article]\ncontent = \"div.body\"\n",
+        outlet.url(&format!("/{id}/list.html"))
+    )
+}
+
 struct Run {
     config: Arc<kuaibao::config::Config>,
     store: Arc<Mutex<Store>>,
@@ -250,15 +266,7 @@ async fn an_article_over_max_article_is_refused_naming_the_setting() {
         news(1),
         "字".repeat(200_000)
     );
-    outlet.set("/big/1.html", Reply::html(&huge));
-    outlet.set(
-        "/big/list.html",
-        Reply::html("<html><body><ul class=\"list\"><li><a href=\"/big/1.html\">大文章</a></li></ul></body></html>"),
-    );
-    let sources = format!(
-        "[[source]]\nid = \"big\"\nname = \"测试厅\"\nurl = \"{}\"\nkind = \"html\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\n[source.article]\ncontent = \"div.body\"\n",
-        outlet.url("/big/list.html")
-    );
+    let sources = one_article_source(&outlet, "big", &huge);
     let tc = TestConfig::new(&sources, "");
     tc.set_poll("max_article", "\"100KiB\"");
     let run = Run::new(&tc);
@@ -318,22 +326,12 @@ async fn deeply_nested_articles_are_flattened_and_stored_with_their_text() {
 #[tokio::test]
 async fn a_page_of_too_many_elements_is_refused_naming_the_setting() {
     let outlet = Outlet::start().await;
-    outlet.set(
-        "/many/1.html",
-        Reply::html(&format!(
-            "<html><body><div class=\"body\"><p>{}</p>{}</div></body></html>",
-            news(1),
-            "<b></b>".repeat(5_000)
-        )),
+    let page = format!(
+        "<html><body><div class=\"body\"><p>{}</p>{}</div></body></html>",
+        news(1),
+        "<b></b>".repeat(5_000)
     );
-    outlet.set(
-        "/many/list.html",
-        Reply::html("<html><body><ul class=\"list\"><li><a href=\"/many/1.html\">多元素</a></li></ul></body></html>"),
-    );
-    let sources = format!(
-        "[[source]]\nid = \"many\"\nname = \"测试厅\"\nurl = \"{}\"\nkind = \"html\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\n[source.article]\ncontent = \"div.body\"\n",
-        outlet.url("/many/list.html")
-    );
+    let sources = one_article_source(&outlet, "many", &page);
     let tc = TestConfig::new(&sources, "");
     tc.set_poll("max_elements", "1000");
     let run = Run::new(&tc);
