@@ -312,3 +312,62 @@ fn a_broken_keyword_in_the_sections_file_names_its_line() {
     };
     assert!(msg.contains(&format!("sections.toml:{line}")), "{msg}");
 }
+
+#[test]
+fn poll_budgets_default_as_documented_and_a_bad_one_names_file_line_and_key() {
+    let config = load("sources = \"sources.toml\"", ONE_SOURCE).expect("valid");
+    let p = &config.poll;
+    assert_eq!(
+        (p.max_new_items, p.max_list_entries, p.max_foreign_requests),
+        (100, 1000, 20)
+    );
+    assert_eq!(p.source_deadline, std::time::Duration::from_secs(300));
+    assert_eq!(p.max_article, 2 * 1024 * 1024);
+    assert_eq!((p.max_depth, p.max_elements), (256, 100_000));
+
+    let zero = load(
+        "sources = \"sources.toml\"\n[poll]\nmax_foreign_requests = 0\n",
+        ONE_SOURCE,
+    )
+    .expect("zero turns other sites' articles off");
+    assert_eq!(zero.poll.max_foreign_requests, 0);
+
+    let msg = error(
+        "sources = \"sources.toml\"\n[poll]\nmax_new_items = 0\n",
+        ONE_SOURCE,
+    );
+    assert!(msg.contains("kuaibao.toml:3"), "{msg}");
+    assert!(msg.contains("poll.max_new_items"), "{msg}");
+    assert!(msg.contains("at least 1"), "{msg}");
+    let msg = error(
+        "sources = \"sources.toml\"\n[poll]\n\nsource_deadline = \"soon\"\n",
+        ONE_SOURCE,
+    );
+    assert!(
+        msg.contains("kuaibao.toml:4") && msg.contains("poll.source_deadline"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn trusted_proxies_are_networks_and_a_bad_one_names_its_line() {
+    let config = load(
+        "sources = \"sources.toml\"\n[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\n",
+        ONE_SOURCE,
+    )
+    .expect("valid");
+    let proxies: Vec<String> = config
+        .server
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(proxies, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+    let msg = error(
+        "sources = \"sources.toml\"\n[server]\ntrusted_proxies = [\n  \"10.0.0.0/8\",\n  \"proxy.local\",\n]\n",
+        ONE_SOURCE,
+    );
+    assert!(msg.contains("kuaibao.toml:5"), "{msg}");
+    assert!(msg.contains("server.trusted_proxies"), "{msg}");
+    assert!(msg.contains("proxy.local"), "{msg}");
+}
