@@ -342,6 +342,9 @@ pub async fn serve(
                 std::time::Duration::from_millis(r.duration_ms),
             );
             metrics.items_ingested(&r.id, r.new as u64);
+            if !r.limits.is_empty() {
+                metrics.poll_limited(&r.id);
+            }
             if r.new + r.updated > 0 {
                 hook_state.notify_changed();
             }

@@ -7,6 +7,7 @@
 //! | `kuaibao_fetches_total` | counter | `source`, `outcome` (`ok`, `not-modified`, `partial`, `failed`) | fetches of a source's list page |
 //! | `kuaibao_fetch_duration_seconds` | histogram | `source` | how long one fetch took, body included |
 //! | `kuaibao_items_ingested_total` | counter | `source` | new items stored |
+//! | `kuaibao_poll_limited_total` | counter | `source` | passes in which a `[poll]` budget bit |
 //! | `kuaibao_scheduler_due_sources` | gauge | — | sources due now, not yet started |
 //! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
 //! | `kuaibao_items` | gauge | `status` (`candidate`, `approved`, `rejected`) | items in the store |
@@ -70,6 +71,7 @@ pub struct Metrics {
     fetches: Family<FetchLabels, Counter>,
     fetch_duration: HistogramFamily,
     items_ingested: Family<SourceLabels, Counter>,
+    poll_limited: Family<SourceLabels, Counter>,
     queue_due: Gauge,
     queue_waiting: Gauge,
     items: Family<StatusLabels, Gauge>,
@@ -100,6 +102,7 @@ impl Metrics {
         let fetches = Family::<FetchLabels, Counter>::default();
         let fetch_duration: HistogramFamily = Family::new_with_constructor(fetch_histogram);
         let items_ingested = Family::<SourceLabels, Counter>::default();
+        let poll_limited = Family::<SourceLabels, Counter>::default();
         let queue_due = Gauge::default();
         let queue_waiting = Gauge::default();
         let items = Family::<StatusLabels, Gauge>::default();
@@ -121,6 +124,11 @@ impl Metrics {
             "kuaibao_items_ingested",
             "New items stored per source",
             items_ingested.clone(),
+        );
+        registry.register(
+            "kuaibao_poll_limited",
+            "Passes in which a [poll] budget bit, per source",
+            poll_limited.clone(),
         );
         registry.register(
             "kuaibao_scheduler_due_sources",
@@ -157,6 +165,7 @@ impl Metrics {
             fetches,
             fetch_duration,
             items_ingested,
+            poll_limited,
             queue_due,
             queue_waiting,
             items,
@@ -203,6 +212,15 @@ impl Metrics {
                 source: source.to_string(),
             })
             .inc_by(n);
+    }
+
+    /// A pass of `source` in which a `[poll]` budget bit.
+    pub fn poll_limited(&self, source: &str) {
+        self.poll_limited
+            .get_or_create(&SourceLabels {
+                source: source.to_string(),
+            })
+            .inc();
     }
 
     pub fn set_scheduler_queue(&self, due: i64, waiting: i64) {

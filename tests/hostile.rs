@@ -42,7 +42,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use cases::{Case, Expect, MAX_NEW_ITEMS};
+use cases::{Case, Expect, FLOOD_KEYS, MAX_NEW_ITEMS};
 use common::{Outlet, TestConfig};
 use daemon::{Daemon, Memory, Probe, ProbeReport, describe_exit};
 
@@ -124,6 +124,19 @@ fn a_hostile_outlet_neither_crashes_nor_floods_nor_stalls_the_daemon() {
     } else {
         HashMap::new()
     };
+    // A flood's budget also shows in /metrics (its pass ran in the daemon).
+    let metrics = if died.is_none() {
+        rt.block_on(async {
+            reqwest::get(daemon.url("/metrics"))
+                .await?
+                .error_for_status()?
+                .text()
+                .await
+        })
+        .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let probe = probe.finish(&rt);
     let stopped = daemon.stop(Duration::from_secs(10));
     let peak_mib = memory.peak_mib();
@@ -143,6 +156,15 @@ fn a_hostile_outlet_neither_crashes_nor_floods_nor_stalls_the_daemon() {
             at.as_secs_f64(),
             describe_exit(how)
         ));
+    }
+    for case in cases
+        .iter()
+        .filter(|c| matches!(c.expect, Expect::Budget(keys) if keys == FLOOD_KEYS))
+    {
+        let line = format!("kuaibao_poll_limited_total{{source=\"{}\"}}", case.id);
+        if died.is_none() && !metrics.contains(&line) {
+            verdicts.push(format!("/metrics has no {line} for case {}", case.n));
+        }
     }
     if probe.failed > 0 {
         verdicts.push(format!(
