@@ -10,7 +10,8 @@
 //!   `support` (half HTML lists with article pages, half full-text RSS, each
 //!   on its own loopback address).
 //!
-//! Options: `--sources N --items M`.
+//! Options: `--sources N --items M`; `KUAIBAO_BENCH_BIN=path` runs another
+//! kuaibao binary (an older build, for a before/after on one machine).
 
 mod support;
 
@@ -53,7 +54,11 @@ fn peak_rss_kib_of_children() -> i64 {
 }
 
 fn workload(name: &str, sources: &str) {
-    let bin = env!("CARGO_BIN_EXE_kuaibao");
+    // KUAIBAO_BENCH_BIN measures another build (an older commit) against
+    // the same outlets.
+    let bin = std::env::var("KUAIBAO_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kuaibao").to_string());
+    let bin = bin.as_str();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("sources.toml"), sources).expect("write sources");
     std::fs::write(
