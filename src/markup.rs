@@ -240,9 +240,12 @@ fn scan<'a>(
     max_entries: Option<usize>,
 ) -> Result<Bounded<'a>, TooComplex> {
     let bytes = src.as_bytes();
-    let mut stack: Vec<String> = Vec::new();
+    // Names borrowed from `src` (lowercased copies only for the rare
+    // uppercase tag): the scan allocates nothing per tag.
+    let mut stack: Vec<Cow<'a, str>> = Vec::new();
     // Start tags dropped per name, so their end tags are dropped too.
-    let mut dropped: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut dropped: std::collections::HashMap<Cow<'a, str>, usize> =
+        std::collections::HashMap::new();
     let mut out: Option<String> = None;
     // Where the text not yet copied to `out` starts.
     let mut copied = 0;
@@ -278,18 +281,19 @@ fn scan<'a>(
             continue;
         }
         let raw_name = &src[name_at..name_at + name_len];
-        let name = if mode == Mode::Html {
-            raw_name.to_ascii_lowercase()
-        } else {
-            raw_name.to_string()
-        };
+        let name: Cow<'a, str> =
+            if mode == Mode::Html && raw_name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(raw_name.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(raw_name)
+            };
         let close = tag_end(bytes, name_at + name_len);
         let self_closing = close >= 2 && bytes[close - 2] == b'/' && !end_tag;
         let tag_end_at = close.min(bytes.len());
         let mut drop_tag = false;
 
         if end_tag {
-            if let Some(n) = dropped.get_mut(&name).filter(|n| **n > 0) {
+            if let Some(n) = dropped.get_mut(name.as_ref()).filter(|n| **n > 0) {
                 *n -= 1;
                 drop_tag = true;
             } else if let Some(pos) = stack.iter().rposition(|open| *open == name) {
@@ -325,7 +329,7 @@ fn scan<'a>(
             if mode == Mode::Html {
                 close_implied(&mut stack, &name);
             }
-            let void = self_closing || (mode == Mode::Html && VOID.contains(&name.as_str()));
+            let void = self_closing || (mode == Mode::Html && VOID.contains(&name.as_ref()));
             if !void {
                 if stack.len() >= limits.max_depth {
                     *dropped.entry(name.clone()).or_default() += 1;
@@ -342,7 +346,7 @@ fn scan<'a>(
             copied = tag_end_at;
         }
         i = tag_end_at;
-        if !end_tag && mode == Mode::Html && RAW_TEXT.contains(&name.as_str()) && !self_closing {
+        if !end_tag && mode == Mode::Html && RAW_TEXT.contains(&name.as_ref()) && !self_closing {
             // Its content is text up to `</name`; a missing end tag runs
             // to the end, as the parser reads it.
             i = find_end_tag(bytes, i, name.as_bytes()).unwrap_or(bytes.len());
@@ -363,19 +367,19 @@ fn scan<'a>(
 }
 
 /// Pops what a new `name` start tag implicitly ends.
-fn close_implied(stack: &mut Vec<String>, name: &str) {
+fn close_implied(stack: &mut Vec<Cow<'_, str>>, name: &str) {
     if CLOSES_P.contains(&name)
         && let Some(pos) = stack
             .iter()
             .rev()
             .take(P_SEARCH)
-            .position(|open| open == "p")
+            .position(|open| open.as_ref() == "p")
     {
         stack.truncate(stack.len() - 1 - pos);
     }
     if let Some((closes, bounds)) = implied_end(name) {
         for pos in (0..stack.len()).rev() {
-            let open = stack[pos].as_str();
+            let open = stack[pos].as_ref();
             if bounds.contains(&open) {
                 break;
             }
