@@ -2174,6 +2174,10 @@ async fn a_login_name_with_a_newline_is_logged_escaped_on_one_line() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Another test's thread may have met the login event's callsite while
+    // no subscriber was set and cached "never" for it; this thread's
+    // subscriber must be asked again.
+    tracing::callsite::rebuild_interest_cache();
     let forged =
         "mallory\n2025-06-20T10:30:00Z  INFO kuaibao::desk::auth: desk: logged in user=root";
     let got = f.login_attempt(forged, "wrong").await;
