@@ -38,14 +38,6 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The limits of `[poll]`.
-    pub fn of(poll: &crate::config::Poll) -> Limits {
-        Limits {
-            max_depth: poll.max_depth,
-            max_elements: poll.max_elements,
-        }
-    }
-
     /// For rendering what is already stored: the same nesting bound, no
     /// element bound (stored text was bounded when it arrived, and a
     /// rendered issue must not lose an article).

@@ -75,7 +75,10 @@ impl Limits {
     /// The limits `[poll]` sets.
     pub fn of(poll: &Poll) -> Limits {
         Limits {
-            markup: markup::Limits::of(poll),
+            markup: markup::Limits {
+                max_depth: poll.max_depth,
+                max_elements: poll.max_elements,
+            },
             max_entries: poll.max_list_entries,
         }
     }
