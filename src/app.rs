@@ -31,6 +31,15 @@ pub enum AppError {
     Account(#[from] crate::accounts::AccountError),
 }
 
+impl From<crate::assemble::AssembleError> for AppError {
+    fn from(e: crate::assemble::AssembleError) -> AppError {
+        match e {
+            crate::assemble::AssembleError::Store(s) => AppError::Store(s),
+            crate::assemble::AssembleError::Bulletin(b) => AppError::Bulletin(b),
+        }
+    }
+}
+
 impl From<PollError> for AppError {
     fn from(e: PollError) -> AppError {
         match e {

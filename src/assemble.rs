@@ -11,13 +11,21 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::app::AppError;
 use crate::bulletin::{IssueDoc, to_docx, to_html, to_markdown, to_text};
 use crate::config::Config;
 use crate::publish::{DOCX_TYPE, PublishedIssue};
 use crate::store::{
     IssueDetail, IssueEdits, IssueInfo, IssueStatus, Store, StoreError, UNSECTIONED_NAME, beijing,
 };
+
+/// Why an issue could not be drafted, edited or rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bulletin(#[from] crate::bulletin::BulletinError),
+}
 
 /// The configured section ids in bulletin order: the order an issue
 /// prints its sections in.
@@ -46,14 +54,18 @@ pub fn new_issue(
     store: &mut Store,
     number: &str,
     date: NaiveDate,
-) -> Result<IssueDetail, AppError> {
+) -> Result<IssueDetail, AssembleError> {
     let sections = section_ids(config);
     store.create_issue(number, date, &sections)?;
     Ok(store.issue(number, &sections)?)
 }
 
 /// One issue with its stories in print order.
-pub fn show_issue(config: &Config, store: &Store, number: &str) -> Result<IssueDetail, AppError> {
+pub fn show_issue(
+    config: &Config,
+    store: &Store,
+    number: &str,
+) -> Result<IssueDetail, AssembleError> {
     Ok(store.issue(number, &section_ids(config))?)
 }
 
@@ -63,7 +75,7 @@ pub fn edit_issue(
     store: &mut Store,
     number: &str,
     edits: &IssueEdits,
-) -> Result<IssueDetail, AppError> {
+) -> Result<IssueDetail, AssembleError> {
     Ok(store.edit_issue(number, edits, &section_ids(config))?)
 }
 
@@ -126,7 +138,7 @@ impl FromStr for ExportFormat {
 }
 
 /// `doc` rendered as `format`.
-pub fn render(doc: &IssueDoc, format: ExportFormat) -> Result<Vec<u8>, AppError> {
+pub fn render(doc: &IssueDoc, format: ExportFormat) -> Result<Vec<u8>, AssembleError> {
     Ok(match format {
         ExportFormat::Html => to_html(doc).into_bytes(),
         ExportFormat::Docx => to_docx(doc)?,
@@ -142,7 +154,7 @@ pub fn export_issue(
     store: &Store,
     number: &str,
     format: ExportFormat,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<Vec<u8>, AssembleError> {
     render(&issue_doc(config, store, number)?, format)
 }
 

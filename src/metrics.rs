@@ -27,8 +27,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::Status;
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FetchLabels {
     source: String,
@@ -243,18 +241,15 @@ impl Metrics {
         })
     }
 
-    /// Items in the store per status; a status missing from `counts` is 0.
-    pub fn set_items_by_status(&self, counts: &[(Status, i64)]) {
-        for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+    /// Items in the store per status (by the store's status names); the
+    /// editors' three statuses are always reported, 0 when missing.
+    pub fn set_items_by_status(&self, counts: &[(&'static str, i64)]) {
+        for status in ["candidate", "approved", "rejected"] {
             let n = counts
                 .iter()
                 .find(|(s, _)| *s == status)
                 .map_or(0, |(_, n)| *n);
-            self.items
-                .get_or_create(&StatusLabels {
-                    status: status.as_str(),
-                })
-                .set(n);
+            self.items.get_or_create(&StatusLabels { status }).set(n);
         }
     }
 

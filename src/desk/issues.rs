@@ -34,7 +34,6 @@ use super::{
     wants_json, with_store,
 };
 use crate::accounts::{self, AuditEntry, SessionUser};
-use crate::app::AppError;
 use crate::assemble::{self, ExportFormat};
 use crate::config::Config;
 use crate::normalize::escape_html as escape;
@@ -357,7 +356,7 @@ pub(super) async fn create(
     let result = with_store(&state, move |s| {
         let detail = match assemble::new_issue(&config, s, &num, date) {
             Ok(d) => d,
-            Err(AppError::Store(e)) => return Err(refusal(e, false)),
+            Err(assemble::AssembleError::Store(e)) => return Err(refusal(e, false)),
             Err(e) => {
                 tracing::error!(error = %e, "desk: cannot draft an issue");
                 return Err(Refusal::Internal(
