@@ -11,11 +11,15 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::bulletin::{IssueDoc, to_docx, to_html, to_markdown, to_text};
+use crate::bulletin::{
+    IssueArticle, IssueDoc, IssueSection, paragraphs_from_html, to_docx, to_html, to_markdown,
+    to_text,
+};
 use crate::config::Config;
 use crate::publish::{DOCX_TYPE, PublishedIssue};
 use crate::store::{
-    IssueDetail, IssueEdits, IssueInfo, IssueStatus, Store, StoreError, UNSECTIONED_NAME, beijing,
+    IssueDetail, IssueEdits, IssueInfo, IssueStatus, Store, StoreError, UNSECTIONED_ID,
+    UNSECTIONED_NAME, beijing, section_rank,
 };
 
 /// Why an issue could not be drafted, edited or rendered.
@@ -81,8 +85,53 @@ pub fn edit_issue(
 
 /// The issue as the renderer takes it, with the configured society and
 /// sections.
+///
+/// Each section (in bulletin order) holds its stories in order; the title is
+/// the bulletin title, the paragraphs come from the primary item's HTML.
+/// Stories whose section is not configured print last, under
+/// [`UNSECTIONED_NAME`].
 pub fn issue_doc(config: &Config, store: &Store, number: &str) -> Result<IssueDoc, StoreError> {
-    store.issue_doc(number, &config.society, &section_names(config))
+    let sections = section_names(config);
+    let ids: Vec<String> = sections.iter().map(|(id, _)| id.clone()).collect();
+    let detail = store.issue(number, &ids)?;
+    let mut doc_sections: Vec<IssueSection> = sections
+        .iter()
+        .map(|(id, name)| IssueSection {
+            id: id.clone(),
+            name: name.clone(),
+            articles: Vec::new(),
+        })
+        .collect();
+    for e in &detail.entries {
+        let article = IssueArticle {
+            title: e.title.clone(),
+            paragraphs: paragraphs_from_html(&store.item_html(e.item_id)?),
+            origin: e.origin.clone(),
+            url: Some(e.url.clone()).filter(|u| !u.trim().is_empty()),
+        };
+        let rank = section_rank(&ids, e.section.as_deref());
+        match doc_sections.get_mut(rank) {
+            Some(s) => s.articles.push(article),
+            None => {
+                if doc_sections.len() == sections.len() {
+                    doc_sections.push(IssueSection {
+                        id: UNSECTIONED_ID.into(),
+                        name: UNSECTIONED_NAME.into(),
+                        articles: Vec::new(),
+                    });
+                }
+                if let Some(last) = doc_sections.last_mut() {
+                    last.articles.push(article);
+                }
+            }
+        }
+    }
+    Ok(IssueDoc {
+        society: config.society.clone(),
+        number: detail.info.number,
+        date: detail.info.date,
+        sections: doc_sections,
+    })
 }
 
 /// The formats an issue is exported in.

@@ -260,9 +260,9 @@ fn a_second_issue_holds_only_the_stories_approved_since_and_unsectioned_ones_las
     );
 
     // The renderer gets the unsectioned story under 其他, last.
-    let doc = store
-        .issue_doc("202510", "学会", &[("focus".into(), "最新关注".into())])
-        .expect("doc");
+    let mut focus_only = config.clone();
+    focus_only.sections.retain(|s| s.id == "focus");
+    let doc = kuaibao::assemble::issue_doc(&focus_only, &store, "202510").expect("doc");
     let names: Vec<&str> = doc.printed_sections().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["最新关注", "其他"]);
     assert_eq!(doc.sections.last().map(|s| s.articles.len()), Some(2));

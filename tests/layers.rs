@@ -36,7 +36,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("app", "serve"),
     ("config", "classify"),
     ("config", "dedup"),
-    ("store", "bulletin"),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -21,7 +21,6 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, ts};
-use crate::bulletin::{IssueArticle, IssueDoc, IssueSection, paragraphs_from_html};
 
 /// Id and name of the section that collects the stories whose section is
 /// unset or no longer configured: they still print, last, rather than
@@ -120,7 +119,9 @@ pub fn check_issue_number(number: &str) -> Result<(), StoreError> {
 
 /// Where a section id ranks in bulletin order; unknown and missing
 /// sections rank last.
-fn section_rank(sections: &[String], section: Option<&str>) -> usize {
+/// Where a story of `section` prints among `sections`: its index, or after
+/// them all when it is none of them.
+pub fn section_rank(sections: &[String], section: Option<&str>) -> usize {
     section
         .and_then(|s| sections.iter().position(|id| id == s))
         .unwrap_or(sections.len())
@@ -630,61 +631,12 @@ impl Store {
         Ok(())
     }
 
-    /// The issue as the bulletin renderer takes it: `sections` (id, name)
-    /// in bulletin order, each with its stories in order; the title is the
-    /// bulletin title, the paragraphs come from the primary item's HTML.
-    /// Stories whose section is not among `sections` print last, under
-    /// [`UNSECTIONED_NAME`].
-    pub fn issue_doc(
-        &self,
-        number: &str,
-        society: &str,
-        sections: &[(String, String)],
-    ) -> Result<IssueDoc, StoreError> {
-        let ids: Vec<String> = sections.iter().map(|(id, _)| id.clone()).collect();
-        let detail = self.issue(number, &ids)?;
-        let mut doc_sections: Vec<IssueSection> = sections
-            .iter()
-            .map(|(id, name)| IssueSection {
-                id: id.clone(),
-                name: name.clone(),
-                articles: Vec::new(),
-            })
-            .collect();
-        let mut content = self
+    /// The stored (sanitized) HTML of an item, for laying it out.
+    pub fn item_html(&self, item_id: i64) -> Result<String, StoreError> {
+        Ok(self
             .conn
-            .prepare_cached("SELECT content_html FROM items WHERE id = ?1")?;
-        for e in &detail.entries {
-            let html: String = content.query_row([e.item_id], |r| r.get(0))?;
-            let article = IssueArticle {
-                title: e.title.clone(),
-                paragraphs: paragraphs_from_html(&html),
-                origin: e.origin.clone(),
-                url: Some(e.url.clone()).filter(|u| !u.trim().is_empty()),
-            };
-            let rank = section_rank(&ids, e.section.as_deref());
-            match doc_sections.get_mut(rank) {
-                Some(s) => s.articles.push(article),
-                None => {
-                    if doc_sections.len() == sections.len() {
-                        doc_sections.push(IssueSection {
-                            id: UNSECTIONED_ID.into(),
-                            name: UNSECTIONED_NAME.into(),
-                            articles: Vec::new(),
-                        });
-                    }
-                    if let Some(last) = doc_sections.last_mut() {
-                        last.articles.push(article);
-                    }
-                }
-            }
-        }
-        Ok(IssueDoc {
-            society: society.to_string(),
-            number: detail.info.number,
-            date: detail.info.date,
-            sections: doc_sections,
-        })
+            .prepare_cached("SELECT content_html FROM items WHERE id = ?1")?
+            .query_row([item_id], |r| r.get(0))?)
     }
 }
 

@@ -26,7 +26,7 @@ mod learning;
 mod stories;
 pub use issues::{
     IssueDetail, IssueEdits, IssueEntry, IssueInfo, IssueStatus, UNSECTIONED_ID, UNSECTIONED_NAME,
-    check_issue_number,
+    check_issue_number, section_rank,
 };
 pub use learning::Decision;
 pub use stories::{
