@@ -1089,7 +1089,7 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
         out.display(),
         run.base_url
     );
-    rt.block_on(app::serve_directory(&out, listener))?;
+    rt.block_on(kuaibao::serve::serve_directory(&out, listener))?;
     Ok(exit::OK)
 }
 
@@ -1133,11 +1133,11 @@ fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Re
             "kuaibao: serving {} sources on http://{local}/ (feeds under /feeds/, status at /status)",
             config.sources.iter().filter(|s| s.enabled).count()
         );
-        let control = app::ServeControl {
+        let control = kuaibao::serve::ServeControl {
             shutdown: stop_rx,
             reload: reload_rx,
         };
-        app::serve(config_path, config, listener, control).await?;
+        kuaibao::serve::run(config_path, config, listener, control).await?;
         anyhow::Ok(exit::OK)
     })
 }

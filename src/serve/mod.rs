@@ -21,6 +21,7 @@
 //! to every response.
 
 mod cache;
+mod daemon;
 mod headers;
 mod http;
 mod issues;
@@ -34,6 +35,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
+pub use daemon::{SERVE_SHUTDOWN_GRACE, ServeControl, run, serve_directory};
 pub use server::{HttpLimits, serve_http};
 
 use crate::accounts::{HashBudget, LoginLimiter};

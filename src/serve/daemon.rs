@@ -1,0 +1,162 @@
+//! The daemon: web layer. `kuaibao serve` as one process (the polling
+//! scheduler, the feeds, the desk, reloads and a clean stop), and the plain
+//! directory server `kuaibao demo` uses.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::app::{AppError, open_store};
+use crate::config::Config;
+use crate::poll::SourceReport;
+
+/// Serves a published directory over HTTP until Ctrl-C, with the default
+/// `[server]` limits.
+pub async fn serve_directory(dir: &Path, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let app = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(dir));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    super::serve_http(
+        listener,
+        app,
+        super::HttpLimits::default(),
+        Arc::new(crate::metrics::Metrics::new()),
+        stop_rx,
+    )
+    .await;
+    Ok(())
+}
+
+/// How long in-flight polls may run on after SIGTERM before they are
+/// abandoned (each stored item is already committed). Short, so that
+/// systemd's stop timeout and supervisors are never reached.
+pub const SERVE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How often the daemon looks for changes made by other processes (an
+/// editor's `kuaibao review approve`, a cron `publish`): a cheap check.
+const SERVE_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What tells the daemon to stop or to re-read its configuration.
+pub struct ServeControl {
+    /// `true` stops the daemon.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Each value is a request to reload the configuration from disk.
+    pub reload: tokio::sync::mpsc::Receiver<()>,
+}
+
+/// `kuaibao serve`: the polling scheduler and the feeds over HTTP, in one
+/// process, until `control.shutdown` turns true.
+pub async fn run(
+    config_path: &Path,
+    config: Config,
+    listener: tokio::net::TcpListener,
+    mut control: ServeControl,
+) -> Result<(), AppError> {
+    use super::{ServeState, router, run_refresher};
+    use crate::metrics::Metrics;
+    use crate::schedule::Scheduler;
+    use tokio::sync::watch;
+
+    let config = Arc::new(config);
+    let store = Arc::new(Mutex::new(open_store(&config)?));
+    store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .sync_sources(&config.sources)?;
+    let metrics = Arc::new(Metrics::new());
+    let state = ServeState::new(config.clone(), store.clone(), metrics.clone());
+    let (config_tx, config_rx) = watch::channel(config.clone());
+
+    let hook_state = state.clone();
+    let scheduler = Scheduler::new(config_rx, store.clone())
+        .shutdown_grace(SERVE_SHUTDOWN_GRACE)
+        .on_polled(move |r: &SourceReport| {
+            let metrics = hook_state.metrics();
+            metrics.fetch(
+                &r.id,
+                r.status.as_str(),
+                std::time::Duration::from_millis(r.duration_ms),
+            );
+            metrics.items_ingested(&r.id, r.new as u64);
+            if !r.limits.is_empty() {
+                metrics.poll_limited(&r.id);
+            }
+            if r.new + r.updated > 0 {
+                hook_state.notify_changed();
+            }
+        });
+    let queue = scheduler.queue();
+    let scheduler = tokio::spawn(scheduler.run(control.shutdown.clone()));
+    let refresher = tokio::spawn(run_refresher(
+        state.clone(),
+        SERVE_REFRESH_INTERVAL,
+        control.shutdown.clone(),
+    ));
+
+    let gauge_metrics = metrics.clone();
+    let mut gauge_stop = control.shutdown.clone();
+    let gauges = tokio::spawn(async move {
+        loop {
+            let q = queue.get();
+            gauge_metrics.set_scheduler_queue(q.due as i64, q.waiting as i64);
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = gauge_stop.changed() => break,
+            }
+        }
+    });
+
+    let reload_state = state.clone();
+    let reload_path = config_path.to_path_buf();
+    let reload_store = store.clone();
+    let reloads = tokio::spawn(async move {
+        while control.reload.recv().await.is_some() {
+            match Config::load(&reload_path) {
+                Ok(new) => {
+                    let new = Arc::new(new);
+                    if let Err(e) = reload_store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .sync_sources(&new.sources)
+                    {
+                        tracing::error!(error = %e, "reload: cannot record the sources");
+                    }
+                    reload_state.set_config(new.clone());
+                    let _ = config_tx.send(new.clone());
+                    tracing::warn!(
+                        sources = new.sources.len(),
+                        "configuration reloaded from {}",
+                        reload_path.display()
+                    );
+                }
+                // A broken edit must not take the daemon down: it keeps
+                // running on the configuration it has.
+                Err(e) => tracing::error!("reload refused, keeping the running configuration: {e}"),
+            }
+        }
+    });
+
+    let limits = super::HttpLimits::from_config(&config.server, SERVE_SHUTDOWN_GRACE);
+    super::serve_http(
+        listener,
+        router(state),
+        limits,
+        metrics,
+        control.shutdown.clone(),
+    )
+    .await;
+
+    // The HTTP side has stopped; the scheduler stops on the same signal and
+    // returns within its grace period.
+    let scheduled = scheduler.await;
+    reloads.abort();
+    let _ = refresher.await;
+    let _ = gauges.await;
+    match scheduled {
+        Ok(Err(crate::schedule::ScheduleError::Store(e))) => Err(AppError::Store(e)),
+        Ok(Err(crate::schedule::ScheduleError::Fetcher(e))) => Err(AppError::Fetcher(e)),
+        _ => Ok(()),
+    }
+}
