@@ -61,7 +61,7 @@ pub struct Config {
     pub server: Server,
     pub publish: Publish,
     /// Grouping of one story carried by several outlets (`[dedup]`).
-    pub dedup: crate::dedup::DedupConfig,
+    pub dedup: DedupConfig,
     pub sources: Vec<Source>,
     /// In bulletin order.
     pub sections: Vec<Section>,
@@ -70,6 +70,45 @@ pub struct Config {
     pub rules: crate::classify::Rules,
     /// Where the rules came from (None: built in).
     pub rules_path: Option<PathBuf>,
+}
+
+/// `[dedup]`: thresholds of near-duplicate detection; see the module
+/// documentation of `dedup`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(default)]
+pub struct DedupConfig {
+    /// Group items into stories while polling.
+    pub enabled: bool,
+    /// Characters per shingle. Part of the stored fingerprint format.
+    pub shingle: usize,
+    /// One story when |A∩B| / min(|A|,|B|) reaches this…
+    pub containment: f64,
+    /// …or |A∩B| / |A∪B| reaches this (and no template check fires).
+    pub jaccard: f64,
+    /// Stored items this many days old or newer are candidates.
+    pub window_days: u32,
+    /// Bodies with fewer shingles are one story only when identical.
+    pub min_shingles: usize,
+    /// The figure check needs this many figures on each side…
+    pub min_figures: usize,
+    /// …and calls two look-alike texts different below this share of the
+    /// smaller figure set in common.
+    pub figures_overlap: f64,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            enabled: true,
+            shingle: 5,
+            containment: 0.7,
+            jaccard: 0.5,
+            window_days: 30,
+            min_shingles: 30,
+            min_figures: 2,
+            figures_overlap: 0.5,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -562,8 +601,8 @@ impl Config {
         };
 
         let d = raw.dedup;
-        let defaults = crate::dedup::DedupConfig::default();
-        let dedup = crate::dedup::DedupConfig {
+        let defaults = DedupConfig::default();
+        let dedup = DedupConfig {
             enabled: d.enabled.unwrap_or(true),
             window_days: {
                 let window = file.duration(d.window.as_ref(), "dedup.window", "30d")?;

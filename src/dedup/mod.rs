@@ -101,45 +101,8 @@ pub use index::{DedupIndex, ItemId, candidates_sql, create_tables, find_matches,
 pub use minhash::Fingerprint;
 pub use verify::{Entities, Prepared, StoryText, Verdict, verify};
 
-use serde::{Deserialize, Serialize};
-
-/// Thresholds of near-duplicate detection; see the module documentation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DedupConfig {
-    /// Group items into stories while polling.
-    pub enabled: bool,
-    /// Characters per shingle. Part of the stored fingerprint format.
-    pub shingle: usize,
-    /// One story when |A∩B| / min(|A|,|B|) reaches this…
-    pub containment: f64,
-    /// …or |A∩B| / |A∪B| reaches this (and no template check fires).
-    pub jaccard: f64,
-    /// Stored items this many days old or newer are candidates.
-    pub window_days: u32,
-    /// Bodies with fewer shingles are one story only when identical.
-    pub min_shingles: usize,
-    /// The figure check needs this many figures on each side…
-    pub min_figures: usize,
-    /// …and calls two look-alike texts different below this share of the
-    /// smaller figure set in common.
-    pub figures_overlap: f64,
-}
-
-impl Default for DedupConfig {
-    fn default() -> Self {
-        DedupConfig {
-            enabled: true,
-            shingle: 5,
-            containment: 0.7,
-            jaccard: 0.5,
-            window_days: 30,
-            min_shingles: 30,
-            min_figures: 2,
-            figures_overlap: 0.5,
-        }
-    }
-}
+// The thresholds are configuration (`[dedup]`), defined with the rest of it.
+pub use crate::config::DedupConfig;
 
 /// The fingerprint of a text, for the index.
 pub fn fingerprint(text: &str, cfg: &DedupConfig) -> Fingerprint {
