@@ -77,6 +77,27 @@ fn one_article_source(outlet: &Outlet, id: &str, page: &str) -> String {
     )
 }
 
+/// One poll of a one-article source with a `[poll]` setting changed.
+async fn poll_one_article(
+    outlet: &Outlet,
+    id: &str,
+    page: &str,
+    (key, value): (&str, &str),
+) -> SourceReport {
+    let tc = TestConfig::new(&one_article_source(outlet, id, page), "");
+    tc.set_poll(key, value);
+    Run::new(&tc).poll().await
+}
+
+/// The source read partially, its error naming `text`.
+fn assert_partial_naming(r: &SourceReport, text: &str) {
+    assert_eq!(r.status, PollStatus::Partial, "{r:?}");
+    assert!(
+        r.error.as_deref().unwrap_or_default().contains(text),
+        "{r:?}"
+    );
+}
+
 struct Run {
     config: Arc<kuaibao::config::Config>,
     store: Arc<Mutex<Store>>,
@@ -266,19 +287,8 @@ async fn an_article_over_max_article_is_refused_naming_the_setting() {
         news(1),
         "字".repeat(200_000)
     );
-    let sources = one_article_source(&outlet, "big", &huge);
-    let tc = TestConfig::new(&sources, "");
-    tc.set_poll("max_article", "\"100KiB\"");
-    let run = Run::new(&tc);
-    let r = run.poll().await;
-    assert_eq!(r.status, PollStatus::Partial, "{r:?}");
-    assert!(
-        r.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("poll.max_article"),
-        "{r:?}"
-    );
+    let r = poll_one_article(&outlet, "big", &huge, ("max_article", "\"100KiB\"")).await;
+    assert_partial_naming(&r, "poll.max_article");
 }
 
 fn nested(depth: usize, inner: &str) -> String {
@@ -331,19 +341,8 @@ async fn a_page_of_too_many_elements_is_refused_naming_the_setting() {
         news(1),
         "<b></b>".repeat(5_000)
     );
-    let sources = one_article_source(&outlet, "many", &page);
-    let tc = TestConfig::new(&sources, "");
-    tc.set_poll("max_elements", "1000");
-    let run = Run::new(&tc);
-    let r = run.poll().await;
-    assert_eq!(r.status, PollStatus::Partial, "{r:?}");
-    assert!(
-        r.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("more than 1000 elements (poll.max_elements)"),
-        "{r:?}"
-    );
+    let r = poll_one_article(&outlet, "many", &page, ("max_elements", "1000")).await;
+    assert_partial_naming(&r, "more than 1000 elements (poll.max_elements)");
 }
 
 #[tokio::test]
