@@ -216,6 +216,10 @@ pub struct DemoRun {
     pub outlets: crate::demo::Outlets,
     /// The demo's configuration and database.
     pub workdir: tempfile::TempDir,
+    /// The demo's configuration file, in `workdir`.
+    pub config_path: std::path::PathBuf,
+    /// The demo's configuration, as loaded from `config_path`.
+    pub config: Arc<Config>,
     /// Stories the sample outlets carried more than once.
     pub grouped: Vec<crate::store::StorySummary>,
     /// Items filed as outside the bulletin's scope.
@@ -276,6 +280,37 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
         irrelevant,
         base_url: config.base_url.clone(),
         outlets,
+        config_path: workdir.path().join("kuaibao.toml"),
+        config,
         workdir,
     })
+}
+
+/// The demo's desk account: name and a fresh random password.
+pub struct DemoEditor {
+    pub name: String,
+    pub password: String,
+}
+
+/// Creates the demo's admin account with a random password, so that a
+/// newcomer can open the desk the daemon serves; the password is shown once
+/// and dies with the demo's temporary database.
+pub fn demo_editor(config: &Config) -> Result<DemoEditor, AppError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::accounts::AccountError::Random(e.to_string()))?;
+    let password: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    let store = open_store(config)?;
+    let name = "demo".to_string();
+    crate::accounts::add_user(
+        store.connection(),
+        &name,
+        crate::accounts::Role::Admin,
+        &password,
+    )?;
+    Ok(DemoEditor { name, password })
 }

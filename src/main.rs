@@ -1084,18 +1084,24 @@ fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
     let Some(listener) = listener else {
         return Ok(exit::OK);
     };
+    // From here on it is the real daemon over the demo's database: the
+    // scheduler keeps polling the sample outlets, the feeds and the desk
+    // are served as `kuaibao serve` serves them.
+    let editor = app::demo_editor(&run.config)?;
     println!(
-        "\nserving {} on {} — Ctrl-C to stop",
-        out.display(),
+        "\nthe editors' desk: {}desk/ — user {}, password {} (shown only now)",
+        run.base_url, editor.name, editor.password
+    );
+    println!(
+        "serving kuaibao on {} — feeds under /feeds/, status at /status; Ctrl-C to stop",
         run.base_url
     );
-    rt.block_on(kuaibao::serve::serve_directory(&out, listener))?;
+    let config = (*run.config).clone();
+    rt.block_on(serve_until_signalled(&run.config_path, config, listener))?;
     Ok(exit::OK)
 }
 
 fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Result<u8> {
-    use tokio::signal::unix::{SignalKind, signal};
-
     let config = load_config(config_path)?;
     let listen = listen.unwrap_or(config.server.listen);
     // The daemon polls for as long as it runs: a cron poll still at work
@@ -1111,35 +1117,47 @@ fn serve(config_path: &Path, listen: Option<std::net::SocketAddr>) -> anyhow::Re
             .await
             .with_context(|| format!("cannot listen on {listen} (set server.listen or --listen)"))?;
         let local = listener.local_addr()?;
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut hup = signal(SignalKind::hangup())?;
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = term.recv() => break,
-                    _ = int.recv() => break,
-                    _ = hup.recv() => {
-                        let _ = reload_tx.try_send(());
-                    }
-                }
-            }
-            tracing::warn!("stopping: finishing in-flight work");
-            let _ = stop_tx.send(true);
-        });
         eprintln!(
             "kuaibao: serving {} sources on http://{local}/ (feeds under /feeds/, status at /status)",
             config.sources.iter().filter(|s| s.enabled).count()
         );
-        let control = kuaibao::serve::ServeControl {
-            shutdown: stop_rx,
-            reload: reload_rx,
-        };
-        kuaibao::serve::run(config_path, config, listener, control).await?;
+        serve_until_signalled(config_path, config, listener).await?;
         anyhow::Ok(exit::OK)
     })
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+async fn serve_until_signalled(
+    config_path: &Path,
+    config: kuaibao::config::Config,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => {
+                    let _ = reload_tx.try_send(());
+                }
+            }
+        }
+        tracing::warn!("stopping: finishing in-flight work");
+        let _ = stop_tx.send(true);
+    });
+    let control = kuaibao::serve::ServeControl {
+        shutdown: stop_rx,
+        reload: reload_rx,
+    };
+    kuaibao::serve::run(config_path, config, listener, control).await?;
+    Ok(())
 }
 
 /// The classification rules: the file the configuration names, else the

@@ -113,8 +113,14 @@ pub struct FeedEntry {
     /// Section id, if the item has one.
     pub section: Option<String>,
     pub published: Option<DateTime<FixedOffset>>,
-    /// Changes only when the item changes.
+    /// The entry's Atom `updated`: the article's own date (its publication,
+    /// else when kuaibao first saw it), or the last real change of what the
+    /// entry shows (new text at the outlet, another outlet's copy, an
+    /// editor's regrouping) when that is later. Approval is not a change.
     pub updated: DateTime<FixedOffset>,
+    /// When kuaibao last changed anything about the entry, approval
+    /// included: the feed document's own `updated` and `Last-Modified`.
+    pub changed: DateTime<FixedOffset>,
     /// The title as the outlet printed it, when the entry's title is the
     /// bulletin's (`地区：…`).
     pub original_title: Option<String>,

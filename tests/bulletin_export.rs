@@ -4,8 +4,10 @@
 //! real issue): masthead, 目录, then each section's articles in order, each
 //! ending with its `来源：` line.
 
+mod common;
+
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use chrono::NaiveDate;
@@ -392,18 +394,16 @@ fn docx_export_escapes_markup_in_text() {
 }
 
 /// `soffice` on PATH, if any.
-fn soffice() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("soffice"))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn docx_export_converts_to_pdf_with_libreoffice_when_it_is_installed() {
     let bytes = to_docx(&sample_issue()).expect("docx");
-    let Some(soffice) = soffice() else {
-        println!("note: soffice is not on PATH; skipping the .docx → PDF conversion check");
+    let soffice = common::on_path("soffice");
+    let Some(soffice) = soffice else {
+        common::outside_program(
+            "docx_export_converts_to_pdf_with_libreoffice_when_it_is_installed",
+            false,
+            "apt-get install libreoffice-writer-nogui",
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -219,6 +219,30 @@ async fn serve_polls_serves_feeds_answers_304_and_stops_on_sigterm_within_5s() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn after_a_restart_the_very_first_request_gets_the_stored_feed() {
+    let outlet = Outlet::start().await;
+    serve_list(&outlet, "a", 3);
+    let tc = auto_config(&list_source(&outlet, "a"));
+    let client = reqwest::Client::new();
+    let daemon = Daemon::start(&tc);
+    feed_with(&client, &daemon.url("/feeds/all.xml"), 3).await;
+    assert!(daemon.stop(Duration::from_secs(5)).success());
+
+    // The restarted daemon's database already holds the three: the very
+    // first request, made as soon as it listens, must get them.
+    let daemon = Daemon::start(&tc);
+    let first = client
+        .get(daemon.url("/feeds/all.xml"))
+        .send()
+        .await
+        .expect("first request");
+    assert_eq!(first.status(), 200, "no 503 while the first render runs");
+    let body = first.text().await.expect("body");
+    assert_eq!(body.matches("<entry>").count(), 3, "{body}");
+    assert!(daemon.stop(Duration::from_secs(5)).success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sighup_reloads_the_configuration_and_a_new_source_gets_polled() {
     let outlet = Outlet::start().await;
     serve_list(&outlet, "a", 1);
@@ -307,6 +331,13 @@ async fn served_titles(client: &reqwest::Client, url: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn newsboat_reads_every_published_entry_of_the_served_feed() {
+    if !common::outside_program(
+        "newsboat_reads_every_published_entry_of_the_served_feed",
+        common::on_path("newsboat").is_some(),
+        "apt-get install newsboat",
+    ) {
+        return;
+    }
     let outlet = Outlet::start().await;
     serve_list(&outlet, "a", 4);
     let tc = auto_config(&list_source(&outlet, "a"));
@@ -353,6 +384,13 @@ async fn newsboat_reads_every_published_entry_of_the_served_feed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn feedparser_reads_the_served_feeds_without_complaint() {
+    if !common::outside_program(
+        "feedparser_reads_the_served_feeds_without_complaint",
+        common::has_feedparser(),
+        "python3 -m pip install feedparser",
+    ) {
+        return;
+    }
     let outlet = Outlet::start().await;
     serve_list(&outlet, "a", 2);
     let tc = auto_config(&list_source(&outlet, "a"));

@@ -173,11 +173,20 @@ fn demo_serves_its_feeds_over_http_until_interrupted() {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let started = Instant::now();
+    let mut credentials = None;
     let base = loop {
         let line = lines
             .next()
             .expect("demo prints the serving line")
             .expect("line");
+        if line.starts_with("the editors' desk:") {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let after = |w: &str| {
+                let at = words.iter().position(|x| *x == w).expect(w);
+                words[at + 1].trim_end_matches(',').to_string()
+            };
+            credentials = Some((after("user"), after("password")));
+        }
         if let Some(rest) = line
             .split(" on ")
             .nth(1)
@@ -205,6 +214,35 @@ fn demo_serves_its_feeds_over_http_until_interrupted() {
         &response[..response.len().min(200)]
     );
     assert!(response.contains("<feed") && response.contains(&format!("{base}feeds/all.xml")));
+
+    // The real daemon: the desk is there, and the printed account opens it.
+    let (user, password) = credentials.expect("demo prints the desk's account");
+    let form = format!("name={user}&password={password}&next=%2Fdesk%2F");
+    let login = http(
+        &addr,
+        &format!(
+            "POST /desk/login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie");
+    let desk = http(
+        &addr,
+        &format!(
+            "GET /desk/ HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(
+        desk.starts_with("HTTP/1.1 200"),
+        "{}",
+        &desk[..desk.len().min(300)]
+    );
     // SIGINT, as Ctrl-C would send.
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -218,4 +256,13 @@ fn demo_serves_its_feeds_over_http_until_interrupted() {
         assert!(Instant::now() < deadline, "demo stops on Ctrl-C");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// One raw HTTP/1.1 exchange; the whole response as text.
+fn http(addr: &str, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(request.as_bytes()).expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
 }

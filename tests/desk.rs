@@ -1695,12 +1695,6 @@ async fn publishing_on_the_desk_serves_the_issue_and_its_feed_and_unpublishing_t
 // serve` as operators run it.
 
 /// A program on `PATH`, as `command -v` finds it.
-fn on_path(name: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
 /// Three stories in one RSS feed carrying their full text.
 fn rss() -> String {
     let mut items = String::new();
@@ -1776,15 +1770,12 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_works_the_queue_in_a_real_browser() {
-    let (Some(chromedriver), Some(chromium)) = (on_path("chromedriver"), on_path("chromium"))
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromedriver or chromium is missing: install Debian's chromium and chromium-driver (.ci/run does)"
-        );
-        eprintln!(
-            "SKIPPED an_editor_works_the_queue_in_a_real_browser: no chromedriver or chromium \
-             on PATH (apt-get install chromium chromium-driver)"
+    let (chromedriver, chromium) = (common::on_path("chromedriver"), common::on_path("chromium"));
+    let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
+        common::outside_program(
+            "an_editor_works_the_queue_in_a_real_browser",
+            false,
+            "apt-get install chromium chromium-driver",
         );
         return;
     };

@@ -223,6 +223,38 @@ async fn html_list_items_are_stored_with_full_text_origin_and_date_and_published
 }
 
 #[tokio::test]
+async fn entries_are_dated_by_their_articles_and_the_feed_by_its_last_change() {
+    let outlet = Outlet::start().await;
+    serve_mohrss(&outlet);
+    let tc = TestConfig::new(
+        &sources(MOHRSS_SOURCE, &outlet),
+        "[review]\nmode = \"auto\"",
+    );
+    let run = Run::new(&tc);
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(2);
+    run.poll(false).await;
+    run.publish(&tc.out());
+
+    let feed = check_atom(&tc.out().join("feeds/all.xml"));
+    let updated: Vec<String> = feed
+        .entries()
+        .iter()
+        .map(|e| e.updated().to_rfc3339())
+        .collect();
+    // One poll stored both, yet each entry carries its own article's date.
+    assert_eq!(
+        updated,
+        ["2025-06-19T00:00:00+08:00", "2025-06-18T00:00:00+08:00"],
+        "entries' updated are the articles' dates, newest first"
+    );
+    assert!(
+        *feed.updated() >= before,
+        "the feed's updated is when its content last changed: {}",
+        feed.updated()
+    );
+}
+
+#[tokio::test]
 async fn second_poll_sends_the_etag_and_a_304_is_success_with_nothing_new() {
     let outlet = Outlet::start().await;
     serve_mohrss(&outlet);

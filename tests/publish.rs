@@ -44,6 +44,7 @@ fn entry(uid: &str, section: Option<&str>, published: &str) -> FeedEntry {
         section: section.map(str::to_string),
         published: Some(date(published)),
         updated: date(published),
+        changed: date(published),
         original_title: None,
         via: Vec::new(),
     }

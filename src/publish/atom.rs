@@ -114,11 +114,12 @@ pub fn render_current_feed(
     write_feed(&atom, &feed.rel_path())
 }
 
-/// The date of a feed whose entries are `chosen`: its newest update.
+/// The date of a feed whose entries are `chosen`: the last change of any of
+/// them (an approval included), which is when the document last changed.
 pub(crate) fn feed_updated(chosen: &[&FeedEntry]) -> FixedDateTime {
     chosen
         .iter()
-        .map(|e| e.updated)
+        .map(|e| e.changed)
         .max()
         .unwrap_or_else(empty_feed_updated)
 }

@@ -353,7 +353,7 @@ impl FeedCache {
             .collect();
         let updated = entries
             .iter()
-            .map(|e| e.updated)
+            .map(|e| e.changed)
             .max()
             .unwrap_or_else(|| publish::feed_updated(config, kind, &[]));
         let rel = archive::archive_rel_path(kind, month);
@@ -602,7 +602,7 @@ fn render_all(
 ) -> Result<Vec<Rendered>, ServeError> {
     let newest = current
         .iter()
-        .map(|e| e.updated)
+        .map(|e| e.changed)
         .max()
         .unwrap_or_else(|| publish::feed_updated(config, FeedKind::All, &[]));
     let mut out = Vec::new();

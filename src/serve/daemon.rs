@@ -67,6 +67,16 @@ pub async fn run(
         .sync_sources(&config.sources)?;
     let metrics = Arc::new(Metrics::new());
     let state = ServeState::new(config.clone(), store.clone(), metrics.clone());
+    // Render what the database already holds before the first connection
+    // is accepted: a feed reader polling during a restart must get the
+    // feeds, not a 503. Connections made meanwhile wait in the backlog.
+    // A failure here is logged and retried by the refresher, as later ones.
+    let first = state.clone();
+    match tokio::task::spawn_blocking(move || first.refresh()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "cannot render the feeds at start"),
+        Err(e) => tracing::error!(error = %e, "rendering the feeds at start panicked"),
+    }
     let (config_tx, config_rx) = watch::channel(config.clone());
 
     let hook_state = state.clone();

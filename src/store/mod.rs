@@ -971,7 +971,10 @@ impl Store {
             "SELECT st.uid, COALESCE(i.bulletin_title, i.title), i.url, i.content_html, i.origin,
                     COALESCE(s.name, i.source_id), COALESCE(s.url, ''), i.section, i.published_at,
                     MAX(i.updated_at, st.updated_at), st.id,
-                    CASE WHEN i.bulletin_title IS NOT NULL AND i.bulletin_title <> i.title THEN i.title END
+                    CASE WHEN i.bulletin_title IS NOT NULL AND i.bulletin_title <> i.title THEN i.title END,
+                    CASE WHEN st.updated_at > st.created_at
+                         THEN MAX(COALESCE(i.published_at, i.first_seen_at), st.updated_at)
+                         ELSE COALESCE(i.published_at, i.first_seen_at) END
              FROM stories st JOIN items i ON i.id = st.primary_item
              LEFT JOIN sources s ON s.id = i.source_id
              WHERE (i.status = 'approved' OR (?1 AND i.status = 'candidate'))
@@ -983,8 +986,13 @@ impl Store {
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let rows = stmt.query_map(params![include_candidates, month, limit], |r| {
             let published: Option<String> = r.get(8)?;
-            let updated: String = r.get(9)?;
+            let changed: String = r.get(9)?;
             let story: i64 = r.get(10)?;
+            // A story's `updated_at` moves past its `created_at` only on a
+            // change readers see (see `store_item` and the desk's regrouping).
+            let updated: String = r.get(12)?;
+            let changed =
+                parse_ts(&changed).unwrap_or_else(|| Utc::now().with_timezone(&beijing()));
             Ok((
                 story,
                 FeedEntry {
@@ -997,8 +1005,8 @@ impl Store {
                     source_url: r.get(6)?,
                     section: r.get(7)?,
                     published: published.as_deref().and_then(parse_ts),
-                    updated: parse_ts(&updated)
-                        .unwrap_or_else(|| Utc::now().with_timezone(&beijing())),
+                    updated: parse_ts(&updated).unwrap_or(changed),
+                    changed,
                     original_title: r.get(11)?,
                     via: Vec::new(),
                 },

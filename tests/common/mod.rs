@@ -308,3 +308,34 @@ pub async fn run_kuaibao<S: AsRef<str>>(config: PathBuf, args: &[S]) -> std::pro
     .await
     .expect("join")
 }
+
+/// The file `name` on `PATH`, if there is one.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether a test that needs an outside program may go on. Present: yes.
+/// Missing on a developer's machine: no, and the test says it skipped and
+/// what to install. Missing under `CI`, where `.ci/run` installs it: the
+/// test fails, so that a broken install cannot pass as a skip.
+pub fn outside_program(test: &str, present: bool, install: &str) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: missing under CI ({install}; .ci/run installs it)"
+    );
+    eprintln!("SKIPPED {test}: {install}");
+    false
+}
+
+/// Python 3 with the `feedparser` package.
+pub fn has_feedparser() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import feedparser"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
