@@ -19,7 +19,7 @@ use crate::classify;
 use crate::config::{Config, Source, SourceKind};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
-use crate::model::{ListedItem, Page};
+use crate::model::{ListedItem, Page, Validators};
 use crate::normalize::{self, canonical_url};
 use crate::schedule::policy;
 use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
@@ -91,6 +91,13 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
+    /// This report, failed for `error`.
+    fn failed_with(mut self, error: String) -> SourceReport {
+        self.status = PollStatus::Failed;
+        self.error = Some(error);
+        self
+    }
+
     /// A report of `status` with nothing counted yet.
     pub fn new(source: &Source, status: PollStatus) -> SourceReport {
         SourceReport {
@@ -324,15 +331,44 @@ impl Poller {
         let limits = extract::Limits::of(poll);
         let source = Arc::new(source.clone());
         let mut report = SourceReport::new(&source, PollStatus::Ok);
-        let fail = |mut report: SourceReport, error: String| {
-            report.status = PollStatus::Failed;
-            report.error = Some(error);
-            report
+        let (listed, page_validators) = match self
+            .read_list(&source, &limits, deadline, &mut report)
+            .await
+        {
+            Ok(Some(list)) => list,
+            Ok(None) => return report,
+            Err(error) => return report.failed_with(error),
         };
-        let validators = match self.store().validators(source.url.as_str()) {
-            Ok(v) => v,
-            Err(e) => return fail(report, e.to_string()),
+        let (planned, waiting) = match self.plan(&source, listed) {
+            Ok(plan) => plan,
+            Err(e) => return report.failed_with(e),
         };
+        if waiting > 0 {
+            report.limits.push(format!(
+                "{waiting} new items wait for the next pass (poll.max_new_items = {})",
+                poll.max_new_items
+            ));
+        }
+        let pass = self
+            .read_items(&source, planned, &limits, deadline, &mut report)
+            .await;
+        self.settle(&source, report, pass, waiting, &page_validators)
+    }
+
+    /// Fetches the source's list and extracts its items, newest first.
+    /// `Ok(None)`: the list has not changed since the last pass (a 304).
+    async fn read_list(
+        &self,
+        source: &Arc<Source>,
+        limits: &extract::Limits,
+        deadline: tokio::time::Instant,
+        report: &mut SourceReport,
+    ) -> Result<Option<(Vec<ListedItem>, Validators)>, String> {
+        let poll = &self.config.poll;
+        let validators = self
+            .store()
+            .validators(source.url.as_str())
+            .map_err(|e| e.to_string())?;
         let fetched = tokio::time::timeout_at(
             deadline,
             self.fetcher
@@ -340,27 +376,23 @@ impl Poller {
         )
         .await;
         let page = match fetched {
-            Err(_) => return fail(report, deadline_note(poll.source_deadline)),
+            Err(_) => return Err(deadline_note(poll.source_deadline)),
             Ok(Ok(FetchOutcome::NotModified)) => {
                 report.status = PollStatus::NotModified;
-                return report;
+                return Ok(None);
             }
             Ok(Ok(FetchOutcome::Page(page))) => page,
             Ok(Err(e)) => {
                 report.retry_after_secs = e.retry_after().map(|d| d.as_secs());
-                return fail(report, e.to_string());
+                return Err(e.to_string());
             }
         };
         let page_validators = page.validators.clone();
         let listing = {
-            let source = source.clone();
+            let (source, limits) = (source.clone(), *limits);
             self.off_runtime(move || extract::extract_list(&source, &page, &limits))
-                .await
-        };
-        let listing = match listing {
-            Ok(Ok(listing)) => listing,
-            Ok(Err(e)) => return fail(report, e.to_string()),
-            Err(e) => return fail(report, e),
+                .await?
+                .map_err(|e| e.to_string())?
         };
         if listing.entries_cut {
             report.limits.push(format!(
@@ -376,10 +408,7 @@ impl Poller {
             // An HTML or JSON list with nothing in it is almost always a page
             // whose layout changed under our selectors, not a quiet outlet.
             if source.kind != SourceKind::Feed || had_items {
-                return fail(
-                    report,
-                    "the list yielded no items: the page may have been redesigned (check the selectors with `kuaibao sources test`)".into(),
-                );
+                return Err("the list yielded no items: the page may have been redesigned (check the selectors with `kuaibao sources test`)".into());
             }
         }
         // Newest first, so that what a budget leaves for the next pass is
@@ -388,17 +417,20 @@ impl Poller {
         if listed.iter().all(|i| i.published.is_some()) {
             listed.sort_by_key(|i| std::cmp::Reverse(i.published));
         }
-        let (planned, waiting) = match self.plan(&source, listed) {
-            Ok(plan) => plan,
-            Err(e) => return fail(report, e),
-        };
-        if waiting > 0 {
-            report.limits.push(format!(
-                "{waiting} new items wait for the next pass (poll.max_new_items = {})",
-                poll.max_new_items
-            ));
-        }
+        Ok(Some((listed, page_validators)))
+    }
 
+    /// Reads, classifies and stores the planned items, several at a time,
+    /// until they are done or the source's deadline passes; counts what
+    /// happened to each in `report`.
+    async fn read_items(
+        &self,
+        source: &Arc<Source>,
+        planned: Vec<(ListedItem, bool)>,
+        limits: &extract::Limits,
+        deadline: tokio::time::Instant,
+        report: &mut SourceReport,
+    ) -> ItemsPass {
         // The editors' model, retrained here when they decided something
         // since the last pass; without it the rules decide alone.
         let model = match self.store().classifier_model() {
@@ -409,32 +441,31 @@ impl Poller {
             }
         };
         let foreign = AtomicUsize::new(0);
-        let planned_count = planned.len();
-        let mut settled = 0;
-        let mut deferred_foreign = 0;
-        let mut out_of_time = false;
-        let mut errors = Vec::new();
+        let mut pass = ItemsPass {
+            planned: planned.len(),
+            ..ItemsPass::default()
+        };
         // Each item is stored as soon as it is read, in its own transaction:
         // a pass killed half way keeps everything it finished.
         let mut reads = futures_util::stream::iter(planned)
-            .map(|(item, known)| self.read_item(&source, item, known, &limits, &foreign))
-            .buffered(poll.per_host.max(1) * 2);
+            .map(|(item, known)| self.read_item(source, item, known, limits, &foreign))
+            .buffered(self.config.poll.per_host.max(1) * 2);
         loop {
             let result = match tokio::time::timeout_at(deadline, reads.next()).await {
                 Err(_) => {
-                    out_of_time = true;
+                    pass.out_of_time = true;
                     break;
                 }
                 Ok(None) => break,
                 Ok(Some(result)) => result,
             };
-            settled += 1;
+            pass.settled += 1;
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
-                Ok(ItemResult::Foreign) => deferred_foreign += 1,
+                Ok(ItemResult::Foreign) => pass.deferred_foreign += 1,
                 Ok(ItemResult::Ready(item)) => {
                     let (status, stored) =
-                        self.classify_and_store(&source, *item, model.clone()).await;
+                        self.classify_and_store(source, *item, model.clone()).await;
                     match stored {
                         Ok(Stored::New(_)) => {
                             report.new += 1;
@@ -446,29 +477,45 @@ impl Poller {
                         Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
                         Err(e) => {
                             report.failed += 1;
-                            errors.push(e);
+                            pass.errors.push(e);
                         }
                     }
                 }
                 Err(e) => {
                     report.failed += 1;
-                    errors.push(e);
+                    pass.errors.push(e);
                 }
             }
         }
-        // Dropping the stream cancels the fetches still in flight.
-        drop(reads);
-        if deferred_foreign > 0 {
+        // Dropping the stream (on return) cancels the fetches in flight.
+        pass
+    }
+
+    /// The source's outcome from what the pass did: the budgets it hit, its
+    /// status and first error; the list's validators are kept only when
+    /// nothing of the list is left for the next pass.
+    fn settle(
+        &self,
+        source: &Source,
+        mut report: SourceReport,
+        pass: ItemsPass,
+        waiting: usize,
+        page_validators: &Validators,
+    ) -> SourceReport {
+        let poll = &self.config.poll;
+        let mut errors = pass.errors;
+        if pass.deferred_foreign > 0 {
             report.limits.push(format!(
-                "{deferred_foreign} articles on other hosts wait for the next pass (poll.max_foreign_requests = {})",
-                poll.max_foreign_requests
+                "{} articles on other hosts wait for the next pass (poll.max_foreign_requests = {})",
+                pass.deferred_foreign, poll.max_foreign_requests
             ));
         }
-        if out_of_time {
+        if pass.out_of_time {
             let note = format!(
-                "{}; {} of {planned_count} items wait for the next pass",
+                "{}; {} of {} items wait for the next pass",
                 deadline_note(poll.source_deadline),
-                planned_count - settled
+                pass.planned - pass.settled,
+                pass.planned
             );
             report.limits.push(note.clone());
             errors.insert(0, note);
@@ -481,11 +528,11 @@ impl Poller {
                 String::new()
             };
             report.error = Some(format!("{}{more}", errors[0]));
-        } else if waiting > 0 || deferred_foreign > 0 {
+        } else if waiting > 0 || pass.deferred_foreign > 0 {
             // The list must be read again next pass, not answered by a 304.
         } else if let Err(e) = self
             .store()
-            .set_validators(source.url.as_str(), &page_validators)
+            .set_validators(source.url.as_str(), page_validators)
         {
             report.status = PollStatus::Partial;
             report.error = Some(e.to_string());
@@ -663,6 +710,17 @@ fn registrable(host: &str) -> &str {
     }
     let cut: usize = labels[..keep].iter().map(|l| l.len() + 1).sum::<usize>() - 1;
     &host[host.len() - cut..]
+}
+
+/// What reading a source's planned items came to, for [`Poller::settle`].
+#[derive(Default)]
+struct ItemsPass {
+    planned: usize,
+    /// Items read to the end (stored, known, deferred or failed).
+    settled: usize,
+    deferred_foreign: usize,
+    out_of_time: bool,
+    errors: Vec<String>,
 }
 
 enum ItemResult {
