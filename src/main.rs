@@ -13,6 +13,7 @@ use kuaibao::accounts::AccountError;
 use kuaibao::app::AppError;
 use kuaibao::assemble::ExportFormat;
 use kuaibao::lock::LockError;
+use kuaibao::store::Status;
 
 /// Exit codes, documented in README.
 pub(crate) mod exit {
@@ -282,13 +283,35 @@ enum SourcesCommand {
     },
 }
 
+/// `review list --status`: a review status, or all of them.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StatusFilter {
+    Candidate,
+    Approved,
+    Rejected,
+    Irrelevant,
+    All,
+}
+
+impl StatusFilter {
+    fn status(self) -> Option<Status> {
+        match self {
+            StatusFilter::Candidate => Some(Status::Candidate),
+            StatusFilter::Approved => Some(Status::Approved),
+            StatusFilter::Rejected => Some(Status::Rejected),
+            StatusFilter::Irrelevant => Some(Status::Irrelevant),
+            StatusFilter::All => None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum ReviewCommand {
     /// Items awaiting review (or with another status), newest first.
     List {
-        /// candidate, approved, rejected, irrelevant or all.
-        #[arg(long, default_value = "candidate")]
-        status: String,
+        /// The items of this status, or all.
+        #[arg(long, value_enum, default_value_t = StatusFilter::Candidate)]
+        status: StatusFilter,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: usize,

@@ -20,20 +20,9 @@ pub(crate) fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u
             limit,
             json,
         } => {
-            let status = match status.as_str() {
-                "all" => None,
-                "candidate" => Some(Status::Candidate),
-                "approved" => Some(Status::Approved),
-                "rejected" => Some(Status::Rejected),
-                "irrelevant" => Some(Status::Irrelevant),
-                other => {
-                    eprintln!(
-                        "kuaibao: --status {other}: expected candidate, approved, rejected, irrelevant or all"
-                    );
-                    return Ok(exit::USAGE);
-                }
-            };
-            let items = store.review_items(status, limit).map_err(AppError::from)?;
+            let items = store
+                .review_items(status.status(), limit)
+                .map_err(AppError::from)?;
             if json {
                 print_json(&items)?;
             } else {
