@@ -373,3 +373,30 @@ fn the_reader_of_imports_finds_every_form() {
     .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn every_data_file_says_where_it_comes_from() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut files = Vec::new();
+    let mut dirs = vec![data];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("read data") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "data/ has no files");
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+        assert!(
+            header.iter().any(|l| l.contains("Source:")),
+            "{}: the header (leading `#` lines) must say `Source:` where the data comes from and when",
+            file.display()
+        );
+    }
+}
