@@ -13,7 +13,8 @@ use kuaibao::config::Config;
 use kuaibao::metrics::Metrics;
 use kuaibao::model::NewItem;
 use kuaibao::serve::{self, ServeState};
-use kuaibao::store::{Status, Store, beijing};
+use kuaibao::store::{Status, Store};
+use kuaibao::time::beijing;
 
 const PARAGRAPH: &str = "为深入贯彻落实党中央、国务院关于稳就业的决策部署，人力资源社会保障部会同有关部门近日印发通知，\
 要求各地进一步加大就业服务力度，聚焦高校毕业生、农民工、退役军人等重点群体，持续开展公共就业服务进校园、\

@@ -1,4 +1,5 @@
-//! App: the commands' work, above the pipeline stages and below the CLI.
+//! App, layer 6 (commands): the commands' work, above the pipeline stages
+//! and below the CLI.
 //!
 //! `main.rs` parses arguments and prints; everything a command does with
 //! the config, the store, the fetcher and the publisher is here, so the

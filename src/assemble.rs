@@ -1,6 +1,7 @@
-//! Assemble: the last stage of the pipeline, after review. Approved stories
-//! become one issue (期) of 信息快报: drafted, edited by an editor,
-//! published, and exported as the documents the society circulates.
+//! Assemble, layer 5 (orchestration, above bulletin and publish): makes
+//! issues. After review, approved stories become one issue (期) of 信息快报:
+//! drafted, edited by an editor, published, and exported as the documents
+//! the society circulates.
 //!
 //! What the `kuaibao issue …` commands, `kuaibao publish` and the HTTP
 //! server do with issues, between the configuration, the store
@@ -9,7 +10,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 
 use crate::bulletin::{
     IssueArticle, IssueDoc, IssueSection, paragraphs_from_html, to_docx, to_html, to_markdown,
@@ -19,7 +20,7 @@ use crate::config::Config;
 use crate::publish::{DOCX_TYPE, PublishedIssue};
 use crate::store::{
     IssueDetail, IssueEdits, IssueInfo, IssueStatus, Store, StoreError, UNSECTIONED_ID,
-    UNSECTIONED_NAME, beijing, section_rank,
+    UNSECTIONED_NAME, section_rank,
 };
 
 /// Why an issue could not be drafted, edited or rendered.
@@ -48,7 +49,7 @@ pub fn section_names(config: &Config) -> Vec<(String, String)> {
 
 /// Today in Beijing: the default date of a new issue.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&beijing()).date_naive()
+    crate::time::today()
 }
 
 /// Drafts issue `number` with every approved story no other issue holds;
@@ -233,7 +234,7 @@ fn published(
         .as_deref()
         .and_then(parse_time)
         .or_else(|| parse_time(&info.updated_at))
-        .unwrap_or_else(|| Utc::now().with_timezone(&beijing()));
+        .unwrap_or_else(crate::time::now);
     // An article corrected at its outlet after publication changes what
     // the issue shows, so the entry is as new as its newest article.
     let updated = detail

@@ -1,14 +1,31 @@
 //! kuaibao (快报): turns a field's official outlets into a curated,
 //! trustworthy news feed and the 信息快报 bulletin.
 //!
-//! The pipeline runs one way, one module per stage:
-//! [`fetch`] → [`extract`] → [`normalize`] → [`store`] → [`publish`];
-//! [`poll`] drives the first four for every due source, [`config`] feeds
-//! them all, and [`demo`] serves sample outlets for a first run. Last,
-//! [`assemble`] gathers approved stories into one issue of the bulletin and
-//! [`bulletin`] lays it out (plain text, Markdown, HTML for screen and A4
-//! print, Word). Between store and publish, [`desk`] is where editors
-//! review the candidates in `kuaibao serve`.
+//! An item goes one way through the pipeline, one module per stage:
+//! [`fetch`] → [`extract`] → [`normalize`] → [`dedup`] → [`classify`] →
+//! [`store`]. [`poll`] runs those stages for every due source in one pass
+//! (`kuaibao poll`, cron), and [`schedule`] drives [`poll`] source by source
+//! in the daemon. Editors review the candidates on the [`desk`] (logins and
+//! sessions in [`accounts`]); [`assemble`] gathers approved stories into an
+//! issue, [`bulletin`] lays it out (plain text, Markdown, HTML for screen and
+//! A4 print, Word) and [`publish`] renders the feeds (Atom, JSON Feed, OPML),
+//! the index and the issue pages. [`serve`] answers HTTP for all of it; [`app`]
+//! holds what the commands do, and [`demo`] serves sample outlets for a
+//! first run. [`config`] is read first by every command.
+//!
+//! The modules are layered: a module imports only modules of lower layers
+//! and modules listed before it in its own layer, so the graph has no
+//! cycle (`tests/layers.rs` holds this table and enforces it):
+//!
+//! | # | layer | modules, in import order |
+//! |---|---|---|
+//! | 1 | shared types and helpers | `model`, `text`, `time`, `markup`, `places`, `lock`, `metrics` |
+//! | 2 | configuration | `config` |
+//! | 3 | pipeline stages | `fetch`, `extract`, `normalize`, `dedup`, `classify` |
+//! | 4 | store | `store`, `accounts` |
+//! | 5 | orchestration and renderers | `poll`, `schedule`, `bulletin`, `publish`, `report`, `assemble` |
+//! | 6 | commands | `demo`, `app` |
+//! | 7 | web | `desk`, `serve` |
 
 pub mod accounts;
 pub mod app;
@@ -26,6 +43,7 @@ pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+pub mod places;
 pub mod poll;
 pub mod publish;
 pub mod report;
@@ -33,3 +51,4 @@ pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod text;
+pub mod time;

@@ -1,4 +1,5 @@
-//! Run locks: keep two processes from doing one job on one database.
+//! Run locks, layer 1 (shared helpers): keep two processes from doing one
+//! job on one database.
 //!
 //! Cron may start `kuaibao poll` while the previous run, or the daemon, is
 //! still polling. SQLite alone would keep the database sound, but two

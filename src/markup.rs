@@ -1,5 +1,6 @@
-//! Markup bounds: a shared helper below every stage. Makes untrusted HTML
-//! and XML safe to hand to a tree parser.
+//! Markup, layer 1 (shared helpers): makes untrusted HTML and XML safe to
+//! hand to a tree parser, walks the parsed tree without recursion, and
+//! reads its text ([`text_blocks`], the one HTML→text walk of the crate).
 //!
 //! html5ever builds any tree it is given, and the tree builder's scope
 //! checks make its cost grow with the square of the nesting; every walk
@@ -16,6 +17,11 @@
 //! Feeds go through the same scan in XML mode, which can also cut a feed
 //! after its first N entries and close what was open, so that a feed of
 //! 200,000 entries is never materialized.
+//!
+//! Text comes out block by block ([`BLOCK_TAGS`], table rows one block with
+//! their cells side by side, [`SKIPPED_TAGS`] left out); the stages read it
+//! as lines ([`html_to_text`]: normalize's content text), as one line
+//! ([`inline_text`]: titles and summaries) or as paragraphs (the bulletin).
 
 use std::borrow::Cow;
 
@@ -139,6 +145,190 @@ pub fn walk<'a>(
             _ => {}
         }
     }
+}
+
+/// Elements that end a block of text (a line, or a paragraph of an issue).
+/// Headings and list items are blocks of their own; `br` too, because
+/// Chinese CMSs often separate paragraphs with `<br>` inside one `<p>`.
+pub const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "center",
+    "address",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "caption",
+    "tr",
+];
+
+/// Elements whose text is never part of the text.
+pub const SKIPPED_TAGS: &[&str] = &["script", "style", "noscript", "template", "head", "title"];
+
+/// What goes between the cells of a table row: the full-width space, which
+/// reads as a column gap in Chinese text where an ASCII space would look
+/// like a typo.
+pub const CELL_SEPARATOR: &str = "\u{3000}";
+
+/// One block of text: raw (whitespace as the source had it, entities
+/// decoded), possibly blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// The text of a block element or of a `<br>`-separated line.
+    Text(String),
+    /// A table row: the text of each `td`/`th`, in order.
+    Row(Vec<String>),
+}
+
+impl Block {
+    /// The block on one line: whitespace collapsed, a row's non-empty cells
+    /// joined by [`CELL_SEPARATOR`], each cell's text through `clean`.
+    pub fn line_with(&self, clean: impl Fn(&str) -> String) -> String {
+        match self {
+            Block::Text(t) => clean(t),
+            Block::Row(cells) => {
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|c| clean(c))
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                cells.join(CELL_SEPARATOR)
+            }
+        }
+    }
+}
+
+/// The text of an HTML fragment, block by block: one [`Block::Text`] per
+/// block element ([`BLOCK_TAGS`]) or `<br>`-separated line, one
+/// [`Block::Row`] per table row. Entities are decoded, tags and
+/// [`SKIPPED_TAGS`] dropped, whitespace left as it was: what to make of it
+/// is the reader's choice ([`html_to_text`], [`inline_text`], the
+/// bulletin's paragraphs). Deep trees cost no stack.
+pub fn text_blocks(html: &str) -> Vec<Block> {
+    // Stored articles may predate the bounds on what outlets send; the walk
+    // below is iterative anyway, the flattening keeps parsing linear.
+    let fragment = scraper::Html::parse_fragment(&flatten_for_rendering(html));
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    let end_block = |current: &mut String, blocks: &mut Vec<Block>| {
+        if !current.is_empty() {
+            blocks.push(Block::Text(std::mem::take(current)));
+        }
+    };
+    walk(*fragment.root_element(), |step| {
+        match step {
+            Step::Text(t) => current.push_str(t),
+            Step::Open(node, e) => {
+                let name = e.name();
+                if SKIPPED_TAGS.contains(&name) {
+                    return false;
+                }
+                if name == "tr" {
+                    end_block(&mut current, &mut blocks);
+                    blocks.push(Block::Row(row_cells(node)));
+                    return false;
+                }
+                if BLOCK_TAGS.contains(&name) {
+                    end_block(&mut current, &mut blocks);
+                }
+            }
+            Step::Close(e) => {
+                if BLOCK_TAGS.contains(&e.name()) {
+                    end_block(&mut current, &mut blocks);
+                }
+            }
+        }
+        true
+    });
+    end_block(&mut current, &mut blocks);
+    blocks
+}
+
+/// Plain text of an HTML fragment, one line per block and per line break
+/// of its source, each line whitespace-collapsed, empty lines dropped.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut push = |line: String| {
+        if !line.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&line);
+        }
+    };
+    for block in text_blocks(html) {
+        match &block {
+            Block::Text(t) => t.lines().for_each(|l| push(crate::text::collapse_ws(l))),
+            Block::Row(_) => push(block.line_with(crate::text::collapse_ws)),
+        }
+    }
+    out
+}
+
+/// Plain text of an HTML fragment on one line: all its text, blocks not
+/// separated (Chinese has no spaces between words, so `人社<b>部</b>` must
+/// not gain one), whitespace collapsed.
+pub fn inline_text(html: &str) -> String {
+    let mut all = String::with_capacity(html.len());
+    for block in text_blocks(html) {
+        match block {
+            Block::Text(t) => all.push_str(&t),
+            Block::Row(cells) => cells.iter().for_each(|c| all.push_str(c)),
+        }
+    }
+    crate::text::collapse_ws(&all)
+}
+
+/// The raw text of each cell of a table row.
+fn row_cells(row: ego_tree::NodeRef<'_, scraper::Node>) -> Vec<String> {
+    row.children()
+        .filter(
+            |c| matches!(c.value(), scraper::Node::Element(e) if matches!(e.name(), "td" | "th")),
+        )
+        .map(cell_text)
+        .collect()
+}
+
+/// All text under a cell, with a space where a block or `<br>` ends so that
+/// two paragraphs inside one table cell do not run together.
+fn cell_text(node: ego_tree::NodeRef<'_, scraper::Node>) -> String {
+    let mut out = String::new();
+    walk(node, |step| {
+        match step {
+            Step::Text(t) => out.push_str(t),
+            Step::Open(_, e) => return !SKIPPED_TAGS.contains(&e.name()),
+            Step::Close(e) => {
+                if BLOCK_TAGS.contains(&e.name()) {
+                    out.push(' ');
+                }
+            }
+        }
+        true
+    });
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -435,6 +625,17 @@ mod tests {
             max_depth,
             max_elements: 1000,
         }
+    }
+
+    #[test]
+    fn text_comes_out_by_blocks_lines_or_one_line() {
+        let html = "<div><p>第一段&nbsp;内容</p><p>第二段</p>第三<br>行</div>";
+        assert_eq!(html_to_text(html), "第一段 内容\n第二段\n第三\n行");
+        assert_eq!(inline_text("<p>a &amp; b</p>\n<p> c</p>"), "a & b c");
+        assert_eq!(inline_text("人社<b>部</b><script>x()</script>"), "人社部");
+        let table = "<table><tr><th>地区</th><th>人数</th></tr><tr><td><p>江苏</p></td><td></td><td>120</td></tr></table>";
+        assert_eq!(html_to_text(table), "地区\u{3000}人数\n江苏\u{3000}120");
+        assert_eq!(html_to_text("<p>稳岗\n  促就业</p>"), "稳岗\n促就业");
     }
 
     #[test]

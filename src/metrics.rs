@@ -1,6 +1,7 @@
-//! Metrics of `kuaibao serve`: the polling scheduler (fetch → extract →
-//! normalize → store) and the HTTP side of publish report here, and
-//! `/metrics` exposes it all in the Prometheus text format 0.0.4.
+//! Metrics, layer 1 (shared helpers): the counters of `kuaibao serve`. The
+//! scheduler (its polls of fetch → extract → normalize → dedup → classify →
+//! store) and the HTTP server report here, and `/metrics` exposes it all in
+//! the Prometheus text format 0.0.4.
 //!
 //! | metric | type | labels | meaning |
 //! |---|---|---|---|

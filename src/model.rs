@@ -1,4 +1,5 @@
-//! The data that flows between pipeline stages.
+//! Model, layer 1 (shared types): the data that flows between pipeline
+//! stages.
 //!
 //! fetch produces a [`Page`]; extract turns a list page into [`ListedItem`]s
 //! and an article page into an [`Article`]; normalize merges the two into a

@@ -1,4 +1,6 @@
-//! Normalize: the stage between extract and store.
+//! Normalize, layer 3 (pipeline stages), the third stage (fetch → extract →
+//! **normalize** → dedup → classify → store): makes one clean item of what
+//! the list and the page said.
 //!
 //! Merges what a list said about an item with what its page said, and makes
 //! the result safe and comparable: absolute URLs, a canonical URL for
@@ -11,7 +13,6 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ammonia::UrlRelative;
-use scraper::{ElementRef, Html};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -20,31 +21,11 @@ use crate::extract::{dates, origin};
 use crate::model::{Article, ListedItem, NewItem};
 use crate::text::collapse_ws as clean_text;
 
-/// Query parameters that only track the reader; dropping them lets two links
-/// to one article compare equal.
-const TRACKING_PARAMS: &[&str] = &[
-    "spm",
-    "from",
-    "fromsource",
-    "share_token",
-    "share",
-    "sharesource",
-    "fbclid",
-    "gclid",
-    "isappinstalled",
-    "scene",
-    "clicktime",
-    "enterid",
-    "wfr",
-    "s_trans",
-    "s_channel",
-    "ref",
-    "referer",
-    "source",
-    "timestamp",
-    "_t",
-    "t_s",
-];
+/// Query parameters that only track the reader (`data/url/tracking-params.txt`);
+/// dropping them lets two links to one article compare equal.
+static TRACKING_PARAMS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    crate::text::data_lines(include_str!("../data/url/tracking-params.txt")).collect()
+});
 
 /// The identity of a URL: no fragment, no tracking parameters, `http`/`https`
 /// and a leading `www.` folded, default port dropped, query sorted.
@@ -82,71 +63,9 @@ pub fn item_uid(canonical_url: &str) -> String {
     digest[..10].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Elements whose end is a line break in the plain text.
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "blockquote",
-    "pre",
-    "figure",
-    "figcaption",
-    "header",
-    "footer",
-    "dd",
-    "dt",
-    "hr",
-];
-
 /// Plain text of an HTML fragment: one line per block, each line cleaned,
-/// empty lines dropped.
-pub fn html_to_text(html: &str) -> String {
-    let fragment = Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
-    let mut raw = String::new();
-    collect_text(fragment.root_element(), &mut raw);
-    raw.lines()
-        .map(clean_text)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The text under `root`, a line break around every block.
-fn collect_text(root: ElementRef<'_>, out: &mut String) {
-    use crate::markup::Step;
-    crate::markup::walk(*root, |step| {
-        match step {
-            Step::Text(t) => out.push_str(t),
-            Step::Open(_, e) => {
-                if matches!(e.name(), "script" | "style" | "noscript" | "template") {
-                    return false;
-                }
-                if BLOCK_TAGS.contains(&e.name()) {
-                    out.push('\n');
-                }
-            }
-            Step::Close(e) => {
-                if BLOCK_TAGS.contains(&e.name()) {
-                    out.push('\n');
-                }
-            }
-        }
-        true
-    });
-}
+/// empty lines dropped (the one walk is [`crate::markup::text_blocks`]).
+pub use crate::markup::html_to_text;
 
 static SANITIZER_TAGS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     let mut tags = ammonia::Builder::default().clone_tags();

@@ -1,4 +1,4 @@
-//! Report: what the commands print for people — aligned tables that keep
+//! Report, layer 5 (renderers): what the commands print for people — aligned tables that keep
 //! their columns with Chinese (double-width) text. Machines get `--json`.
 
 use unicode_width::UnicodeWidthStr;

@@ -1,5 +1,6 @@
-//! Text primitives every stage shares: what counts as whitespace on Chinese
-//! pages, and how a line of text is tidied.
+//! Text primitives, layer 1 (shared helpers): what counts as whitespace on
+//! Chinese pages, how a line of text is tidied, and how the data files under
+//! `data/` are read.
 
 /// Whitespace as Chinese pages use it: ASCII, `&nbsp;`, the full-width
 /// space and the zero-width characters editors leave behind.
@@ -21,6 +22,14 @@ pub fn collapse_ws(text: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// The entries of a data file compiled in from `data/`: one a line, trimmed,
+/// blank lines and `#` comments (the file's provenance header) left out.
+pub fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ impl std::fmt::Display for Role {
 /// RFC 3339 in Beijing time at whole seconds, as the store writes times:
 /// text order is time order, which the expiry queries rely on.
 fn ts(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::store::beijing())
+    t.with_timezone(&crate::time::beijing())
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 

@@ -144,7 +144,7 @@ pub(super) fn create(
             new.user_agent,
         ],
     )?;
-    let beijing = crate::store::beijing();
+    let beijing = crate::time::beijing();
     Ok(Session {
         token,
         csrf_token,
@@ -226,7 +226,7 @@ pub fn session_user_at(
             "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
             params![hash, ts(now), ts(renewed)],
         )?;
-        expires = renewed.with_timezone(&crate::store::beijing());
+        expires = renewed.with_timezone(&crate::time::beijing());
     }
     Ok(Some(SessionUser {
         user_id,

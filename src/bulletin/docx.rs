@@ -1,4 +1,4 @@
-//! Word export of an issue: the last stage's output in the form the society
+//! Word export of an issue: the bulletin's output in the form the society
 //! edits and circulates, an A4 `.docx` laid out like the printed 信息快报 —
 //! centred masthead with a large red 快报 and a red rule, 目录 linked to the
 //! articles, then the articles from a new page: section headings, centred

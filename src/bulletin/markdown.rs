@@ -1,4 +1,4 @@
-//! Markdown export of an issue: the last stage's output for places that
+//! Markdown export of an issue: the bulletin's output for places that
 //! render Markdown (a repository, a wiki, a chat), with the printed
 //! bulletin's structure kept as headings: the masthead, `## 目录`, one `##`
 //! per section and one `###` per article, each article ending with its

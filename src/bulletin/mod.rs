@@ -1,6 +1,8 @@
-//! Bulletin: the last stage, after [`crate::publish`]. Where the feeds carry
-//! articles one at a time, this module assembles an editor's picks into one
-//! issue (期) of 信息快报 and lays it out for print and circulation, the way
+//! Bulletin, layer 5 (renderers, below publish): lays out one issue (期) of
+//! 信息快报. Where the feeds carry articles one at a time, an issue gathers
+//! an editor's picks ([`crate::assemble`] composes it, [`crate::publish`]
+//! serves its HTML on the issue pages) and this module lays it out for
+//! print and circulation, the way
 //! the printed bulletin looks: masthead, 目录, then each section's articles,
 //! each ending with `来源：<outlet>`.
 //!

@@ -1,61 +1,14 @@
 //! Article HTML → the plain paragraphs an issue prints. The stored content is
-//! sanitized HTML (see [`crate::normalize::sanitize_html`]); the bulletin, the
-//! last stage, wants plain text paragraphs so that every export format can
-//! lay them out its own way (first-line indent, justified text).
-
-use ego_tree::NodeRef;
-use scraper::{Html, Node};
-
-use crate::markup::Step;
-
-/// Elements that end a paragraph. Headings (`h2`–`h4` in articles) and list
-/// items become paragraphs of their own; `br` too, because Chinese CMSs often
-/// separate paragraphs with `<br>` inside one `<p>` or `<div>`.
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "div",
-    "br",
-    "hr",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "blockquote",
-    "pre",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "figure",
-    "figcaption",
-    "center",
-    "address",
-    "table",
-    "thead",
-    "tbody",
-    "tfoot",
-    "caption",
-];
-
-/// Elements whose text is never part of the article.
-const SKIPPED_TAGS: &[&str] = &["script", "style", "noscript", "template", "head", "title"];
-
-/// What goes between the cells of a flattened table row: the full-width
-/// space, which reads as a column gap in Chinese text where an ASCII space
-/// would look like a typo.
-const CELL_SEPARATOR: &str = "\u{3000}";
+//! sanitized HTML (see [`crate::normalize::sanitize_html`]); the bulletin
+//! wants plain text paragraphs so that every export format can lay them out
+//! its own way (first-line indent, justified text). The HTML is read by the
+//! crate's one text walk, [`crate::markup::text_blocks`]; what is the
+//! bulletin's own is the typography of a printed Chinese page ([`clean`]).
 
 /// Plain-text paragraphs of sanitized article HTML: one per block element
 /// (`p`, `div`, `h2`–`h4`, `li`, …) or `<br>`-separated line, one per table
-/// row with its cells side by side; whitespace collapsed, empty paragraphs
+/// row with its cells side by side (the blocks of
+/// [`crate::markup::text_blocks`]); whitespace collapsed, empty paragraphs
 /// dropped.
 ///
 /// ```
@@ -63,94 +16,11 @@ const CELL_SEPARATOR: &str = "\u{3000}";
 /// assert_eq!(paragraphs_from_html("<p>a</p><p>b<br>c</p><p>&nbsp;</p>"), ["a", "b", "c"]);
 /// ```
 pub fn paragraphs_from_html(html: &str) -> Vec<String> {
-    // Stored articles may predate the bounds on what outlets send; the walk
-    // below is iterative anyway, the flattening keeps parsing linear.
-    let fragment = Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
-    let mut walker = Walker::default();
-    walker.walk(*fragment.root_element());
-    walker.flush();
-    walker.paragraphs
-}
-
-#[derive(Default)]
-struct Walker {
-    /// Text of the paragraph being read, raw (whitespace not yet collapsed).
-    current: String,
-    paragraphs: Vec<String>,
-}
-
-impl Walker {
-    /// Visits everything under `root` (iteratively: the tree comes from
-    /// an outlet and may be deep).
-    fn walk(&mut self, root: NodeRef<'_, Node>) {
-        crate::markup::walk(root, |step| {
-            match step {
-                Step::Text(t) => self.current.push_str(t),
-                Step::Open(node, e) => {
-                    let name = e.name();
-                    if SKIPPED_TAGS.contains(&name) {
-                        return false;
-                    }
-                    if name == "tr" {
-                        self.flush();
-                        self.push(row_text(node));
-                        return false;
-                    }
-                    if BLOCK_TAGS.contains(&name) {
-                        self.flush();
-                    }
-                }
-                Step::Close(e) => {
-                    if BLOCK_TAGS.contains(&e.name()) {
-                        self.flush();
-                    }
-                }
-            }
-            true
-        });
-    }
-
-    fn flush(&mut self) {
-        let text = std::mem::take(&mut self.current);
-        self.push(clean(&text));
-    }
-
-    fn push(&mut self, paragraph: String) {
-        if !paragraph.is_empty() {
-            self.paragraphs.push(paragraph);
-        }
-    }
-}
-
-/// A table row as one line: each cell's text cleaned, empty cells dropped
-/// (layout tables pad with them), the rest side by side.
-fn row_text(row: NodeRef<'_, Node>) -> String {
-    let cells: Vec<String> = row
-        .children()
-        .filter(|c| matches!(c.value(), Node::Element(e) if matches!(e.name(), "td" | "th")))
-        .map(|cell| clean(&inline_text(cell)))
-        .filter(|c| !c.is_empty())
-        .collect();
-    cells.join(CELL_SEPARATOR)
-}
-
-/// All text under `node`, with a space where a block or `<br>` ends so that
-/// two paragraphs inside one table cell do not run together.
-fn inline_text(node: NodeRef<'_, Node>) -> String {
-    let mut out = String::new();
-    crate::markup::walk(node, |step| {
-        match step {
-            Step::Text(t) => out.push_str(t),
-            Step::Open(_, e) => return !SKIPPED_TAGS.contains(&e.name()),
-            Step::Close(e) => {
-                if BLOCK_TAGS.contains(&e.name()) {
-                    out.push(' ');
-                }
-            }
-        }
-        true
-    });
-    out
+    crate::markup::text_blocks(html)
+        .iter()
+        .map(|block| block.line_with(clean))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// Whitespace collapsed and trimmed; then a space left between two Chinese

@@ -1,4 +1,4 @@
-//! Plain-text export of an issue: the last stage's simplest output, laid out
+//! Plain-text export of an issue: the bulletin's simplest output, laid out
 //! like the text of the printed 信息快报 (masthead, 目录, then the articles),
 //! one block per line and a blank line between blocks. It is what an editor
 //! pastes into a mail or a WeChat message, and what the other formats are

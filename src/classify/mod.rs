@@ -1,4 +1,6 @@
-//! Section classification and relevance for the bulletin.
+//! Classify, layer 3 (pipeline stages), the fifth stage (fetch → extract →
+//! normalize → dedup → **classify** → store): relevance and section of an
+//! item for the bulletin.
 //!
 //! [`classify`] decides whether an item is within the bulletin's scope
 //! (relevance in [0, 1] against a threshold) and which section it belongs
@@ -6,7 +8,7 @@
 //!
 //! - **rules** ([`Rules`], in `config/sections.toml`): weighted keywords for
 //!   relevance and for each section, outlet and channel priors;
-//! - **place names** ([`gazetteer`], built in): a province or city in the
+//! - **place names** ([`crate::places`], data files compiled in): a province or city in the
 //!   title or dominating the body pulls to `regional`, a foreign country or
 //!   international body to `abroad`;
 //! - **editors' decisions** ([`Model`], optional): a naive Bayes over
@@ -19,23 +21,20 @@
 //! confusion matrix and each mistake with its explanation.
 
 pub mod eval;
-pub mod gazetteer;
 pub mod model;
-pub mod rules;
 pub mod title;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::rules::{self as rules, Rules};
+pub use crate::places::gazetteer;
 pub use eval::{EvalReport, Mistake, evaluate};
-pub use gazetteer::gazetteer;
 pub use model::{Model, ModelScores};
-pub use rules::Rules;
 pub use title::bulletin_title;
 
-use gazetteer::Place;
+use crate::places::Place;
 
-/// The bulletin's sections, in print order.
-pub const SECTIONS: [&str; 4] = ["focus", "regional", "opinion", "abroad"];
+pub use crate::config::rules::SECTIONS;
 const FOCUS: usize = 0;
 const REGIONAL: usize = 1;
 const ABROAD: usize = 3;

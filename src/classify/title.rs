@@ -1,6 +1,6 @@
 //! Bulletin titles: `地区：…` for regional items.
 
-use super::gazetteer::gazetteer;
+use crate::places::gazetteer;
 
 /// Suffixes of a province's name that a title may follow it with.
 const SUFFIXES: [&str; 6] = [

@@ -1,5 +1,7 @@
-//! Near-duplicate story detection: the same story republished by several
-//! outlets, told apart from different stories written on one template.
+//! Dedup, layer 3 (pipeline stages), the fourth stage (fetch → extract →
+//! normalize → **dedup** → classify → store): near-duplicate story
+//! detection, the same story republished by several outlets told apart
+//! from different stories written on one template.
 //!
 //! Two steps, as usual for near-duplicate detection at scale:
 //!

@@ -1,7 +1,7 @@
 //! Verification of a candidate pair: exact shingle overlap, then the checks
 //! that tell a republished story from a different story on one template.
 
-use crate::classify::gazetteer::Place;
+use crate::places::Place;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -170,7 +170,7 @@ pub fn entities(stripped: &str) -> Entities {
     // short name, cities by their own name (two cities of one province
     // are two stories), foreign countries too (an abroad story about
     // Japan is not one about Germany).
-    let places = crate::classify::gazetteer();
+    let places = crate::places::gazetteer();
     for m in places.mentions(stripped) {
         let name = match m.place {
             Place::Province { index, city: false } => places.provinces[index].short.clone(),

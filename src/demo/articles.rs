@@ -49,9 +49,8 @@ impl SampleArticle {
     pub(crate) fn published(&self) -> chrono::DateTime<chrono::FixedOffset> {
         let naive = chrono::NaiveDateTime::parse_from_str(&self.date, "%Y-%m-%d %H:%M")
             .expect("sample dates are validated by the unit tests");
-        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("constant offset");
         naive
-            .and_local_timezone(beijing)
+            .and_local_timezone(crate::time::beijing())
             .single()
             .expect("fixed offsets are unambiguous")
     }

@@ -1,4 +1,4 @@
-//! Demo outlets: sample news sites on 127.0.0.1 that `kuaibao demo` polls,
+//! Demo, layer 6 (commands, below app): sample news sites on 127.0.0.1 that `kuaibao demo` polls,
 //! so a newcomer sees the whole pipeline produce real output within seconds,
 //! with no network and no configuration.
 //!

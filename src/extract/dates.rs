@@ -1,5 +1,5 @@
 //! Dates as Chinese outlets write them, for the extract stage (fetch →
-//! **extract** → normalize → store → publish).
+//! **extract** → normalize → dedup → classify → store).
 //!
 //! Lists, info lines and metas write dates in a dozen shapes with no zone;
 //! all of them are Beijing time. Rather than one format string per site,
@@ -10,10 +10,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use regex::Regex;
 
-/// Asia/Shanghai has had no DST since 1991, so a fixed offset is exact.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
-}
+use crate::time::beijing;
 
 static DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(

@@ -135,7 +135,7 @@ fn entry_item(entry: &Entry, base: &Url, limits: &Limits) -> Option<ListedItem> 
     let published = entry
         .published
         .or(entry.updated)
-        .map(|d| d.with_timezone(&dates::beijing()));
+        .map(|d| d.with_timezone(&crate::time::beijing()));
     let summary = entry
         .summary
         .as_ref()

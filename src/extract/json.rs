@@ -175,7 +175,7 @@ fn unix_date(n: i64) -> Option<DateTime<FixedOffset>> {
     } else {
         n.checked_mul(1000)?
     };
-    dates::beijing().timestamp_millis_opt(ms).single()
+    crate::time::beijing().timestamp_millis_opt(ms).single()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Extract: the second stage of the pipeline (fetch → **extract** →
-//! normalize → store → publish).
+//! Extract, layer 3 (pipeline stages), the second stage (fetch → **extract**
+//! → normalize → dedup → classify → store): reads items out of a list page
+//! and an article out of its page.
 //!
 //! fetch hands over a [`Page`] whose bytes are already decoded to UTF-8;
 //! extract turns a list page (feed | html | json, per [`SourceKind`]) into
@@ -16,7 +17,7 @@ pub mod html;
 pub mod json;
 pub mod origin;
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Selector};
 use url::Url;
 
 use crate::config::{FieldSelector, Poll, Source, SourceKind};
@@ -172,8 +173,7 @@ pub(crate) fn html_to_text(text: &str) -> String {
             Some((at, _)) => &text[..at],
             None => text,
         };
-        let frag = Html::parse_fragment(&markup::flatten_for_rendering(text));
-        collapse_ws(&frag.root_element().text().collect::<String>())
+        markup::inline_text(text)
     } else {
         collapse_ws(text)
     }

@@ -1,5 +1,5 @@
 //! The 来源 (originating outlet) of an article, for the extract stage
-//! (fetch → **extract** → normalize → store → publish).
+//! (fetch → **extract** → normalize → dedup → classify → store).
 //!
 //! The bulletin credits the outlet that wrote a story, not the site we
 //! found it on, and pages state it only in free text (`来源：新华社`),
@@ -17,26 +17,11 @@ static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:稿件|文章|信息|新闻)?来\s*源\s*[：:]").expect("valid origin regex")
 });
 
-/// Words that start the next field of an info line.
-const STOP_WORDS: &[&str] = &[
-    "责任编辑",
-    "作者",
-    "记者",
-    "字号",
-    "字体",
-    "打印",
-    "发布",
-    "时间",
-    "日期",
-    "浏览",
-    "点击",
-    "阅读",
-    "分享",
-    "关闭",
-    "来源",
-    "【",
-    "[",
-];
+/// Words that start the next field of an info line
+/// (`data/extract/origin-stop-words.txt`).
+static STOP_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    crate::text::data_lines(include_str!("../../data/extract/origin-stop-words.txt")).collect()
+});
 
 /// Values this long are a sentence the label happened to precede, not a name.
 const MAX_CHARS: usize = 40;

@@ -1,5 +1,6 @@
-//! Fetch: the pipeline's first stage (fetch → extract → normalize → store →
-//! publish). Turns a URL into a decoded [`Page`], politely and safely.
+//! Fetch, layer 3 (pipeline stages), the first stage (**fetch** → extract →
+//! normalize → dedup → classify → store): turns a URL into a decoded
+//! [`Page`], politely and safely.
 //!
 //! Everything here faces the open network: bodies are capped while they
 //! stream, redirects are followed by hand so every hop is checked, requests

@@ -15,7 +15,7 @@ use super::atom::{build_feed, link, tag_uri, write_feed};
 use super::{FeedKind, PublishError, entry_date, sort_newest_first};
 use crate::config::Config;
 use crate::model::FeedEntry;
-use crate::store::beijing;
+use crate::time::beijing;
 
 /// The namespace of `<fh:archive/>`.
 pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";

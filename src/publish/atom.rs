@@ -9,7 +9,6 @@ use atom_syndication::{
     Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
     WriteConfig,
 };
-use chrono::{FixedOffset, TimeZone};
 
 use super::{FeedKind, PublishError, sort_newest_first, xml_clean};
 use crate::config::Config;
@@ -25,9 +24,7 @@ pub(crate) const SUMMARY_CHARS: usize = 200;
 /// `updated` of an empty feed: fixed, so an empty store publishes the same
 /// bytes every time.
 fn empty_feed_updated() -> FixedDateTime {
-    FixedOffset::east_opt(8 * 3600)
-        .and_then(|tz| tz.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single())
-        .unwrap_or_default()
+    crate::time::at(2025, 1, 1, 0, 0, 0).unwrap_or_default()
 }
 
 /// The tagging authority of every `tag:` id: the host of `base_url`.
@@ -296,14 +293,9 @@ pub(crate) fn content_with_outlets(e: &FeedEntry) -> std::borrow::Cow<'_, str> {
     ))
 }
 
-/// The text of an HTML fragment, whitespace-collapsed.
+/// The text of an HTML fragment on one line, safe for XML.
 pub(crate) fn plain_text(html: &str) -> String {
-    let doc = scraper::Html::parse_fragment(&crate::markup::flatten_for_rendering(html));
-    // Joined before collapsing: Chinese text has no spaces between words,
-    // so inline tags (`人社<b>部</b>`) must not introduce one.
-    let joined: String = doc.root_element().text().collect();
-    let out = joined.split_whitespace().collect::<Vec<_>>().join(" ");
-    xml_clean(&out).into_owned()
+    xml_clean(&crate::markup::inline_text(html)).into_owned()
 }
 
 /// At most `max` characters, with `…` when cut.

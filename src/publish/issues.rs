@@ -1,5 +1,5 @@
-//! The feed of published issues (`feeds/issues.xml`): the last stage's
-//! output for subscribers who want the bulletin as it is circulated, one
+//! The feed of published issues (`feeds/issues.xml`), for subscribers who
+//! want the bulletin as it is circulated, one
 //! Atom entry per issue (期) rather than one per article.
 //!
 //! Like the other feeds it is a pure function of the configuration and what
@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
-use chrono::{FixedOffset, TimeZone};
 
 use super::atom::{link, percent_encode, tag_uri, write_feed};
 use super::{PublishError, PublishReport, write_file, xml_clean};
@@ -43,9 +42,7 @@ pub fn issue_url(config: &Config, number: &str) -> String {
 /// `updated` of a feed with no issue yet: fixed, so that an empty feed is
 /// the same bytes on every run.
 fn no_issue_updated() -> FixedDateTime {
-    FixedOffset::east_opt(8 * 3600)
-        .and_then(|tz| tz.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single())
-        .unwrap_or_default()
+    crate::time::at(2025, 1, 1, 0, 0, 0).unwrap_or_default()
 }
 
 /// The Atom document of the published issues, newest first (by when they

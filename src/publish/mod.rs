@@ -1,5 +1,5 @@
-//! Publish: the last stage of the pipeline (fetch → extract → normalize →
-//! store → **publish**).
+//! Publish, layer 5 (renderers, above bulletin): renders what the store
+//! releases as the documents readers fetch.
 //!
 //! It turns the entries the store releases into the documents readers and
 //! the HTTP server see: one Atom feed for everything and one per bulletin

@@ -27,8 +27,8 @@ use tokio::time::Instant;
 
 use crate::config::{Config, Poll, Source};
 use crate::fetch::{FetchError, Fetcher};
+use crate::poll::policy;
 use crate::poll::{NextPoll, PollStatus, Poller, SourceReport};
-use crate::schedule::policy;
 use crate::store::{Store, StoreError};
 
 /// Why the daemon could not start.

@@ -466,9 +466,7 @@ pub struct Store {
 
 /// Timestamps are stored as RFC 3339 in Beijing time, so that text order is
 /// time order and what an editor reads matches the outlets' own dates.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
-}
+pub use crate::time::beijing;
 
 fn ts(t: DateTime<impl chrono::TimeZone>) -> String {
     t.with_timezone(&beijing())

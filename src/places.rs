@@ -1,15 +1,24 @@
-//! Built-in place names: the 34 provincial-level divisions, their
-//! prefecture-level cities, and foreign countries and international bodies.
-//! The lists are data files compiled in (`data/*.txt`).
+//! Place names, layer 1 (shared helpers): the gazetteer of the 34
+//! provincial-level divisions, their prefecture-level cities, and foreign
+//! countries and international bodies, with the words that hide a place
+//! name without meaning it.
+//!
+//! Two stages read it: dedup (two reports of one template about different
+//! provinces are two stories) and classify (a province pulls to
+//! `regional`, a foreign country to `abroad`). The lists are data files
+//! under `data/places/`, compiled in and parsed once; each file's header
+//! says where it comes from and when it was compiled.
 
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-const PROVINCES: &str = include_str!("data/provinces.txt");
-const CITIES: &str = include_str!("data/cities.txt");
-const FOREIGN: &str = include_str!("data/foreign.txt");
-const STOPS: &str = include_str!("data/stops.txt");
+use crate::text::data_lines;
+
+const PROVINCES: &str = include_str!("../data/places/provinces.txt");
+const CITIES: &str = include_str!("../data/places/cities.txt");
+const FOREIGN: &str = include_str!("../data/places/foreign.txt");
+const STOPS: &str = include_str!("../data/places/stop-words.txt");
 
 /// Suffixes that make an ambiguous city name (`大同*`) a place.
 const PLACE_SUFFIXES: [&str; 4] = ["市", "州", "地区", "盟"];
@@ -54,12 +63,6 @@ pub struct Gazetteer {
 pub fn gazetteer() -> &'static Gazetteer {
     static G: LazyLock<Gazetteer> = LazyLock::new(Gazetteer::build);
     &G
-}
-
-fn data_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 impl Gazetteer {

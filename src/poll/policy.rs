@@ -1,4 +1,7 @@
 //! The scheduling policy: how long to wait before polling a source again.
+//! It lives with the poller because every poll, cron's included, records
+//! its decision in the store; the daemon ([`crate::schedule`]) reads the
+//! same policy to order its queue.
 //!
 //! Pure functions of the source, the `[schedule]` settings and what the last
 //! poll did; the only randomness (jitter) comes in as a number the caller
@@ -38,8 +41,8 @@
 
 use std::time::Duration;
 
+use super::{PollStatus, SourceReport};
 use crate::config::{Schedule, Source};
-use crate::poll::{PollStatus, SourceReport};
 
 /// Seven days: the window the publishing rate is measured over.
 pub const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);

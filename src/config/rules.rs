@@ -1,6 +1,8 @@
-//! The classification rules (in `config/sections.toml`): keyword weights for relevance and
-//! for each section, signal weights and outlet priors. Errors name the file,
-//! the line and the key, as the configuration's do.
+//! The classification rules (in `config/sections.toml`): keyword weights for
+//! relevance and for each section, signal weights and outlet priors. Part of
+//! the configuration (layer 2) because they are read with it, and errors
+//! name the file, the line and the key, as the configuration's do; the
+//! classify stage scores items with them.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -10,7 +12,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ClassifyError, SECTIONS};
+use super::ConfigError as ClassifyError;
+
+/// The bulletin's sections, in print order.
+pub const SECTIONS: [&str; 4] = ["focus", "regional", "opinion", "abroad"];
 
 /// The rules shipped with the crate.
 /// The shipped rules: the tables after the `[[section]]` list of

@@ -1,10 +1,14 @@
-//! Poll: drives fetch → extract → normalize → store for every due source.
+//! Poll, layer 5 (orchestration): runs fetch → extract → normalize → dedup →
+//! classify → store for every due source, and records when each source is
+//! due next ([`policy`]).
 //!
 //! One pass over the sources (what `kuaibao poll` and cron run). Sources are
 //! polled concurrently; the fetcher enforces the overall and per-host limits.
 //! A list page's validators are remembered only once every new item on it is
 //! stored, so an article that failed to load is retried on the next pass
 //! instead of hiding behind a 304.
+
+pub mod policy;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +25,6 @@ use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::model::{ListedItem, Page, Validators};
 use crate::normalize::{self, canonical_url};
-use crate::schedule::policy;
 use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
 
 /// Which sources a pass polls.

@@ -1,10 +1,12 @@
-//! Configuration: the first stage every command goes through.
+//! Configuration, layer 2: reads and validates what every command is told.
 //!
 //! Reads the main file (`kuaibao.toml`), the sources file and the sections
 //! file, validates every value and turns them into typed structures the rest
 //! of the pipeline trusts. Other tools drive kuaibao through these files, so
 //! an error always names the file, the line and the key, and says what was
 //! expected. Paths inside a file are relative to that file.
+
+pub mod rules;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -17,7 +19,7 @@ use toml::Spanned;
 use url::Url;
 
 /// The sections file shipped in the crate, used when the main file names none.
-pub const DEFAULT_SECTIONS_TOML: &str = include_str!("../config/sections.toml");
+pub const DEFAULT_SECTIONS_TOML: &str = include_str!("../../config/sections.toml");
 
 /// What went wrong reading a configuration file, with its location.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +69,7 @@ pub struct Config {
     pub sections: Vec<Section>,
     /// The classification rules: from the file `rules` names, else from the
     /// sections file when it has a `[relevance]` table, else built in.
-    pub rules: crate::classify::Rules,
+    pub rules: rules::Rules,
     /// Where the rules came from (None: built in).
     pub rules_path: Option<PathBuf>,
 }
@@ -422,7 +424,7 @@ impl Config {
                 let text = read(&p)?;
                 let (sections, has_rules) = parse_sections_and_rules(&p, &text)?;
                 let rules = if has_rules {
-                    Some((crate::classify::Rules::from_toml(&p, &text)?, p))
+                    Some((rules::Rules::from_toml(&p, &text)?, p))
                 } else {
                     None
                 };
@@ -436,11 +438,11 @@ impl Config {
         let (rules, rules_path) = match &raw.rules {
             Some(rel) => {
                 let p = dir.join(rel);
-                (crate::classify::Rules::load(&p)?, Some(p))
+                (rules::Rules::load(&p)?, Some(p))
             }
             None => match sections_rules {
                 Some((rules, p)) => (rules, Some(p)),
-                None => (crate::classify::Rules::default(), None),
+                None => (rules::Rules::default(), None),
             },
         };
 
