@@ -389,63 +389,9 @@ impl Config {
         let raw: RawMain = file.parse()?;
         let dir = path.parent().unwrap_or(Path::new("."));
 
-        let title = raw
-            .title
-            .map(|t| t.into_inner())
-            .unwrap_or_else(|| "南京人力资源和社会保障学会信息快报".to_string());
-        let society = match raw.society {
-            None => "南京人力资源和社会保障学会".to_string(),
-            // An empty name would print a masthead of `信息` and `主办`.
-            Some(s) if s.get_ref().trim().is_empty() => {
-                return Err(file.invalid(&s, "society", "expected the society's name"));
-            }
-            Some(s) => s.into_inner().trim().to_string(),
-        };
-        let base_url = match raw.base_url {
-            None => Url::parse("http://127.0.0.1:8080/").expect("constant URL"),
-            Some(s) => {
-                let mut url = Url::parse(s.get_ref())
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .ok_or_else(|| {
-                        file.invalid(&s, "base_url", "expected an absolute http(s) URL")
-                    })?;
-                if !url.path().ends_with('/') {
-                    let p = format!("{}/", url.path());
-                    url.set_path(&p);
-                }
-                url
-            }
-        };
-
-        let (sections, sections_rules) = match &raw.sections {
-            Some(rel) => {
-                let p = dir.join(rel.get_ref());
-                let text = read(&p)?;
-                let (sections, has_rules) = parse_sections_and_rules(&p, &text)?;
-                let rules = if has_rules {
-                    Some((rules::Rules::from_toml(&p, &text)?, p))
-                } else {
-                    None
-                };
-                (sections, rules)
-            }
-            None => (
-                parse_sections(Path::new("<built-in sections.toml>"), DEFAULT_SECTIONS_TOML)?,
-                None,
-            ),
-        };
-        let (rules, rules_path) = match &raw.rules {
-            Some(rel) => {
-                let p = dir.join(rel);
-                (rules::Rules::load(&p)?, Some(p))
-            }
-            None => match sections_rules {
-                Some((rules, p)) => (rules, Some(p)),
-                None => (rules::Rules::default(), None),
-            },
-        };
-
+        let (title, society, base_url) = masthead(&file, raw.title, raw.society, raw.base_url)?;
+        let (sections, rules, rules_path) =
+            sections_and_rules(dir, raw.sections.as_ref(), raw.rules.as_deref())?;
         let storage = Storage {
             database: dir.join(
                 raw.storage
@@ -454,144 +400,12 @@ impl Config {
                     .unwrap_or_else(|| "kuaibao.db".into()),
             ),
         };
-
-        let p = raw.poll;
-        let interval = file.duration(p.interval.as_ref(), "poll.interval", "30m")?;
-        let poll = Poll {
-            interval,
-            max_new_items: file.positive(p.max_new_items.as_ref(), "poll.max_new_items", 100)?,
-            max_list_entries: file.positive(
-                p.max_list_entries.as_ref(),
-                "poll.max_list_entries",
-                1000,
-            )?,
-            source_deadline: file.duration(
-                p.source_deadline.as_ref(),
-                "poll.source_deadline",
-                "5m",
-            )?,
-            max_foreign_requests: file.count(
-                p.max_foreign_requests.as_ref(),
-                "poll.max_foreign_requests",
-                20,
-            )?,
-            max_article: file.size(p.max_article.as_ref(), "poll.max_article", "2MiB")?,
-            max_depth: file.positive(p.max_depth.as_ref(), "poll.max_depth", 256)?,
-            max_elements: file.positive(p.max_elements.as_ref(), "poll.max_elements", 100_000)?,
-            timeout: file.duration(p.timeout.as_ref(), "poll.timeout", "20s")?,
-            max_body: file.size(p.max_body.as_ref(), "poll.max_body", "8MiB")?,
-            concurrency: file.positive(p.concurrency.as_ref(), "poll.concurrency", 8)?,
-            per_host: file.positive(p.per_host.as_ref(), "poll.per_host", 1)?,
-            user_agent: p.user_agent.unwrap_or_else(|| {
-                concat!(
-                    "Mozilla/5.0 (compatible; kuaibao/",
-                    env!("CARGO_PKG_VERSION"),
-                    ")"
-                )
-                .to_string()
-            }),
-            allow_private: p.allow_private.unwrap_or(false),
-            max_redirects: p.max_redirects.unwrap_or(5),
-            host_delay: file.duration_or_zero(p.host_delay.as_ref(), "poll.host_delay")?,
-        };
-
-        let sc = raw.schedule;
-        let schedule = Schedule {
-            adaptive: sc.adaptive.unwrap_or(true),
-            min_interval: file.duration(sc.min_interval.as_ref(), "schedule.min_interval", "5m")?,
-            max_interval: file.duration(
-                sc.max_interval.as_ref(),
-                "schedule.max_interval",
-                "24h",
-            )?,
-            jitter: match sc.jitter {
-                None => 0.1,
-                Some(j) if (0.0..=0.5).contains(j.get_ref()) => *j.get_ref(),
-                Some(j) => {
-                    return Err(file.invalid(
-                        &j,
-                        "schedule.jitter",
-                        "expected a fraction from 0.0 to 0.5",
-                    ));
-                }
-            },
-            backoff_max: file.duration(sc.backoff_max.as_ref(), "schedule.backoff_max", "12h")?,
-        };
-        if schedule.min_interval > schedule.max_interval
-            && let Some(at) = &sc.min_interval
-        {
-            return Err(file.invalid(
-                at,
-                "schedule.min_interval",
-                "must not exceed schedule.max_interval",
-            ));
-        }
-
+        let poll = poll_table(&file, raw.poll)?;
+        let schedule = schedule_table(&file, raw.schedule)?;
         let review = Review {
             mode: raw.review.mode.unwrap_or(ReviewMode::Manual),
         };
-        let server = Server {
-            listen: match raw.server.listen {
-                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-                Some(s) => s.get_ref().parse().map_err(|_| {
-                    file.invalid(
-                        &s,
-                        "server.listen",
-                        "expected an address and port such as \"127.0.0.1:8080\"",
-                    )
-                })?,
-            },
-            max_age: file.duration(raw.server.max_age.as_ref(), "server.max_age", "5m")?,
-            header_timeout: file.duration(
-                raw.server.header_timeout.as_ref(),
-                "server.header_timeout",
-                "10s",
-            )?,
-            idle_timeout: file.duration(
-                raw.server.idle_timeout.as_ref(),
-                "server.idle_timeout",
-                "60s",
-            )?,
-            max_connections: file.positive(
-                raw.server.max_connections.as_ref(),
-                "server.max_connections",
-                256,
-            )?,
-            max_request_body: file.size(
-                raw.server.max_request_body.as_ref(),
-                "server.max_request_body",
-                "1MiB",
-            )?,
-            status_public: raw.server.status_public.unwrap_or(false),
-            trusted_proxies: raw
-                .server
-                .trusted_proxies
-                .iter()
-                .flatten()
-                .map(|p| file.network(p, "server.trusted_proxies"))
-                .collect::<Result<_, _>>()?,
-            password_hashes_per_second: u32::try_from(file.positive(
-                raw.server.password_hashes_per_second.as_ref(),
-                "server.password_hashes_per_second",
-                8,
-            )?)
-            .unwrap_or(u32::MAX),
-            websub_hub: match raw.server.websub_hub {
-                None => None,
-                Some(h) => Some(
-                    Url::parse(h.get_ref())
-                        .ok()
-                        .filter(|u| matches!(u.scheme(), "http" | "https"))
-                        .ok_or_else(|| {
-                            file.invalid(
-                                &h,
-                                "server.websub_hub",
-                                "expected an absolute http(s) URL",
-                            )
-                        })?,
-                ),
-            },
-        };
+        let server = server_table(&file, raw.server)?;
         let publish = Publish {
             out: dir.join(
                 raw.publish
@@ -601,42 +415,11 @@ impl Config {
             ),
             entries: file.positive(raw.publish.entries.as_ref(), "publish.entries", 100)?,
         };
-
-        let d = raw.dedup;
-        let defaults = DedupConfig::default();
-        let dedup = DedupConfig {
-            enabled: d.enabled.unwrap_or(true),
-            window_days: {
-                let window = file.duration(d.window.as_ref(), "dedup.window", "30d")?;
-                u32::try_from(window.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
-            },
-            containment: file.fraction(
-                d.containment.as_ref(),
-                "dedup.containment",
-                defaults.containment,
-            )?,
-            jaccard: file.fraction(d.jaccard.as_ref(), "dedup.jaccard", defaults.jaccard)?,
-            min_shingles: file.positive(
-                d.min_shingles.as_ref(),
-                "dedup.min_shingles",
-                defaults.min_shingles,
-            )?,
-            min_figures: file.positive(
-                d.min_figures.as_ref(),
-                "dedup.min_figures",
-                defaults.min_figures,
-            )?,
-            figures_overlap: file.fraction(
-                d.figures_overlap.as_ref(),
-                "dedup.figures_overlap",
-                defaults.figures_overlap,
-            )?,
-            ..defaults
-        };
+        let dedup = dedup_table(&file, raw.dedup)?;
 
         let sources_path = dir.join(raw.sources.get_ref());
         let sources_text = read(&sources_path)?;
-        let sources = parse_sources(&sources_path, &sources_text, interval, &sections)?;
+        let sources = parse_sources(&sources_path, &sources_text, poll.interval, &sections)?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -664,6 +447,239 @@ impl Config {
     pub fn section(&self, id: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id)
     }
+}
+
+/// The bulletin's title, the society's name and the public base URL.
+fn masthead(
+    file: &FileText,
+    title: Option<Spanned<String>>,
+    society: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+) -> Result<(String, String, Url), ConfigError> {
+    let title = title
+        .map(|t| t.into_inner())
+        .unwrap_or_else(|| "南京人力资源和社会保障学会信息快报".to_string());
+    let society = match society {
+        None => "南京人力资源和社会保障学会".to_string(),
+        // An empty name would print a masthead of `信息` and `主办`.
+        Some(s) if s.get_ref().trim().is_empty() => {
+            return Err(file.invalid(&s, "society", "expected the society's name"));
+        }
+        Some(s) => s.into_inner().trim().to_string(),
+    };
+    let base_url = match base_url {
+        None => Url::parse("http://127.0.0.1:8080/").expect("constant URL"),
+        Some(s) => {
+            let mut url = Url::parse(s.get_ref())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| file.invalid(&s, "base_url", "expected an absolute http(s) URL"))?;
+            if !url.path().ends_with('/') {
+                let p = format!("{}/", url.path());
+                url.set_path(&p);
+            }
+            url
+        }
+    };
+    Ok((title, society, base_url))
+}
+
+/// The sections, from the file `sections` names or the built-in ones, and
+/// the classification rules: from the file `rules` names, else from the
+/// sections file when it carries them, else the built-in ones.
+fn sections_and_rules(
+    dir: &Path,
+    sections: Option<&Spanned<String>>,
+    rules: Option<&str>,
+) -> Result<(Vec<Section>, rules::Rules, Option<PathBuf>), ConfigError> {
+    let (sections, sections_rules) = match sections {
+        Some(rel) => {
+            let p = dir.join(rel.get_ref());
+            let text = read(&p)?;
+            let (sections, has_rules) = parse_sections_and_rules(&p, &text)?;
+            let rules = if has_rules {
+                Some((rules::Rules::from_toml(&p, &text)?, p))
+            } else {
+                None
+            };
+            (sections, rules)
+        }
+        None => (
+            parse_sections(Path::new("<built-in sections.toml>"), DEFAULT_SECTIONS_TOML)?,
+            None,
+        ),
+    };
+    let (rules, rules_path) = match rules {
+        Some(rel) => {
+            let p = dir.join(rel);
+            (rules::Rules::load(&p)?, Some(p))
+        }
+        None => match sections_rules {
+            Some((rules, p)) => (rules, Some(p)),
+            None => (rules::Rules::default(), None),
+        },
+    };
+    Ok((sections, rules, rules_path))
+}
+
+/// `[poll]`.
+fn poll_table(file: &FileText, p: RawPoll) -> Result<Poll, ConfigError> {
+    let interval = file.duration(p.interval.as_ref(), "poll.interval", "30m")?;
+    Ok(Poll {
+        interval,
+        max_new_items: file.positive(p.max_new_items.as_ref(), "poll.max_new_items", 100)?,
+        max_list_entries: file.positive(
+            p.max_list_entries.as_ref(),
+            "poll.max_list_entries",
+            1000,
+        )?,
+        source_deadline: file.duration(p.source_deadline.as_ref(), "poll.source_deadline", "5m")?,
+        max_foreign_requests: file.count(
+            p.max_foreign_requests.as_ref(),
+            "poll.max_foreign_requests",
+            20,
+        )?,
+        max_article: file.size(p.max_article.as_ref(), "poll.max_article", "2MiB")?,
+        max_depth: file.positive(p.max_depth.as_ref(), "poll.max_depth", 256)?,
+        max_elements: file.positive(p.max_elements.as_ref(), "poll.max_elements", 100_000)?,
+        timeout: file.duration(p.timeout.as_ref(), "poll.timeout", "20s")?,
+        max_body: file.size(p.max_body.as_ref(), "poll.max_body", "8MiB")?,
+        concurrency: file.positive(p.concurrency.as_ref(), "poll.concurrency", 8)?,
+        per_host: file.positive(p.per_host.as_ref(), "poll.per_host", 1)?,
+        user_agent: p.user_agent.unwrap_or_else(|| {
+            concat!(
+                "Mozilla/5.0 (compatible; kuaibao/",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            )
+            .to_string()
+        }),
+        allow_private: p.allow_private.unwrap_or(false),
+        max_redirects: p.max_redirects.unwrap_or(5),
+        host_delay: file.duration_or_zero(p.host_delay.as_ref(), "poll.host_delay")?,
+    })
+}
+
+/// `[schedule]`; `min_interval` must not exceed `max_interval`.
+fn schedule_table(file: &FileText, sc: RawSchedule) -> Result<Schedule, ConfigError> {
+    let schedule = Schedule {
+        adaptive: sc.adaptive.unwrap_or(true),
+        min_interval: file.duration(sc.min_interval.as_ref(), "schedule.min_interval", "5m")?,
+        max_interval: file.duration(sc.max_interval.as_ref(), "schedule.max_interval", "24h")?,
+        jitter: match sc.jitter {
+            None => 0.1,
+            Some(j) if (0.0..=0.5).contains(j.get_ref()) => *j.get_ref(),
+            Some(j) => {
+                return Err(file.invalid(
+                    &j,
+                    "schedule.jitter",
+                    "expected a fraction from 0.0 to 0.5",
+                ));
+            }
+        },
+        backoff_max: file.duration(sc.backoff_max.as_ref(), "schedule.backoff_max", "12h")?,
+    };
+    if schedule.min_interval > schedule.max_interval
+        && let Some(at) = &sc.min_interval
+    {
+        return Err(file.invalid(
+            at,
+            "schedule.min_interval",
+            "must not exceed schedule.max_interval",
+        ));
+    }
+    Ok(schedule)
+}
+
+/// `[server]`.
+fn server_table(file: &FileText, server: RawServer) -> Result<Server, ConfigError> {
+    Ok(Server {
+        listen: match server.listen {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(s) => s.get_ref().parse().map_err(|_| {
+                file.invalid(
+                    &s,
+                    "server.listen",
+                    "expected an address and port such as \"127.0.0.1:8080\"",
+                )
+            })?,
+        },
+        max_age: file.duration(server.max_age.as_ref(), "server.max_age", "5m")?,
+        header_timeout: file.duration(
+            server.header_timeout.as_ref(),
+            "server.header_timeout",
+            "10s",
+        )?,
+        idle_timeout: file.duration(server.idle_timeout.as_ref(), "server.idle_timeout", "60s")?,
+        max_connections: file.positive(
+            server.max_connections.as_ref(),
+            "server.max_connections",
+            256,
+        )?,
+        max_request_body: file.size(
+            server.max_request_body.as_ref(),
+            "server.max_request_body",
+            "1MiB",
+        )?,
+        status_public: server.status_public.unwrap_or(false),
+        trusted_proxies: server
+            .trusted_proxies
+            .iter()
+            .flatten()
+            .map(|p| file.network(p, "server.trusted_proxies"))
+            .collect::<Result<_, _>>()?,
+        password_hashes_per_second: u32::try_from(file.positive(
+            server.password_hashes_per_second.as_ref(),
+            "server.password_hashes_per_second",
+            8,
+        )?)
+        .unwrap_or(u32::MAX),
+        websub_hub: match server.websub_hub {
+            None => None,
+            Some(h) => Some(
+                Url::parse(h.get_ref())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        file.invalid(&h, "server.websub_hub", "expected an absolute http(s) URL")
+                    })?,
+            ),
+        },
+    })
+}
+
+/// `[dedup]`: the near-duplicate thresholds, defaults from [`DedupConfig`].
+fn dedup_table(file: &FileText, d: RawDedup) -> Result<DedupConfig, ConfigError> {
+    let defaults = DedupConfig::default();
+    Ok(DedupConfig {
+        enabled: d.enabled.unwrap_or(true),
+        window_days: {
+            let window = file.duration(d.window.as_ref(), "dedup.window", "30d")?;
+            u32::try_from(window.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
+        },
+        containment: file.fraction(
+            d.containment.as_ref(),
+            "dedup.containment",
+            defaults.containment,
+        )?,
+        jaccard: file.fraction(d.jaccard.as_ref(), "dedup.jaccard", defaults.jaccard)?,
+        min_shingles: file.positive(
+            d.min_shingles.as_ref(),
+            "dedup.min_shingles",
+            defaults.min_shingles,
+        )?,
+        min_figures: file.positive(
+            d.min_figures.as_ref(),
+            "dedup.min_figures",
+            defaults.min_figures,
+        )?,
+        figures_overlap: file.fraction(
+            d.figures_overlap.as_ref(),
+            "dedup.figures_overlap",
+            defaults.figures_overlap,
+        )?,
+        ..defaults
+    })
 }
 
 pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
@@ -747,133 +763,159 @@ pub fn parse_sources(
                 ),
             ));
         }
-        if s.name.get_ref().trim().is_empty() {
-            return Err(file.invalid(&s.name, "source.name", "expected the outlet's name"));
-        }
-        let url = Url::parse(s.url.get_ref())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| {
-                file.invalid(&s.url, "source.url", "expected an absolute http(s) URL")
-            })?;
-        let kind = *s.kind.get_ref();
-        let encoding = match s.encoding {
-            None => EncodingChoice::Auto,
-            Some(e) if e.get_ref().eq_ignore_ascii_case("auto") => EncodingChoice::Auto,
-            Some(e) => match encoding_rs::Encoding::for_label(e.get_ref().as_bytes()) {
-                // GBK and GB2312 pages use GB18030 characters freely.
-                Some(enc) if enc == encoding_rs::GBK => EncodingChoice::Fixed(encoding_rs::GB18030),
-                Some(enc) => EncodingChoice::Fixed(enc),
-                None => {
-                    return Err(file.invalid(
-                        &e,
-                        "source.encoding",
-                        "expected \"auto\" or a WHATWG encoding label such as \"utf-8\", \"gbk\", \"gb18030\"",
-                    ));
-                }
-            },
-        };
-        let interval = match &s.interval {
-            Some(i) => file.duration(Some(i), "source.interval", "")?,
-            None => default_interval,
-        };
-        if let Some(sec) = &s.section
-            && !sections.iter().any(|x| &x.id == sec.get_ref())
-        {
-            let known: Vec<&str> = sections.iter().map(|x| x.id.as_str()).collect();
-            return Err(file.invalid(
-                sec,
-                "source.section",
-                &format!("unknown section; expected one of {}", known.join(", ")),
-            ));
-        }
-
-        let list = s
-            .list
-            .map(|l| -> Result<ListSelectors, ConfigError> {
-                Ok(ListSelectors {
-                    item: file.selector(&l.item, "source.list.item")?,
-                    link: file.selector(&l.link, "source.list.link")?,
-                    title: file.selector(&l.title, "source.list.title")?,
-                    date: file.opt_selector(l.date.as_ref(), "source.list.date")?,
-                    summary: file.opt_selector(l.summary.as_ref(), "source.list.summary")?,
-                })
-            })
-            .transpose()?;
-        let json = s.json.map(|j| JsonPaths {
-            items: j.items.unwrap_or_default(),
-            title: j.title,
-            link: j.link,
-            date: j.date,
-            summary: j.summary,
-            content: j.content,
-            guid: j.guid,
-        });
-        let article = s
-            .article
-            .map(|a| -> Result<ArticleSelectors, ConfigError> {
-                Ok(ArticleSelectors {
-                    content: file.selector(&a.content, "source.article.content")?,
-                    title: file.opt_selector(a.title.as_ref(), "source.article.title")?,
-                    date: file.opt_selector(a.date.as_ref(), "source.article.date")?,
-                    origin: file.opt_selector(a.origin.as_ref(), "source.article.origin")?,
-                    remove: a
-                        .remove
-                        .iter()
-                        .map(|r| file.selector(r, "source.article.remove"))
-                        .collect::<Result<_, _>>()?,
-                })
-            })
-            .transpose()?;
-
-        match kind {
-            SourceKind::Html if list.is_none() => {
-                return Err(file.invalid(
-                    &s.kind,
-                    "source.list",
-                    "kind = \"html\" needs a [source.list] table (item, link, title)",
-                ));
-            }
-            SourceKind::Json if json.is_none() => {
-                return Err(file.invalid(
-                    &s.kind,
-                    "source.json",
-                    "kind = \"json\" needs a [source.json] table (items, title, link)",
-                ));
-            }
-            _ => {}
-        }
-        if kind != SourceKind::Html && list.is_some() {
-            return Err(file.invalid(
-                &s.kind,
-                "source.list",
-                "[source.list] only applies to kind = \"html\"",
-            ));
-        }
-        if kind != SourceKind::Json && json.is_some() {
-            return Err(file.invalid(
-                &s.kind,
-                "source.json",
-                "[source.json] only applies to kind = \"json\"",
-            ));
-        }
-
-        sources.push(Source {
-            id: s.id.into_inner(),
-            name: s.name.into_inner().trim().to_string(),
-            url,
-            kind,
-            encoding,
-            interval,
-            region: s.region,
-            section: s.section.map(|x| x.into_inner()),
-            enabled: s.enabled.unwrap_or(true),
-            list,
-            json,
-            article,
-        });
+        sources.push(source_entry(&file, s, default_interval, sections)?);
     }
     Ok(sources)
+}
+
+/// One `[[source]]` of the sources file, validated.
+fn source_entry(
+    file: &FileText,
+    s: RawSource,
+    default_interval: Duration,
+    sections: &[Section],
+) -> Result<Source, ConfigError> {
+    if s.name.get_ref().trim().is_empty() {
+        return Err(file.invalid(&s.name, "source.name", "expected the outlet's name"));
+    }
+    let url = Url::parse(s.url.get_ref())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| file.invalid(&s.url, "source.url", "expected an absolute http(s) URL"))?;
+    let kind = *s.kind.get_ref();
+    let encoding = encoding_choice(file, s.encoding)?;
+    let interval = match &s.interval {
+        Some(i) => file.duration(Some(i), "source.interval", "")?,
+        None => default_interval,
+    };
+    if let Some(sec) = &s.section
+        && !sections.iter().any(|x| &x.id == sec.get_ref())
+    {
+        let known: Vec<&str> = sections.iter().map(|x| x.id.as_str()).collect();
+        return Err(file.invalid(
+            sec,
+            "source.section",
+            &format!("unknown section; expected one of {}", known.join(", ")),
+        ));
+    }
+
+    let list = s
+        .list
+        .map(|l| -> Result<ListSelectors, ConfigError> {
+            Ok(ListSelectors {
+                item: file.selector(&l.item, "source.list.item")?,
+                link: file.selector(&l.link, "source.list.link")?,
+                title: file.selector(&l.title, "source.list.title")?,
+                date: file.opt_selector(l.date.as_ref(), "source.list.date")?,
+                summary: file.opt_selector(l.summary.as_ref(), "source.list.summary")?,
+            })
+        })
+        .transpose()?;
+    let json = s.json.map(|j| JsonPaths {
+        items: j.items.unwrap_or_default(),
+        title: j.title,
+        link: j.link,
+        date: j.date,
+        summary: j.summary,
+        content: j.content,
+        guid: j.guid,
+    });
+    let article = s
+        .article
+        .map(|a| -> Result<ArticleSelectors, ConfigError> {
+            Ok(ArticleSelectors {
+                content: file.selector(&a.content, "source.article.content")?,
+                title: file.opt_selector(a.title.as_ref(), "source.article.title")?,
+                date: file.opt_selector(a.date.as_ref(), "source.article.date")?,
+                origin: file.opt_selector(a.origin.as_ref(), "source.article.origin")?,
+                remove: a
+                    .remove
+                    .iter()
+                    .map(|r| file.selector(r, "source.article.remove"))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .transpose()?;
+
+    check_kind_tables(file, &s.kind, list.is_some(), json.is_some())?;
+    Ok(Source {
+        id: s.id.into_inner(),
+        name: s.name.into_inner().trim().to_string(),
+        url,
+        kind,
+        encoding,
+        interval,
+        region: s.region,
+        section: s.section.map(|x| x.into_inner()),
+        enabled: s.enabled.unwrap_or(true),
+        list,
+        json,
+        article,
+    })
+}
+
+/// `source.encoding`: "auto" or a WHATWG label.
+fn encoding_choice(
+    file: &FileText,
+    encoding: Option<Spanned<String>>,
+) -> Result<EncodingChoice, ConfigError> {
+    Ok(match encoding {
+        None => EncodingChoice::Auto,
+        Some(e) if e.get_ref().eq_ignore_ascii_case("auto") => EncodingChoice::Auto,
+        Some(e) => match encoding_rs::Encoding::for_label(e.get_ref().as_bytes()) {
+            // GBK and GB2312 pages use GB18030 characters freely.
+            Some(enc) if enc == encoding_rs::GBK => EncodingChoice::Fixed(encoding_rs::GB18030),
+            Some(enc) => EncodingChoice::Fixed(enc),
+            None => {
+                return Err(file.invalid(
+                &e,
+                "source.encoding",
+                "expected \"auto\" or a WHATWG encoding label such as \"utf-8\", \"gbk\", \"gb18030\"",
+            ));
+            }
+        },
+    })
+}
+
+/// Each kind has the table it needs and no other kind's.
+fn check_kind_tables(
+    file: &FileText,
+    kind: &Spanned<SourceKind>,
+    has_list: bool,
+    has_json: bool,
+) -> Result<(), ConfigError> {
+    match *kind.get_ref() {
+        SourceKind::Html if !has_list => {
+            return Err(file.invalid(
+                kind,
+                "source.list",
+                "kind = \"html\" needs a [source.list] table (item, link, title)",
+            ));
+        }
+        SourceKind::Json if !has_json => {
+            return Err(file.invalid(
+                kind,
+                "source.json",
+                "kind = \"json\" needs a [source.json] table (items, title, link)",
+            ));
+        }
+        _ => {}
+    }
+    if *kind.get_ref() != SourceKind::Html && has_list {
+        return Err(file.invalid(
+            kind,
+            "source.list",
+            "[source.list] only applies to kind = \"html\"",
+        ));
+    }
+    if *kind.get_ref() != SourceKind::Json && has_json {
+        return Err(file.invalid(
+            kind,
+            "source.json",
+            "[source.json] only applies to kind = \"json\"",
+        ));
+    }
+    Ok(())
 }
 
 /// A file's text with its path, so errors can point into it.
