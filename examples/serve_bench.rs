@@ -66,8 +66,11 @@ async fn main() {
             url: format!("https://www.mohrss.gov.cn/xw/{n}.html"),
             canonical_url: format!("http://mohrss.gov.cn/xw/{n}.html"),
             title: format!("人力资源社会保障部印发通知部署做好重点群体就业工作（{n}）"),
-            content_text: html.clone(),
-            content_html: html,
+            content_html: kuaibao::normalize::sanitize_html(
+                &html,
+                &url::Url::parse("https://www.mohrss.gov.cn/xw/").expect("url"),
+            ),
+            content_text: html,
             content_hash: format!("bench-{n}"),
             origin: "人力资源社会保障部".into(),
             section: Some(sections[n % sections.len()].into()),

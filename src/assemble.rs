@@ -328,8 +328,8 @@ pub fn contents_text(config: &Config, detail: &IssueDetail) -> String {
         };
         last_section = Some(section);
         let mut title = crate::report::truncate(&e.title, 48);
-        if e.status != "approved" {
-            title.push_str(&format!("  [{}]", e.status));
+        if e.status != crate::store::Status::Approved {
+            title.push_str(&format!("  [{}]", e.status.as_str()));
         }
         rows.push(vec![
             e.position.to_string(),

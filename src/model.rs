@@ -3,7 +3,9 @@
 //!
 //! fetch produces a [`Page`]; extract turns a list page into [`ListedItem`]s
 //! and an article page into an [`Article`]; normalize merges the two into a
-//! [`NewItem`] that store keeps.
+//! [`NewItem`] that store keeps. An article's body travels as
+//! [`SanitizedHtml`], the one kind of markup a page may show unescaped, and
+//! [`safe_href`] says which outlet URLs may become links.
 
 use chrono::{DateTime, FixedOffset};
 use url::Url;
@@ -75,7 +77,7 @@ pub struct NewItem {
     pub canonical_url: String,
     pub title: String,
     /// Sanitized HTML with absolute links.
-    pub content_html: String,
+    pub content_html: SanitizedHtml,
     /// Plain text of the body, whitespace-normalized.
     pub content_text: String,
     /// Hash of `content_text` with all whitespace and punctuation removed:
@@ -135,4 +137,100 @@ pub struct FeedEntry {
 pub struct Via {
     pub outlet: String,
     pub url: String,
+}
+
+/// An article's body as the sanitizer left it (ammonia at ingest, in
+/// [`crate::normalize::sanitize_html`]: no script, style, event handler or
+/// `javascript:` URL). The only markup any page inserts unescaped: its
+/// [`maud::Render`] writes it as is, where every other value a template
+/// splices in is escaped.
+///
+/// Two constructors, both crate-private and each with one caller:
+/// [`SanitizedHtml::from_sanitizer`] (normalize's sanitizer) and
+/// [`SanitizedHtml::from_store`] (the store, reading back what it kept from
+/// the sanitizer). `tests/escaping.rs` checks that nothing else calls them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SanitizedHtml(String);
+
+impl SanitizedHtml {
+    /// What the sanitizer produced. Only `normalize::sanitize_html` calls
+    /// this.
+    pub(crate) fn from_sanitizer(html: String) -> SanitizedHtml {
+        SanitizedHtml(html)
+    }
+
+    /// A body read back from the store, which only ever stores a
+    /// [`NewItem::content_html`] (that is, the sanitizer's output). Only
+    /// `src/store` calls this.
+    pub(crate) fn from_store(html: String) -> SanitizedHtml {
+        SanitizedHtml(html)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Read access as text (searching it, turning it into paragraphs); there
+/// is no way back from `str`.
+impl std::ops::Deref for SanitizedHtml {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl maud::Render for SanitizedHtml {
+    /// As is: sanitized at ingest.
+    fn render_to(&self, buffer: &mut String) {
+        buffer.push_str(&self.0);
+    }
+}
+
+/// `url` as it may stand in an `href`: an http(s) URL or a relative
+/// reference; `None` for anything else (`javascript:`, `data:`, `vbscript:`,
+/// unparseable), which a page then shows as text without a link. Outlets'
+/// URLs come from outlets' pages, so a hostile one must not become a link
+/// that runs script on our origin.
+pub fn safe_href(url: &str) -> Option<&str> {
+    let url = url.trim();
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(url),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Some(url),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_and_relative_urls_are_links() {
+        assert_eq!(
+            safe_href(" https://www.mohrss.gov.cn/a.html"),
+            Some("https://www.mohrss.gov.cn/a.html")
+        );
+        assert_eq!(safe_href("http://x.cn/"), Some("http://x.cn/"));
+        assert_eq!(safe_href("/issues/202509"), Some("/issues/202509"));
+        assert_eq!(safe_href("feeds/all.xml"), Some("feeds/all.xml"));
+        assert_eq!(safe_href("#s1"), Some("#s1"));
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "ftp://x.cn/",
+            "http://[::1",
+        ] {
+            assert_eq!(safe_href(bad), None, "{bad:?}");
+        }
+    }
 }

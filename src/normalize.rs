@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::config::Source;
 use crate::extract::{dates, origin};
-use crate::model::{Article, ListedItem, NewItem};
+use crate::model::{Article, ListedItem, NewItem, SanitizedHtml};
 use crate::text::collapse_ws as clean_text;
 
 /// Query parameters that only track the reader (`data/url/tracking-params.txt`);
@@ -76,14 +76,16 @@ static SANITIZER_TAGS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// Sanitizes article HTML for publication: ammonia's allow-list (which drops
 /// script, style, event handlers and `javascript:` URLs), with relative links
 /// and images rewritten against `base`.
-pub fn sanitize_html(html: &str, base: &Url) -> String {
+/// The result is a [`SanitizedHtml`]: this is the one place that makes
+/// one from outside input.
+pub fn sanitize_html(html: &str, base: &Url) -> SanitizedHtml {
     let cleaned = ammonia::Builder::default()
         .tags(SANITIZER_TAGS.clone())
         .url_relative(UrlRelative::RewriteWithBase(base.clone()))
         .link_rel(Some("noopener noreferrer"))
         .clean(&crate::markup::flatten_for_rendering(html))
         .to_string();
-    cleaned.trim().to_string()
+    SanitizedHtml::from_sanitizer(cleaned.trim().to_string())
 }
 
 /// Lines that outlets add around the same article and that say nothing about
@@ -236,29 +238,15 @@ fn origin_in_text(text: &str) -> Option<String> {
     tail.chain(head).find_map(|l| origin::find_origin(l))
 }
 
-/// Plain text (a summary-only feed, a JSON abstract) as paragraphs.
+/// Plain text (a summary-only feed, a JSON abstract) as paragraphs, for
+/// the sanitizer.
 fn text_to_html(text: &str) -> String {
-    text.lines()
-        .map(clean_text)
-        .filter(|l| !l.is_empty())
-        .map(|l| format!("<p>{}</p>", escape_html(&l)))
-        .collect()
-}
-
-/// Escapes text for an HTML text node or attribute.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+    maud::html! {
+        @for line in text.lines().map(clean_text).filter(|l| !l.is_empty()) {
+            p { (line) }
         }
     }
-    out
+    .into_string()
 }
 
 #[cfg(test)]
@@ -309,7 +297,8 @@ mod tests {
         let out = sanitize_html(
             html,
             &url("https://www.gov.cn/zhengce/202506/content_1.htm"),
-        );
+        )
+        .into_string();
         assert!(!out.contains("script"), "{out}");
         assert!(
             !out.contains("onerror") && !out.contains("onclick"),
@@ -326,7 +315,8 @@ mod tests {
         let out = sanitize_html(
             r#"<a href="./t2.html">下一篇</a>"#,
             &url("https://x.gov.cn/a/b/t1.html"),
-        );
+        )
+        .into_string();
         assert!(
             out.contains(r#"href="https://x.gov.cn/a/b/t2.html""#),
             "{out}"
@@ -352,10 +342,10 @@ mod tests {
     }
 
     #[test]
-    fn escape_covers_markup_and_both_quotes() {
+    fn plain_text_becomes_escaped_paragraphs() {
         assert_eq!(
-            escape_html(r#"<a href="x" title='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+            text_to_html("一 <b>&\n\n 二 "),
+            "<p>一 &lt;b&gt;&amp;</p><p>二</p>"
         );
     }
 

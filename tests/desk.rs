@@ -19,6 +19,7 @@ use kuaibao::accounts::{self, AuditQuery, Role};
 use kuaibao::config::Config;
 use kuaibao::metrics::Metrics;
 use kuaibao::model::NewItem;
+use kuaibao::normalize::sanitize_html;
 use kuaibao::serve::{self, ServeState};
 use kuaibao::store::{Status, Store};
 use tempfile::TempDir;
@@ -115,9 +116,12 @@ impl Fixture {
                         source_id: source.to_string(),
                         guid: None,
                         url: url.clone(),
-                        canonical_url: url,
+                        canonical_url: url.clone(),
                         title: title.to_string(),
-                        content_html: format!("<p>{body}</p><p>（完）</p>"),
+                        content_html: sanitize_html(
+                            &format!("<p>{body}</p><p>（完）</p>"),
+                            &url::Url::parse(&url).unwrap(),
+                        ),
                         content_text: format!("{body}\n（完）"),
                         content_hash: format!("hash-{slug}"),
                         origin: String::new(),

@@ -74,7 +74,10 @@ impl Fixture {
             url: format!("https://www.mohrss.gov.cn/a/{n}.html"),
             canonical_url: format!("http://mohrss.gov.cn/a/{n}.html"),
             title: format!("人社部通知 第{n}号"),
-            content_html: format!("<p>关于做好就业工作的通知 {n}。</p>"),
+            content_html: kuaibao::normalize::sanitize_html(
+                &format!("<p>关于做好就业工作的通知 {n}。</p>"),
+                &url::Url::parse("https://www.mohrss.gov.cn/a/").unwrap(),
+            ),
             content_text: format!("关于做好就业工作的通知 {n}。"),
             content_hash: format!("hash-{n}"),
             origin: "人力资源社会保障部".into(),

@@ -44,9 +44,15 @@ fn item(
         source_id: source.into(),
         guid: None,
         url: url.clone(),
-        canonical_url: url,
+        canonical_url: url.clone(),
         title: title.into(),
-        content_html: paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect(),
+        content_html: kuaibao::normalize::sanitize_html(
+            &paragraphs
+                .iter()
+                .map(|p| format!("<p>{p}</p>"))
+                .collect::<String>(),
+            &url::Url::parse(&url).unwrap(),
+        ),
         content_hash: content_hash(&text).unwrap_or_default(),
         content_text: text,
         origin: origin.into(),

@@ -1,7 +1,8 @@
-//! The desk's session cookie: HttpOnly so that a script injected into a
-//! page cannot read it, SameSite=Lax so that other sites' forms do not
-//! carry it (the CSRF token is the second line), Secure when the desk is
-//! served over HTTPS.
+//! Store layer (accounts): the desk's session cookie as it is set.
+//! HttpOnly so that a script injected into a page cannot read it,
+//! SameSite=Lax so that other sites' forms do not carry it (the CSRF token
+//! is the second line), Secure when the desk is served over HTTPS. Requests'
+//! cookies are read by the desk, with the `cookie` crate.
 
 use std::time::Duration;
 
@@ -22,32 +23,16 @@ pub fn clear_cookie(secure: bool) -> String {
     session_cookie("", secure, Duration::ZERO)
 }
 
-/// The session token in a `Cookie` request header, if there is one. The
-/// first non-empty `kuaibao_session` wins; other cookies are ignored.
-pub fn parse_cookie(header_value: &str) -> Option<&str> {
-    header_value.split(';').find_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        let value = value.trim().trim_matches('"');
-        (name.trim() == COOKIE_NAME && !value.is_empty()).then_some(value)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn accounts_cookie_round_trips() {
+    fn accounts_cookie_reads_back_with_the_cookie_crate() {
         let set = session_cookie("abc123", false, Duration::from_secs(60));
-        let pair = set.split(';').next().unwrap_or_default();
-        assert_eq!(parse_cookie(pair), Some("abc123"));
-        assert_eq!(
-            parse_cookie("theme=dark; kuaibao_session=abc123 ; lang=zh"),
-            Some("abc123")
-        );
-        assert_eq!(parse_cookie("kuaibao_session=; other=1"), None);
-        assert_eq!(parse_cookie("kuaibao_sessionx=abc"), None);
-        assert_eq!(parse_cookie(""), None);
+        let parsed = ::cookie::Cookie::parse(set).expect("a valid Set-Cookie");
+        assert_eq!((parsed.name(), parsed.value()), (COOKIE_NAME, "abc123"));
+        assert_eq!(parsed.http_only(), Some(true));
         assert!(clear_cookie(true).contains("Max-Age=0"));
     }
 }

@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, audit_entries, record, record_at};
-pub use cookie::{COOKIE_NAME, clear_cookie, parse_cookie, session_cookie};
+pub use cookie::{COOKIE_NAME, clear_cookie, session_cookie};
 pub use limiter::{HashBudget, LimiterConfig, LoginLimiter};
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password};
 pub use session::{

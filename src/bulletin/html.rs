@@ -1,14 +1,18 @@
-//! HTML export of an issue: the last stage's output for the screen and for
-//! print. One standalone HTML5 file (no external assets, so it can be mailed
+//! Renderer (bulletin): the HTML export of an issue, for the screen and for
+//! print, as a maud template (all text escaped; an article's URL a link
+//! only when it is an absolute http(s) URL, [`web_url`]: the file is mailed
+//! and archived, where a relative link leads nowhere). One standalone HTML5 file (no external assets, so it can be mailed
 //! or archived as is) that looks like the printed 信息快报 — centred masthead
 //! with a red 快报, issue number, host line, date and a red rule; 目录 on the
 //! first page, linked to the articles; the articles from a new page — and
 //! prints on A4 from any browser.
 
-use super::{IssueArticle, IssueDoc, MASTHEAD, TOC_HEADING, date_line, one_line, web_url};
-use crate::normalize::escape_html;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-/// The embedded stylesheet. Serif (宋体) for text and sans (黑体) for
+use super::{IssueArticle, IssueDoc, MASTHEAD, TOC_HEADING, date_line, one_line, web_url};
+
+/// The embedded stylesheet (a static asset: inserted as is, the only
+/// unescaped markup of the export). Serif (宋体) for text and sans (黑体) for
 /// headings, as Chinese print does; the font stacks name what Windows, macOS
 /// and Linux ship so that no web font is needed.
 const STYLE: &str = r#"
@@ -110,18 +114,30 @@ h1, h2, h3, .toc-section { font-family: var(--sans); font-weight: bold; }
 /// The issue as a standalone HTML5 document. All text is escaped; an
 /// article's URL becomes a link on its `来源：` line only when it is http(s).
 pub fn to_html(doc: &IssueDoc) -> String {
-    let mut out = String::with_capacity(64 * 1024);
-    out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n");
-    out.push_str("<meta charset=\"utf-8\">\n");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!(
-        "<title>{}</title>\n",
-        escape_html(&doc.issue_title())
-    ));
-    out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
-    out.push_str(&to_html_fragment(doc));
-    out.push_str("</body>\n</html>\n");
-    out
+    to_html_page(doc, None).into_string()
+}
+
+/// [`to_html`] as markup, its stylesheet carrying `style_nonce` when given
+/// (a page served under a nonce-based Content-Security-Policy, such as the
+/// desk's preview).
+pub fn to_html_page(doc: &IssueDoc, style_nonce: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" title { (doc.issue_title()) }
+                "\n" style nonce=[style_nonce] { (PreEscaped(STYLE)) }
+                "\n"
+            }
+            "\n"
+            body { "\n" (fragment(doc)) }
+            "\n"
+        }
+        "\n"
+    }
 }
 
 /// The issue's body alone, the `<main class="issue">` element of
@@ -129,82 +145,82 @@ pub fn to_html(doc: &IssueDoc) -> String {
 /// embed an issue in their own page, such as the content of a feed entry.
 /// Unstyled, it still reads in order: headings, 目录 as a list, paragraphs.
 pub fn to_html_fragment(doc: &IssueDoc) -> String {
-    let mut out = String::with_capacity(64 * 1024);
-    out.push_str("<main class=\"issue\">\n");
-
-    out.push_str("<header class=\"masthead\">\n");
-    out.push_str(&format!(
-        "<p class=\"society\">{}</p>\n",
-        escape_html(&doc.society_line())
-    ));
-    out.push_str(&format!("<h1>{MASTHEAD}</h1>\n"));
-    out.push_str(&format!(
-        "<p class=\"number\">{}</p>\n",
-        escape_html(&doc.number_line())
-    ));
-    out.push_str(&format!(
-        "<p class=\"host\">{}</p>\n",
-        escape_html(&doc.host_line())
-    ));
-    out.push_str(&format!(
-        "<p class=\"date\"><time datetime=\"{}\">{}</time></p>\n",
-        doc.date.format("%Y-%m-%d"),
-        escape_html(&date_line(doc.date))
-    ));
-    out.push_str("<hr class=\"rule\">\n</header>\n");
-
-    out.push_str("<nav class=\"toc\" aria-labelledby=\"toc\">\n");
-    out.push_str(&format!("<h2 id=\"toc\">{TOC_HEADING}</h2>\n<ol>\n"));
-    for (s, section) in doc.printed_sections().enumerate() {
-        out.push_str(&format!(
-            "<li><div class=\"toc-section\"><a href=\"#{}\">{}</a></div>\n<ol>\n",
-            section_anchor(s),
-            escape_html(&one_line(&section.name))
-        ));
-        for (a, article) in section.articles.iter().enumerate() {
-            out.push_str(&format!(
-                "<li><a href=\"#{}\">{}</a></li>\n",
-                article_anchor(s, a),
-                escape_html(&one_line(&article.title))
-            ));
-        }
-        out.push_str("</ol></li>\n");
-    }
-    out.push_str("</ol>\n</nav>\n");
-
-    out.push_str("<div class=\"content\">\n");
-    for (s, section) in doc.printed_sections().enumerate() {
-        out.push_str(&format!(
-            "<section class=\"section\" id=\"{}\">\n<h2>{}</h2>\n",
-            section_anchor(s),
-            escape_html(&one_line(&section.name))
-        ));
-        for (a, article) in section.articles.iter().enumerate() {
-            push_article(&mut out, article, &article_anchor(s, a));
-        }
-        out.push_str("</section>\n");
-    }
-    out.push_str("</div>\n</main>\n");
-    out
+    fragment(doc).into_string()
 }
 
-fn push_article(out: &mut String, article: &IssueArticle, anchor: &str) {
-    out.push_str(&format!(
-        "<article class=\"article\" id=\"{anchor}\">\n<h3>{}</h3>\n",
-        escape_html(&one_line(&article.title))
-    ));
-    for paragraph in article.printed_paragraphs() {
-        out.push_str(&format!("<p>{}</p>\n", escape_html(&paragraph)));
+fn fragment(doc: &IssueDoc) -> Markup {
+    html! {
+        main.issue {
+            "\n"
+            header.masthead {
+                "\n" p.society { (doc.society_line()) }
+                "\n" h1 { (MASTHEAD) }
+                "\n" p.number { (doc.number_line()) }
+                "\n" p.host { (doc.host_line()) }
+                "\n" p.date { time datetime=(doc.date.format("%Y-%m-%d")) { (date_line(doc.date)) } }
+                "\n" hr.rule;
+                "\n"
+            }
+            "\n"
+            nav.toc aria-labelledby="toc" {
+                "\n" h2 id="toc" { (TOC_HEADING) } "\n"
+                ol {
+                    "\n"
+                    @for (s, section) in doc.printed_sections().enumerate() {
+                        li {
+                            div.toc-section { a href={ "#" (section_anchor(s)) } { (one_line(&section.name)) } }
+                            "\n"
+                            ol {
+                                "\n"
+                                @for (a, article) in section.articles.iter().enumerate() {
+                                    li { a href={ "#" (article_anchor(s, a)) } { (one_line(&article.title)) } }
+                                    "\n"
+                                }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+            "\n"
+            div.content {
+                "\n"
+                @for (s, section) in doc.printed_sections().enumerate() {
+                    section.section id=(section_anchor(s)) {
+                        "\n" h2 { (one_line(&section.name)) } "\n"
+                        @for (a, article) in section.articles.iter().enumerate() {
+                            (article_html(article, &article_anchor(s, a)))
+                        }
+                    }
+                    "\n"
+                }
+            }
+            "\n"
+        }
+        "\n"
     }
-    let origin = escape_html(&one_line(&article.origin));
-    match article.url.as_deref().and_then(web_url) {
-        Some(url) => out.push_str(&format!(
-            "<p class=\"origin\">来源：<a href=\"{}\">{origin}</a></p>\n",
-            escape_html(&url)
-        )),
-        None => out.push_str(&format!("<p class=\"origin\">来源：{origin}</p>\n")),
+}
+
+fn article_html(article: &IssueArticle, anchor: &str) -> Markup {
+    let origin = one_line(&article.origin);
+    html! {
+        article.article id=(anchor) {
+            "\n" h3 { (one_line(&article.title)) } "\n"
+            @for paragraph in article.printed_paragraphs() {
+                p { (paragraph) } "\n"
+            }
+            p.origin {
+                "来源："
+                @match article.url.as_deref().and_then(web_url) {
+                    Some(href) => a href=(href) { (origin) },
+                    None => (origin),
+                }
+            }
+            "\n"
+        }
+        "\n"
     }
-    out.push_str("</article>\n");
 }
 
 /// Anchors by position, not by section id or title: those may hold anything,

@@ -19,7 +19,7 @@ mod paragraphs;
 mod text;
 
 pub use docx::to_docx;
-pub use html::{to_html, to_html_fragment};
+pub use html::{to_html, to_html_fragment, to_html_page};
 pub use markdown::to_markdown;
 pub use paragraphs::paragraphs_from_html;
 pub use text::to_text;

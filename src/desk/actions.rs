@@ -1,7 +1,7 @@
-//! The desk's POST handlers: an editor's decisions on stories (approve,
-//! reject, move to a section, bulletin title, split, merge), the bulk form
-//! and undo. Part of the editors' desk that `kuaibao serve` runs between
-//! store and publish.
+//! Web layer (the editors' desk): the POST handlers for an editor's
+//! decisions on stories (approve, reject, move to a section, bulletin
+//! title, split, merge), the bulk form and undo. Forms arrive as serde
+//! structs through [`Posted`].
 //!
 //! Each handler checks the session's CSRF token before anything else,
 //! writes through the store, records an audit entry (who, what, before →
@@ -15,13 +15,15 @@ use std::collections::HashSet;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use serde::Deserialize;
 
 use super::auth::Posted;
 use super::pages::message_page;
-use super::{FormData, html, json, nonce, safe_back, see_other, set_flash, wants_json, with_store};
+use super::{
+    DeskState, html, json, nonce, safe_back, see_other, set_flash, wants_json, with_store,
+};
 use crate::accounts::{self, AccountError, AuditEntry, AuditQuery, AuditRecord};
 use crate::config::Config;
-use crate::serve::ServeState;
 use crate::store::{Decision, DeskItem, Status, Store, StoreError};
 
 /// Longest bulletin title accepted, in characters.
@@ -143,7 +145,7 @@ fn the_item(store: &Store, id: i64) -> Result<DeskItem, Refusal> {
 /// The answer to an action: JSON for the script, else back to the queue
 /// with the message.
 fn respond(
-    state: &ServeState,
+    state: &DeskState,
     headers: &HeaderMap,
     back: &str,
     result: Result<Outcome, Refusal>,
@@ -183,17 +185,26 @@ fn respond(
     resp
 }
 
+/// The fields of a story's action forms (each form sends those it has).
+#[derive(Deserialize)]
+pub(super) struct ItemForm {
+    back: Option<String>,
+    section: Option<String>,
+    title: Option<String>,
+    into: Option<String>,
+}
+
 /// `POST /desk/items/{id}/{action}`.
 pub(super) async fn item(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Path((id, action)): Path<(String, String)>,
     Posted {
         editor,
         form,
         headers,
-    }: Posted,
+    }: Posted<ItemForm>,
 ) -> Response {
-    let back = safe_back(form.get("back"));
+    let back = safe_back(form.back.as_deref());
     let config = state.config();
     let op = match parse_op(&config, &action, &form) {
         Ok(op) => op,
@@ -215,12 +226,12 @@ pub(super) async fn item(
     }
 }
 
-fn parse_op(config: &Config, action: &str, form: &FormData) -> Result<Op, Refusal> {
+fn parse_op(config: &Config, action: &str, form: &ItemForm) -> Result<Op, Refusal> {
     Ok(match action {
         "approve" => Op::Status(Status::Approved),
         "reject" => Op::Status(Status::Rejected),
         "move" => {
-            let section = form.get("section").unwrap_or_default().trim();
+            let section = form.section.as_deref().unwrap_or_default().trim();
             if section.is_empty() {
                 Op::Move(None)
             } else if config.sections.iter().any(|s| s.id == section) {
@@ -230,7 +241,7 @@ fn parse_op(config: &Config, action: &str, form: &FormData) -> Result<Op, Refusa
             }
         }
         "title" => {
-            let title = form.get("title").unwrap_or_default().trim();
+            let title = form.title.as_deref().unwrap_or_default().trim();
             if title.chars().count() > MAX_TITLE_CHARS {
                 return Err(Refusal::Invalid(format!(
                     "标题太长：最多 {MAX_TITLE_CHARS} 个字。"
@@ -243,7 +254,7 @@ fn parse_op(config: &Config, action: &str, form: &FormData) -> Result<Op, Refusa
         }
         "split" => Op::Split,
         "merge" => {
-            let into = form.get("into").unwrap_or_default().trim();
+            let into = form.into.as_deref().unwrap_or_default().trim();
             match into.trim_start_matches('#').parse::<i64>() {
                 Ok(into) => Op::Merge { into },
                 Err(_) => {
@@ -427,17 +438,27 @@ fn decide(
     Ok(())
 }
 
+/// The bulk form: `action`, `back` and one `id` per checked story. Read
+/// as its pairs, since serde's structs take a key once.
+type BulkForm = Vec<(String, String)>;
+
+fn field<'f>(form: &'f BulkForm, key: &'f str) -> impl Iterator<Item = &'f str> {
+    form.iter()
+        .filter(move |(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 /// `POST /desk/bulk`: approve or reject every checked story.
 pub(super) async fn bulk(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Posted {
         editor,
         form,
         headers,
-    }: Posted,
+    }: Posted<BulkForm>,
 ) -> Response {
-    let back = safe_back(form.get("back"));
-    let status = match form.get("action") {
+    let back = safe_back(field(&form, "back").next());
+    let status = match field(&form, "action").next() {
         Some("approve") => Status::Approved,
         Some("reject") => Status::Rejected,
         _ => {
@@ -450,7 +471,7 @@ pub(super) async fn bulk(
         }
     };
     let mut ids: Vec<i64> = Vec::new();
-    for v in form.all("id") {
+    for v in field(&form, "id") {
         match v.trim().parse::<i64>() {
             Ok(id) if !ids.contains(&id) => ids.push(id),
             Ok(_) => {}
@@ -523,15 +544,21 @@ pub(super) async fn bulk(
 /// `POST /desk/undo`: takes back this user's last action not yet undone
 /// (a whole batch for a bulk action), from the audit entries' before
 /// values. Refused when someone changed the story since.
+/// A form that only says where to go back to.
+#[derive(Deserialize)]
+pub(super) struct BackForm {
+    back: Option<String>,
+}
+
 pub(super) async fn undo(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Posted {
         editor,
         form,
         headers,
-    }: Posted,
+    }: Posted<BackForm>,
 ) -> Response {
-    let back = safe_back(form.get("back"));
+    let back = safe_back(form.back.as_deref());
     let user = editor.user.name.clone();
     let config = state.config();
     let result = with_store(&state, move |s| undo_last(s, &config, &user)).await;
@@ -670,7 +697,7 @@ fn revert(store: &mut Store, user: &str, e: &AuditRecord) -> Result<Option<Strin
     };
     match e.action.as_str() {
         "approve" | "reject" => {
-            let before = Status::parse(e.before.as_deref().unwrap_or("candidate"));
+            let before = e.before.as_deref().map_or(Status::Candidate, Status::parse);
             store.restore_status(id, before)?;
             if let Some(decision) = Decision::parse(&e.action) {
                 store.forget_decision(id, decision, user)?;
@@ -704,7 +731,9 @@ fn revert(store: &mut Store, user: &str, e: &AuditRecord) -> Result<Option<Strin
             if items.is_empty() {
                 return Err(conflict(e));
             }
-            let status = Status::parse(detail["status"].as_str().unwrap_or("candidate"));
+            let status = detail["status"]
+                .as_str()
+                .map_or(Status::Candidate, Status::parse);
             let story = store.regroup_items(&items, status)?;
             Ok(Some(story.to_string()))
         }

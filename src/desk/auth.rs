@@ -1,29 +1,31 @@
-//! Who is at the desk: the session extractor every desk page and action
-//! takes, the CSRF check of every form, and logging in and out. Part of
-//! the editors' desk that `kuaibao serve` runs between store and publish;
-//! the sessions, password hashes, limiter and audit log themselves are
-//! [`crate::accounts`].
+//! Web layer (the editors' desk): who is at the desk. The session
+//! extractor every desk page and action takes, the CSRF check of every
+//! form, and logging in and out; the sessions, password hashes, limiter and
+//! audit log themselves are [`crate::accounts`]. The extractors work under
+//! any router state that yields a [`DeskState`].
 
 use std::time::Duration;
 
-use axum::extract::{FromRequest, FromRequestParts, RawQuery, Request, State};
-use axum::http::header::{COOKIE, HOST, ORIGIN, RETRY_AFTER, SET_COOKIE, USER_AGENT};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::header::{HOST, ORIGIN, RETRY_AFTER, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use rusqlite::Connection;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::{
-    FormData, accepts, client_address, html, internal, json, nonce, pages, safe_back, secure,
-    see_other, wants_json, with_store,
+    DeskState, accepts, client_address, html, internal, json, nonce, pages, parse_form,
+    request_cookie, safe_back, secure, see_other, wants_json, with_store,
 };
 use crate::accounts::{
-    self, AccountError, AuditEntry, LoginRequest, SessionPolicy, SessionUser, check_csrf,
-    clear_cookie, parse_cookie, session_cookie, session_user,
+    self, AccountError, AuditEntry, COOKIE_NAME, LoginRequest, SessionPolicy, SessionUser,
+    check_csrf, clear_cookie, session_cookie, session_user,
 };
 use crate::config::Config;
-use crate::serve::ServeState;
 
 /// A logged-in editor (or administrator): taking this as an argument is
 /// what makes a handler require a session.
@@ -33,10 +35,15 @@ pub struct Editor {
     token: String,
 }
 
-impl FromRequestParts<ServeState> for Editor {
+impl<S> FromRequestParts<S> for Editor
+where
+    DeskState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ServeState) -> Result<Editor, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Editor, Response> {
+        let state = &DeskState::from_ref(state);
         if let Some(token) = session_token(&parts.headers) {
             let t = token.clone();
             let found = with_store(state, move |s| session_user(s.connection(), &t)).await?;
@@ -52,11 +59,7 @@ impl FromRequestParts<ServeState> for Editor {
 
 /// The session cookie's token, from any of the request's `Cookie` headers.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| parse_cookie(v).map(str::to_string))
+    request_cookie(headers, COOKIE_NAME)
 }
 
 /// No session: a browser is sent to the login form (and back here after
@@ -78,41 +81,62 @@ fn unauthenticated(parts: &Parts) -> Response {
     }
 }
 
+/// The CSRF field every desk form carries.
+#[derive(Deserialize)]
+struct CsrfField {
+    csrf: Option<String>,
+}
+
 /// Whether a form carries the session's CSRF token (field `csrf`, or the
 /// `X-CSRF-Token` header the script sends).
-fn csrf_ok(user: &SessionUser, form: &FormData, headers: &HeaderMap) -> bool {
+fn csrf_ok(user: &SessionUser, form: Option<&CsrfField>, headers: &HeaderMap) -> bool {
     let presented = form
-        .get("csrf")
+        .and_then(|f| f.csrf.as_deref())
         .or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
     presented.is_some_and(|p| check_csrf(user, p))
 }
 
-/// A desk POST from a logged-in editor whose CSRF token checked out: the
-/// only way a state-changing handler gets its form, so none can forget the
-/// check. Without a session it answers as [`Editor`] does (303 to the
-/// login form, 401 for scripts); without a valid token, 403, and the
-/// handler never runs.
-pub(super) struct Posted {
+/// A desk POST from a logged-in editor whose CSRF token checked out, with
+/// its form read into `F` by axum's `Form`: the only way a state-changing
+/// handler gets its form, so none can forget the check. Without a session
+/// it answers as [`Editor`] does (303 to the login form, 401 for scripts);
+/// without a valid token, 403, and the handler never runs; a form that
+/// does not read as `F`, 400.
+pub(super) struct Posted<F> {
     pub editor: Editor,
-    pub form: FormData,
+    pub form: F,
     pub headers: HeaderMap,
 }
 
-impl FromRequest<ServeState> for Posted {
+impl<S, F> FromRequest<S> for Posted<F>
+where
+    DeskState: FromRef<S>,
+    S: Send + Sync,
+    F: DeserializeOwned,
+{
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &ServeState) -> Result<Posted, Response> {
+    async fn from_request(req: Request, state: &S) -> Result<Posted<F>, Response> {
         let (mut parts, body) = req.into_parts();
         let editor = Editor::from_request_parts(&mut parts, state).await?;
+        let state = &DeskState::from_ref(state);
         let headers = parts.headers;
         let limit = usize::try_from(state.config().server.max_request_body).unwrap_or(usize::MAX);
         let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
             (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
         })?;
-        let form = FormData::parse(&body);
-        if !csrf_ok(&editor.user, &form, &headers) {
+        let csrf = parse_form::<CsrfField>(&body).await;
+        if !csrf_ok(&editor.user, csrf.as_ref(), &headers) {
             return Err(csrf_refused(state, &editor.user, &headers));
         }
+        let Some(form) = parse_form::<F>(&body).await else {
+            let message = "表单内容有误，没有做任何修改。";
+            return Err(if wants_json(&headers) {
+                json(StatusCode::BAD_REQUEST, false, message, None)
+            } else {
+                (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response()
+            });
+        };
         Ok(Posted {
             editor,
             form,
@@ -122,7 +146,7 @@ impl FromRequest<ServeState> for Posted {
 }
 
 /// 403 for a form without a valid CSRF token: nothing was changed.
-fn csrf_refused(state: &ServeState, user: &SessionUser, headers: &HeaderMap) -> Response {
+fn csrf_refused(state: &DeskState, user: &SessionUser, headers: &HeaderMap) -> Response {
     let message = "安全校验未通过（页面可能已过期），没有做任何修改。请刷新页面后再试。";
     if wants_json(headers) {
         return json(StatusCode::FORBIDDEN, false, message, None);
@@ -170,17 +194,27 @@ static LOGIN_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4
 /// before parsing.
 const LOGIN_BODY_LIMIT: usize = 16 * 1024;
 
+/// `?next=` of the login form: where to go after it.
+#[derive(Deserialize, Default)]
+pub(super) struct NextQuery {
+    next: Option<String>,
+}
+
+/// The login form's fields.
+#[derive(Deserialize, Default)]
+struct LoginForm {
+    next: Option<String>,
+    name: Option<String>,
+    password: Option<String>,
+}
+
 pub(super) async fn login_form(
-    State(state): State<ServeState>,
-    RawQuery(query): RawQuery,
+    State(state): State<DeskState>,
+    query: Result<Query<NextQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let next = query.as_deref().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "next")
-            .map(|(_, v)| v.into_owned())
-    });
-    let next = safe_back(next.as_deref());
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let next = safe_back(query.next.as_deref());
     // Already logged in: straight on.
     if let Some(token) = session_token(&headers) {
         let found = with_store(&state, move |s| session_user(s.connection(), &token)).await;
@@ -201,7 +235,7 @@ pub(super) async fn login_form(
     resp
 }
 
-pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Response {
+pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let config = state.config();
     // Anyone may post here: a body that trickles in is cut off like a
@@ -217,10 +251,10 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
         Ok(Err(_)) => return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response(),
         Err(_) => return (StatusCode::REQUEST_TIMEOUT, "表单发送超时\n").into_response(),
     };
-    let form = FormData::parse(&body);
-    let next = safe_back(form.get("next"));
-    let name = form.get("name").unwrap_or_default().trim().to_string();
-    let password = form.get("password").unwrap_or_default().to_string();
+    let form: LoginForm = parse_form(&body).await.unwrap_or_default();
+    let next = safe_back(form.next.as_deref());
+    let name = form.name.unwrap_or_default().trim().to_string();
+    let password = form.password.unwrap_or_default();
     let n = nonce();
     let page = |status: StatusCode, text: &str| {
         let flash = super::Flash {
@@ -408,10 +442,10 @@ fn refused_login(
 }
 
 pub(super) async fn logout(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Posted {
         editor, headers, ..
-    }: Posted,
+    }: Posted<serde::de::IgnoredAny>,
 ) -> Response {
     let Editor { user, token } = editor;
     let done = with_store(&state, move |s| {

@@ -1,5 +1,5 @@
-//! Issues (期) on the desk: where editors assemble the bulletin from what
-//! they approved, the last stage before it is circulated. The same store
+//! Web layer (the editors' desk): issues (期), where editors assemble the
+//! bulletin from what they approved before it is circulated. The same store
 //! API and the same code paths as the `kuaibao issue …` commands
 //! ([`crate::assemble`], [`Store::create_issue`] and friends), behind the
 //! desk's session, CSRF check and audit log.
@@ -18,26 +18,25 @@
 //! (`item` always null: the shape of the other desk actions, with the
 //! issue as it is after the change).
 
-use std::fmt::Write;
-
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
+use maud::{Markup, html as markup};
+use serde::Deserialize;
 
 use super::actions::{Refusal, status_word};
 use super::auth::Posted;
 use super::pages::{Frame, flash_html, hidden, layout, message_page, short_time};
 use super::{
-    Editor, FormData, clear_flash, html, internal, nonce, read_flash, see_other, set_flash,
+    DeskState, Editor, clear_flash, html, internal, nonce, read_flash, see_other, set_flash,
     wants_json, with_store,
 };
 use crate::accounts::{self, AuditEntry, SessionUser};
 use crate::assemble::{self, ExportFormat};
 use crate::config::Config;
-use crate::normalize::escape_html as escape;
-use crate::serve::ServeState;
+use crate::model::safe_href;
 use crate::store::{
     IssueDetail, IssueEntry, IssueInfo, IssueStatus, Status, Store, StoreError, UNSECTIONED_NAME,
     check_issue_number,
@@ -122,7 +121,7 @@ fn refusal(e: StoreError, publishing: bool) -> Refusal {
 /// The answer to a change: JSON for the script, else back to `back` with
 /// the message.
 fn respond(
-    state: &ServeState,
+    state: &DeskState,
     headers: &HeaderMap,
     back: &str,
     result: Result<Outcome, Refusal>,
@@ -162,7 +161,7 @@ fn respond(
 
 /// A page that is not there (an unknown or malformed number, an unknown
 /// file), for an editor: the session was checked before.
-fn not_found(state: &ServeState, user: &SessionUser, headers: &HeaderMap, text: &str) -> Response {
+fn not_found(state: &DeskState, user: &SessionUser, headers: &HeaderMap, text: &str) -> Response {
     if wants_json(headers) {
         return super::json(StatusCode::NOT_FOUND, false, text, None);
     }
@@ -220,7 +219,7 @@ fn next_number(issues: &[IssueInfo], today: NaiveDate) -> String {
 
 /// `GET /desk/issues`.
 pub(super) async fn list(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
     headers: HeaderMap,
 ) -> Response {
@@ -261,76 +260,91 @@ fn render_list(
     free: usize,
     today: NaiveDate,
     flash: Option<&super::Flash>,
-) -> String {
-    let mut m = flash_html(flash);
-    let _ = writeln!(
-        m,
-        "<h1>期刊</h1>\n<form class=\"newissue\" method=\"post\" action=\"{ISSUES_PATH}\">{}\
-         <label>期号 <input type=\"text\" name=\"number\" value=\"{}\" inputmode=\"numeric\" \
-         pattern=\"[0-9]{{6}}\" maxlength=\"6\" placeholder=\"202509\" required></label>\
-         <label>日期 <input type=\"date\" name=\"date\" value=\"{today}\"></label>\
-         <button type=\"submit\" class=\"ok\">新建草稿</button></form>\n\
-         <p class=\"summary\">新草稿收入所有已通过、尚未编入任何一期的报道（现有 {free} 篇），\
-         按栏目排好；之后可以调整顺序、移除或加入。期号为六位数字：年份加本年第几期。</p>",
-        hidden(&user.csrf_token, ISSUES_PATH),
-        escape(&next_number(issues, today)),
-    );
-    if issues.is_empty() {
-        m.push_str("<p class=\"empty\">还没有任何一期。</p>\n");
-    } else {
-        m.push_str(
-            "<div class=\"scroll\"><table class=\"list\"><tr><th>期号</th><th>日期</th>\
-             <th>状态</th><th>篇数</th><th>发布于</th></tr>\n",
-        );
-        for i in issues {
-            let _ = writeln!(
-                m,
-                "<tr><td><a href=\"{ISSUES_PATH}/{0}\">{1}</a></td><td>{2}</td><td>{3}</td>\
-                 <td>{4}</td><td>{5}</td></tr>",
-                escape(&i.number),
-                escape(&issue_name(&i.number)),
-                i.date,
-                status_badge(i.status),
-                i.stories,
-                i.published_at
-                    .as_deref()
-                    .map_or_else(|| "—".to_string(), |p| escape(&short_time(p))),
-            );
+) -> Markup {
+    let main = markup! {
+        (flash_html(flash))
+        h1 { "期刊" } "\n"
+        form.newissue method="post" action=(ISSUES_PATH) {
+            (hidden(&user.csrf_token, ISSUES_PATH))
+            label { "期号 " input type="text" name="number" value=(next_number(issues, today)) inputmode="numeric"
+                pattern="[0-9]{6}" maxlength="6" placeholder="202509" required; }
+            label { "日期 " input type="date" name="date" value=(today); }
+            button type="submit" class="ok" { "新建草稿" }
         }
-        m.push_str("</table></div>\n");
-    }
+        "\n"
+        p.summary {
+            "新草稿收入所有已通过、尚未编入任何一期的报道（现有 " (free) " 篇），\
+             按栏目排好；之后可以调整顺序、移除或加入。期号为六位数字：年份加本年第几期。"
+        }
+        "\n"
+        @if issues.is_empty() {
+            p.empty { "还没有任何一期。" } "\n"
+        } @else {
+            div.scroll {
+                table.list {
+                    tr { th { "期号" } th { "日期" } th { "状态" } th { "篇数" } th { "发布于" } }
+                    "\n"
+                    @for i in issues {
+                        tr {
+                            td { a href={ (ISSUES_PATH) "/" (i.number) } { (issue_name(&i.number)) } }
+                            td { (i.date) }
+                            td { (status_badge(i.status)) }
+                            td { (i.stories) }
+                            td { (i.published_at.as_deref().map_or_else(|| "—".to_string(), short_time)) }
+                        }
+                        "\n"
+                    }
+                }
+            }
+            "\n"
+        }
+    };
     layout(
         config,
         Some(user),
         nonce,
-        &Frame {
-            title: "期刊",
-            current: ISSUES_PATH,
-            body_attrs: "",
-            script: false,
-        },
-        &m,
+        &Frame::plain("期刊", ISSUES_PATH),
+        main,
     )
 }
 
-fn status_badge(status: IssueStatus) -> &'static str {
+fn status_badge(status: IssueStatus) -> Markup {
     match status {
-        IssueStatus::Draft => "<span class=\"badge\">草稿</span>",
-        IssueStatus::Published => "<span class=\"badge approved\">已发布</span>",
+        IssueStatus::Draft => markup! { span.badge { "草稿" } },
+        IssueStatus::Published => markup! { span class="badge approved" { "已发布" } },
     }
+}
+
+/// The fields of the issue forms (each form sends those it has).
+#[derive(Deserialize)]
+pub(super) struct IssueForm {
+    number: Option<String>,
+    date: Option<String>,
+    story: Option<String>,
+    position: Option<String>,
 }
 
 /// `POST /desk/issues`: drafts a new issue as `kuaibao issue new` does.
 pub(super) async fn create(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Posted {
         editor,
         form,
         headers,
-    }: Posted,
+    }: Posted<IssueForm>,
 ) -> Response {
-    let number = form.get("number").unwrap_or_default().trim().to_string();
-    let date = match form.get("date").map(str::trim).filter(|d| !d.is_empty()) {
+    let number = form
+        .number
+        .as_deref()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let date = match form
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         None => assemble::today(),
         Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(d) => d,
@@ -364,7 +378,15 @@ pub(super) async fn create(
                 ));
             }
         };
-        record(s, &user, "issue_new", &num, None, None, Some("draft"))?;
+        record(
+            s,
+            &user,
+            "issue_new",
+            &num,
+            None,
+            None,
+            Some(IssueStatus::Draft.as_str()),
+        )?;
         let count = detail.entries.len();
         let mut message = format!(
             "已新建{}草稿，收入 {count} 篇已通过的报道。",
@@ -389,7 +411,7 @@ pub(super) async fn create(
 
 /// `GET /desk/issues/{number}`.
 pub(super) async fn page(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
     Path(number): Path<String>,
     headers: HeaderMap,
@@ -457,194 +479,210 @@ fn render_issue(
     detail: &IssueDetail,
     free: &[IssueEntry],
     flash: Option<&super::Flash>,
-) -> String {
+) -> Markup {
     let info = &detail.info;
-    let number = escape(&info.number);
-    let base = format!("{ISSUES_PATH}/{number}");
+    let base = format!("{ISSUES_PATH}/{}", info.number);
     let draft = info.status == IssueStatus::Draft;
     let h = hidden(&user.csrf_token, &base);
-    let mut m = flash_html(flash);
-    let _ = writeln!(
-        m,
-        "<p class=\"crumbs\"><a href=\"{ISSUES_PATH}\">« 全部期刊</a></p>\n\
-         <h1>{} {}</h1>\n<p class=\"summary\">{} · 共 {} 篇</p>",
-        escape(&issue_name(&info.number)),
-        status_badge(info.status),
-        escape(&crate::bulletin::date_line(info.date)),
-        detail.entries.len(),
-    );
-    // What may be done with the issue as a whole.
-    let _ = write!(
-        m,
-        "<div class=\"toolbar\"><a class=\"button\" href=\"{base}/preview\">预览</a>\
-         <span>导出：<a href=\"{base}/export.docx\">Word</a> · <a href=\"{base}/export.md\">Markdown</a> · \
-         <a href=\"{base}/export.html\">HTML</a> · <a href=\"{base}/export.txt\">文本</a></span>"
-    );
-    if draft {
-        let _ = write!(
-            m,
-            "<form method=\"post\" action=\"{base}/date\">{h}<label>日期 \
-             <input type=\"date\" name=\"date\" value=\"{}\" required></label>\
-             <button type=\"submit\">改日期</button></form>\
-             <form method=\"post\" action=\"{base}/publish\">{h}\
-             <button type=\"submit\" class=\"ok\">发布</button></form>",
-            info.date
-        );
-    } else {
-        let public = crate::publish::issue_url(config, &info.number);
-        let _ = write!(
-            m,
-            "<a href=\"{}\">公开页面</a>\
-             <form method=\"post\" action=\"{base}/unpublish\">{h}\
-             <button type=\"submit\" class=\"no\">撤回发布</button></form>",
-            escape(&public)
-        );
-    }
-    m.push_str("</div>\n");
-    if !draft {
-        m.push_str(
-            "<p class=\"flash\">本期已发布，只读；如需更正，先撤回发布（撤回后公开页面和订阅源里不再有本期）。</p>\n",
-        );
-    }
-    m.push_str("<div class=\"layout issue\">\n<section class=\"contents\">\n<h2>目录</h2>\n");
-    if detail.entries.is_empty() {
-        m.push_str("<p class=\"empty\">本期还没有稿件。</p>\n");
-    }
-    // Stories in print order, grouped by section; 上移/下移 only where the
-    // story has a neighbour in its section (it never leaves it).
-    let key = |e: &IssueEntry| section_of(config, e.section.as_deref()).0;
     let entries = &detail.entries;
-    for (i, e) in entries.iter().enumerate() {
-        let (this, name) = section_of(config, e.section.as_deref());
-        let first = i == 0 || key(&entries[i - 1]) != this;
-        let last = entries.get(i + 1).is_none_or(|next| key(next) != this);
-        if first {
-            let count = entries.iter().filter(|x| key(x) == this).count();
-            let _ = writeln!(
-                m,
-                "<h3 class=\"group\">{} <span>（{count} 篇）</span></h3>\n<ol class=\"entries\">",
-                escape(name)
-            );
-        }
-        let _ = write!(
-            m,
-            "<li class=\"entry\" id=\"story-{id}\"><span class=\"pos\">{pos}</span><div>\
-             <p class=\"title\">{}</p><p class=\"meta\">来源：{} · <time>{}</time> · 报道 #{id} · \
-             <a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">原文</a></p>",
-            escape(&e.title),
-            escape(&e.origin),
-            escape(&day(e.published.as_deref())),
-            escape(&e.url),
-            id = e.story_id,
-            pos = e.position,
-        );
-        if e.status != Status::Approved.as_str() {
-            let _ = write!(
-                m,
-                "<p class=\"flash error\">这篇报道现为「{}」，发布前须移出本期。</p>",
-                status_word(Status::parse(&e.status))
-            );
-        }
-        if draft {
-            let story = format!(
-                "<input type=\"hidden\" name=\"story\" value=\"{}\">",
-                e.story_id
-            );
-            m.push_str("<div class=\"actions\">");
-            if !first {
-                let _ = write!(
-                    m,
-                    "<form method=\"post\" action=\"{base}/move\">{h}{story}\
-                     <input type=\"hidden\" name=\"position\" value=\"{}\">\
-                     <button type=\"submit\">上移</button></form>",
-                    e.position - 1
-                );
+    let main = markup! {
+        (flash_html(flash))
+        p.crumbs { a href=(ISSUES_PATH) { "« 全部期刊" } } "\n"
+        h1 { (issue_name(&info.number)) " " (status_badge(info.status)) } "\n"
+        p.summary { (crate::bulletin::date_line(info.date)) " · 共 " (detail.entries.len()) " 篇" } "\n"
+        // What may be done with the issue as a whole.
+        div.toolbar {
+            a.button href={ (base) "/preview" } { "预览" }
+            span {
+                "导出：" a href={ (base) "/export.docx" } { "Word" } " · "
+                a href={ (base) "/export.md" } { "Markdown" } " · "
+                a href={ (base) "/export.html" } { "HTML" } " · "
+                a href={ (base) "/export.txt" } { "文本" }
             }
-            if !last {
-                let _ = write!(
-                    m,
-                    "<form method=\"post\" action=\"{base}/move\">{h}{story}\
-                     <input type=\"hidden\" name=\"position\" value=\"{}\">\
-                     <button type=\"submit\">下移</button></form>",
-                    e.position + 1
-                );
+            @if draft {
+                form method="post" action={ (base) "/date" } {
+                    (h)
+                    label { "日期 " input type="date" name="date" value=(info.date) required; }
+                    button type="submit" { "改日期" }
+                }
+                form method="post" action={ (base) "/publish" } {
+                    (h)
+                    button type="submit" class="ok" { "发布" }
+                }
+            } @else {
+                @let public = crate::publish::issue_url(config, &info.number);
+                @if let Some(href) = safe_href(&public) { a href=(href) { "公开页面" } }
+                form method="post" action={ (base) "/unpublish" } {
+                    (h)
+                    button type="submit" class="no" { "撤回发布" }
+                }
             }
-            let _ = write!(
-                m,
-                "<form method=\"post\" action=\"{base}/remove\">{h}{story}\
-                 <button type=\"submit\" class=\"no\">移除</button></form>"
-            );
-            // Alone in its section, a story has nowhere to move to.
-            if !(first && last) {
-                let _ = write!(
-                    m,
-                    "<details><summary>移到…</summary><form method=\"post\" action=\"{base}/move\">{h}{story}\
-                     <label>第 <input type=\"text\" name=\"position\" inputmode=\"numeric\" pattern=\"[0-9]+\" \
-                     required aria-label=\"位置\"> 位</label><button type=\"submit\">移动</button>\
-                     <small>只在本栏目内移动</small></form></details>"
-                );
+        }
+        "\n"
+        @if !draft {
+            p.flash { "本期已发布，只读；如需更正，先撤回发布（撤回后公开页面和订阅源里不再有本期）。" } "\n"
+        }
+        div class="layout issue" {
+            "\n"
+            section.contents {
+                "\n" h2 { "目录" } "\n"
+                @if entries.is_empty() {
+                    p.empty { "本期还没有稿件。" } "\n"
+                }
+                @for run in section_runs(config, entries) {
+                    h3.group { (run.name) " " span { "（" (run.entries.len()) " 篇）" } } "\n"
+                    ol.entries {
+                        @for (k, e) in run.entries.iter().enumerate() {
+                            (issue_entry(&base, &h, e, draft, k == 0, k + 1 == run.entries.len()))
+                            "\n"
+                        }
+                    }
+                    "\n"
+                }
             }
-            m.push_str("</div>");
-        }
-        m.push_str("</div></li>\n");
-        if last {
-            m.push_str("</ol>\n");
-        }
-    }
-    m.push_str("</section>\n");
-    if draft {
-        let _ = writeln!(
-            m,
-            "<aside class=\"free\">\n<h2>可加入的报道</h2>\n\
-             <p class=\"summary\">已通过、尚未编入任何一期的报道（{} 篇）；加入后排在其栏目末尾。</p>",
-            free.len()
-        );
-        if free.is_empty() {
-            m.push_str(
-                "<p class=\"empty\">没有了。在<a href=\"/desk/\">审稿队列</a>通过的报道会出现在这里。</p>\n",
-            );
-        } else {
-            m.push_str("<ul class=\"entries\">\n");
-            for e in free {
-                let (_, name) = section_of(config, e.section.as_deref());
-                let _ = writeln!(
-                    m,
-                    "<li class=\"entry\"><div><p class=\"title\">{}</p>\
-                     <p class=\"meta\">{} · 来源：{} · <time>{}</time> · 报道 #{id}</p>\
-                     <form method=\"post\" action=\"{base}/add\">{h}\
-                     <input type=\"hidden\" name=\"story\" value=\"{id}\">\
-                     <button type=\"submit\" class=\"ok\">加入</button></form></div></li>",
-                    escape(&e.title),
-                    escape(name),
-                    escape(&e.origin),
-                    escape(&day(e.published.as_deref())),
-                    id = e.story_id,
-                );
+            "\n"
+            @if draft {
+                aside.free {
+                    "\n" h2 { "可加入的报道" } "\n"
+                    p.summary { "已通过、尚未编入任何一期的报道（" (free.len()) " 篇）；加入后排在其栏目末尾。" }
+                    "\n"
+                    @if free.is_empty() {
+                        p.empty { "没有了。在" a href="/desk/" { "审稿队列" } "通过的报道会出现在这里。" } "\n"
+                    } @else {
+                        ul.entries {
+                            "\n"
+                            @for e in free {
+                                li.entry { div {
+                                    p.title { (e.title) }
+                                    p.meta {
+                                        (section_of(config, e.section.as_deref()).1) " · 来源：" (e.origin)
+                                        " · " time { (day(e.published.as_deref())) } " · 报道 #" (e.story_id)
+                                    }
+                                    form method="post" action={ (base) "/add" } {
+                                        (h)
+                                        input type="hidden" name="story" value=(e.story_id);
+                                        button type="submit" class="ok" { "加入" }
+                                    }
+                                } }
+                                "\n"
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
             }
-            m.push_str("</ul>\n");
         }
-        m.push_str("</aside>\n");
-    }
-    m.push_str("</div>\n");
+        "\n"
+    };
     layout(
         config,
         Some(user),
         nonce,
-        &Frame {
-            title: &issue_name(&info.number),
-            current: ISSUES_PATH,
-            body_attrs: "",
-            script: false,
-        },
-        &m,
+        &Frame::plain(&issue_name(&info.number), ISSUES_PATH),
+        main,
     )
+}
+
+/// Stories of one section that follow each other in the issue.
+struct SectionRun<'e> {
+    name: &'e str,
+    entries: Vec<&'e IssueEntry>,
+}
+
+/// The issue's stories in print order, grouped by section; 上移/下移 only
+/// where a story has a neighbour in its run (it never leaves its section).
+fn section_runs<'e>(config: &'e Config, entries: &'e [IssueEntry]) -> Vec<SectionRun<'e>> {
+    let mut runs: Vec<(Option<&str>, SectionRun<'e>)> = Vec::new();
+    for e in entries {
+        let (key, name) = section_of(config, e.section.as_deref());
+        match runs.last_mut() {
+            Some((k, run)) if *k == key => run.entries.push(e),
+            _ => runs.push((
+                key,
+                SectionRun {
+                    name,
+                    entries: vec![e],
+                },
+            )),
+        }
+    }
+    runs.into_iter().map(|(_, run)| run).collect()
+}
+
+/// One story of the issue's 目录, with its buttons in a draft.
+fn issue_entry(
+    base: &str,
+    h: &Markup,
+    e: &IssueEntry,
+    draft: bool,
+    first: bool,
+    last: bool,
+) -> Markup {
+    markup! {
+        li.entry id={ "story-" (e.story_id) } {
+            span.pos { (e.position) }
+            div {
+                p.title { (e.title) }
+                p.meta {
+                    "来源：" (e.origin) " · " time { (day(e.published.as_deref())) } " · 报道 #" (e.story_id) " · "
+                    @if let Some(href) = safe_href(&e.url) {
+                        a href=(href) target="_blank" rel="noopener noreferrer" { "原文" }
+                    } @else {
+                        "原文"
+                    }
+                }
+                @if e.status != Status::Approved {
+                    p class="flash error" { "这篇报道现为「" (status_word(e.status)) "」，发布前须移出本期。" }
+                }
+                @if draft {
+                    div.actions {
+                        @if !first {
+                            form method="post" action={ (base) "/move" } {
+                                (h)
+                                input type="hidden" name="story" value=(e.story_id);
+                                input type="hidden" name="position" value=(e.position - 1);
+                                button type="submit" { "上移" }
+                            }
+                        }
+                        @if !last {
+                            form method="post" action={ (base) "/move" } {
+                                (h)
+                                input type="hidden" name="story" value=(e.story_id);
+                                input type="hidden" name="position" value=(e.position + 1);
+                                button type="submit" { "下移" }
+                            }
+                        }
+                        form method="post" action={ (base) "/remove" } {
+                            (h)
+                            input type="hidden" name="story" value=(e.story_id);
+                            button type="submit" class="no" { "移除" }
+                        }
+                        // Alone in its section, a story has nowhere to move to.
+                        @if !(first && last) {
+                            details {
+                                summary { "移到…" }
+                                form method="post" action={ (base) "/move" } {
+                                    (h)
+                                    input type="hidden" name="story" value=(e.story_id);
+                                    label { "第 " input type="text" name="position" inputmode="numeric" pattern="[0-9]+" required aria-label="位置"; " 位" }
+                                    button type="submit" { "移动" }
+                                    small { "只在本栏目内移动" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /desk/issues/{number}/{file}`: `preview` (the HTML export, shown)
 /// and `export.{docx,md,html,txt}` (downloads), drafts as well as
 /// published issues: editors proofread a draft before it goes out.
 pub(super) async fn file(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
     Path((number, file)): Path<(String, String)>,
     headers: HeaderMap,
@@ -678,24 +716,26 @@ pub(super) async fn file(
     };
     // Rendered without the store's lock (zipping a Word file takes a
     // moment the poller should not wait for), off the async runtime.
-    let shown = format.unwrap_or(ExportFormat::Html);
-    let rendered = tokio::task::spawn_blocking(move || assemble::render(&doc, shown)).await;
+    let Some(format) = format else {
+        // The HTML export, with the page's nonce on its one inline
+        // stylesheet: the desk's CSP allows no other style, and a
+        // nonce-less copy would show the issue unstyled.
+        let n = nonce();
+        let style_nonce = n.clone();
+        let page = tokio::task::spawn_blocking(move || {
+            crate::bulletin::to_html_page(&doc, Some(&style_nonce))
+        })
+        .await;
+        return match page {
+            Ok(page) => html(StatusCode::OK, &n, page),
+            Err(e) => internal(e, false),
+        };
+    };
+    let rendered = tokio::task::spawn_blocking(move || assemble::render(&doc, format)).await;
     let body = match rendered {
         Ok(Ok(body)) => body,
         Ok(Err(e)) => return internal(e, false),
         Err(e) => return internal(e, false),
-    };
-    let Some(format) = format else {
-        // The export as it is, with the page's nonce on its one inline
-        // stylesheet: the desk's CSP allows no other style, and a
-        // nonce-less copy would show the issue unstyled.
-        let n = nonce();
-        let page = String::from_utf8_lossy(&body).replacen(
-            "<style>",
-            &format!("<style nonce=\"{n}\">"),
-            1,
-        );
-        return html(StatusCode::OK, &n, page);
     };
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -714,13 +754,13 @@ pub(super) async fn file(
 
 /// `POST /desk/issues/{number}/{action}`.
 pub(super) async fn action(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     Path((number, action)): Path<(String, String)>,
     Posted {
         editor,
         form,
         headers,
-    }: Posted,
+    }: Posted<IssueForm>,
 ) -> Response {
     if check_issue_number(&number).is_err() {
         return not_found(&state, &editor.user, &headers, "没有这一期。");
@@ -747,28 +787,30 @@ pub(super) async fn action(
     }
 }
 
-fn story_field(form: &FormData) -> Result<i64, Refusal> {
-    form.get("story")
+fn story_field(form: &IssueForm) -> Result<i64, Refusal> {
+    form.story
+        .as_deref()
         .map(|s| s.trim().trim_start_matches('#'))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| Refusal::Invalid("请给出报道编号（如 12）。".into()))
 }
 
-fn parse_op(action: &str, form: &FormData) -> Result<Op, Refusal> {
+fn parse_op(action: &str, form: &IssueForm) -> Result<Op, Refusal> {
     Ok(match action {
         "add" => Op::Add(story_field(form)?),
         "remove" => Op::Remove(story_field(form)?),
         "move" => {
             let story = story_field(form)?;
             let position = form
-                .get("position")
+                .position
+                .as_deref()
                 .and_then(|p| p.trim().parse::<usize>().ok())
                 .filter(|&p| p > 0)
                 .ok_or_else(|| Refusal::Invalid("请填写要移到的位置（从 1 起的序号）。".into()))?;
             Op::Move { story, position }
         }
         "date" => {
-            let date = form.get("date").unwrap_or_default().trim();
+            let date = form.date.as_deref().unwrap_or_default().trim();
             match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
                 Ok(d) => Op::Date(d),
                 Err(_) => {

@@ -1,17 +1,25 @@
-//! The editors' desk: the review step between store and publish, served by
-//! `kuaibao serve` under `/desk/`. Editors log in, go through the
+//! Web layer, the editors' desk: the review step between store and
+//! publish, served by `kuaibao serve` under `/desk/`. Editors log in, go through the
 //! candidates (grouped by proposed section, most relevant first), approve,
 //! reject or re-file them, fix a bulletin title, split and merge stories,
 //! and undo what they did; then they assemble the approved stories into an
 //! issue (期), proofread and publish it. Every decision is in the audit log
 //! and reaches the served feeds at once.
 //!
-//! Server-rendered HTML with plain forms, so every action works without
-//! JavaScript; a small inline script adds keyboard shortcuts. Nothing here
-//! is reachable without a session ([`auth`]); every write needs the
-//! session's CSRF token. The modules: [`auth`] (sessions, CSRF, login and
-//! logout), [`pages`] (HTML), [`actions`] (the POST handlers), [`issues`]
-//! (assembling, previewing and publishing issues).
+//! Server-rendered HTML (maud templates, which escape whatever they splice
+//! in) with plain forms, so every action works without JavaScript; a small
+//! inline script adds keyboard shortcuts. Forms and query strings are read
+//! by axum's `Form`/`Query` into serde structs, cookies by the `cookie`
+//! crate ([`request_cookie`]). Nothing here is reachable without a session
+//! ([`auth`]); every write needs the session's CSRF token. The modules:
+//! [`auth`] (sessions, CSRF, login and logout), [`pages`] (HTML),
+//! [`actions`] (the POST handlers), [`issues`] (assembling, previewing and
+//! publishing issues).
+//!
+//! The desk sits below [`crate::serve`] in the web layer: it never imports
+//! it. What it needs from the server is [`DeskState`], which `serve` builds
+//! from its own state and hands to [`router`]; any router state `S` with
+//! `DeskState: FromRef<S>` can run the desk's extractors ([`Editor`]).
 //!
 //! | path | what |
 //! |---|---|
@@ -28,9 +36,10 @@ mod issues;
 mod pages;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::HeaderName;
 use axum::http::header::{
     ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION,
@@ -39,16 +48,76 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::{Deserialize, Deserializer};
 
-use crate::accounts::SessionUser;
+use crate::accounts::{HashBudget, LoginLimiter, SessionUser};
 use crate::config::Config;
-use crate::serve::ServeState;
 use crate::store::Store;
 
 pub use auth::Editor;
 
-/// Every route of the desk, for [`crate::serve::router`] to merge.
-pub fn router<S>(state: ServeState) -> Router<S>
+/// What the desk needs from the server that runs it: the configuration in
+/// force, the store, the login limiter and hash budget, and a way to tell
+/// the feed refresher that something changed. Cheap to clone (all shared).
+/// `serve` builds one from its own state (sharing the same values) and
+/// implements `FromRef` for it.
+#[derive(Clone)]
+pub struct DeskState {
+    config: Arc<RwLock<Arc<Config>>>,
+    store: Arc<Mutex<Store>>,
+    login_limiter: Arc<LoginLimiter>,
+    hash_budget: Arc<HashBudget>,
+    changed: Arc<tokio::sync::Notify>,
+}
+
+impl DeskState {
+    /// `config` is read at every request, so a reload reaches the desk;
+    /// `changed` is notified after every write that reaches the feeds.
+    pub fn new(
+        config: Arc<RwLock<Arc<Config>>>,
+        store: Arc<Mutex<Store>>,
+        login_limiter: Arc<LoginLimiter>,
+        hash_budget: Arc<HashBudget>,
+        changed: Arc<tokio::sync::Notify>,
+    ) -> DeskState {
+        DeskState {
+            config,
+            store,
+            login_limiter,
+            hash_budget,
+            changed,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    pub fn login_limiter(&self) -> &Arc<LoginLimiter> {
+        &self.login_limiter
+    }
+
+    pub fn hash_budget(&self) -> &Arc<HashBudget> {
+        &self.hash_budget
+    }
+
+    /// Tells the feed refresher that the store changed.
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
+    }
+}
+
+/// Every route of the desk, for the server to merge.
+pub fn router<S>(state: DeskState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -135,8 +204,8 @@ fn nonce() -> String {
 }
 
 /// An HTML page response with its CSP.
-fn html(status: StatusCode, nonce: &str, body: String) -> Response {
-    let mut resp = (status, body).into_response();
+fn html(status: StatusCode, nonce: &str, page: maud::Markup) -> Response {
+    let mut resp = (status, page.into_string()).into_response();
     let h = resp.headers_mut();
     h.insert(
         CONTENT_TYPE,
@@ -316,32 +385,43 @@ fn set_flash(resp: &mut Response, config: &Config, error: bool, text: &str) {
     }
 }
 
-/// The `Set-Cookie` value carrying a flash message (percent-encoded, so
-/// any text fits in a header).
+/// The flash cookie with `value`, for 60 seconds (0: dropped).
+fn flash_cookie_with(value: String, secure: bool, max_age: i64) -> cookie::Cookie<'static> {
+    cookie::Cookie::build((FLASH_COOKIE, value))
+        .path("/desk")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build()
+}
+
+/// The `Set-Cookie` value carrying a flash message (percent-encoded by the
+/// cookie crate, so any text fits in a header).
 fn flash_cookie(secure: bool, error: bool, text: &str) -> String {
     let kind = if error { "e" } else { "i" };
-    let value: String =
-        url::form_urlencoded::byte_serialize(format!("{kind}{text}").as_bytes()).collect();
-    format!(
-        "{FLASH_COOKIE}={value}; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=60{}",
-        if secure { "; Secure" } else { "" }
-    )
+    flash_cookie_with(format!("{kind}{text}"), secure, 60)
+        .encoded()
+        .to_string()
+}
+
+/// The value of the request's cookie `name` (percent-decoded), from any of
+/// its `Cookie` headers: the first non-empty one wins. The desk's one
+/// cookie reader, for the session and the flash message alike.
+fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_string()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name && !c.value_trimmed().is_empty())
+        .map(|c| c.value_trimmed().to_string())
 }
 
 /// The flash message a request carries, if any.
 fn read_flash(headers: &HeaderMap) -> Option<Flash> {
-    let raw = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            (name.trim() == FLASH_COOKIE).then(|| value.trim().to_string())
-        })?;
-    let decoded: String = url::form_urlencoded::parse(format!("f={raw}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())?;
+    let decoded = request_cookie(headers, FLASH_COOKIE)?;
     let mut chars = decoded.chars();
     let error = match chars.next()? {
         'e' => true,
@@ -354,45 +434,54 @@ fn read_flash(headers: &HeaderMap) -> Option<Flash> {
 
 /// Drops a flash message once shown.
 fn clear_flash(resp: &mut Response, config: &Config) {
-    let cookie = format!(
-        "{FLASH_COOKIE}=; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure(config) { "; Secure" } else { "" }
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    let cookie = flash_cookie_with(String::new(), secure(config), 0);
+    if let Ok(v) = HeaderValue::from_str(&cookie.encoded().to_string()) {
         resp.headers_mut().append(SET_COOKIE, v);
     }
 }
 
-/// A form body: repeated keys kept (the bulk form's checkboxes).
-struct FormData(Vec<(String, String)>);
+/// A form body read into `F` by axum's `Form` (serde): the bytes were read
+/// already (under a limit, and for [`auth::Posted`] the CSRF field is read
+/// from the same bytes), so they are handed to it as a fresh form request.
+async fn parse_form<F: DeserializeOwned>(body: &bytes::Bytes) -> Option<F> {
+    let req = Request::builder()
+        .method(axum::http::Method::POST)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body.clone()))
+        .ok()?;
+    axum::Form::<F>::from_request(req, &())
+        .await
+        .ok()
+        .map(|f| f.0)
+}
 
-impl FormData {
-    fn parse(body: &[u8]) -> FormData {
-        FormData(
-            url::form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
+/// For form and query fields that fall back instead of failing the page:
+/// the value when it reads as `T` (a [`crate::store::Status`], say), else
+/// `None`.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let s = String::deserialize(d)?;
+    let value: serde::de::value::StringDeserializer<serde::de::value::Error> =
+        s.trim().to_string().into_deserializer();
+    Ok(T::deserialize(value).ok())
+}
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
+/// Like [`lenient`], for numbers and dates (anything `FromStr`).
+fn lenient_parse<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    let s = String::deserialize(d)?;
+    Ok(s.trim().trim_start_matches('#').parse().ok())
 }
 
 /// Runs `f` on the store on a blocking thread (SQLite; a poll may hold the
 /// store for a moment), never holding the lock across an await.
-async fn with_store<T, F>(state: &ServeState, f: F) -> Result<T, Response>
+async fn with_store<T, F>(state: &DeskState, f: F) -> Result<T, Response>
 where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> T + Send + 'static,
@@ -481,10 +570,17 @@ mod tests {
     #[test]
     fn flash_messages_round_trip_through_the_cookie() {
         let set = flash_cookie(true, true, "已通过：就业；通知 & <b>");
-        assert!(set.ends_with("; Secure"));
+        assert!(set.contains("; Secure"), "{set}");
+        assert!(
+            set.contains("; HttpOnly") && set.contains("Path=/desk"),
+            "{set}"
+        );
         let pair = set.split(';').next().expect("pair");
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_str(pair).expect("header"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_str(&format!("theme=dark; {pair}")).expect("header"),
+        );
         assert_eq!(
             read_flash(&headers),
             Some(Flash {
@@ -492,5 +588,24 @@ mod tests {
                 text: "已通过：就业；通知 & <b>".into()
             })
         );
+    }
+
+    #[test]
+    fn cookies_are_read_by_name_and_the_first_non_empty_wins() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("kuaibao_session=; a=1; kuaibao_sessionx=no"),
+        );
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("b=2; kuaibao_session=\"tok\" ; c=3"),
+        );
+        assert_eq!(
+            request_cookie(&headers, "kuaibao_session").as_deref(),
+            Some("tok")
+        );
+        assert_eq!(request_cookie(&headers, "nothing"), None);
+        assert_eq!(request_cookie(&HeaderMap::new(), "kuaibao_session"), None);
     }
 }

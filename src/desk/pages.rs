@@ -1,26 +1,33 @@
-//! The desk's HTML: the queue, the login form, the audit log and the
-//! accounts list. Part of the editors' desk that `kuaibao serve` runs
-//! between store and publish. Pages are built with `format!`/`write!`;
-//! every value from the store, the configuration or the request goes
-//! through [`escape`], except an item's body, which the store keeps
-//! sanitized.
+//! Web layer (the editors' desk): the desk's HTML. The queue, the login
+//! form, the audit log, the accounts list, and the frame every desk page
+//! shares ([`layout`]). Pages are maud templates: every value from the
+//! store, the configuration or the request is escaped as it is spliced in;
+//! the one exception is an item's body, a [`crate::model::SanitizedHtml`]
+//! from the sanitizer. Outlets' URLs become links only through
+//! [`safe_href`].
 
-use std::fmt::Write;
-
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
 
-use super::{Flash, clear_flash, html, internal, is_admin, json, nonce, read_flash, with_store};
+use super::{
+    DeskState, Flash, clear_flash, html, internal, is_admin, json, lenient, lenient_parse, nonce,
+    read_flash, with_store,
+};
 use crate::accounts::{self, AuditQuery, AuditRecord, SessionUser, UserInfo};
 use crate::config::Config;
-use crate::normalize::escape_html as escape;
-use crate::serve::ServeState;
-use crate::store::{DeskItem, DeskPage, DeskQuery, SectionFilter, Status};
+use crate::model::safe_href;
+use crate::store::{DeskItem, DeskPage, DeskQuery, IssueStatus, SectionFilter, Status};
 
 use super::Editor;
 
+// The desk's own stylesheet and script, compiled in: static assets, not
+// data, and the only other markup inserted unescaped (as `PreEscaped`,
+// inside `<style>` and `<script>` carrying the page's CSP nonce).
 const CSS: &str = include_str!("desk.css");
 const JS: &str = include_str!("desk.js");
 
@@ -34,68 +41,91 @@ const AUDIT_ENTRIES: usize = 200;
 /// Longest search accepted; longer input is cut.
 const MAX_QUERY_CHARS: usize = 200;
 
-/// The queue's filters as the URL carries them.
+/// `status=all` in the queue's URL: every status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Every {
+    All,
+}
+
+/// The queue's `status` filter as the URL carries it: one status, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum StatusFilter {
+    Only(Status),
+    All(Every),
+}
+
+/// The queue's query string, as axum's `Query` reads it: a value that does
+/// not read (an unknown status, a bad date or page) is left out, so the
+/// page falls back to the default rather than failing.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct QueueQuery {
+    #[serde(default, deserialize_with = "lenient")]
+    status: Option<StatusFilter>,
+    section: Option<String>,
+    source: Option<String>,
+    #[serde(default, deserialize_with = "lenient_parse")]
+    from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient_parse")]
+    to: Option<NaiveDate>,
+    q: Option<String>,
+    #[serde(default, deserialize_with = "lenient_parse")]
+    page: Option<usize>,
+}
+
+/// The queue's filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct QueueParams {
-    /// `candidate` (default), `approved`, `rejected`, `irrelevant`, `all`.
-    pub status: String,
+    /// `None`: every status (`status=all`); candidates by default.
+    pub status: Option<Status>,
     /// A section id, `none` (unfiled) or empty (all).
     pub section: String,
     pub source: String,
-    pub from: String,
-    pub to: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
     pub q: String,
     /// 1-based.
     pub page: usize,
 }
 
-impl QueueParams {
-    /// Reads the query string; anything unrecognised falls back to the
-    /// default rather than failing the page.
-    pub fn parse(raw: Option<&str>) -> QueueParams {
-        let mut p = QueueParams {
-            status: "candidate".into(),
-            section: String::new(),
-            source: String::new(),
-            from: String::new(),
-            to: String::new(),
-            q: String::new(),
-            page: 1,
-        };
-        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-            let v = v.trim();
-            match k.as_ref() {
-                "status"
-                    if matches!(
-                        v,
-                        "candidate" | "approved" | "rejected" | "irrelevant" | "all"
-                    ) =>
-                {
-                    p.status = v.into()
-                }
-                "section" => p.section = v.into(),
-                "source" => p.source = v.into(),
-                "from" if is_date(v) => p.from = v.into(),
-                "to" if is_date(v) => p.to = v.into(),
-                "q" => p.q = v.chars().take(MAX_QUERY_CHARS).collect(),
-                "page" => p.page = v.parse().unwrap_or(1).max(1),
-                _ => {}
-            }
+impl From<QueueQuery> for QueueParams {
+    fn from(q: QueueQuery) -> QueueParams {
+        let text = |v: Option<String>| v.map(|v| v.trim().to_string()).unwrap_or_default();
+        QueueParams {
+            status: match q.status {
+                None => Some(Status::Candidate),
+                Some(StatusFilter::Only(s)) => Some(s),
+                Some(StatusFilter::All(Every::All)) => None,
+            },
+            section: text(q.section),
+            source: text(q.source),
+            from: q.from,
+            to: q.to,
+            q: text(q.q).chars().take(MAX_QUERY_CHARS).collect(),
+            page: q.page.unwrap_or(1).max(1),
         }
-        p
     }
+}
 
+/// `status=` for a filter: a status's name, or `all`.
+fn status_param(status: Option<Status>) -> &'static str {
+    status.map_or("all", Status::as_str)
+}
+
+impl QueueParams {
     /// The queue URL with these filters and `page`.
     pub fn url(&self, page: usize) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
-        if self.status != "candidate" {
-            s.append_pair("status", &self.status);
+        if self.status != Some(Status::Candidate) {
+            s.append_pair("status", status_param(self.status));
         }
+        let (from, to) = (date_value(self.from), date_value(self.to));
         for (k, v) in [
             ("section", &self.section),
             ("source", &self.source),
-            ("from", &self.from),
-            ("to", &self.to),
+            ("from", &from),
+            ("to", &to),
             ("q", &self.q),
         ] {
             if !v.is_empty() {
@@ -114,10 +144,6 @@ impl QueueParams {
     }
 
     fn query(&self, config: &Config) -> DeskQuery {
-        let status = match self.status.as_str() {
-            "all" => None,
-            s => Some(Status::parse(s)),
-        };
         let section = match self.section.as_str() {
             "" => None,
             "none" => Some(SectionFilter::Unfiled),
@@ -125,11 +151,11 @@ impl QueueParams {
         };
         let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
         DeskQuery {
-            status,
+            status: self.status,
             section,
             source: opt(&self.source),
-            from: opt(&self.from),
-            to: opt(&self.to),
+            from: self.from.map(|d| d.to_string()),
+            to: self.to.map(|d| d.to_string()),
             text: opt(&self.q),
             sections: config.sections.iter().map(|s| s.id.clone()).collect(),
             limit: PAGE_SIZE,
@@ -138,8 +164,9 @@ impl QueueParams {
     }
 }
 
-fn is_date(s: &str) -> bool {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+/// A date field's value: `2025-06-20`, or empty.
+fn date_value(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
 }
 
 fn status_label(s: Status) -> &'static str {
@@ -193,15 +220,33 @@ pub(super) fn short_time(t: &str) -> String {
         .collect()
 }
 
+/// What the queue's script reads from `<body>`.
+pub(super) struct ScriptData<'a> {
+    pub csrf: &'a str,
+    /// The status filter (`status=` value).
+    pub status: &'a str,
+    /// The section ids, as a JSON array.
+    pub sections: String,
+}
+
 /// What frames a page's `main`.
 pub(super) struct Frame<'a> {
     pub title: &'a str,
     /// The navigation entry to mark as the current page.
     pub current: &'a str,
-    /// Trusted markup (already escaped) for the `<body>` tag.
-    pub body_attrs: &'a str,
-    /// Whether the page carries the keyboard script.
-    pub script: bool,
+    /// The queue's script and the data it reads (`data-*` on `<body>`).
+    pub script: Option<ScriptData<'a>>,
+}
+
+impl<'a> Frame<'a> {
+    /// A page without the script.
+    pub fn plain(title: &'a str, current: &'a str) -> Frame<'a> {
+        Frame {
+            title,
+            current,
+            script: None,
+        }
+    }
 }
 
 /// The page around `main`: header with navigation and logout (when logged
@@ -211,76 +256,67 @@ pub(super) fn layout(
     user: Option<&SessionUser>,
     nonce: &str,
     frame: &Frame<'_>,
-    main: &str,
-) -> String {
-    let Frame {
-        title,
-        current,
-        body_attrs,
-        script,
-    } = *frame;
-    let mut h = String::with_capacity(main.len() + CSS.len() + JS.len() + 2048);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"same-origin\">\n\
-         <title>{} · {}</title>\n<style nonce=\"{nonce}\">\n{CSS}</style>\n</head>\n<body{body_attrs}>\n",
-        escape(title),
-        escape(&config.title),
-    );
-    if let Some(user) = user {
-        let nav = |path: &str, label: &str| {
-            format!(
-                "<a href=\"{path}\"{}>{label}</a>",
-                if path == current {
-                    " aria-current=\"page\""
-                } else {
-                    ""
+    main: Markup,
+) -> Markup {
+    let data = frame.script.as_ref();
+    let nav = |path: &str, label: &str| {
+        html! {
+            a href=(path) aria-current=[(path == frame.current).then_some("page")] { (label) }
+        }
+    };
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" meta name="referrer" content="same-origin";
+                "\n" title { (frame.title) " · " (config.title) }
+                "\n" style nonce=(nonce) { "\n" (PreEscaped(CSS)) }
+                "\n"
+            }
+            "\n"
+            body data-csrf=[data.map(|d| d.csrf)]
+                data-status=[data.map(|d| d.status)]
+                data-sections=[data.map(|d| d.sections.as_str())] {
+                "\n"
+                @if let Some(user) = user {
+                    header.top {
+                        a.brand href="/desk/" { "编辑台" }
+                        nav {
+                            (nav("/desk/", "审稿队列"))
+                            (nav("/desk/issues", "期刊"))
+                            (nav("/desk/audit", "操作记录"))
+                            @if is_admin(user) { (nav("/desk/users", "用户")) }
+                        }
+                        span.who { (user.name) "（" (if is_admin(user) { "管理员" } else { "编辑" }) "）" }
+                        form method="post" action="/desk/logout" {
+                            input type="hidden" name="csrf" value=(user.csrf_token);
+                            button type="submit" { "退出" }
+                        }
+                    }
                 }
-            )
-        };
-        let _ = write!(
-            h,
-            "<header class=\"top\"><a class=\"brand\" href=\"/desk/\">编辑台</a><nav>{}{}{}{}</nav>\
-             <span class=\"who\">{}（{}）</span>\
-             <form method=\"post\" action=\"/desk/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\">退出</button></form></header>",
-            nav("/desk/", "审稿队列"),
-            nav("/desk/issues", "期刊"),
-            nav("/desk/audit", "操作记录"),
-            if is_admin(user) {
-                nav("/desk/users", "用户")
-            } else {
-                String::new()
-            },
-            escape(&user.name),
-            if is_admin(user) {
-                "管理员"
-            } else {
-                "编辑"
-            },
-            escape(&user.csrf_token),
-        );
+                "\n"
+                main { "\n" (main) }
+                "\n"
+                @if data.is_some() {
+                    script nonce=(nonce) { "\n" (PreEscaped(JS)) }
+                    "\n"
+                }
+            }
+            "\n"
+        }
+        "\n"
     }
-    h.push_str("\n<main>\n");
-    h.push_str(main);
-    h.push_str("</main>\n");
-    if script {
-        let _ = write!(h, "<script nonce=\"{nonce}\">\n{JS}</script>\n");
-    }
-    h.push_str("</body>\n</html>\n");
-    h
 }
 
-pub(super) fn flash_html(flash: Option<&Flash>) -> String {
-    match flash {
-        Some(f) => format!(
-            "<p id=\"flash\" class=\"flash{}\" role=\"status\">{}</p>\n",
-            if f.error { " error" } else { "" },
-            escape(&f.text)
-        ),
-        None => "<p id=\"flash\" class=\"flash\" role=\"status\"></p>\n".into(),
+pub(super) fn flash_html(flash: Option<&Flash>) -> Markup {
+    html! {
+        p id="flash" class=(if flash.is_some_and(|f| f.error) { "flash error" } else { "flash" }) role="status" {
+            @if let Some(f) = flash { (f.text) }
+        }
+        "\n"
     }
 }
 
@@ -290,34 +326,23 @@ pub(super) fn login_page(
     next: &str,
     name: &str,
     flash: Option<&Flash>,
-) -> String {
-    let main = format!(
-        "<div class=\"login\">\n<h1>编辑台登录</h1>\n{}\
-         <form method=\"post\" action=\"/desk/login\">\n\
-         <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
-         <label>用户名 <input type=\"text\" name=\"name\" value=\"{}\" autocomplete=\"username\" required autofocus></label>\n\
-         <label>密码 <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
-         <button type=\"submit\">登录</button>\n</form>\n</div>\n",
-        if flash.is_some() {
-            flash_html(flash)
-        } else {
-            String::new()
-        },
-        escape(next),
-        escape(name),
-    );
-    layout(
-        config,
-        None,
-        nonce,
-        &Frame {
-            title: "登录",
-            current: "",
-            body_attrs: "",
-            script: false,
-        },
-        &main,
-    )
+) -> Markup {
+    let main = html! {
+        div.login {
+            "\n" h1 { "编辑台登录" } "\n"
+            @if flash.is_some() { (flash_html(flash)) }
+            form method="post" action="/desk/login" {
+                "\n" input type="hidden" name="next" value=(next);
+                "\n" label { "用户名 " input type="text" name="name" value=(name) autocomplete="username" required autofocus; }
+                "\n" label { "密码 " input type="password" name="password" autocomplete="current-password" required; }
+                "\n" button type="submit" { "登录" }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    };
+    layout(config, None, nonce, &Frame::plain("登录", ""), main)
 }
 
 /// A page saying one thing (a refusal, an error), with a way back.
@@ -327,34 +352,23 @@ pub(super) fn message_page(
     nonce: &str,
     title: &str,
     message: &str,
-) -> String {
-    let main = format!(
-        "<h1>{}</h1>\n<p class=\"flash error\">{}</p>\n<p><a href=\"/desk/\">回到审稿队列</a></p>\n",
-        escape(title),
-        escape(message)
-    );
-    layout(
-        config,
-        user,
-        nonce,
-        &Frame {
-            title,
-            current: "",
-            body_attrs: "",
-            script: false,
-        },
-        &main,
-    )
+) -> Markup {
+    let main = html! {
+        h1 { (title) } "\n"
+        p.flash.error { (message) } "\n"
+        p { a href="/desk/" { "回到审稿队列" } } "\n"
+    };
+    layout(config, user, nonce, &Frame::plain(title, ""), main)
 }
 
 pub(super) async fn queue(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
-    RawQuery(raw): RawQuery,
+    query: Result<Query<QueueQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let config = state.config();
-    let params = QueueParams::parse(raw.as_deref());
+    let params = QueueParams::from(query.map(|Query(q)| q).unwrap_or_default());
     let query = params.query(&config);
     let page = match with_store(&state, move |s| s.desk_items(&query)).await {
         Ok(Ok(page)) => page,
@@ -372,21 +386,15 @@ pub(super) async fn queue(
 }
 
 /// The hidden fields every action form carries.
-pub(super) fn hidden(csrf: &str, back: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"back\" value=\"{}\">",
-        escape(csrf),
-        escape(back)
-    )
+pub(super) fn hidden(csrf: &str, back: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="back" value=(back);
+    }
 }
 
-fn option(value: &str, label: &str, selected: bool) -> String {
-    format!(
-        "<option value=\"{}\"{}>{}</option>",
-        escape(value),
-        if selected { " selected" } else { "" },
-        escape(label)
-    )
+fn option(value: &str, label: &str, selected: bool) -> Markup {
+    html! { option value=(value) selected[selected] { (label) } }
 }
 
 pub(super) fn render_queue(
@@ -396,346 +404,318 @@ pub(super) fn render_queue(
     params: &QueueParams,
     page: &DeskPage,
     flash: Option<&Flash>,
-) -> String {
+) -> Markup {
     let back = params.url(params.page);
     let csrf = user.csrf_token.as_str();
-    let mut m = String::with_capacity(page.items.len() * 6000 + 8192);
-    m.push_str(&flash_html(flash));
-    m.push_str("<div class=\"layout\">\n<aside class=\"side\">\n");
-    // Filters: a GET form, so a filtered queue is a link an editor can keep.
-    let _ = write!(
-        m,
-        "<form class=\"filters\" method=\"get\" action=\"/desk/\" role=\"search\">\n\
-         <label>搜索（标题、正文） <input type=\"search\" id=\"q\" name=\"q\" value=\"{}\" maxlength=\"{MAX_QUERY_CHARS}\"></label>\n\
-         <label>状态 <select name=\"status\">",
-        escape(&params.q)
-    );
-    for (value, label) in [
-        ("candidate", "待审"),
-        ("approved", "已通过"),
-        ("rejected", "已拒绝"),
-        ("irrelevant", "无关"),
-        ("all", "全部"),
-    ] {
-        m.push_str(&option(value, label, params.status == value));
-    }
-    m.push_str("</select></label>\n<label>栏目 <select name=\"section\">");
-    m.push_str(&option("", "全部栏目", params.section.is_empty()));
-    for s in &config.sections {
-        m.push_str(&option(&s.id, &s.name, params.section == s.id));
-    }
-    m.push_str(&option("none", "未分栏", params.section == "none"));
-    m.push_str("</select></label>\n<label>来源媒体 <select name=\"source\">");
-    m.push_str(&option("", "全部媒体", params.source.is_empty()));
-    for s in &config.sources {
-        m.push_str(&option(&s.id, &s.name, params.source == s.id));
-    }
-    let _ = write!(
-        m,
-        "</select></label>\n<label>起始日期 <input type=\"date\" name=\"from\" value=\"{}\"></label>\n\
-         <label>截止日期 <input type=\"date\" name=\"to\" value=\"{}\"></label>\n\
-         <button type=\"submit\">筛选</button> <a href=\"/desk/\">清除筛选</a>\n</form>\n",
-        escape(&params.from),
-        escape(&params.to)
-    );
-    let _ = writeln!(
-        m,
-        "<form method=\"post\" action=\"/desk/undo\">{}<button type=\"submit\">撤销我的上一步操作</button></form>",
-        hidden(csrf, &back)
-    );
-    m.push_str(
-        "<details class=\"keys\" open><summary>快捷键</summary><dl>\
-         <dt>j / k</dt><dd>下一条 / 上一条</dd>\
-         <dt>a</dt><dd>通过</dd><dt>r</dt><dd>拒绝</dd>",
-    );
-    for (i, s) in config.sections.iter().enumerate().take(9) {
-        let _ = write!(m, "<dt>{}</dt><dd>移至「{}」</dd>", i + 1, escape(&s.name));
-    }
-    m.push_str(
-        "<dt>x</dt><dd>勾选 / 取消勾选</dd><dt>/</dt><dd>搜索</dd><dt>Esc</dt><dd>离开输入框</dd>\
-         </dl></details>\n</aside>\n<section class=\"queue\">\n",
-    );
-
-    // The bulk form stands alone; the checkboxes join it with `form=`.
-    let _ = writeln!(
-        m,
-        "<form id=\"bulk\" class=\"bulkbar\" method=\"post\" action=\"/desk/bulk\">{}\
-         <span>勾选的条目：</span><button type=\"submit\" name=\"action\" value=\"approve\" class=\"ok\">批量通过</button>\
-         <button type=\"submit\" name=\"action\" value=\"reject\" class=\"no\">批量拒绝</button></form>",
-        hidden(csrf, &back)
-    );
     let pages = (page.total as usize).div_ceil(PAGE_SIZE).max(1);
-    let _ = writeln!(
-        m,
-        "<p class=\"summary\">共 {} 条（{}）{}</p>",
-        page.total,
-        escape(match params.status.as_str() {
-            "all" => "全部状态",
-            s => status_label(Status::parse(s)),
-        }),
-        if pages > 1 {
-            format!(" · 第 {} / {pages} 页", params.page)
-        } else {
-            String::new()
+    let filters = [
+        (Some(Status::Candidate), "待审"),
+        (Some(Status::Approved), "已通过"),
+        (Some(Status::Rejected), "已拒绝"),
+        (Some(Status::Irrelevant), "无关"),
+        (None, "全部"),
+    ];
+    let main = html! {
+        (flash_html(flash))
+        div.layout {
+            "\n"
+            aside.side {
+                "\n"
+                // Filters: a GET form, so a filtered queue is a link an editor can keep.
+                form.filters method="get" action="/desk/" role="search" {
+                    "\n"
+                    label { "搜索（标题、正文） " input type="search" id="q" name="q" value=(params.q) maxlength=(MAX_QUERY_CHARS); }
+                    "\n"
+                    label { "状态 " select name="status" {
+                        @for (status, label) in filters {
+                            (option(status_param(status), label, params.status == status))
+                        }
+                    } }
+                    "\n"
+                    label { "栏目 " select name="section" {
+                        (option("", "全部栏目", params.section.is_empty()))
+                        @for s in &config.sections { (option(&s.id, &s.name, params.section == s.id)) }
+                        (option("none", "未分栏", params.section == "none"))
+                    } }
+                    "\n"
+                    label { "来源媒体 " select name="source" {
+                        (option("", "全部媒体", params.source.is_empty()))
+                        @for s in &config.sources { (option(&s.id, &s.name, params.source == s.id)) }
+                    } }
+                    "\n"
+                    label { "起始日期 " input type="date" name="from" value=(date_value(params.from)); }
+                    "\n"
+                    label { "截止日期 " input type="date" name="to" value=(date_value(params.to)); }
+                    "\n"
+                    button type="submit" { "筛选" } " " a href="/desk/" { "清除筛选" }
+                    "\n"
+                }
+                "\n"
+                form method="post" action="/desk/undo" {
+                    (hidden(csrf, &back))
+                    button type="submit" { "撤销我的上一步操作" }
+                }
+                "\n"
+                details.keys open {
+                    summary { "快捷键" }
+                    dl {
+                        dt { "j / k" } dd { "下一条 / 上一条" }
+                        dt { "a" } dd { "通过" } dt { "r" } dd { "拒绝" }
+                        @for (i, s) in config.sections.iter().enumerate().take(9) {
+                            dt { (i + 1) } dd { "移至「" (s.name) "」" }
+                        }
+                        dt { "x" } dd { "勾选 / 取消勾选" } dt { "/" } dd { "搜索" } dt { "Esc" } dd { "离开输入框" }
+                    }
+                }
+                "\n"
+            }
+            "\n"
+            section.queue {
+                "\n"
+                // The bulk form stands alone; the checkboxes join it with `form=`.
+                form id="bulk" class="bulkbar" method="post" action="/desk/bulk" {
+                    (hidden(csrf, &back))
+                    span { "勾选的条目：" }
+                    button type="submit" name="action" value="approve" class="ok" { "批量通过" }
+                    button type="submit" name="action" value="reject" class="no" { "批量拒绝" }
+                }
+                "\n"
+                p.summary {
+                    "共 " (page.total) " 条（" (params.status.map_or("全部状态", status_label)) "）"
+                    @if pages > 1 { " · 第 " (params.page) " / " (pages) " 页" }
+                }
+                "\n"
+                @if page.items.is_empty() {
+                    p.empty { "没有符合条件的条目。" } "\n"
+                }
+                (queue_items(config, csrf, &back, page))
+                @if pages > 1 {
+                    nav.pager {
+                        @if params.page > 1 {
+                            a href=(params.url(params.page - 1)) { "« 上一页" }
+                        }
+                        span { (params.page) " / " (pages) }
+                        @if params.page < pages {
+                            a href=(params.url(params.page + 1)) { "下一页 »" }
+                        }
+                    }
+                    "\n"
+                }
+            }
+            "\n"
         }
-    );
-    if page.items.is_empty() {
-        m.push_str("<p class=\"empty\">没有符合条件的条目。</p>\n");
-    }
-    let mut group: Option<Option<String>> = None;
-    for item in &page.items {
-        let key = item
-            .section
-            .clone()
-            .filter(|s| config.sections.iter().any(|c| &c.id == s));
-        if group.as_ref() != Some(&key) {
-            let count = page
-                .groups
-                .iter()
-                .find(|(g, _)| g == &key)
-                .map_or(0, |(_, n)| *n);
-            let _ = writeln!(
-                m,
-                "<h2 class=\"group\">{} <span>（{count} 条）</span></h2>",
-                escape(section_name(config, key.as_deref()))
-            );
-            group = Some(key);
-        }
-        render_item(&mut m, config, csrf, &back, item);
-    }
-    if pages > 1 {
-        m.push_str("<nav class=\"pager\">");
-        if params.page > 1 {
-            let _ = write!(
-                m,
-                "<a href=\"{}\">« 上一页</a>",
-                escape(&params.url(params.page - 1))
-            );
-        }
-        let _ = write!(m, "<span>{} / {pages}</span>", params.page);
-        if params.page < pages {
-            let _ = write!(
-                m,
-                "<a href=\"{}\">下一页 »</a>",
-                escape(&params.url(params.page + 1))
-            );
-        }
-        m.push_str("</nav>\n");
-    }
-    m.push_str("</section>\n</div>\n");
+        "\n"
+    };
     let sections: Vec<&str> = config.sections.iter().map(|s| s.id.as_str()).collect();
-    let attrs = format!(
-        " data-csrf=\"{}\" data-status=\"{}\" data-sections=\"{}\"",
-        escape(csrf),
-        escape(&params.status),
-        escape(&serde_json::to_string(&sections).unwrap_or_else(|_| "[]".into()))
-    );
-    layout(
-        config,
-        Some(user),
-        nonce,
-        &Frame {
-            title: "审稿队列",
-            current: "/desk/",
-            body_attrs: &attrs,
-            script: true,
-        },
-        &m,
-    )
+    let frame = Frame {
+        title: "审稿队列",
+        current: "/desk/",
+        script: Some(ScriptData {
+            csrf,
+            status: status_param(params.status),
+            sections: serde_json::to_string(&sections).unwrap_or_else(|_| "[]".into()),
+        }),
+    };
+    layout(config, Some(user), nonce, &frame, main)
 }
 
-fn render_item(m: &mut String, config: &Config, csrf: &str, back: &str, item: &DeskItem) {
+/// The queue's stories, under a heading per section.
+fn queue_items(config: &Config, csrf: &str, back: &str, page: &DeskPage) -> Markup {
+    let mut group: Option<Option<String>> = None;
+    html! {
+        @for item in &page.items {
+            @let key = item
+                .section
+                .clone()
+                .filter(|s| config.sections.iter().any(|c| &c.id == s));
+            @if group.as_ref() != Some(&key) {
+                @let count = page
+                    .groups
+                    .iter()
+                    .find(|(g, _)| g == &key)
+                    .map_or(0, |(_, n)| *n);
+                h2.group { (section_name(config, key.as_deref())) " " span { "（" (count) " 条）" } }
+                "\n"
+                @let _ = group.replace(key);
+            }
+            (render_item(config, csrf, back, item))
+            "\n"
+        }
+    }
+}
+
+/// Links to outlets open apart and send no Referer (the desk's URLs are
+/// nobody else's business); a URL that is not http(s) is shown as text.
+fn outlet_link(url: &str, text: &str) -> Markup {
+    html! {
+        @if let Some(href) = safe_href(url) {
+            a href=(href) target="_blank" rel="noopener noreferrer" { (text) }
+        } @else {
+            (text)
+        }
+    }
+}
+
+fn render_item(config: &Config, csrf: &str, back: &str, item: &DeskItem) -> Markup {
     let id = item.id;
     let shown = item.bulletin_title.as_deref().unwrap_or(&item.title);
-    let _ = write!(
-        m,
-        "<article class=\"item st-{}\" id=\"item-{id}\" data-id=\"{id}\" data-story=\"{}\">\n\
-         <div class=\"head\"><input type=\"checkbox\" form=\"bulk\" name=\"id\" value=\"{id}\" aria-label=\"勾选\">\
-         <h3>{}</h3></div>\n",
-        item.status.as_str(),
-        item.story_id,
-        escape(shown),
-    );
-    // Links to outlets open apart and send no Referer: the desk's URLs
-    // are nobody else's business.
-    let link = |text: &str| {
-        format!(
-            "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a>",
-            escape(&item.url),
-            escape(text)
-        )
-    };
-    if item.bulletin_title.is_some() {
-        let _ = writeln!(m, "<p class=\"orig\">原标题：{}</p>", link(&item.title));
-    } else {
-        let _ = writeln!(m, "<p class=\"orig\">{}</p>", link("查看原文"));
-    }
     let date = item
         .published
         .as_deref()
         .map(short_time)
         .unwrap_or_else(|| format!("收录于 {}", short_time(&item.first_seen)));
-    let _ = write!(
-        m,
-        "<p class=\"meta\"><span class=\"badge {}\">{}</span> · <time>{}</time> · 来源：{} · \
-         {} 家媒体刊发：{} · 栏目：<span class=\"sec\">{}</span>{}",
-        item.status.as_str(),
-        status_label(item.status),
-        escape(&date),
-        escape(if item.origin.is_empty() {
-            &item.source_name
-        } else {
-            &item.origin
-        }),
-        item.outlets.len().max(1),
-        escape(&item.outlets.join("、")),
-        escape(section_name(config, item.section.as_deref())),
-        if item.section_fixed {
-            "（编辑指定）"
-        } else {
-            ""
-        },
-    );
-    if let Some(r) = item.relevance {
-        let _ = write!(m, " · 相关度 {r:.2}");
-    }
-    let _ = writeln!(m, " · 报道 #{}</p>", item.story_id);
-    if !item.first_paragraph.is_empty() {
-        let _ = writeln!(m, "<p class=\"lead\">{}</p>", escape(&item.first_paragraph));
-    }
-    if let Some(expl) = &item.explanation {
-        m.push_str("<details class=\"why\"><summary>分类依据</summary>");
-        render_json(m, config, expl, 0);
-        m.push_str("</details>\n");
-    }
-    // Sanitized when stored (no scripts, styles or event handlers), and
-    // the page's CSP would block any that slipped through.
-    let _ = writeln!(
-        m,
-        "<details class=\"full\"><summary>全文</summary><div class=\"content\">{}</div></details>",
-        item.content_html
-    );
-    if item.members.len() > 1 {
-        let _ = write!(
-            m,
-            "<details class=\"copies\"><summary>本报道的 {} 份稿件（可拆出误归的稿件）</summary><ul>",
-            item.members.len()
-        );
-        for member in &item.members {
-            let _ = write!(
-                m,
-                "<li>{}：<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a>{}\
-                 <form class=\"inline\" method=\"post\" action=\"/desk/items/{}/split\">{}\
-                 <button type=\"submit\">拆出为单独报道</button></form></li>",
-                escape(&member.source_name),
-                escape(&member.url),
-                escape(&member.title),
-                if member.primary { "（主稿）" } else { "" },
-                member.id,
-                hidden(csrf, back),
-            );
-        }
-        m.push_str("</ul></details>\n");
-    }
+    let origin = if item.origin.is_empty() {
+        &item.source_name
+    } else {
+        &item.origin
+    };
     let h = hidden(csrf, back);
-    let _ = write!(
-        m,
-        "<div class=\"actions\">\
-         <form method=\"post\" action=\"/desk/items/{id}/approve\">{h}<button type=\"submit\" class=\"ok\">通过</button></form>\
-         <form method=\"post\" action=\"/desk/items/{id}/reject\">{h}<button type=\"submit\" class=\"no\">拒绝</button></form>\
-         <form method=\"post\" action=\"/desk/items/{id}/move\">{h}<select name=\"section\" aria-label=\"栏目\">"
-    );
-    for s in &config.sections {
-        m.push_str(&option(
-            &s.id,
-            &s.name,
-            item.section.as_deref() == Some(&s.id),
-        ));
+    let unfiled = item
+        .section
+        .as_deref()
+        .is_none_or(|s| !config.sections.iter().any(|c| c.id == s));
+    html! {
+        article class={ "item st-" (item.status.as_str()) } id={ "item-" (id) } data-id=(id) data-story=(item.story_id) {
+            "\n"
+            div.head {
+                input type="checkbox" form="bulk" name="id" value=(id) aria-label="勾选";
+                h3 { (shown) }
+            }
+            "\n"
+            @if item.bulletin_title.is_some() {
+                p.orig { "原标题：" (outlet_link(&item.url, &item.title)) }
+            } @else {
+                p.orig { (outlet_link(&item.url, "查看原文")) }
+            }
+            "\n"
+            p.meta {
+                span class={ "badge " (item.status.as_str()) } { (status_label(item.status)) }
+                " · " time { (date) } " · 来源：" (origin) " · "
+                (item.outlets.len().max(1)) " 家媒体刊发：" (item.outlets.join("、"))
+                " · 栏目：" span.sec { (section_name(config, item.section.as_deref())) }
+                @if item.section_fixed { "（编辑指定）" }
+                @if let Some(r) = item.relevance { " · 相关度 " (format!("{r:.2}")) }
+                " · 报道 #" (item.story_id)
+            }
+            "\n"
+            @if !item.first_paragraph.is_empty() {
+                p.lead { (item.first_paragraph) } "\n"
+            }
+            @if let Some(expl) = &item.explanation {
+                details.why { summary { "分类依据" } (render_json(config, expl, 0)) }
+                "\n"
+            }
+            // Sanitized when stored (no scripts, styles or event handlers),
+            // and the page's CSP would block any that slipped through: the
+            // one value a template inserts unescaped.
+            details.full { summary { "全文" } div.content { (item.content_html) } }
+            "\n"
+            @if item.members.len() > 1 {
+                details.copies {
+                    summary { "本报道的 " (item.members.len()) " 份稿件（可拆出误归的稿件）" }
+                    ul {
+                        @for member in &item.members {
+                            li {
+                                (member.source_name) "：" (outlet_link(&member.url, &member.title))
+                                @if member.primary { "（主稿）" }
+                                form.inline method="post" action={ "/desk/items/" (member.id) "/split" } {
+                                    (h)
+                                    button type="submit" { "拆出为单独报道" }
+                                }
+                            }
+                        }
+                    }
+                }
+                "\n"
+            }
+            div.actions {
+                form method="post" action={ "/desk/items/" (id) "/approve" } { (h) button type="submit" class="ok" { "通过" } }
+                form method="post" action={ "/desk/items/" (id) "/reject" } { (h) button type="submit" class="no" { "拒绝" } }
+                form method="post" action={ "/desk/items/" (id) "/move" } {
+                    (h)
+                    select name="section" aria-label="栏目" {
+                        @for s in &config.sections {
+                            (option(&s.id, &s.name, item.section.as_deref() == Some(&s.id)))
+                        }
+                        (option("", "未分栏", unfiled))
+                    }
+                    button type="submit" { "移栏" }
+                }
+                details {
+                    summary { "改标题" }
+                    form method="post" action={ "/desk/items/" (id) "/title" } {
+                        (h)
+                        input type="text" name="title" value=(shown) maxlength="200" aria-label="快报标题";
+                        button type="submit" { "保存标题" }
+                        small { "留空则恢复原标题" }
+                    }
+                }
+                details {
+                    summary { "合并" }
+                    form method="post" action={ "/desk/items/" (id) "/merge" } {
+                        (h)
+                        label { "并入报道 # " input type="text" name="into" inputmode="numeric" pattern="[0-9]+" required; }
+                        button type="submit" { "合并" }
+                    }
+                }
+            }
+            "\n"
+        }
     }
-    m.push_str(&option(
-        "",
-        "未分栏",
-        item.section
-            .as_deref()
-            .is_none_or(|s| !config.sections.iter().any(|c| c.id == s)),
-    ));
-    let _ = writeln!(
-        m,
-        "</select><button type=\"submit\">移栏</button></form>\
-         <details><summary>改标题</summary><form method=\"post\" action=\"/desk/items/{id}/title\">{h}\
-         <input type=\"text\" name=\"title\" value=\"{}\" maxlength=\"200\" aria-label=\"快报标题\">\
-         <button type=\"submit\">保存标题</button><small>留空则恢复原标题</small></form></details>\
-         <details><summary>合并</summary><form method=\"post\" action=\"/desk/items/{id}/merge\">{h}\
-         <label>并入报道 # <input type=\"text\" name=\"into\" inputmode=\"numeric\" pattern=\"[0-9]+\" required></label>\
-         <button type=\"submit\">合并</button></form></details>\
-         </div>\n</article>",
-        escape(shown),
-    );
 }
 
 /// The classifier's explanation, whatever keys it has: objects as term
 /// lists, `[name, score]` pairs as a table, section ids by their names.
-fn render_json(m: &mut String, config: &Config, v: &serde_json::Value, depth: usize) {
+fn render_json(config: &Config, v: &serde_json::Value, depth: usize) -> Markup {
     use serde_json::Value;
     // Deeper than any explanation the classifier writes; the page stays
     // small whatever is stored.
     if depth > 5 {
-        m.push('…');
-        return;
+        return html! { "…" };
     }
-    match v {
-        Value::Object(map) => {
-            m.push_str("<dl>");
-            for (k, v) in map {
-                let label = match k.as_str() {
-                    "reasons" => "理由",
-                    "scores" => "各栏得分",
-                    "relevance" => "相关度",
-                    "section" => "栏目",
-                    other => other,
-                };
-                let _ = write!(m, "<dt>{}</dt><dd>", escape(label));
-                render_json(m, config, v, depth + 1);
-                m.push_str("</dd>");
-            }
-            m.push_str("</dl>");
-        }
-        Value::Array(list) if !list.is_empty() && list.iter().all(is_pair) => {
-            m.push_str("<table>");
-            for pair in list {
-                if let Value::Array(p) = pair
-                    && let [name, value] = p.as_slice()
-                {
-                    let name = name.as_str().unwrap_or_default();
-                    let _ = write!(
-                        m,
-                        "<tr><td>{}</td><td>",
-                        escape(section_name(config, Some(name)))
-                    );
-                    render_json(m, config, value, depth + 1);
-                    m.push_str("</td></tr>");
+    html! {
+        @match v {
+            Value::Object(map) => {
+                dl {
+                    @for (k, v) in map {
+                        @let label = match k.as_str() {
+                            "reasons" => "理由",
+                            "scores" => "各栏得分",
+                            "relevance" => "相关度",
+                            "section" => "栏目",
+                            other => other,
+                        };
+                        dt { (label) } dd { (render_json(config, v, depth + 1)) }
+                    }
                 }
             }
-            m.push_str("</table>");
-        }
-        Value::Array(list) => {
-            m.push_str("<ul>");
-            for v in list {
-                m.push_str("<li>");
-                render_json(m, config, v, depth + 1);
-                m.push_str("</li>");
+            Value::Array(list) if !list.is_empty() && list.iter().all(is_pair) => {
+                table {
+                    @for pair in list {
+                        @if let Value::Array(p) = pair {
+                            @if let [name, value] = p.as_slice() {
+                                tr {
+                                    td { (section_name(config, Some(name.as_str().unwrap_or_default()))) }
+                                    td { (render_json(config, value, depth + 1)) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            m.push_str("</ul>");
-        }
-        Value::String(s) => m.push_str(&escape(s)),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => {
-                let _ = write!(m, "{f:.3}");
+            Value::Array(list) => {
+                ul { @for v in list { li { (render_json(config, v, depth + 1)) } } }
             }
-            _ => m.push_str(&n.to_string()),
-        },
-        Value::Bool(b) => m.push_str(if *b { "是" } else { "否" }),
-        Value::Null => m.push('—'),
+            Value::String(s) => { (s) }
+            Value::Number(n) => {
+                @match n.as_f64() {
+                    Some(f) if n.is_f64() => { (format!("{f:.3}")) }
+                    _ => { (n.to_string()) }
+                }
+            }
+            Value::Bool(b) => { (if *b { "是" } else { "否" }) }
+            Value::Null => { "—" }
+        }
     }
 }
 
@@ -743,23 +723,26 @@ fn is_pair(v: &serde_json::Value) -> bool {
     matches!(v, serde_json::Value::Array(p) if matches!(p.as_slice(), [name, _] if name.is_string()))
 }
 
+/// `/desk/audit`'s filters.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AuditParams {
+    user: Option<String>,
+    #[serde(default, deserialize_with = "lenient_parse")]
+    item: Option<i64>,
+}
+
 pub(super) async fn audit(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
-    RawQuery(raw): RawQuery,
+    params: Result<Query<AuditParams>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let mut query = AuditQuery {
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    let query = AuditQuery {
         limit: AUDIT_ENTRIES,
-        ..AuditQuery::default()
+        user: params.user.filter(|u| !u.is_empty()),
+        item_id: params.item,
     };
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "user" if !v.is_empty() => query.user = Some(v.into_owned()),
-            "item" => query.item_id = v.parse().ok(),
-            _ => {}
-        }
-    }
     let q = query.clone();
     let entries =
         match with_store(&state, move |s| accounts::audit_entries(s.connection(), &q)).await {
@@ -791,8 +774,16 @@ fn audit_value(config: &Config, action: &str, v: Option<&str>) -> String {
         ("split" | "merge", Some(s)) => format!("报道 #{s}"),
         // Where the story stood in the issue's 目录.
         ("issue_add" | "issue_remove" | "issue_move", Some(s)) => format!("第 {s} 位"),
-        ("issue_new" | "issue_publish" | "issue_unpublish", Some("draft")) => "草稿".into(),
-        ("issue_new" | "issue_publish" | "issue_unpublish", Some("published")) => "已发布".into(),
+        ("issue_new" | "issue_publish" | "issue_unpublish", Some(s))
+            if s == IssueStatus::Draft.as_str() =>
+        {
+            "草稿".into()
+        }
+        ("issue_new" | "issue_publish" | "issue_unpublish", Some(s))
+            if s == IssueStatus::Published.as_str() =>
+        {
+            "已发布".into()
+        }
         (_, Some(s)) => s.into(),
     }
 }
@@ -839,59 +830,55 @@ fn render_audit(
     query: &AuditQuery,
     entries: &[AuditRecord],
     flash: Option<&Flash>,
-) -> String {
-    let mut m = String::new();
-    m.push_str(&flash_html(flash));
-    let _ = writeln!(
-        m,
-        "<h1>操作记录</h1>\n<form class=\"inline\" method=\"get\" action=\"/desk/audit\">\
-         <label>用户 <input type=\"text\" name=\"user\" value=\"{}\"></label> \
-         <label>条目 # <input type=\"text\" name=\"item\" inputmode=\"numeric\" value=\"{}\"></label> \
-         <button type=\"submit\">筛选</button></form>\n<p class=\"summary\">最近 {} 条</p>",
-        escape(query.user.as_deref().unwrap_or_default()),
-        query.item_id.map(|i| i.to_string()).unwrap_or_default(),
-        entries.len()
-    );
-    m.push_str(
-        "<table class=\"list\"><tr><th>时间</th><th>用户</th><th>操作</th><th>条目</th>\
-         <th>报道</th><th>修改前</th><th>修改后</th><th>备注</th></tr>\n",
-    );
-    for e in entries {
-        // An undo's values are those of the action it took back.
-        let kind = match (&e.action[..], e.detail.as_deref()) {
-            ("undo", Some(d)) => d.split_whitespace().nth(2).unwrap_or("undo"),
-            (a, _) => a,
-        };
-        let _ = writeln!(
-            m,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&short_time(&e.at)),
-            escape(&e.user_name),
-            escape(action_label(&e.action)),
-            e.item_id.map(|i| format!("#{i}")).unwrap_or_default(),
-            e.story_id.map(|i| format!("#{i}")).unwrap_or_default(),
-            escape(&audit_value(config, kind, e.before.as_deref())),
-            escape(&audit_value(config, kind, e.after.as_deref())),
-            escape(&audit_detail(e)),
-        );
-    }
-    m.push_str("</table>\n");
+) -> Markup {
+    let main = html! {
+        (flash_html(flash))
+        h1 { "操作记录" } "\n"
+        form.inline method="get" action="/desk/audit" {
+            label { "用户 " input type="text" name="user" value=(query.user.as_deref().unwrap_or_default()); }
+            " "
+            label { "条目 # " input type="text" name="item" inputmode="numeric" value=(query.item_id.map(|i| i.to_string()).unwrap_or_default()); }
+            " "
+            button type="submit" { "筛选" }
+        }
+        "\n"
+        p.summary { "最近 " (entries.len()) " 条" }
+        "\n"
+        table.list {
+            tr { th { "时间" } th { "用户" } th { "操作" } th { "条目" } th { "报道" } th { "修改前" } th { "修改后" } th { "备注" } }
+            "\n"
+            @for e in entries {
+                // An undo's values are those of the action it took back.
+                @let kind = match (&e.action[..], e.detail.as_deref()) {
+                    ("undo", Some(d)) => d.split_whitespace().nth(2).unwrap_or("undo"),
+                    (a, _) => a,
+                };
+                tr {
+                    td { (short_time(&e.at)) }
+                    td { (e.user_name) }
+                    td { (action_label(&e.action)) }
+                    td { @if let Some(i) = e.item_id { "#" (i) } }
+                    td { @if let Some(i) = e.story_id { "#" (i) } }
+                    td { (audit_value(config, kind, e.before.as_deref())) }
+                    td { (audit_value(config, kind, e.after.as_deref())) }
+                    td { (audit_detail(e)) }
+                }
+                "\n"
+            }
+        }
+        "\n"
+    };
     layout(
         config,
         Some(user),
         nonce,
-        &Frame {
-            title: "操作记录",
-            current: "/desk/audit",
-            body_attrs: "",
-            script: false,
-        },
-        &m,
+        &Frame::plain("操作记录", "/desk/audit"),
+        main,
     )
 }
 
 pub(super) async fn users(
-    State(state): State<ServeState>,
+    State(state): State<DeskState>,
     editor: Editor,
     headers: HeaderMap,
 ) -> Response {
@@ -921,41 +908,37 @@ pub(super) async fn users(
     )
 }
 
-fn render_users(config: &Config, user: &SessionUser, nonce: &str, users: &[UserInfo]) -> String {
-    let mut m = String::from(
-        "<h1>用户</h1>\n<p class=\"summary\">用命令行管理账户：<kbd>kuaibao user add 名字</kbd>、\
-         <kbd>kuaibao user passwd 名字</kbd>、<kbd>kuaibao user remove 名字</kbd>。</p>\n\
-         <table class=\"list\"><tr><th>用户名</th><th>角色</th><th>创建于</th><th>改密于</th>\
-         <th>在线会话</th><th>状态</th></tr>\n",
-    );
-    for u in users {
-        let _ = writeln!(
-            m,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&u.name),
-            if u.role == accounts::Role::Admin {
-                "管理员"
-            } else {
-                "编辑"
-            },
-            escape(&short_time(&u.created_at)),
-            escape(&short_time(&u.password_changed_at)),
-            u.active_sessions,
-            if u.disabled { "已停用" } else { "正常" },
-        );
-    }
-    m.push_str("</table>\n");
+fn render_users(config: &Config, user: &SessionUser, nonce: &str, users: &[UserInfo]) -> Markup {
+    let main = html! {
+        h1 { "用户" } "\n"
+        p.summary {
+            "用命令行管理账户：" kbd { "kuaibao user add 名字" } "、"
+            kbd { "kuaibao user passwd 名字" } "、" kbd { "kuaibao user remove 名字" } "。"
+        }
+        "\n"
+        table.list {
+            tr { th { "用户名" } th { "角色" } th { "创建于" } th { "改密于" } th { "在线会话" } th { "状态" } }
+            "\n"
+            @for u in users {
+                tr {
+                    td { (u.name) }
+                    td { (if u.role == accounts::Role::Admin { "管理员" } else { "编辑" }) }
+                    td { (short_time(&u.created_at)) }
+                    td { (short_time(&u.password_changed_at)) }
+                    td { (u.active_sessions) }
+                    td { (if u.disabled { "已停用" } else { "正常" }) }
+                }
+                "\n"
+            }
+        }
+        "\n"
+    };
     layout(
         config,
         Some(user),
         nonce,
-        &Frame {
-            title: "用户",
-            current: "/desk/users",
-            body_attrs: "",
-            script: false,
-        },
-        &m,
+        &Frame::plain("用户", "/desk/users"),
+        main,
     )
 }
 
@@ -963,22 +946,27 @@ fn render_users(config: &Config, user: &SessionUser, nonce: &str, users: &[UserI
 mod tests {
     use super::*;
 
+    fn parse(query: &str) -> QueueParams {
+        let Query(q) =
+            Query::<QueueQuery>::try_from_uri(&format!("/desk/?{query}").parse().expect("uri"))
+                .expect("query");
+        q.into()
+    }
+
     #[test]
     fn queue_params_fall_back_to_defaults_and_round_trip() {
-        let p = QueueParams::parse(Some(
-            "status=bogus&from=2025-13-01&to=2025-06-30&q=%E5%B0%B1%E4%B8%9A&page=x",
-        ));
-        assert_eq!(p.status, "candidate");
-        assert_eq!(p.from, "");
-        assert_eq!(p.to, "2025-06-30");
+        let p = parse("status=bogus&from=2025-13-01&to=2025-06-30&q=%E5%B0%B1%E4%B8%9A&page=x");
+        assert_eq!(p.status, Some(Status::Candidate));
+        assert_eq!(p.from, None);
+        assert_eq!(p.to, NaiveDate::from_ymd_opt(2025, 6, 30));
         assert_eq!(p.q, "就业");
         assert_eq!(p.page, 1);
         let url = p.url(3);
-        assert_eq!(
-            QueueParams::parse(url.split_once('?').map(|(_, q)| q)).page,
-            3
-        );
-        assert_eq!(QueueParams::parse(None).url(1), "/desk/");
+        assert_eq!(parse(url.split_once('?').map_or("", |(_, q)| q)).page, 3);
+        assert_eq!(parse("").url(1), "/desk/");
+        assert_eq!(parse("status=all").status, None);
+        assert_eq!(parse("status=approved").status, Some(Status::Approved));
+        assert_eq!(parse("status=all").url(1), "/desk/?status=all");
     }
 
     #[test]

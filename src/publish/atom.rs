@@ -275,22 +275,22 @@ pub(crate) fn content_with_outlets(e: &FeedEntry) -> std::borrow::Cow<'_, str> {
     if e.via.is_empty() {
         return std::borrow::Cow::Borrowed(&e.content_html);
     }
-    let links: Vec<String> = e
-        .via
-        .iter()
-        .map(|v| {
-            format!(
-                "<a href=\"{}\">{}</a>",
-                crate::normalize::escape_html(&v.url),
-                crate::normalize::escape_html(&v.outlet)
-            )
-        })
-        .collect();
-    std::borrow::Cow::Owned(format!(
-        "{}\n<p class=\"kuaibao-via\">同时刊发：{}</p>",
-        e.content_html,
-        links.join("、")
-    ))
+    // A maud template (outlets' names escaped, their URLs links only when
+    // http(s) or relative), after the stored, sanitized body.
+    let via = maud::html! {
+        p class="kuaibao-via" {
+            "同时刊发："
+            @for (i, v) in e.via.iter().enumerate() {
+                @if i > 0 { "、" }
+                @if let Some(href) = crate::model::safe_href(&v.url) {
+                    a href=(href) { (v.outlet) }
+                } @else {
+                    (v.outlet)
+                }
+            }
+        }
+    };
+    std::borrow::Cow::Owned([e.content_html.as_str(), &via.into_string()].join("\n"))
 }
 
 /// The text of an HTML fragment on one line, safe for XML.

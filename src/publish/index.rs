@@ -1,22 +1,20 @@
-//! The index page of the publish stage (`index.html`): a plain HTML5 page
+//! Renderer (publish): the index page (`index.html`), a plain HTML5 page
 //! listing the feeds and the latest items per section, for people who open
-//! the site in a browser rather than a feed reader.
-//!
-//! Built by hand, without a template engine: it is one small page, and
-//! every piece of text goes through [`escape`].
-
-use crate::normalize::escape_html as escape;
-use std::fmt::Write;
+//! the site in a browser rather than a feed reader. A maud template: every
+//! piece of text is escaped, and an item links to its article only through
+//! [`safe_href`].
 
 use chrono::FixedOffset;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{FeedKind, entry_date, feed_kinds, sort_newest_first};
 use crate::config::Config;
-use crate::model::FeedEntry;
+use crate::model::{FeedEntry, safe_href};
 
 /// Items shown per section; the feeds carry the rest.
 const ITEMS_PER_SECTION: usize = 20;
 
+/// The page's stylesheet: a static asset, its only unescaped markup.
 const STYLE: &str = "\
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#6e6e73;--bg:#fff;--line:#e5e5ea;--accent:#b5121b}\
 @media(prefers-color-scheme:dark){:root{--fg:#f2f2f7;--muted:#a1a1a6;--bg:#1c1c1e;--line:#3a3a3c;--accent:#ff6961}}\
@@ -41,56 +39,15 @@ footer{margin-top:2.5rem}";
 /// bulletin order, then "未分栏" for items no configured section claims.
 pub fn render_index(config: &Config, entries: &[FeedEntry]) -> String {
     let kinds = feed_kinds(config);
-    let title = escape(&config.title);
-    let mut h = String::new();
-    // Writing to a String cannot fail; the results are ignored for that
-    // reason, not by accident.
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"kuaibao {}\">\n<title>{title}</title>\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    for kind in &kinds {
-        let _ = writeln!(
-            h,
-            "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}\">",
-            escape(&kind.title(config)),
-            escape(&kind.rel_path())
-        );
-    }
-    let _ = write!(
-        h,
-        "<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{title}</h1>\n<nav aria-label=\"订阅\">\n<ul>\n"
-    );
-    for kind in &kinds {
-        let label = match kind {
-            FeedKind::All => "全部",
-            FeedKind::Section(s) => s.name.as_str(),
-        };
-        let _ = writeln!(
-            h,
-            "<li><a href=\"{}\">{} · Atom</a></li>",
-            escape(&kind.rel_path()),
-            escape(label)
-        );
-    }
-    h.push_str(
-        "<li><a href=\"feeds.opml\">全部订阅 · OPML</a></li>\n</ul>\n</nav>\n</header>\n<main>\n",
-    );
-
     let mut sorted: Vec<&FeedEntry> = entries.iter().collect();
     sort_newest_first(&mut sorted);
-    for section in &config.sections {
-        let items: Vec<&FeedEntry> = sorted
+    let in_section = |id: &str| -> Vec<&FeedEntry> {
+        sorted
             .iter()
             .copied()
-            .filter(|e| e.section.as_deref() == Some(section.id.as_str()))
-            .collect();
-        let desc = (!section.description.trim().is_empty()).then_some(section.description.as_str());
-        write_section(&mut h, &section.id, &section.name, desc, &items);
-    }
+            .filter(|e| e.section.as_deref() == Some(id))
+            .collect()
+    };
     let unsorted: Vec<&FeedEntry> = sorted
         .iter()
         .copied()
@@ -101,53 +58,104 @@ pub fn render_index(config: &Config, entries: &[FeedEntry]) -> String {
                 .is_none()
         })
         .collect();
-    if !unsorted.is_empty() {
-        // `_` cannot appear in a section id, so this anchor never clashes.
-        write_section(&mut h, "_unsectioned", "未分栏", None, &unsorted);
-    }
-    let _ = write!(
-        h,
-        "</main>\n<footer>由 kuaibao 生成 · 条目链接指向原文</footer>\n</body>\n</html>\n"
-    );
-    h
-}
-
-fn write_section(h: &mut String, id: &str, name: &str, desc: Option<&str>, items: &[&FeedEntry]) {
-    let _ = writeln!(
-        h,
-        "<section id=\"{}\">\n<h2>{}</h2>",
-        escape(id),
-        escape(name)
-    );
-    if let Some(d) = desc {
-        let _ = writeln!(h, "<p class=\"desc\">{}</p>", escape(d));
-    }
-    if items.is_empty() {
-        h.push_str("<p class=\"empty\">暂无条目</p>\n</section>\n");
-        return;
-    }
-    h.push_str("<ul>\n");
-    for e in items.iter().take(ITEMS_PER_SECTION) {
-        let title = escape(e.title.trim());
-        // Only web links: a `javascript:` URL from a hostile page must not
-        // become a clickable link on our own origin.
-        let linked = if is_web_url(&e.url) {
-            format!("<a href=\"{}\">{title}</a>", escape(&e.url))
-        } else {
-            title
-        };
-        let date = beijing_date(e);
-        let _ = write!(h, "<li>{linked}<span class=\"meta\">");
-        if !e.origin.trim().is_empty() {
-            let _ = write!(h, "{} · ", escape(e.origin.trim()));
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" meta name="generator" content={ "kuaibao " (env!("CARGO_PKG_VERSION")) };
+                "\n" title { (config.title) }
+                "\n"
+                @for kind in &kinds {
+                    link rel="alternate" type="application/atom+xml" title=(kind.title(config)) href=(kind.rel_path());
+                    "\n"
+                }
+                style { (PreEscaped(STYLE)) }
+                "\n"
+            }
+            "\n"
+            body {
+                "\n"
+                header {
+                    "\n" h1 { (config.title) } "\n"
+                    nav aria-label="订阅" {
+                        "\n"
+                        ul {
+                            "\n"
+                            @for kind in &kinds {
+                                @let label = match kind {
+                                    FeedKind::All => "全部",
+                                    FeedKind::Section(s) => s.name.as_str(),
+                                };
+                                li { a href=(kind.rel_path()) { (label) " · Atom" } } "\n"
+                            }
+                            li { a href="feeds.opml" { "全部订阅 · OPML" } } "\n"
+                        }
+                        "\n"
+                    }
+                    "\n"
+                }
+                "\n"
+                main {
+                    "\n"
+                    @for section in &config.sections {
+                        @let desc = (!section.description.trim().is_empty()).then_some(section.description.as_str());
+                        (section_html(&section.id, &section.name, desc, &in_section(&section.id)))
+                    }
+                    @if !unsorted.is_empty() {
+                        // `_` cannot appear in a section id, so this anchor never clashes.
+                        (section_html("_unsectioned", "未分栏", None, &unsorted))
+                    }
+                }
+                "\n"
+                footer { "由 kuaibao 生成 · 条目链接指向原文" }
+                "\n"
+            }
+            "\n"
         }
-        let _ = writeln!(h, "<time datetime=\"{date}\">{date}</time></span></li>");
+        "\n"
     }
-    h.push_str("</ul>\n</section>\n");
+    .into_string()
 }
 
-fn is_web_url(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+fn section_html(id: &str, name: &str, desc: Option<&str>, items: &[&FeedEntry]) -> Markup {
+    html! {
+        section id=(id) {
+            "\n" h2 { (name) } "\n"
+            @if let Some(d) = desc {
+                p.desc { (d) } "\n"
+            }
+            @if items.is_empty() {
+                p.empty { "暂无条目" } "\n"
+            } @else {
+                ul {
+                    "\n"
+                    @for e in items.iter().take(ITEMS_PER_SECTION) {
+                        @let date = beijing_date(e);
+                        li {
+                            // Only web links: a `javascript:` URL from a
+                            // hostile page must not become a clickable link
+                            // on our own origin.
+                            @if let Some(href) = safe_href(&e.url) {
+                                a href=(href) { (e.title.trim()) }
+                            } @else {
+                                (e.title.trim())
+                            }
+                            span.meta {
+                                @if !e.origin.trim().is_empty() { (e.origin.trim()) " · " }
+                                time datetime=(date) { (date) }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+        }
+        "\n"
+    }
 }
 
 /// `YYYY-MM-DD` in Beijing time, whatever offset the date carries.
@@ -166,9 +174,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_http_and_https_urls_become_links() {
-        assert!(is_web_url("https://www.mohrss.gov.cn/a.html"));
-        assert!(!is_web_url("javascript:alert(1)"));
-        assert!(!is_web_url("not a url"));
+    fn only_web_urls_become_links() {
+        let mut e = FeedEntry {
+            uid: "u".into(),
+            title: "标题".into(),
+            url: "javascript:alert(1)".into(),
+            content_html: String::new(),
+            origin: String::new(),
+            source_name: String::new(),
+            source_url: String::new(),
+            section: None,
+            published: None,
+            updated: chrono::DateTime::parse_from_rfc3339("2025-06-20T10:00:00+08:00")
+                .expect("date"),
+            changed: chrono::DateTime::parse_from_rfc3339("2025-06-20T10:00:00+08:00")
+                .expect("date"),
+            original_title: None,
+            via: Vec::new(),
+        };
+        let refused = section_html("s", "栏", None, &[&e]).into_string();
+        assert!(
+            !refused.contains("href") && refused.contains("标题"),
+            "{refused}"
+        );
+        e.url = "https://www.mohrss.gov.cn/a.html".into();
+        let linked = section_html("s", "栏", None, &[&e]).into_string();
+        assert!(linked.contains("<a href=\"https://www.mohrss.gov.cn/a.html\">标题</a>"));
     }
 }

@@ -1,5 +1,5 @@
-//! The bulletin's published issues over HTTP: the serving side of the last
-//! stage, where approved stories were assembled into issues (期).
+//! Web layer (the server): the bulletin's published issues over HTTP, the
+//! serving side of the issues (期) editors assembled from approved stories.
 //!
 //! | path | document |
 //! |---|---|
@@ -23,6 +23,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sha2::{Digest, Sha256};
 
 use super::ServeState;
@@ -30,7 +31,6 @@ use super::http::if_none_match_matches;
 use crate::app::AppError;
 use crate::assemble::{self, ExportFormat};
 use crate::config::Config;
-use crate::normalize::escape_html;
 use crate::publish;
 use crate::store::{IssueInfo, IssueStatus, Store, StoreError, check_issue_number};
 
@@ -83,7 +83,7 @@ pub(super) async fn index(State(state): State<ServeState>, headers: HeaderMap) -
                 .collect();
             Ok(Outcome::Found(Page {
                 content_type: "text/html; charset=utf-8",
-                body: index_page(config, &published).into_bytes(),
+                body: index_page(config, &published).into_string().into_bytes(),
                 download: None,
                 etag: None,
             }))
@@ -242,47 +242,59 @@ fn server_error() -> Response {
         .into_response()
 }
 
+/// The index page's stylesheet: a static asset, its only unescaped markup.
+const INDEX_STYLE: &str = "body{font-family:sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.6}\
+li{margin:.8rem 0}.formats{font-size:.9em;color:#555}";
+
 /// The index of published issues, newest number first: each with its
 /// date, its number of articles and links to every format.
-fn index_page(config: &Config, issues: &[IssueInfo]) -> String {
+fn index_page(config: &Config, issues: &[IssueInfo]) -> Markup {
     let title = format!("{} · 各期", config.title);
     let feed = format!("{}{}", config.base_url, publish::ISSUES_FEED);
-    let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n", escape_html(&title)));
-    out.push_str(&format!(
-        "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{}\" href=\"{}\">\n",
-        escape_html(&title),
-        escape_html(&feed)
-    ));
-    out.push_str(
-        "<style>body{font-family:sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.6}\
-         li{margin:.8rem 0}.formats{font-size:.9em;color:#555}</style>\n</head>\n<body>\n",
-    );
-    out.push_str(&format!("<h1>{}</h1>\n", escape_html(&title)));
-    if issues.is_empty() {
-        out.push_str("<p>尚无已发布的快报。</p>\n");
-    } else {
-        out.push_str("<ul>\n");
-        for issue in issues {
-            // Absolute, from base_url: the index answers at `/issues` and
-            // `/issues/`, and may sit behind a proxy under a path prefix.
-            let page = escape_html(&publish::issue_url(config, &issue.number));
-            out.push_str(&format!(
-                "<li><a href=\"{page}\">第 {} 期</a> {}（{} 篇）<br><span class=\"formats\">\
-                 <a href=\"{page}.docx\">Word</a> · <a href=\"{page}.md\">Markdown</a> · \
-                 <a href=\"{page}.txt\">文本</a></span></li>\n",
-                escape_html(&issue.number),
-                escape_html(&crate::bulletin::date_line(issue.date)),
-                issue.stories
-            ));
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" title { (title) }
+                "\n" link rel="alternate" type="application/atom+xml" title=(title) href=(feed);
+                "\n" style { (PreEscaped(INDEX_STYLE)) }
+                "\n"
+            }
+            "\n"
+            body {
+                "\n" h1 { (title) } "\n"
+                @if issues.is_empty() {
+                    p { "尚无已发布的快报。" } "\n"
+                } @else {
+                    ul {
+                        "\n"
+                        @for issue in issues {
+                            // Absolute, from base_url: the index answers at
+                            // `/issues` and `/issues/`, and may sit behind a
+                            // proxy under a path prefix.
+                            @let page = publish::issue_url(config, &issue.number);
+                            li {
+                                a href=(page) { "第 " (issue.number) " 期" }
+                                " " (crate::bulletin::date_line(issue.date)) "（" (issue.stories) " 篇）"
+                                br;
+                                span.formats {
+                                    a href={ (page) ".docx" } { "Word" } " · "
+                                    a href={ (page) ".md" } { "Markdown" } " · "
+                                    a href={ (page) ".txt" } { "文本" }
+                                }
+                            }
+                            "\n"
+                        }
+                    }
+                    "\n"
+                }
+                p { a href=(feed) { "订阅（Atom）" } } "\n"
+            }
+            "\n"
         }
-        out.push_str("</ul>\n");
+        "\n"
     }
-    out.push_str(&format!(
-        "<p><a href=\"{}\">订阅（Atom）</a></p>\n</body>\n</html>\n",
-        escape_html(&feed)
-    ));
-    out
 }

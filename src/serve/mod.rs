@@ -1,6 +1,9 @@
-//! Serve: the HTTP side of publish (fetch → extract → normalize → store →
-//! **publish**), run by `kuaibao serve` in the same process as the polling
-//! scheduler.
+//! Web layer, the server: the HTTP side of publish (fetch → extract →
+//! normalize → store → **publish**), run by `kuaibao serve` in the same
+//! process as the polling scheduler. The top of the web layer: it merges
+//! the desk's routes ([`crate::desk::router`], handed a
+//! [`crate::desk::DeskState`] built from [`ServeState`]); the desk never
+//! imports it.
 //!
 //! The scheduler stores items and calls [`ServeState::notify_changed`];
 //! [`run_refresher`] then re-renders the documents into the [`FeedCache`]
@@ -32,6 +35,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
@@ -40,6 +44,7 @@ pub use server::{HttpLimits, serve_http};
 
 use crate::accounts::{HashBudget, LoginLimiter};
 use crate::config::Config;
+use crate::desk::DeskState;
 use crate::fetch::{FetchError, Fetcher};
 use crate::metrics::Metrics;
 use crate::publish::PublishError;
@@ -126,6 +131,18 @@ impl ServeState {
 
     pub fn store(&self) -> &Arc<Mutex<Store>> {
         &self.store
+    }
+
+    /// What the desk needs, sharing this state's configuration, store,
+    /// limiter, budget and change notifications.
+    pub fn desk(&self) -> DeskState {
+        DeskState::new(
+            self.config.clone(),
+            self.store.clone(),
+            self.login_limiter.clone(),
+            self.hash_budget.clone(),
+            self.changed.clone(),
+        )
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -259,6 +276,14 @@ impl ServeState {
     }
 }
 
+/// The desk's extractors (a desk login on `/status`, say) under the
+/// server's state.
+impl FromRef<ServeState> for DeskState {
+    fn from_ref(state: &ServeState) -> DeskState {
+        state.desk()
+    }
+}
+
 /// The client that pings the WebSub hub: the fetcher, with `[poll]`'s
 /// timeout, user agent and address guard; none without a hub.
 fn hub_client(config: &Config) -> Option<Arc<Fetcher>> {
@@ -294,7 +319,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/issues", get(issues::index))
         .route("/issues/", get(issues::index))
         .route("/issues/{file}", get(issues::issue))
-        .merge(crate::desk::router(state.clone()))
+        .merge(crate::desk::router(state.desk()))
         .fallback(http::document)
         .with_state(state)
         // Extractors (forms, JSON) stop at the limit…

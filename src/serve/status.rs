@@ -1,5 +1,5 @@
-//! Operational endpoints of `kuaibao serve`: `/healthz`, `/metrics`,
-//! `/status`, `/status.json`. They read the store directly (on a blocking
+//! Web layer (the server): operational endpoints of `kuaibao serve`,
+//! `/healthz`, `/metrics`, `/status` (a maud template), `/status.json`. They read the store directly (on a blocking
 //! thread, since a poll may hold the store for a moment) and are never
 //! cached: they are for operators, not feed readers. All but `/healthz`
 //! (which tells nothing but "up") need a desk login unless
@@ -7,17 +7,17 @@
 //! traffic are the society's business.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
 
 use super::ServeState;
-use crate::normalize::escape_html as escape;
+use crate::model::safe_href;
 use crate::store::{SourceState, Status};
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -130,51 +130,7 @@ pub(super) async fn status_html(_: Operator, State(state): State<ServeState>) ->
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let title = escape(&format!("{} · 状态", state.config().title));
-    let mut h = String::new();
-    // Writing to a String cannot fail.
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>body{{font:14px/1.5 sans-serif;margin:1rem}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}}\
-         .bad{{color:#b5121b}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<h2>条目</h2>\n<ul>\n"
-    );
-    for status in [Status::Candidate, Status::Approved, Status::Rejected] {
-        let n = report.items.get(status.as_str()).copied().unwrap_or(0);
-        let _ = writeln!(h, "<li>{}: {n}</li>", status.as_str());
-    }
-    let _ = write!(
-        h,
-        "</ul>\n<h2>来源</h2>\n<table>\n<tr><th>id</th><th>名称</th><th>连续失败</th>\
-         <th>上次成功</th><th>下次</th><th>条目</th><th>上次错误</th><th>触及限额</th></tr>\n"
-    );
-    for s in &report.sources {
-        let opt = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
-        let _ = writeln!(
-            h,
-            "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if s.consecutive_failures > 0 || s.limited_passes >= crate::report::LIMITED_FLAG_AFTER {
-                " class=\"bad\""
-            } else {
-                ""
-            },
-            escape(&s.url),
-            escape(&s.id),
-            escape(&s.name),
-            s.consecutive_failures,
-            opt(&s.last_success_at),
-            opt(&s.next_due_at),
-            s.items,
-            opt(&s.last_error),
-            match &s.last_limits {
-                Some(l) => format!("{} (连续 {} 次)", escape(l), s.limited_passes),
-                None => "—".to_string(),
-            },
-        );
-    }
-    h.push_str("</table>\n</body>\n</html>\n");
+    let h = status_page(&format!("{} · 状态", state.config().title), &report).into_string();
     (
         [
             (
@@ -186,4 +142,73 @@ pub(super) async fn status_html(_: Operator, State(state): State<ServeState>) ->
         h,
     )
         .into_response()
+}
+
+/// The status page's stylesheet: a static asset, the page's only unescaped
+/// markup.
+const STATUS_STYLE: &str = "body{font:14px/1.5 sans-serif;margin:1rem}\
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}\
+.bad{color:#b5121b}";
+
+fn status_page(title: &str, report: &StatusReport) -> Markup {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".to_string());
+    html! {
+        (DOCTYPE) "\n"
+        html lang="zh-CN" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" title { (title) }
+                "\n" style { (PreEscaped(STATUS_STYLE)) }
+                "\n"
+            }
+            "\n"
+            body {
+                "\n" h1 { (title) }
+                "\n" h2 { "条目" }
+                "\n"
+                ul {
+                    "\n"
+                    @for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+                        li { (status.as_str()) ": " (report.items.get(status.as_str()).copied().unwrap_or(0)) }
+                        "\n"
+                    }
+                }
+                "\n" h2 { "来源" } "\n"
+                table {
+                    "\n"
+                    tr { th { "id" } th { "名称" } th { "连续失败" } th { "上次成功" } th { "下次" } th { "条目" } th { "上次错误" } th { "触及限额" } }
+                    "\n"
+                    @for s in &report.sources {
+                        tr class=[(s.consecutive_failures > 0 || s.limited_passes >= crate::report::LIMITED_FLAG_AFTER).then_some("bad")] {
+                            td {
+                                @if let Some(href) = safe_href(&s.url) {
+                                    a href=(href) { (s.id) }
+                                } @else {
+                                    (s.id)
+                                }
+                            }
+                            td { (s.name) }
+                            td { (s.consecutive_failures) }
+                            td { (opt(&s.last_success_at)) }
+                            td { (opt(&s.next_due_at)) }
+                            td { (s.items) }
+                            td { (opt(&s.last_error)) }
+                            td {
+                                @match &s.last_limits {
+                                    Some(l) => { (l) " (连续 " (s.limited_passes) " 次)" }
+                                    None => "—",
+                                }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    }
 }

@@ -71,7 +71,7 @@ pub struct DeskItem {
     pub first_paragraph: String,
     /// Sanitized when stored; too big for the JSON answers.
     #[serde(skip)]
-    pub content_html: String,
+    pub content_html: crate::model::SanitizedHtml,
     /// Items grouped in the story.
     pub story_items: i64,
     /// Outlets that carried the story, the primary's first.

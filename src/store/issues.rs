@@ -85,9 +85,9 @@ pub struct IssueEntry {
     pub origin: String,
     pub url: String,
     pub published: Option<String>,
-    /// The story's review status now (`approved` unless it was changed
+    /// The story's review status now (approved unless it was changed
     /// after the story was put in the issue).
-    pub status: String,
+    pub status: super::Status,
     /// When the primary item last changed: a published issue's feed entry
     /// is as new as its newest article.
     pub updated_at: String,
@@ -213,7 +213,7 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssueEntry> {
         origin: r.get(4)?,
         url: r.get(5)?,
         published: r.get(6)?,
-        status: r.get(7)?,
+        status: super::Status::parse(&r.get::<_, String>(7)?),
         updated_at: r.get(8)?,
     })
 }

@@ -313,7 +313,7 @@ END;
 "#;
 
 /// Review state of an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Candidate,
@@ -342,6 +342,21 @@ impl Status {
             "irrelevant" => Status::Irrelevant,
             _ => Status::Candidate,
         }
+    }
+}
+
+/// An item's body is stored as the sanitizer made it…
+impl rusqlite::ToSql for crate::model::SanitizedHtml {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+/// …and read back as such: the store's `content_html` only ever receives a
+/// [`crate::model::SanitizedHtml`].
+impl rusqlite::types::FromSql for crate::model::SanitizedHtml {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        String::column_result(value).map(crate::model::SanitizedHtml::from_store)
     }
 }
 
