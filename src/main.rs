@@ -632,7 +632,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 user,
                 item_id: item,
             };
-            let records = accounts::audit_entries(store.connection(), &query)?;
+            let records = accounts::audit_entries(&store, &query)?;
             if json {
                 print_json(&records)?;
             } else {
@@ -938,7 +938,7 @@ fn issue(config_path: &Path, cmd: IssueCommand, quiet: bool) -> anyhow::Result<u
 fn user(config_path: &Path, cmd: UserCommand, quiet: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let store = app::open_store(&config)?;
-    let conn = store.connection();
+    let conn = &store;
     let say = |text: String| {
         if !quiet {
             println!("{text}");

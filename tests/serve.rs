@@ -85,11 +85,13 @@ impl Fixture {
             relevance: None,
             explanation: None,
         };
-        self.store
-            .lock()
-            .unwrap()
-            .store_item(&item, Status::Candidate)
-            .unwrap();
+        kuaibao::poll::store_item(
+            &mut self.store.lock().unwrap(),
+            &item,
+            Status::Candidate,
+            &kuaibao::dedup::DedupConfig::default(),
+        )
+        .unwrap();
     }
 
     fn refresh(&self) -> bool {
@@ -760,7 +762,7 @@ const PASSWORD: &str = "correct horse battery";
 /// Logs `name` in on the desk; the session cookie.
 async fn desk_login(f: &Fixture, app: &Router, name: &str) -> String {
     kuaibao::accounts::add_user(
-        f.store.lock().unwrap().connection(),
+        &f.store.lock().unwrap(),
         name,
         kuaibao::accounts::Role::Editor,
         PASSWORD,

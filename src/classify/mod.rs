@@ -20,6 +20,7 @@
 
 pub mod eval;
 pub mod gazetteer;
+pub mod learning;
 pub mod model;
 pub mod rules;
 pub mod title;
@@ -28,9 +29,10 @@ use serde::{Deserialize, Serialize};
 
 pub use eval::{EvalReport, Mistake, evaluate};
 pub use gazetteer::gazetteer;
+pub use learning::{DecidedItem, DecisionLog, current_model};
 pub use model::{Model, ModelScores};
 pub use rules::Rules;
-pub use title::bulletin_title;
+pub use title::{bulletin_title, filed_title};
 
 use gazetteer::Place;
 

@@ -283,7 +283,7 @@ fn apply(
             })
         }
         Op::Move(section) => {
-            let before = store.set_section(id, section.as_deref())?;
+            let before = store.set_section(id, section.as_deref(), crate::classify::filed_title)?;
             let to = section_label(config, section.as_deref());
             if before == section {
                 return Ok(Outcome {
@@ -293,7 +293,7 @@ fn apply(
                 });
             }
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "move",
@@ -321,7 +321,7 @@ fn apply(
                 });
             }
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "title",
@@ -347,7 +347,7 @@ fn apply(
             let new_story = store.split_item(id)?;
             let (before, after) = (story.to_string(), new_story.to_string());
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "split",
@@ -378,7 +378,7 @@ fn apply(
             store.merge_stories(into, from)?;
             let (before, after) = (from.to_string(), into.to_string());
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "merge",
@@ -413,7 +413,7 @@ fn decide(
         "reject"
     };
     accounts::record(
-        store.connection(),
+        store,
         &AuditEntry {
             user_name: user,
             action,
@@ -557,7 +557,7 @@ fn undone_id(e: &AuditRecord) -> Option<i64> {
 
 fn undo_last(store: &mut Store, config: &Config, user: &str) -> Result<Outcome, Refusal> {
     let entries = accounts::audit_entries(
-        store.connection(),
+        store,
         &AuditQuery {
             limit: UNDO_HORIZON,
             user: Some(user.to_string()),
@@ -592,7 +592,7 @@ fn undo_last(store: &mut Store, config: &Config, user: &str) -> Result<Outcome, 
         let (before, after) = (e.after.clone(), restored);
         let detail = format!("undo #{} {}", e.id, e.action);
         accounts::record(
-            store.connection(),
+            store,
             &AuditEntry {
                 user_name: user,
                 action: "undo",
@@ -678,7 +678,7 @@ fn revert(store: &mut Store, user: &str, e: &AuditRecord) -> Result<Option<Strin
             Ok(Some(before.as_str().to_string()))
         }
         "move" => {
-            store.set_section(id, e.before.as_deref())?;
+            store.set_section(id, e.before.as_deref(), crate::classify::filed_title)?;
             store.forget_decision(id, Decision::Move, user)?;
             Ok(e.before.clone())
         }

@@ -12,7 +12,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use rusqlite::Connection;
 
 use super::{
     FormData, accepts, client_address, html, internal, json, nonce, pages, safe_back, secure,
@@ -24,6 +23,7 @@ use crate::accounts::{
 };
 use crate::config::Config;
 use crate::serve::ServeState;
+use crate::store::Store;
 
 /// A logged-in editor (or administrator): taking this as an argument is
 /// what makes a handler require a session.
@@ -39,7 +39,7 @@ impl FromRequestParts<ServeState> for Editor {
     async fn from_request_parts(parts: &mut Parts, state: &ServeState) -> Result<Editor, Response> {
         if let Some(token) = session_token(&parts.headers) {
             let t = token.clone();
-            let found = with_store(state, move |s| session_user(s.connection(), &t)).await?;
+            let found = with_store(state, move |s| session_user(s, &t)).await?;
             match found {
                 Ok(Some(user)) => return Ok(Editor { user, token }),
                 Ok(None) => {}
@@ -183,7 +183,7 @@ pub(super) async fn login_form(
     let next = safe_back(next.as_deref());
     // Already logged in: straight on.
     if let Some(token) = session_token(&headers) {
-        let found = with_store(&state, move |s| session_user(s.connection(), &token)).await;
+        let found = with_store(&state, move |s| session_user(s, &token)).await;
         if let Ok(Ok(Some(_))) = found {
             return see_other(&next);
         }
@@ -252,14 +252,7 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
     // The database file, so that the slow password check runs on a
     // connection of its own instead of holding the store (and with it the
     // poller) for its duration. An in-memory store has no file to share.
-    let path = match with_store(&state, |s| {
-        s.connection()
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-    })
-    .await
-    {
+    let path = match with_store(&state, |s| s.path()).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
@@ -282,9 +275,9 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
     let store = state.store().clone();
     let (login_name, login_address) = (name.clone(), address.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let attempt = |conn: &Connection| {
+        let attempt = |store: &Store| {
             let session = accounts::login(
-                conn,
+                store,
                 &limiter,
                 &LoginRequest {
                     name: &login_name,
@@ -296,9 +289,9 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
             )?;
             // Expired sessions are otherwise never deleted; a login is
             // rare enough to pay for the sweep.
-            accounts::purge_expired(conn)?;
+            accounts::purge_expired(store)?;
             accounts::record(
-                conn,
+                store,
                 &AuditEntry {
                     user_name: &session.name,
                     action: "login",
@@ -309,14 +302,10 @@ pub(super) async fn login(State(state): State<ServeState>, req: Request) -> Resp
             Ok::<_, AccountError>(session)
         };
         match path {
-            Some(path) => {
-                let conn = Connection::open(&path)?;
-                conn.busy_timeout(Duration::from_secs(10))?;
-                attempt(&conn)
-            }
+            Some(path) => attempt(&Store::open_handle(&path, Duration::from_secs(10))?),
             None => {
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
-                attempt(store.connection())
+                attempt(&store)
             }
         }
     })
@@ -415,10 +404,9 @@ pub(super) async fn logout(
 ) -> Response {
     let Editor { user, token } = editor;
     let done = with_store(&state, move |s| {
-        let conn = s.connection();
-        accounts::revoke_session(conn, &token)?;
+        accounts::revoke_session(s, &token)?;
         accounts::record(
-            conn,
+            s,
             &AuditEntry {
                 user_name: &user.name,
                 action: "logout",
