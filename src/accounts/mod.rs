@@ -5,7 +5,7 @@
 //! log).
 //!
 //! Layer: above the store (it decides; the store keeps). Everything here
-//! works on a [`Store`], whose typed methods (`store::accounts`) read and
+//! works on a [`crate::store::Store`], whose typed methods (`store::accounts`) read and
 //! write the users, sessions and audit tables; the row types
 //! ([`UserInfo`], [`AuditRecord`], …) are the store's, re-exported here.
 

@@ -1,13 +1,36 @@
-//! Store: the stage after normalize. Keeps items, sources' fetch state and
-//! the fetch log in SQLite.
+//! Store: the persistence layer, above the pipeline stages and below the
+//! orchestration (poll), the renderers, the commands and the web. Its one
+//! job is to keep what the pipeline and the editors produce, in SQLite, and
+//! give it back as typed rows; it decides nothing (which story an item
+//! joins is [`crate::dedup`]'s, the editors' model is
+//! [`crate::classify`]'s, titles are composed by classify and assemble).
+//!
+//! Every SQL statement of kuaibao is under `src/store`, every migration in
+//! `store::schema`. No connection is handed out and no signature names a
+//! rusqlite type, so the public API below is the seam a second backend
+//! (PostgreSQL) implements. By concern:
+//!
+//! - **items and sources** (this file): [`Store::save_item`],
+//!   [`Store::find_known`], review ([`Store::review_items`],
+//!   [`Store::set_status`]), feeds ([`Store::feed_entries`],
+//!   [`Store::feed_version`]), sources' fetch state
+//!   ([`Store::sync_sources`], [`Store::record_fetch`],
+//!   [`Store::source_states`]), HTTP validators, health
+//!   ([`Store::ping`], [`Store::counts`], [`Store::integrity_check`]);
+//! - **stories** (`store::stories`): grouping, splitting, merging;
+//! - **the desk** (`store::desk`): the queue, search, an editor's corrections;
+//! - **decisions and the model** (`store::learning`);
+//! - **issues** (`store::issues`);
+//! - **accounts** (`store::accounts`): users, sessions, the audit log;
+//! - **the dedup index** (`store::dedup`): fingerprints and band keys.
 //!
 //! WAL mode, one transaction per item (a poll killed half way loses nothing
 //! it committed), schema migrations keyed by `PRAGMA user_version`. An item
 //! is stored once: the same guid from the same source, the same canonical
 //! URL, or the same normalized body from the same source is one item, and
 //! every outlet page it was seen on is kept in `item_links`. Items that are
-//! one story from several outlets are grouped in `stories` (see
-//! [`stories`]); feeds and review show one entry per story.
+//! one story from several outlets are grouped in `stories`; feeds and
+//! review show one entry per story.
 
 use std::path::Path;
 use std::time::Duration;
