@@ -71,10 +71,10 @@ async fn run(n: usize, requests: usize) {
     let mut store = Store::open(&dir.path().join("kuaibao.db")).expect("store");
     // Synthetic texts are all different: grouping would find nothing and
     // only slow the set-up down.
-    store.set_dedup(DedupConfig {
+    let dedup = DedupConfig {
         enabled: false,
         ..DedupConfig::default()
-    });
+    };
     store.sync_sources(&config.sources).expect("sources");
     let started = Instant::now();
     let base = DateTime::parse_from_rfc3339("2025-06-01T08:00:00+08:00").expect("date");
@@ -82,52 +82,42 @@ async fn run(n: usize, requests: usize) {
         let body = support::synthetic_text(i as u64 + 1, 1_500);
         let text = body.replace("</p><p>", "\n");
         let url = format!("https://s{}.example/a/{i}.html", i % SOURCES);
-        store
-            .store_item(
-                &NewItem {
-                    source_id: format!("s{}", i % SOURCES),
-                    guid: None,
-                    url: url.clone(),
-                    canonical_url: url.clone(),
-                    title: format!("第{i}号：{}", support::synthetic_text(i as u64 + 7, 18)),
-                    content_html: kuaibao::normalize::sanitize_html(
-                        &format!("<p>{body}</p>"),
-                        &url::Url::parse(&url).expect("url"),
-                    ),
-                    content_hash: format!("h{i}"),
-                    content_text: text,
-                    origin: format!("第{}家媒体", i % SOURCES),
-                    section: None,
-                    region: None,
-                    published: Some(base + TimeDelta::minutes(i as i64 * 17)),
-                    bulletin_title: None,
-                    relevance: None,
-                    explanation: None,
-                },
-                Status::Candidate,
-            )
-            .expect("store");
-    }
-    {
-        let conn = store.connection();
+        // Classified as the pipeline would have: most filed, one in five not.
         let sections = ["focus", "regional", "opinion", "abroad"];
-        let tx = conn.unchecked_transaction().expect("tx");
-        for i in 0..n {
-            let section = sections.get(i % 5).copied();
-            let relevance = (i * 37 % 100) as f64 / 100.0;
-            let explanation = format!(
-                r#"{{"reasons": ["关键词：就业 +1.5", "来源：第{}家媒体 +0.5"], "scores": [["focus", {relevance}], ["regional", 0.2]]}}"#,
-                i % SOURCES
-            );
-            tx.execute(
-                "UPDATE items SET section = ?2, relevance = ?3, explanation = ?4 WHERE content_hash = ?1",
-                rusqlite::params![format!("h{i}"), section, relevance, explanation],
-            )
-            .expect("classify");
-        }
-        tx.commit().expect("commit");
+        let section = sections.get(i % 5).copied();
+        let relevance = (i * 37 % 100) as f64 / 100.0;
+        let explanation = format!(
+            r#"{{"reasons": ["关键词：就业 +1.5", "来源：第{}家媒体 +0.5"], "scores": [["focus", {relevance}], ["regional", 0.2]]}}"#,
+            i % SOURCES
+        );
+        kuaibao::poll::store_item(
+            &mut store,
+            &NewItem {
+                source_id: format!("s{}", i % SOURCES),
+                guid: None,
+                url: url.clone(),
+                canonical_url: url.clone(),
+                title: format!("第{i}号：{}", support::synthetic_text(i as u64 + 7, 18)),
+                content_html: kuaibao::normalize::sanitize_html(
+                    &format!("<p>{body}</p>"),
+                    &url::Url::parse(&url).expect("url"),
+                ),
+                content_hash: format!("h{i}"),
+                content_text: text,
+                origin: format!("第{}家媒体", i % SOURCES),
+                section: section.map(str::to_string),
+                region: None,
+                published: Some(base + TimeDelta::minutes(i as i64 * 17)),
+                bulletin_title: None,
+                relevance: Some(relevance),
+                explanation: Some(explanation),
+            },
+            Status::Candidate,
+            &dedup,
+        )
+        .expect("store");
     }
-    accounts::add_user(store.connection(), "bench", Role::Editor, "bench password").expect("user");
+    accounts::add_user(&store, "bench", Role::Editor, "bench password").expect("user");
     println!(
         "stored {n} candidates in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -80,9 +80,13 @@ async fn main() {
             relevance: None,
             explanation: None,
         };
-        store
-            .store_item(&item, Status::Candidate)
-            .expect("store item");
+        kuaibao::poll::store_item(
+            &mut store,
+            &item,
+            Status::Candidate,
+            &kuaibao::dedup::DedupConfig::default(),
+        )
+        .expect("store item");
     }
     let store = Arc::new(Mutex::new(store));
     let state = ServeState::new(config, store, Arc::new(Metrics::new()));

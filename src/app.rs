@@ -79,7 +79,7 @@ impl AppError {
 
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
     let mut store = Store::open(&config.storage.database)?;
-    store.set_dedup(config.dedup.clone());
+    crate::poll::index_unindexed(&mut store, &config.dedup)?;
     Ok(store)
 }
 
@@ -160,7 +160,7 @@ pub fn move_to_section(
     section: &str,
     editor: &str,
 ) -> Result<Option<String>, AppError> {
-    let before = store.set_section(id, Some(section))?;
+    let before = store.set_section(id, Some(section), crate::classify::filed_title)?;
     if before.as_deref() != Some(section) {
         store.record_decision(id, crate::store::Decision::Move, Some(editor))?;
         audit(store, editor, "move", id, before.as_deref(), Some(section))?;
@@ -193,7 +193,7 @@ fn audit(
 ) -> Result<(), AppError> {
     let story = store.story_of(id)?;
     crate::accounts::record(
-        store.connection(),
+        store,
         &crate::accounts::AuditEntry {
             user_name: editor,
             action,
@@ -307,11 +307,6 @@ pub fn demo_editor(config: &Config) -> Result<DemoEditor, AppError> {
         .collect();
     let store = open_store(config)?;
     let name = "demo".to_string();
-    crate::accounts::add_user(
-        store.connection(),
-        &name,
-        crate::accounts::Role::Admin,
-        &password,
-    )?;
+    crate::accounts::add_user(&store, &name, crate::accounts::Role::Admin, &password)?;
     Ok(DemoEditor { name, password })
 }

@@ -1,13 +1,10 @@
 //! Near-duplicate story detection: the labelled pairs built from bulletin
-//! 202509, the index in memory and in SQLite.
+//! 202509, the index in memory and in the store.
 
 use std::path::Path;
 
-use kuaibao::dedup::{
-    self, DedupConfig, DedupIndex, Prepared, StoryText, candidates_sql, create_tables, evaluate,
-    same_story, save,
-};
-use rusqlite::Connection;
+use kuaibao::dedup::{self, DedupConfig, DedupIndex, Prepared, StoryText, evaluate, same_story};
+use kuaibao::store::Store;
 
 fn pairs() -> Vec<(StoryText, StoryText, bool)> {
     #[derive(serde::Deserialize)]
@@ -88,29 +85,29 @@ fn every_copy_is_a_candidate_in_the_memory_index() {
 }
 
 #[test]
-fn sqlite_index_finds_the_same_candidates_and_respects_the_window() {
+fn the_stores_index_finds_the_same_candidates_and_respects_the_window() {
     let cfg = DedupConfig::default();
-    let conn = Connection::open_in_memory().unwrap();
-    create_tables(&conn).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
     let mut index = DedupIndex::new();
     let pairs = pairs();
     for (i, (a, _, _)) in pairs.iter().enumerate() {
         let fp = dedup::fingerprint(&a.text, &cfg);
-        save(&conn, i as i64, 20_000 + i as i64, &fp).unwrap();
+        let row = (i as i64, 20_000 + i as i64, fp.clone());
+        store.save_fingerprints(std::slice::from_ref(&row)).unwrap();
         // Saving twice replaces, not duplicates.
-        save(&conn, i as i64, 20_000 + i as i64, &fp).unwrap();
+        store.save_fingerprints(&[row]).unwrap();
         index.insert(i as i64, &fp);
     }
     for (_, b, _) in &pairs {
         let fp = dedup::fingerprint(&b.text, &cfg);
         assert_eq!(
-            candidates_sql(&conn, &fp, None).unwrap(),
+            store.dedup_candidates(&fp, None).unwrap(),
             index.candidates(&fp)
         );
-        let recent = candidates_sql(&conn, &fp, Some(20_060)).unwrap();
+        let recent = store.dedup_candidates(&fp, Some(20_060)).unwrap();
         assert!(recent.iter().all(|&id| id >= 60), "{recent:?}");
     }
-    let (day, fp) = dedup::index::load(&conn, 3).unwrap().unwrap();
+    let (day, fp) = store.fingerprint(3).unwrap().unwrap();
     assert_eq!(day, 20_003);
     assert_eq!(fp, dedup::fingerprint(&pairs[3].0.text, &cfg));
 }

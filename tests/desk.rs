@@ -17,11 +17,12 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::DateTime;
 use kuaibao::accounts::{self, AuditQuery, Role};
 use kuaibao::config::Config;
+use kuaibao::dedup::DedupConfig;
 use kuaibao::metrics::Metrics;
 use kuaibao::model::NewItem;
 use kuaibao::normalize::sanitize_html;
 use kuaibao::serve::{self, ServeState};
-use kuaibao::store::{Status, Store};
+use kuaibao::store::{Classification, DeskItem, Status, Store};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -110,40 +111,41 @@ impl Fixture {
         store.sync_sources(&config.sources).unwrap();
         for (i, (slug, source, title, body, section)) in ITEMS.iter().enumerate() {
             let url = format!("https://{source}.example/{slug}.html");
-            store
-                .store_item(
-                    &NewItem {
-                        source_id: source.to_string(),
-                        guid: None,
-                        url: url.clone(),
-                        canonical_url: url.clone(),
-                        title: title.to_string(),
-                        content_html: sanitize_html(
-                            &format!("<p>{body}</p><p>（完）</p>"),
-                            &url::Url::parse(&url).unwrap(),
-                        ),
-                        content_text: format!("{body}\n（完）"),
-                        content_hash: format!("hash-{slug}"),
-                        origin: String::new(),
-                        section: section.map(str::to_string),
-                        region: None,
-                        published: Some(
-                            DateTime::parse_from_rfc3339(&format!(
-                                "2025-06-{:02}T09:00:00+08:00",
-                                10 + i
-                            ))
-                            .unwrap(),
-                        ),
-                        bulletin_title: None,
-                        relevance: None,
-                        explanation: None,
-                    },
-                    Status::Candidate,
-                )
-                .unwrap();
+            kuaibao::poll::store_item(
+                &mut store,
+                &NewItem {
+                    source_id: source.to_string(),
+                    guid: None,
+                    url: url.clone(),
+                    canonical_url: url.clone(),
+                    title: title.to_string(),
+                    content_html: sanitize_html(
+                        &format!("<p>{body}</p><p>（完）</p>"),
+                        &url::Url::parse(&url).unwrap(),
+                    ),
+                    content_text: format!("{body}\n（完）"),
+                    content_hash: format!("hash-{slug}"),
+                    origin: String::new(),
+                    section: section.map(str::to_string),
+                    region: None,
+                    published: Some(
+                        DateTime::parse_from_rfc3339(&format!(
+                            "2025-06-{:02}T09:00:00+08:00",
+                            10 + i
+                        ))
+                        .unwrap(),
+                    ),
+                    bulletin_title: None,
+                    relevance: None,
+                    explanation: None,
+                },
+                Status::Candidate,
+                &kuaibao::dedup::DedupConfig::default(),
+            )
+            .unwrap();
         }
-        accounts::add_user(store.connection(), "alice", Role::Editor, PASSWORD).unwrap();
-        accounts::add_user(store.connection(), "root", Role::Admin, PASSWORD).unwrap();
+        accounts::add_user(&store, "alice", Role::Editor, PASSWORD).unwrap();
+        accounts::add_user(&store, "root", Role::Admin, PASSWORD).unwrap();
         let store = Arc::new(Mutex::new(store));
         let mut state = ServeState::new(config, store.clone(), Arc::new(Metrics::new()));
         if let Some(limiter) = limiter {
@@ -161,44 +163,27 @@ impl Fixture {
 
     /// The id of the item stored from `slug`.
     fn id(&self, slug: &str) -> i64 {
+        let source = ITEMS
+            .iter()
+            .find(|i| i.0 == slug)
+            .map(|i| i.1)
+            .unwrap_or("mohrss");
         self.store
             .lock()
             .unwrap()
-            .connection()
-            .query_row(
-                "SELECT id FROM items WHERE url LIKE ?1",
-                [format!("%/{slug}.html")],
-                |r| r.get(0),
-            )
+            .item_at(&format!("https://{source}.example/{slug}.html"))
+            .unwrap()
             .unwrap()
     }
 
     fn status(&self, slug: &str) -> Status {
-        let s: String = self
-            .store
-            .lock()
-            .unwrap()
-            .connection()
-            .query_row(
-                "SELECT status FROM items WHERE url LIKE ?1",
-                [format!("%/{slug}.html")],
-                |r| r.get(0),
-            )
-            .unwrap();
-        Status::parse(&s)
+        let id = self.id(slug);
+        self.store.lock().unwrap().review_item(id).unwrap().status
     }
 
-    fn column(&self, slug: &str, column: &str) -> Option<String> {
-        self.store
-            .lock()
-            .unwrap()
-            .connection()
-            .query_row(
-                &format!("SELECT {column} FROM items WHERE url LIKE ?1"),
-                [format!("%/{slug}.html")],
-                |r| r.get(0),
-            )
-            .unwrap()
+    fn desk_item(&self, slug: &str) -> DeskItem {
+        let id = self.id(slug);
+        self.store.lock().unwrap().desk_item(id).unwrap().unwrap()
     }
 
     /// The story that the item stored from `slug` belongs to.
@@ -250,14 +235,11 @@ impl Fixture {
     }
 
     fn audit(&self) -> Vec<accounts::AuditRecord> {
-        accounts::audit_entries(
-            self.store.lock().unwrap().connection(),
-            &AuditQuery::default(),
-        )
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action != "login" && e.action != "logout")
-        .collect()
+        accounts::audit_entries(&self.store.lock().unwrap(), &AuditQuery::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action != "login" && e.action != "logout")
+            .collect()
     }
 
     async fn send(
@@ -646,8 +628,8 @@ async fn a_form_without_the_csrf_token_is_refused_with_403_and_changes_nothing()
         }
     }
     assert_eq!(f.status("grads"), Status::Candidate);
-    assert_eq!(f.column("grads", "section").as_deref(), Some("focus"));
-    assert_eq!(f.column("grads", "bulletin_title"), None);
+    assert_eq!(f.desk_item("grads").section.as_deref(), Some("focus"));
+    assert_eq!(f.desk_item("grads").bulletin_title, None);
     assert!(f.audit().is_empty());
     // The session survived the forged logouts.
     assert_eq!(f.get("/desk/", Some(&s)).await.status, StatusCode::OK);
@@ -735,17 +717,16 @@ async fn moving_a_story_changes_its_feed_category_at_once() {
     assert_eq!(j["ok"], true);
     assert_eq!(j["item"]["section"], "regional");
     assert!(j["message"].as_str().unwrap().contains("各地动态"));
-    assert_eq!(f.column("grads", "section").as_deref(), Some("regional"));
-    let fixed: i64 = f
+    assert_eq!(f.desk_item("grads").section.as_deref(), Some("regional"));
+    let fixed = f
         .store
         .lock()
         .unwrap()
-        .connection()
-        .query_row("SELECT section_fixed FROM items WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(fixed, 1, "the classifier leaves it alone now");
+        .desk_item(id)
+        .unwrap()
+        .unwrap()
+        .section_fixed;
+    assert!(fixed, "the classifier leaves it alone now");
     let feed = f.feed("/feeds/all.xml").await;
     assert_eq!(categories(&feed, ITEMS[0].2), Some(vec!["regional".into()]));
     assert!(categories(&f.feed("/feeds/regional.xml").await, ITEMS[0].2).is_some());
@@ -800,7 +781,7 @@ async fn editing_the_bulletin_title_renames_the_feed_entry_and_blank_restores_it
         )
         .await;
     assert_eq!(got.status, StatusCode::SEE_OTHER);
-    assert_eq!(f.column("pension", "bulletin_title"), None);
+    assert_eq!(f.desk_item("pension").bulletin_title, None);
     let feed = f.feed("/feeds/all.xml").await;
     assert!(categories(&feed, ITEMS[1].2).is_some());
     let long = "长".repeat(201);
@@ -838,10 +819,10 @@ async fn undo_takes_back_the_users_last_actions_one_by_one() {
 
     let undo = f.act("/desk/undo", &s, &[], true).await;
     assert_eq!(undo.json()["ok"], true, "{}", undo.body);
-    assert_eq!(f.column("grads", "bulletin_title"), None);
+    assert_eq!(f.desk_item("grads").bulletin_title, None);
     let undo = f.act("/desk/undo", &s, &[], false).await;
     assert_eq!(undo.status, StatusCode::SEE_OTHER);
-    assert_eq!(f.column("grads", "section").as_deref(), Some("focus"));
+    assert_eq!(f.desk_item("grads").section.as_deref(), Some("focus"));
     f.act("/desk/undo", &s, &[], true).await;
     assert_eq!(f.status("grads"), Status::Candidate);
     let nothing = f.act("/desk/undo", &s, &[], true).await;
@@ -964,36 +945,53 @@ async fn search_finds_a_story_by_a_chinese_substring_of_its_body() {
 #[tokio::test]
 async fn the_queue_groups_by_section_in_bulletin_order_most_relevant_first() {
     let f = Fixture::new();
+    let explanation = r#"{"reasons": ["关键词：养老 +2", "<b>来源</b>：人社厅"], "scores": [["focus", 0.8], ["regional", 0.15]]}"#;
+    let ids: Vec<(i64, f64)> = [("grads", 0.4), ("pension", 0.9), ("skills", 0.7)]
+        .into_iter()
+        .map(|(slug, r)| (f.id(slug), r))
+        .collect();
     {
-        let store = f.store.lock().unwrap();
-        let conn = store.connection();
-        conn.execute("UPDATE items SET section = 'focus'", [])
-            .unwrap();
-        conn.execute(
-            "UPDATE items SET section = NULL WHERE url LIKE '%/injury.html'",
-            [],
-        )
-        .unwrap();
-        conn.execute(
-            "UPDATE items SET section = 'abroad' WHERE url LIKE '%/wage.html'",
-            [],
-        )
-        .unwrap();
-        for (slug, r) in [("grads", 0.4), ("pension", 0.9), ("skills", 0.7)] {
-            conn.execute(
-                "UPDATE items SET relevance = ?2, explanation = ?3 WHERE url LIKE ?1",
-                rusqlite::params![
-                    format!("%/{slug}.html"),
-                    r,
-                    r#"{"reasons": ["关键词：养老 +2", "<b>来源</b>：人社厅"], "scores": [["focus", 0.8], ["regional", 0.15]]}"#
-                ],
-            )
-            .unwrap();
+        let mut store = f.store.lock().unwrap();
+        for (id, r) in ids {
+            store
+                .set_classification(
+                    id,
+                    &Classification {
+                        relevance: Some(r),
+                        explanation: Some(explanation.to_string()),
+                        section: Some("focus".into()),
+                        ..Classification::default()
+                    },
+                )
+                .unwrap();
         }
-        // Titles are escaped, never markup.
-        conn.execute(
-            "UPDATE items SET title = '<script>alert(1)</script>' WHERE url LIKE '%/injury.html'",
-            [],
+        // Titles are escaped, never markup: the outlet retitles one.
+        let (source, slug, body) = ("mohrss", "injury", ITEMS[4].3);
+        let url = format!("https://{source}.example/{slug}.html");
+        kuaibao::poll::store_item(
+            &mut store,
+            &NewItem {
+                source_id: source.to_string(),
+                guid: None,
+                url: url.clone(),
+                canonical_url: url.clone(),
+                title: "<script>alert(1)</script>".to_string(),
+                content_html: sanitize_html(
+                    &format!("<p>{body}</p><p>（完）</p>"),
+                    &url::Url::parse(&url).unwrap(),
+                ),
+                content_text: format!("{body}\n（完）"),
+                content_hash: format!("hash-{slug}"),
+                origin: String::new(),
+                section: None,
+                region: None,
+                published: None,
+                bulletin_title: None,
+                relevance: None,
+                explanation: None,
+            },
+            Status::Candidate,
+            &DedupConfig::default(),
         )
         .unwrap();
     }
@@ -1105,13 +1103,7 @@ async fn logging_out_ends_the_session() {
     // The old cookie opens nothing any more.
     let again = f.get("/desk/", Some(&s)).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
-    let sessions: i64 = f
-        .store
-        .lock()
-        .unwrap()
-        .connection()
-        .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
-        .unwrap();
+    let sessions = f.store.lock().unwrap().session_count().unwrap();
     assert_eq!(sessions, 0);
 }
 
@@ -1361,7 +1353,7 @@ async fn move_remove_and_add_reorder_the_draft_and_are_audited() {
     f.store
         .lock()
         .unwrap()
-        .set_section(injury, Some("focus"))
+        .set_section(injury, Some("focus"), kuaibao::classify::filed_title)
         .unwrap();
     f.approve(&["grads", "injury", "pension", "skills"]);
     let s = f.login("alice").await;
@@ -1512,7 +1504,7 @@ async fn issue_forms_without_the_csrf_token_are_refused_and_change_nothing() {
     f.store
         .lock()
         .unwrap()
-        .set_section(injury, Some("focus"))
+        .set_section(injury, Some("focus"), kuaibao::classify::filed_title)
         .unwrap();
     f.approve(&["grads", "injury", "pension"]);
     let s = f.login("alice").await;

@@ -113,41 +113,42 @@ impl Fixture {
                  <a href=\"javascript:alert(1)\" onclick=\"alert(1)\">原文</a><p>{}</p>",
                 "就业".repeat(20)
             );
-            store
-                .store_item(
-                    &NewItem {
-                        source_id: source.into(),
-                        guid: None,
-                        url: url.into(),
-                        canonical_url: format!("x.example/{i}"),
-                        title,
-                        content_html: sanitize_html(
-                            &body,
-                            &url::Url::parse("https://x.example/").unwrap(),
-                        ),
-                        content_text: format!("人力资源社会保障部印发通知{i}，部署就业服务。"),
-                        content_hash: format!("h{i}"),
-                        origin: origin.into(),
-                        section: section.map(str::to_string),
-                        region: None,
-                        published: Some(
-                            DateTime::parse_from_rfc3339(&format!("2025-06-1{i}T09:00:00+08:00"))
-                                .unwrap(),
-                        ),
-                        bulletin_title: None,
-                        relevance: Some(0.9),
-                        explanation: Some(
-                            serde_json::json!({
-                                "reasons": [SCRIPT, HOVER],
-                                "scores": [[SCRIPT, 1.5], ["focus", 0.5]],
-                                SCRIPT: HOVER2,
-                            })
-                            .to_string(),
-                        ),
-                    },
-                    Status::Approved,
-                )
-                .unwrap();
+            kuaibao::poll::store_item(
+                &mut store,
+                &NewItem {
+                    source_id: source.into(),
+                    guid: None,
+                    url: url.into(),
+                    canonical_url: format!("x.example/{i}"),
+                    title,
+                    content_html: sanitize_html(
+                        &body,
+                        &url::Url::parse("https://x.example/").unwrap(),
+                    ),
+                    content_text: format!("人力资源社会保障部印发通知{i}，部署就业服务。"),
+                    content_hash: format!("h{i}"),
+                    origin: origin.into(),
+                    section: section.map(str::to_string),
+                    region: None,
+                    published: Some(
+                        DateTime::parse_from_rfc3339(&format!("2025-06-1{i}T09:00:00+08:00"))
+                            .unwrap(),
+                    ),
+                    bulletin_title: None,
+                    relevance: Some(0.9),
+                    explanation: Some(
+                        serde_json::json!({
+                            "reasons": [SCRIPT, HOVER],
+                            "scores": [[SCRIPT, 1.5], ["focus", 0.5]],
+                            SCRIPT: HOVER2,
+                        })
+                        .to_string(),
+                    ),
+                },
+                Status::Approved,
+                &kuaibao::dedup::DedupConfig::default(),
+            )
+            .unwrap();
         }
         store
             .record_fetch(&FetchRecord {
@@ -163,7 +164,7 @@ impl Fixture {
                 next_due_at: Utc::now(),
             })
             .unwrap();
-        accounts::add_user(store.connection(), EVIL_USER, Role::Admin, PASSWORD).unwrap();
+        accounts::add_user(&store, EVIL_USER, Role::Admin, PASSWORD).unwrap();
         let store = Arc::new(Mutex::new(store));
         let state = ServeState::new(config, store.clone(), Arc::new(Metrics::new()));
         state.refresh().unwrap();
@@ -278,10 +279,11 @@ impl Fixture {
         self.store
             .lock()
             .unwrap()
-            .connection()
-            .query_row("SELECT id FROM items WHERE source_id = ?1", [source], |r| {
-                r.get(0)
-            })
+            .review_items(None, 1000)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.source_id == source)
+            .map(|i| i.id)
             .unwrap()
     }
 }

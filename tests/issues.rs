@@ -88,9 +88,20 @@ fn other(slug: &str, section: Option<&str>, date: &str) -> NewItem {
     }
 }
 
+/// The made-up articles share a template: grouping would make them one
+/// story.
+fn dedup_cfg() -> kuaibao::dedup::DedupConfig {
+    kuaibao::dedup::DedupConfig {
+        enabled: false,
+        ..kuaibao::dedup::DedupConfig::default()
+    }
+}
+
 /// Stores `item` with `status`; returns its story.
 fn add(store: &mut Store, item: &NewItem, status: Status) -> i64 {
-    let id = store.store_item(item, status).expect("store").id();
+    let id = kuaibao::poll::store_item(store, item, status, &dedup_cfg())
+        .expect("store")
+        .id();
     store.story_of(id).expect("story")
 }
 
@@ -103,10 +114,6 @@ fn sample_store(extra_main: &str) -> (TestConfig, Config, Store, Vec<i64>) {
     store.sync_sources(&config.sources).expect("sources");
     // The made-up articles share a template: grouping would make them one
     // story.
-    store.set_dedup(kuaibao::dedup::DedupConfig {
-        enabled: false,
-        ..kuaibao::dedup::DedupConfig::default()
-    });
     let stories = sample_articles()
         .iter()
         .map(|a| add(&mut store, &item(a), Status::Approved))

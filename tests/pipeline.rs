@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Outlet, Reply, TestConfig, check_atom};
 use kuaibao::app;
 use kuaibao::poll::{PollOptions, PollStatus, SourceReport};
-use kuaibao::store::{Status, Store};
+use kuaibao::store::{Status, Store, StoreCounts};
 
 const ARTICLE_1: &str = "近日，人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作。";
 const ARTICLE_1B: &str =
@@ -137,13 +137,16 @@ impl Run {
             .expect("items")
     }
 
-    fn count(&self, sql: &str) -> i64 {
-        self.store
-            .lock()
-            .expect("lock")
-            .connection()
-            .query_row(sql, [], |r| r.get(0))
-            .expect("count")
+    fn counts(&self) -> StoreCounts {
+        self.store.lock().expect("lock").counts().expect("counts")
+    }
+
+    /// The text of the first item stored.
+    fn only_text(&self) -> String {
+        let store = self.store.lock().expect("lock");
+        let items = store.review_items(None, 100).expect("items");
+        let first = items.last().expect("an item");
+        store.item_text(first.id).expect("text")
     }
 }
 
@@ -359,7 +362,7 @@ async fn repolling_an_unchanged_outlet_changes_nothing_published() {
         first, second,
         "an unchanged store publishes identical bytes"
     );
-    assert_eq!(run.count("SELECT COUNT(*) FROM items"), 2);
+    assert_eq!(run.counts().items, 2);
 }
 
 #[tokio::test]
@@ -402,13 +405,7 @@ origin = "div.info"
     let items = run.items(None);
     assert_eq!(items[0].title, "黑龙江：加大金融助企稳岗扩岗力度");
     assert_eq!(items[0].origin, "黑龙江省人力资源和社会保障厅");
-    let text: String = run
-        .store
-        .lock()
-        .expect("lock")
-        .connection()
-        .query_row("SELECT content_text FROM items", [], |r| r.get(0))
-        .expect("text");
+    let text = run.only_text();
     assert!(
         text.contains("更好发挥金融对稳就业、扩就业的支持和引导作用"),
         "{text}"
@@ -498,13 +495,7 @@ async fn atom_summary_only_entries_get_their_full_text_from_the_page() {
     let reports = run.poll(false).await;
     assert_eq!(report(&reports, "cnhi").new, 1, "{reports:?}");
     assert_eq!(outlet.requests("/cnhi/a/1.html").len(), 1);
-    let text: String = run
-        .store
-        .lock()
-        .expect("lock")
-        .connection()
-        .query_row("SELECT content_text FROM items", [], |r| r.get(0))
-        .expect("text");
+    let text = run.only_text();
     assert!(
         text.contains("可持续发展的价值目标"),
         "full text from the page: {text}"
@@ -595,12 +586,8 @@ async fn the_same_text_under_two_urls_is_one_item_that_keeps_both_pages() {
     let reports = run.poll(false).await;
     let r = report(&reports, "mohrss");
     assert_eq!((r.new, r.unchanged, r.failed), (1, 1, 0), "{r:?}");
-    assert_eq!(run.count("SELECT COUNT(*) FROM items"), 1);
-    assert_eq!(
-        run.count("SELECT COUNT(*) FROM item_links"),
-        2,
-        "both pages recorded"
-    );
+    assert_eq!(run.counts().items, 1);
+    assert_eq!(run.counts().pages, 2, "both pages recorded");
     let items = run.items(None);
     assert_eq!(items[0].seen_on.len(), 2, "{:?}", items[0]);
 }
@@ -806,7 +793,7 @@ async fn an_article_that_fails_to_load_is_retried_on_the_next_pass() {
     serve_mohrss(&outlet);
     let r = run.poll(true).await[0].clone();
     assert_eq!((r.status, r.new, r.failed), (PollStatus::Ok, 1, 0), "{r:?}");
-    assert_eq!(run.count("SELECT COUNT(*) FROM items"), 2);
+    assert_eq!(run.counts().items, 2);
 }
 
 #[tokio::test]

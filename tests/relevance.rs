@@ -144,31 +144,35 @@ fn item(n: usize, title: &str, text: &str) -> NewItem {
 fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
     let mut store = Store::open_in_memory().unwrap();
     assert!(
-        store.classifier_model().unwrap().is_none(),
+        kuaibao::classify::current_model(&mut store)
+            .unwrap()
+            .is_none(),
         "no decisions, no model"
     );
-    let a = store
-        .store_item(
-            &item(
-                1,
-                "人社部部署稳岗扩岗工作",
-                "人社部部署稳岗扩岗专项行动，支持企业吸纳高校毕业生就业。",
-            ),
-            Status::Candidate,
-        )
-        .unwrap()
-        .id();
-    let b = store
-        .store_item(
-            &item(
-                2,
-                "某地举办美食节",
-                "美食节汇集各地特色小吃，吸引市民游客品尝。",
-            ),
-            Status::Candidate,
-        )
-        .unwrap()
-        .id();
+    let a = kuaibao::poll::store_item(
+        &mut store,
+        &item(
+            1,
+            "人社部部署稳岗扩岗工作",
+            "人社部部署稳岗扩岗专项行动，支持企业吸纳高校毕业生就业。",
+        ),
+        Status::Candidate,
+        &kuaibao::dedup::DedupConfig::default(),
+    )
+    .unwrap()
+    .id();
+    let b = kuaibao::poll::store_item(
+        &mut store,
+        &item(
+            2,
+            "某地举办美食节",
+            "美食节汇集各地特色小吃，吸引市民游客品尝。",
+        ),
+        Status::Candidate,
+        &kuaibao::dedup::DedupConfig::default(),
+    )
+    .unwrap()
+    .id();
     store
         .set_status_by(a, Status::Approved, Some("alice"))
         .unwrap();
@@ -176,7 +180,9 @@ fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
         .set_status_by(b, Status::Rejected, Some("alice"))
         .unwrap();
     assert_eq!(store.decision_count().unwrap(), 2);
-    let model = store.classifier_model().unwrap().expect("a model");
+    let model = kuaibao::classify::current_model(&mut store)
+        .unwrap()
+        .expect("a model");
     assert_eq!(model.decisions(), 2);
     let scores = model.scores(&kuaibao::classify::model::document("美食节", "特色小吃"));
     assert!(scores.off_topic > 0.5, "{scores:?}");
@@ -185,14 +191,13 @@ fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
     store
         .set_status_by(b, Status::Approved, Some("bob"))
         .unwrap();
-    let model = store.classifier_model().unwrap().expect("a model");
+    let model = kuaibao::classify::current_model(&mut store)
+        .unwrap()
+        .expect("a model");
     assert_eq!(model.decisions(), 2);
     // Kept in the database: another process gets it without retraining.
-    let stored: i64 = store
-        .connection()
-        .query_row("SELECT decisions FROM classifier_model", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(stored, 3, "trained on decisions up to the third");
+    let stored = store.model_trained_on().unwrap();
+    assert_eq!(stored, Some(3), "trained on decisions up to the third");
 }
 
 #[test]
@@ -202,7 +207,13 @@ fn a_relevant_copy_makes_an_irrelevant_story_a_candidate() {
     let mut general = item(1, "人才改革试点", text);
     general.source_id = "general".into();
     general.content_hash = "a".into();
-    store.store_item(&general, Status::Irrelevant).unwrap();
+    kuaibao::poll::store_item(
+        &mut store,
+        &general,
+        Status::Irrelevant,
+        &kuaibao::dedup::DedupConfig::default(),
+    )
+    .unwrap();
     let mut official = item(
         2,
         "人社部开展人才管理服务改革试点",
@@ -210,7 +221,13 @@ fn a_relevant_copy_makes_an_irrelevant_story_a_candidate() {
     );
     official.source_id = "mohrss".into();
     official.content_hash = "b".into();
-    store.store_item(&official, Status::Candidate).unwrap();
+    kuaibao::poll::store_item(
+        &mut store,
+        &official,
+        Status::Candidate,
+        &kuaibao::dedup::DedupConfig::default(),
+    )
+    .unwrap();
     let candidates = store.review_items(Some(Status::Candidate), 10).unwrap();
     assert_eq!(candidates.len(), 1);
     assert_eq!(candidates[0].story_items, 2);

@@ -88,11 +88,13 @@ impl Fixture {
             relevance: None,
             explanation: None,
         };
-        self.store
-            .lock()
-            .unwrap()
-            .store_item(&item, Status::Candidate)
-            .unwrap();
+        kuaibao::poll::store_item(
+            &mut self.store.lock().unwrap(),
+            &item,
+            Status::Candidate,
+            &kuaibao::dedup::DedupConfig::default(),
+        )
+        .unwrap();
     }
 
     fn refresh(&self) -> bool {
@@ -524,7 +526,7 @@ async fn archives_link_months_and_past_months_are_immutable() {
 #[tokio::test]
 async fn the_current_months_archive_has_the_normal_max_age() {
     let f = Fixture::new("");
-    let now = Utc::now().with_timezone(&kuaibao::store::beijing());
+    let now = Utc::now().with_timezone(&kuaibao::time::beijing());
     f.add(1, None, &now.to_rfc3339());
     f.refresh();
     let month = now.format("%Y-%m").to_string();
@@ -763,7 +765,7 @@ const PASSWORD: &str = "correct horse battery";
 /// Logs `name` in on the desk; the session cookie.
 async fn desk_login(f: &Fixture, app: &Router, name: &str) -> String {
     kuaibao::accounts::add_user(
-        f.store.lock().unwrap().connection(),
+        &f.store.lock().unwrap(),
         name,
         kuaibao::accounts::Role::Editor,
         PASSWORD,

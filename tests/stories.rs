@@ -2,27 +2,42 @@
 //! story, and editors' corrections that stick.
 
 use chrono::{DateTime, FixedOffset};
+use kuaibao::config::{EncodingChoice, Source, SourceKind};
 use kuaibao::demo::{OtherKind, SampleArticle, other_articles, sample_articles};
 use kuaibao::model::NewItem;
 use kuaibao::normalize::content_hash;
 use kuaibao::store::{Status, Store, Stored};
 
+/// Dedup as configured by default.
+fn dedup_cfg() -> kuaibao::dedup::DedupConfig {
+    kuaibao::dedup::DedupConfig::default()
+}
+
 fn store() -> Store {
-    let store = Store::open_in_memory().unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut sources = Vec::new();
     for (id, name) in [
         ("mohrss", "人力资源社会保障部"),
         ("chinanews", "中国新闻网"),
         ("gov", "中国政府网"),
         ("xinhua", "新华社"),
     ] {
-        store
-            .connection()
-            .execute(
-                "INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, 'html')",
-                [id, name, &format!("https://{id}.example/list/")],
-            )
-            .unwrap();
+        sources.push(Source {
+            id: id.to_string(),
+            name: name.to_string(),
+            url: url::Url::parse(&format!("https://{id}.example/list/")).unwrap(),
+            kind: SourceKind::Html,
+            encoding: EncodingChoice::Auto,
+            interval: std::time::Duration::from_secs(3600),
+            region: None,
+            section: None,
+            enabled: true,
+            list: None,
+            json: None,
+            article: None,
+        });
     }
+    store.sync_sources(&sources).unwrap();
     store
 }
 
@@ -119,19 +134,21 @@ fn gov_copy() -> NewItem {
 }
 
 fn story_count(store: &Store) -> i64 {
-    store
-        .connection()
-        .query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0))
-        .unwrap()
+    store.counts().unwrap().stories
 }
 
 #[test]
 fn a_republished_copy_joins_the_story_of_the_original() {
     let mut store = store();
-    let a = store.store_item(&original(), Status::Candidate).unwrap();
-    let b = store
-        .store_item(&chinanews_copy(), Status::Candidate)
+    let a = kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg())
         .unwrap();
+    let b = kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap();
     assert!(matches!(a, Stored::New(_)) && matches!(b, Stored::New(_)));
     assert_eq!(
         store.story_of(a.id()).unwrap(),
@@ -147,10 +164,14 @@ fn a_republished_copy_joins_the_story_of_the_original() {
 #[test]
 fn the_feed_has_one_entry_per_story_with_the_primary_text_and_a_via_per_other_outlet() {
     let mut store = store();
-    store.store_item(&original(), Status::Approved).unwrap();
-    store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap();
+    kuaibao::poll::store_item(&mut store, &original(), Status::Approved, &dedup_cfg()).unwrap();
+    kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap();
     let entries = store.feed_entries(false, None).unwrap();
     assert_eq!(entries.len(), 1, "{entries:#?}");
     let e = &entries[0];
@@ -165,17 +186,16 @@ fn the_feed_has_one_entry_per_story_with_the_primary_text_and_a_via_per_other_ou
 #[test]
 fn a_copy_of_an_approved_story_is_approved_with_it_and_not_queued_again() {
     let mut store = store();
-    store.store_item(&original(), Status::Approved).unwrap();
-    let copy = store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap();
-    let status: String = store
-        .connection()
-        .query_row("SELECT status FROM items WHERE id = ?1", [copy.id()], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(status, "approved");
+    kuaibao::poll::store_item(&mut store, &original(), Status::Approved, &dedup_cfg()).unwrap();
+    let copy = kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap();
+    let status = store.review_item(copy.id()).unwrap().status;
+    assert_eq!(status, Status::Approved);
     assert!(
         store
             .review_items(Some(Status::Candidate), 10)
@@ -187,13 +207,17 @@ fn a_copy_of_an_approved_story_is_approved_with_it_and_not_queued_again() {
 #[test]
 fn the_entry_id_stays_when_the_original_arrives_after_a_copy_and_becomes_primary() {
     let mut store = store();
-    store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap();
+    kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap();
     let first = store.feed_entries(true, None).unwrap();
     assert_eq!(first[0].origin, "中国新闻网");
-    store.store_item(&gov_copy(), Status::Candidate).unwrap();
-    store.store_item(&original(), Status::Candidate).unwrap();
+    kuaibao::poll::store_item(&mut store, &gov_copy(), Status::Candidate, &dedup_cfg()).unwrap();
+    kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg()).unwrap();
     let after = store.feed_entries(true, None).unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].uid, first[0].uid, "the story keeps its entry id");
@@ -207,8 +231,8 @@ fn the_entry_id_stays_when_the_original_arrives_after_a_copy_and_becomes_primary
 #[test]
 fn a_republisher_naming_the_original_outlet_is_not_primary_even_when_first() {
     let mut store = store();
-    store.store_item(&gov_copy(), Status::Candidate).unwrap();
-    store.store_item(&original(), Status::Candidate).unwrap();
+    kuaibao::poll::store_item(&mut store, &gov_copy(), Status::Candidate, &dedup_cfg()).unwrap();
+    kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg()).unwrap();
     let story = store.story(store.stories(true, 1).unwrap()[0].id).unwrap();
     let primary = story.members.iter().find(|m| m.primary).unwrap();
     assert_eq!(primary.source_id, "mohrss");
@@ -239,8 +263,9 @@ fn one_template_filled_in_by_two_provinces_is_two_stories() {
         &shandong_text,
         "2025-06-11T09:00:00+08:00",
     );
-    let x = store.store_item(&hebei, Status::Candidate).unwrap();
-    let y = store.store_item(&shandong, Status::Candidate).unwrap();
+    let x = kuaibao::poll::store_item(&mut store, &hebei, Status::Candidate, &dedup_cfg()).unwrap();
+    let y =
+        kuaibao::poll::store_item(&mut store, &shandong, Status::Candidate, &dedup_cfg()).unwrap();
     assert_ne!(
         store.story_of(x.id()).unwrap(),
         store.story_of(y.id()).unwrap()
@@ -251,42 +276,43 @@ fn one_template_filled_in_by_two_provinces_is_two_stories() {
 #[test]
 fn a_copy_outside_the_window_opens_a_story_of_its_own() {
     let mut store = store();
-    store.set_dedup(kuaibao::dedup::DedupConfig {
+    let cfg = kuaibao::dedup::DedupConfig {
         window_days: 30,
         ..Default::default()
-    });
-    store.store_item(&original(), Status::Candidate).unwrap();
+    };
+    kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &cfg).unwrap();
     let mut late = chinanews_copy();
     late.published = Some(date("2025-09-01T09:00:00+08:00"));
-    store.store_item(&late, Status::Candidate).unwrap();
+    kuaibao::poll::store_item(&mut store, &late, Status::Candidate, &cfg).unwrap();
     assert_eq!(story_count(&store), 2);
 }
 
 #[test]
 fn grouping_can_be_turned_off() {
     let mut store = store();
-    store.set_dedup(kuaibao::dedup::DedupConfig {
+    let cfg = kuaibao::dedup::DedupConfig {
         enabled: false,
         ..Default::default()
-    });
-    store.store_item(&original(), Status::Candidate).unwrap();
-    store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap();
+    };
+    kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &cfg).unwrap();
+    kuaibao::poll::store_item(&mut store, &chinanews_copy(), Status::Candidate, &cfg).unwrap();
     assert_eq!(story_count(&store), 2);
 }
 
 #[test]
 fn a_split_sticks_when_the_items_are_polled_again_and_their_text_changes() {
     let mut store = store();
-    let a = store
-        .store_item(&original(), Status::Candidate)
+    let a = kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg())
         .unwrap()
         .id();
-    let b = store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap()
-        .id();
+    let b = kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap()
+    .id();
     let story = store.story_of(a).unwrap();
     let uid = store.feed_entries(true, None).unwrap()[0].uid.clone();
     let new_story = store.split_item(b).unwrap();
@@ -299,16 +325,20 @@ fn a_split_sticks_when_the_items_are_polled_again_and_their_text_changes() {
 
     // Polled again: unchanged, then edited at the outlet.
     assert!(matches!(
-        store
-            .store_item(&chinanews_copy(), Status::Candidate)
-            .unwrap(),
+        kuaibao::poll::store_item(
+            &mut store,
+            &chinanews_copy(),
+            Status::Candidate,
+            &dedup_cfg()
+        )
+        .unwrap(),
         Stored::Unchanged(_)
     ));
     let mut edited = chinanews_copy();
     edited.content_text.push_str("\n（责任编辑：李明）");
     edited.content_hash = content_hash(&edited.content_text).unwrap();
     assert!(matches!(
-        store.store_item(&edited, Status::Candidate).unwrap(),
+        kuaibao::poll::store_item(&mut store, &edited, Status::Candidate, &dedup_cfg()).unwrap(),
         Stored::Updated(_)
     ));
     assert_eq!(store.story_of(b).unwrap(), new_story);
@@ -323,8 +353,7 @@ fn a_split_sticks_when_the_items_are_polled_again_and_their_text_changes() {
 #[test]
 fn splitting_an_item_alone_in_its_story_is_an_error() {
     let mut store = store();
-    let a = store
-        .store_item(&original(), Status::Candidate)
+    let a = kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg())
         .unwrap()
         .id();
     let err = store.split_item(a).unwrap_err().to_string();
@@ -334,16 +363,14 @@ fn splitting_an_item_alone_in_its_story_is_an_error() {
 #[test]
 fn a_merge_moves_every_item_and_keeps_the_first_storys_entry_and_status() {
     let mut store = store();
-    store.set_dedup(kuaibao::dedup::DedupConfig {
+    let cfg = kuaibao::dedup::DedupConfig {
         enabled: false,
         ..Default::default()
-    });
-    let a = store
-        .store_item(&original(), Status::Approved)
+    };
+    let a = kuaibao::poll::store_item(&mut store, &original(), Status::Approved, &cfg)
         .unwrap()
         .id();
-    let b = store
-        .store_item(&chinanews_copy(), Status::Candidate)
+    let b = kuaibao::poll::store_item(&mut store, &chinanews_copy(), Status::Candidate, &cfg)
         .unwrap()
         .id();
     let (sa, sb) = (store.story_of(a).unwrap(), store.story_of(b).unwrap());
@@ -361,14 +388,17 @@ fn a_merge_moves_every_item_and_keeps_the_first_storys_entry_and_status() {
 #[test]
 fn approving_any_item_of_a_story_approves_the_story() {
     let mut store = store();
-    let a = store
-        .store_item(&original(), Status::Candidate)
+    let a = kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg())
         .unwrap()
         .id();
-    let b = store
-        .store_item(&chinanews_copy(), Status::Candidate)
-        .unwrap()
-        .id();
+    let b = kuaibao::poll::store_item(
+        &mut store,
+        &chinanews_copy(),
+        Status::Candidate,
+        &dedup_cfg(),
+    )
+    .unwrap()
+    .id();
     store.set_status(b, Status::Approved).unwrap();
     let review = store.review_items(Some(Status::Approved), 10).unwrap();
     assert_eq!(review.len(), 1);
@@ -517,15 +547,12 @@ fn an_article_too_short_to_fingerprint_is_stored_without_one_and_found_again() {
         &tiny,
         "2025-06-18T09:00:00+08:00",
     );
-    let stored = store.store_item(&first, Status::Candidate);
+    let stored = kuaibao::poll::store_item(&mut store, &first, Status::Candidate, &dedup_cfg());
     assert!(
         matches!(stored, Ok(Stored::New(_))),
         "ten one-character paragraphs must be storable: {stored:?}"
     );
-    let prints: i64 = store
-        .connection()
-        .query_row("SELECT COUNT(*) FROM item_fingerprints", [], |r| r.get(0))
-        .unwrap();
+    let prints = store.counts().unwrap().fingerprints;
     assert_eq!(prints, 0, "nothing to fingerprint, nothing indexed");
     // A second short item looks for candidates with no band at all.
     let second = item(
@@ -537,7 +564,7 @@ fn an_article_too_short_to_fingerprint_is_stored_without_one_and_found_again() {
         "2025-06-18T10:00:00+08:00",
     );
     assert!(matches!(
-        store.store_item(&second, Status::Candidate),
+        kuaibao::poll::store_item(&mut store, &second, Status::Candidate, &dedup_cfg()),
         Ok(Stored::New(_))
     ));
 }

@@ -2,14 +2,17 @@
 //! the database keeps only a SHA-256, and a CSRF token the desk puts in its
 //! forms. A session expires after a quiet spell (sliding, renewed as the
 //! editor works) and in any case at an absolute limit set when it began.
+//! These rules are here; the rows are the store's (`Store::session` and
+//! its neighbours).
 
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{AccountError, Role, hex, parse_ts, ts};
+use super::{AccountError, Role, hex};
+use crate::store::{NewSessionRow, Store, StoredSession};
+use crate::time::beijing;
 
 /// How long sessions last.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +120,7 @@ pub(super) struct NewSession<'a> {
 }
 
 pub(super) fn create(
-    conn: &Connection,
+    store: &Store,
     new: &NewSession<'_>,
     policy: &SessionPolicy,
     now: DateTime<Utc>,
@@ -128,44 +131,38 @@ pub(super) fn create(
     let idle = delta(policy.idle).min(max_age);
     let max_expires = now.checked_add_signed(max_age).unwrap_or(now);
     let expires = now.checked_add_signed(idle).unwrap_or(now).min(max_expires);
-    conn.execute(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at,
-             max_expires_at, idle_secs, last_seen_at, address, user_agent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?4, ?8, ?9)",
-        params![
-            token_hash(&token),
-            new.user_id,
-            csrf_token,
-            ts(now),
-            ts(expires),
-            ts(max_expires),
-            idle.num_seconds(),
-            (!new.address.is_empty()).then_some(new.address),
-            new.user_agent,
-        ],
-    )?;
-    let beijing = crate::time::beijing();
+    store.insert_session(&NewSessionRow {
+        token_hash: &token_hash(&token),
+        user_id: new.user_id,
+        csrf_token: &csrf_token,
+        created_at: now,
+        expires_at: expires,
+        max_expires_at: max_expires,
+        idle_secs: idle.num_seconds(),
+        address: (!new.address.is_empty()).then_some(new.address),
+        user_agent: new.user_agent,
+    })?;
     Ok(Session {
         token,
         csrf_token,
         user_id: new.user_id,
         name: new.name.to_string(),
         role: new.role,
-        expires_at: expires.with_timezone(&beijing),
-        max_expires_at: max_expires.with_timezone(&beijing),
+        expires_at: expires.with_timezone(&beijing()),
+        max_expires_at: max_expires.with_timezone(&beijing()),
     })
 }
 
 /// The user a session token belongs to, renewing the session; `None` when
 /// the token is unknown, expired or revoked, or its user was removed or
 /// disabled.
-pub fn session_user(conn: &Connection, token: &str) -> Result<Option<SessionUser>, AccountError> {
-    session_user_at(conn, token, Utc::now())
+pub fn session_user(store: &Store, token: &str) -> Result<Option<SessionUser>, AccountError> {
+    session_user_at(store, token, Utc::now())
 }
 
 /// [`session_user`] at a given time (the limiter's clock, tests).
 pub fn session_user_at(
-    conn: &Connection,
+    store: &Store,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<SessionUser>, AccountError> {
@@ -173,44 +170,29 @@ pub fn session_user_at(
         return Ok(None);
     }
     let hash = token_hash(token);
-    let row = conn
-        .query_row(
-            "SELECT s.user_id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at,
-                    s.max_expires_at, s.idle_secs, s.last_seen_at
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1",
-            [&hash],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((user_id, name, role, disabled, csrf_token, expires, max_expires, idle, last_seen)) =
-        row
+    let Some(StoredSession {
+        user_id,
+        name,
+        role,
+        disabled,
+        csrf_token,
+        expires_at,
+        max_expires_at,
+        idle_secs,
+        last_seen_at,
+    }) = store.session(&hash)?
     else {
         return Ok(None);
     };
     // Unreadable times count as expired: failing closed.
-    let (Some(expires), Some(max_expires), Some(last_seen)) = (
-        parse_ts(&expires),
-        parse_ts(&max_expires),
-        parse_ts(&last_seen),
-    ) else {
-        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
+    let (Some(expires), Some(max_expires), Some(last_seen)) =
+        (expires_at, max_expires_at, last_seen_at)
+    else {
+        store.delete_session(&hash)?;
         return Ok(None);
     };
     if expires <= now {
-        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
+        store.delete_session(&hash)?;
         return Ok(None);
     }
     if disabled {
@@ -219,53 +201,42 @@ pub fn session_user_at(
     let mut expires = expires;
     if now - last_seen.with_timezone(&Utc) >= TOUCH_EVERY {
         let renewed = now
-            .checked_add_signed(TimeDelta::seconds(idle))
+            .checked_add_signed(TimeDelta::seconds(idle_secs))
             .unwrap_or(now)
             .min(max_expires.with_timezone(&Utc));
-        conn.execute(
-            "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
-            params![hash, ts(now), ts(renewed)],
-        )?;
-        expires = renewed.with_timezone(&crate::time::beijing());
+        store.touch_session(&hash, now, renewed)?;
+        expires = renewed.with_timezone(&beijing());
     }
     Ok(Some(SessionUser {
         user_id,
         name,
-        // The table's CHECK allows only the two; should it ever read
-        // otherwise, the lesser role.
-        role: Role::parse(&role).unwrap_or(Role::Editor),
+        role,
         csrf_token,
         expires_at: expires,
     }))
 }
 
 /// Logs a session out; whether there was one.
-pub fn revoke_session(conn: &Connection, token: &str) -> Result<bool, AccountError> {
+pub fn revoke_session(store: &Store, token: &str) -> Result<bool, AccountError> {
     if !plausible(token) {
         return Ok(false);
     }
-    Ok(conn.execute(
-        "DELETE FROM sessions WHERE token_hash = ?1",
-        [token_hash(token)],
-    )? > 0)
+    Ok(store.delete_session(&token_hash(token))?)
 }
 
 /// Logs a user out everywhere; how many sessions ended.
-pub fn revoke_all(conn: &Connection, name: &str) -> Result<usize, AccountError> {
-    let id: Option<i64> = conn
-        .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
-        .optional()?;
-    let id = id.ok_or_else(|| AccountError::NoSuchUser(name.to_string()))?;
-    Ok(conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?)
+pub fn revoke_all(store: &Store, name: &str) -> Result<usize, AccountError> {
+    let id = super::users::user_id(store, name)?;
+    Ok(store.delete_user_sessions(id)?)
 }
 
 /// Deletes expired sessions (the daemon, now and then); how many.
-pub fn purge_expired(conn: &Connection) -> Result<usize, AccountError> {
-    purge_expired_at(conn, Utc::now())
+pub fn purge_expired(store: &Store) -> Result<usize, AccountError> {
+    purge_expired_at(store, Utc::now())
 }
 
-pub fn purge_expired_at(conn: &Connection, now: DateTime<Utc>) -> Result<usize, AccountError> {
-    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?)
+pub fn purge_expired_at(store: &Store, now: DateTime<Utc>) -> Result<usize, AccountError> {
+    Ok(store.delete_expired_sessions(now)?)
 }
 
 /// Whether a form's CSRF token is the session's, compared in constant time

@@ -21,6 +21,7 @@
 //! confusion matrix and each mistake with its explanation.
 
 pub mod eval;
+pub mod learning;
 pub mod model;
 pub mod title;
 
@@ -29,8 +30,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::config::rules::{self as rules, Rules};
 pub use crate::places::gazetteer;
 pub use eval::{EvalReport, Mistake, evaluate};
+pub use learning::{DecidedItem, DecisionLog, current_model};
 pub use model::{Model, ModelScores};
-pub use title::bulletin_title;
+pub use title::{bulletin_title, filed_title};
 
 use crate::places::Place;
 

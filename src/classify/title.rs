@@ -33,6 +33,17 @@ const BODY_ENDINGS: [&str; 14] = [
     "联合会",
 ];
 
+/// The bulletin title of an item an editor files under `section`, when no
+/// editor set one: `地区：…` belongs to 各地动态 (`regional`), so an item
+/// with a region moved in takes it and one moved out loses it (None: the
+/// outlet's own title).
+pub fn filed_title(title: &str, section: Option<&str>, region: Option<&str>) -> Option<String> {
+    match (section, region) {
+        (Some("regional"), Some(region)) => Some(bulletin_title(title, Some(region))),
+        _ => None,
+    }
+}
+
 /// The title an item carries in the bulletin: for a regional item
 /// (`region` = short province name) `地区：…` without repeating the region;
 /// a title already in `X：…` form and a non-regional title stay as they are.

@@ -15,7 +15,7 @@ use crate::exit;
 pub(crate) fn user(config_path: &Path, cmd: UserCommand, quiet: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let store = app::open_store(&config)?;
-    let conn = store.connection();
+    let conn = &store;
     let say = |text: String| {
         if !quiet {
             println!("{text}");
@@ -104,7 +104,7 @@ pub(crate) fn audit(
         user,
         item_id: item,
     };
-    let records = accounts::audit_entries(store.connection(), &query)?;
+    let records = accounts::audit_entries(&store, &query)?;
     if json {
         print_json(&records)?;
     } else {

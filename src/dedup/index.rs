@@ -1,8 +1,9 @@
-//! The candidate index: LSH band key → items, in memory and in SQLite.
+//! The candidate index: LSH band key → items. Part of the dedup stage:
+//! [`DedupIndex`] keeps the bands in memory (evaluation, benchmarks);
+//! [`find_matches`] looks a new item up among stored ones through
+//! [`StoredStories`], which the store implements over its band tables.
 
 use std::collections::HashMap;
-
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::DedupConfig;
 use super::minhash::{BANDS, Fingerprint};
@@ -65,126 +66,26 @@ impl DedupIndex {
     }
 }
 
-/// The tables, for the store's migrations. `day` is the item's day
-/// (days since 1970-01-01 UTC, first seen or published) so a lookup can be
-/// limited to a window; `shingles` is the shingle-set size. The primary key
-/// of the `WITHOUT ROWID` band table is the (band, key) index itself, so a
-/// band row costs no separate index entry.
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS item_fingerprints (
-    item_id  INTEGER PRIMARY KEY,
-    day      INTEGER NOT NULL,
-    shingles INTEGER NOT NULL,
-    minhash  BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS item_bands (
-    band    INTEGER NOT NULL,
-    key     INTEGER NOT NULL,
-    item_id INTEGER NOT NULL,
-    PRIMARY KEY (band, key, item_id)
-) WITHOUT ROWID;
-";
+/// What [`find_matches`] needs of the stored items: their band index,
+/// their fingerprints and their texts. The store provides it (inside the
+/// transaction that stores a new item); the dedup stage only asks.
+pub trait StoredStories {
+    type Error;
 
-/// Creates the tables when missing.
-pub fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)
-}
+    /// Stored items sharing at least one band with `fp` whose day is
+    /// `since_day` or later (all days when `None`), most shared bands
+    /// first, then by id.
+    fn candidates(
+        &mut self,
+        fp: &Fingerprint,
+        since_day: Option<i64>,
+    ) -> Result<Vec<ItemId>, Self::Error>;
 
-/// Stores an item's fingerprint and band keys (replacing earlier ones).
-/// Call inside the item's transaction.
-pub fn save(conn: &Connection, id: ItemId, day: i64, fp: &Fingerprint) -> rusqlite::Result<()> {
-    if let Some(old) = load(conn, id)? {
-        let mut del = conn.prepare_cached(
-            "DELETE FROM item_bands WHERE band = ?1 AND key = ?2 AND item_id = ?3",
-        )?;
-        for (band, key) in old.1.bands() {
-            del.execute(params![band, key, id])?;
-        }
-    }
-    // A text too short to give a single shingle has no fingerprint: it is
-    // stored unindexed (it can match nothing), not refused.
-    let bands = fp.bands();
-    if bands.is_empty() {
-        conn.prepare_cached("DELETE FROM item_fingerprints WHERE item_id = ?1")?
-            .execute([id])?;
-        return Ok(());
-    }
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO item_fingerprints (item_id, day, shingles, minhash) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, day, fp.shingles, fp.to_blob()])?;
-    // One statement for every band: the per-statement cost of 42 separate
-    // inserts was a third of an item's time in the store.
-    let mut ins = conn.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES {}",
-        vec!["(?, ?, ?)"; bands.len()].join(", ")
-    ))?;
-    let values: Vec<rusqlite::types::Value> = bands
-        .iter()
-        .flat_map(|&(band, key)| [i64::from(band).into(), key.into(), id.into()])
-        .collect();
-    ins.execute(rusqlite::params_from_iter(values))?;
-    Ok(())
-}
+    /// An item's stored fingerprint.
+    fn fingerprint(&mut self, id: ItemId) -> Result<Option<Fingerprint>, Self::Error>;
 
-/// An item's stored day and fingerprint.
-pub fn load(conn: &Connection, id: ItemId) -> rusqlite::Result<Option<(i64, Fingerprint)>> {
-    conn.prepare_cached("SELECT day, shingles, minhash FROM item_fingerprints WHERE item_id = ?1")?
-        .query_row([id], |r| {
-            let blob: Vec<u8> = r.get(2)?;
-            Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?, blob))
-        })
-        .optional()
-        .map(|row| {
-            row.and_then(|(day, n, blob)| Fingerprint::from_blob(n, &blob).map(|fp| (day, fp)))
-        })
-}
-
-/// Stored items sharing at least one band with `fp` whose day is
-/// `since_day` or later (all days when `None`), most shared bands first.
-pub fn candidates_sql(
-    conn: &Connection,
-    fp: &Fingerprint,
-    since_day: Option<i64>,
-) -> rusqlite::Result<Vec<ItemId>> {
-    let mut hits: HashMap<ItemId, usize> = HashMap::new();
-    // One look-up for every band (row values, each on the primary key).
-    let bands = fp.bands();
-    if bands.is_empty() {
-        // `IN (VALUES )` is not SQL; a text without shingles matches nothing.
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT item_id FROM item_bands WHERE (band, key) IN (VALUES {})",
-        vec!["(?, ?)"; bands.len()].join(", ")
-    ))?;
-    let values: Vec<rusqlite::types::Value> = bands
-        .iter()
-        .flat_map(|&(band, key)| [i64::from(band).into(), key.into()])
-        .collect();
-    let ids = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-        r.get::<_, ItemId>(0)
-    })?;
-    for id in ids {
-        *hits.entry(id?).or_default() += 1;
-    }
-    let mut out: Vec<(ItemId, usize)> = hits.into_iter().collect();
-    if let Some(since) = since_day
-        && !out.is_empty()
-    {
-        let mut day =
-            conn.prepare_cached("SELECT day FROM item_fingerprints WHERE item_id = ?1")?;
-        let mut kept = Vec::with_capacity(out.len());
-        for (id, n) in out {
-            let d: Option<i64> = day.query_row([id], |r| r.get(0)).optional()?;
-            if d.is_some_and(|d| d >= since) {
-                kept.push((id, n));
-            }
-        }
-        out = kept;
-    }
-    out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    Ok(out.into_iter().map(|(id, _)| id).collect())
+    /// What is compared of a stored item.
+    fn story_text(&mut self, id: ItemId) -> Result<Option<StoryText>, Self::Error>;
 }
 
 /// Candidates verified beyond this many (most shared bands first) are not
@@ -195,25 +96,24 @@ const MAX_VERIFIED: usize = 32;
 /// Stored items that are the same story as `new`, best (highest score)
 /// first: band look-up within the window, a pre-filter on the stored
 /// fingerprints (estimated containment ≥ 0.5, cheap), then full
-/// verification of what passes against the text `text_of` gives.
-pub fn find_matches(
-    conn: &Connection,
+/// verification of what passes against the stored text.
+pub fn find_matches<S: StoredStories + ?Sized>(
+    stored: &mut S,
     new: &Prepared,
     fp: &Fingerprint,
     since_day: Option<i64>,
     cfg: &DedupConfig,
-    mut text_of: impl FnMut(ItemId) -> rusqlite::Result<Option<StoryText>>,
-) -> rusqlite::Result<Vec<(ItemId, Verdict)>> {
+) -> Result<Vec<(ItemId, Verdict)>, S::Error> {
     let mut found = Vec::new();
     let mut verified = 0;
-    for id in candidates_sql(conn, fp, since_day)? {
-        let Some((_, stored)) = load(conn, id)? else {
+    for id in stored.candidates(fp, since_day)? {
+        let Some(other) = stored.fingerprint(id)? else {
             continue;
         };
-        if fp.containment(&stored) < 0.5 {
+        if fp.containment(&other) < 0.5 {
             continue;
         }
-        let Some(text) = text_of(id)? else {
+        let Some(text) = stored.story_text(id)? else {
             continue;
         };
         let verdict = verify(new, &Prepared::new(&text, cfg), cfg);

@@ -1,16 +1,17 @@
 //! Dedup, layer 3 (pipeline stages), the fourth stage (fetch → extract →
 //! normalize → **dedup** → classify → store): near-duplicate story
 //! detection, the same story republished by several outlets told apart
-//! from different stories written on one template.
+//! from different stories written on one template. Its one job is to say
+//! which stored story a new item belongs to ([`placement`]); it reads
+//! stored items only through [`StoredStories`], which the store implements.
 //!
 //! Two steps, as usual for near-duplicate detection at scale:
 //!
 //! 1. **Candidates**, sub-linear: every item gets a [`Fingerprint`] — a
 //!    128-value MinHash signature of its character shingles — and 32 LSH
 //!    band keys (4 signature values each). Items sharing a band key are
-//!    candidates ([`DedupIndex`] in memory; [`index::save`] /
-//!    [`index::candidates_sql`] over the `item_fingerprints` / `item_bands`
-//!    tables of [`index::SCHEMA`]).
+//!    candidates ([`DedupIndex`] in memory; in the database, the store's
+//!    `item_fingerprints` / `item_bands` tables behind [`StoredStories`]).
 //! 2. **Verification**, exact: [`same_story`] (or [`verify::verify`] on
 //!    [`Prepared`] stories, to prepare the new item once) recomputes the
 //!    shingle sets from the two texts, measures Jaccard and containment, and
@@ -95,12 +96,14 @@
 pub mod eval;
 pub mod index;
 pub mod minhash;
+pub mod placement;
 pub mod shingle;
 pub mod verify;
 
 pub use eval::{EvalError, EvalReport, Mistake, evaluate};
-pub use index::{DedupIndex, ItemId, candidates_sql, create_tables, find_matches, save};
+pub use index::{DedupIndex, ItemId, StoredStories, find_matches};
 pub use minhash::Fingerprint;
+pub use placement::{PreparedStory, day_of, place, prepare_story, story_text};
 pub use verify::{Entities, Prepared, StoryText, Verdict, verify};
 
 // The thresholds are configuration (`[dedup]`), defined with the rest of it.

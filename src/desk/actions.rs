@@ -294,7 +294,7 @@ fn apply(
             })
         }
         Op::Move(section) => {
-            let before = store.set_section(id, section.as_deref())?;
+            let before = store.set_section(id, section.as_deref(), crate::classify::filed_title)?;
             let to = section_label(config, section.as_deref());
             if before == section {
                 return Ok(Outcome {
@@ -304,7 +304,7 @@ fn apply(
                 });
             }
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "move",
@@ -332,7 +332,7 @@ fn apply(
                 });
             }
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "title",
@@ -358,7 +358,7 @@ fn apply(
             let new_story = store.split_item(id)?;
             let (before, after) = (story.to_string(), new_story.to_string());
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "split",
@@ -389,7 +389,7 @@ fn apply(
             store.merge_stories(into, from)?;
             let (before, after) = (from.to_string(), into.to_string());
             accounts::record(
-                store.connection(),
+                store,
                 &AuditEntry {
                     user_name: user,
                     action: "merge",
@@ -424,7 +424,7 @@ fn decide(
         "reject"
     };
     accounts::record(
-        store.connection(),
+        store,
         &AuditEntry {
             user_name: user,
             action,
@@ -584,7 +584,7 @@ fn undone_id(e: &AuditRecord) -> Option<i64> {
 
 fn undo_last(store: &mut Store, config: &Config, user: &str) -> Result<Outcome, Refusal> {
     let entries = accounts::audit_entries(
-        store.connection(),
+        store,
         &AuditQuery {
             limit: UNDO_HORIZON,
             user: Some(user.to_string()),
@@ -619,7 +619,7 @@ fn undo_last(store: &mut Store, config: &Config, user: &str) -> Result<Outcome, 
         let (before, after) = (e.after.clone(), restored);
         let detail = format!("undo #{} {}", e.id, e.action);
         accounts::record(
-            store.connection(),
+            store,
             &AuditEntry {
                 user_name: user,
                 action: "undo",
@@ -705,7 +705,7 @@ fn revert(store: &mut Store, user: &str, e: &AuditRecord) -> Result<Option<Strin
             Ok(Some(before.as_str().to_string()))
         }
         "move" => {
-            store.set_section(id, e.before.as_deref())?;
+            store.set_section(id, e.before.as_deref(), crate::classify::filed_title)?;
             store.forget_decision(id, Decision::Move, user)?;
             Ok(e.before.clone())
         }

@@ -13,7 +13,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -26,6 +25,7 @@ use crate::accounts::{
     check_csrf, clear_cookie, session_cookie, session_user,
 };
 use crate::config::Config;
+use crate::store::Store;
 
 /// A logged-in editor (or administrator): taking this as an argument is
 /// what makes a handler require a session.
@@ -46,7 +46,7 @@ where
         let state = &DeskState::from_ref(state);
         if let Some(token) = session_token(&parts.headers) {
             let t = token.clone();
-            let found = with_store(state, move |s| session_user(s.connection(), &t)).await?;
+            let found = with_store(state, move |s| session_user(s, &t)).await?;
             match found {
                 Ok(Some(user)) => return Ok(Editor { user, token }),
                 Ok(None) => {}
@@ -217,7 +217,7 @@ pub(super) async fn login_form(
     let next = safe_back(query.next.as_deref());
     // Already logged in: straight on.
     if let Some(token) = session_token(&headers) {
-        let found = with_store(&state, move |s| session_user(s.connection(), &token)).await;
+        let found = with_store(&state, move |s| session_user(s, &token)).await;
         if let Ok(Ok(Some(_))) = found {
             return see_other(&next);
         }
@@ -286,14 +286,7 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
     // The database file, so that the slow password check runs on a
     // connection of its own instead of holding the store (and with it the
     // poller) for its duration. An in-memory store has no file to share.
-    let path = match with_store(&state, |s| {
-        s.connection()
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-    })
-    .await
-    {
+    let path = match with_store(&state, |s| s.path()).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
@@ -316,9 +309,9 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
     let store = state.store().clone();
     let (login_name, login_address) = (name.clone(), address.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let attempt = |conn: &Connection| {
+        let attempt = |store: &Store| {
             let session = accounts::login(
-                conn,
+                store,
                 &limiter,
                 &LoginRequest {
                     name: &login_name,
@@ -330,9 +323,9 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
             )?;
             // Expired sessions are otherwise never deleted; a login is
             // rare enough to pay for the sweep.
-            accounts::purge_expired(conn)?;
+            accounts::purge_expired(store)?;
             accounts::record(
-                conn,
+                store,
                 &AuditEntry {
                     user_name: &session.name,
                     action: "login",
@@ -343,14 +336,10 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
             Ok::<_, AccountError>(session)
         };
         match path {
-            Some(path) => {
-                let conn = Connection::open(&path)?;
-                conn.busy_timeout(Duration::from_secs(10))?;
-                attempt(&conn)
-            }
+            Some(path) => attempt(&Store::open_handle(&path, Duration::from_secs(10))?),
             None => {
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
-                attempt(store.connection())
+                attempt(&store)
             }
         }
     })
@@ -449,10 +438,9 @@ pub(super) async fn logout(
 ) -> Response {
     let Editor { user, token } = editor;
     let done = with_store(&state, move |s| {
-        let conn = s.connection();
-        accounts::revoke_session(conn, &token)?;
+        accounts::revoke_session(s, &token)?;
         accounts::record(
-            conn,
+            s,
             &AuditEntry {
                 user_name: &user.name,
                 action: "logout",

@@ -186,7 +186,7 @@ fn record(
     after: Option<&str>,
 ) -> Result<(), Refusal> {
     accounts::record(
-        store.connection(),
+        store,
         &AuditEntry {
             user_name: user,
             action,

@@ -744,12 +744,11 @@ pub(super) async fn audit(
         item_id: params.item,
     };
     let q = query.clone();
-    let entries =
-        match with_store(&state, move |s| accounts::audit_entries(s.connection(), &q)).await {
-            Ok(Ok(e)) => e,
-            Ok(Err(e)) => return internal(e, false),
-            Err(resp) => return resp,
-        };
+    let entries = match with_store(&state, move |s| accounts::audit_entries(s, &q)).await {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => return internal(e, false),
+        Err(resp) => return resp,
+    };
     let config = state.config();
     let n = nonce();
     let flash = read_flash(&headers);
@@ -895,7 +894,7 @@ pub(super) async fn users(
             message_page(&config, Some(&editor.user), &n, "需要管理员权限", message),
         );
     }
-    let users = match with_store(&state, |s| accounts::list_users(s.connection())).await {
+    let users = match with_store(&state, |s| accounts::list_users(s)).await {
         Ok(Ok(u)) => u,
         Ok(Err(e)) => return internal(e, false),
         Err(resp) => return resp,

@@ -1,6 +1,7 @@
 //! Poll, layer 5 (orchestration): runs fetch → extract → normalize → dedup →
-//! classify → store for every due source, and records when each source is
-//! due next ([`policy`]).
+//! classify → store for every due source — the one place that runs the
+//! stages for an item ([`store_item`] is its last step) — and records when
+//! each source is due next ([`policy`]).
 //!
 //! One pass over the sources (what `kuaibao poll` and cron run). Sources are
 //! polled concurrently; the fetcher enforces the overall and per-host limits.
@@ -21,11 +22,47 @@ use url::{Host, Url};
 
 use crate::classify;
 use crate::config::{Config, Source, SourceKind};
+use crate::dedup::{self, DedupConfig};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::model::{ListedItem, Page, Validators};
 use crate::normalize::{self, canonical_url};
 use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
+
+/// Stores one normalized, classified item: prepares its story text, lets
+/// dedup place it among the stored stories, and stores it — what a poll
+/// does with each item, for callers that have one item in hand (tests,
+/// benchmarks, tools).
+pub fn store_item(
+    store: &mut Store,
+    item: &crate::model::NewItem,
+    status: Status,
+    cfg: &DedupConfig,
+) -> Result<Stored, StoreError> {
+    let story = dedup::prepare_story(item, Utc::now(), cfg);
+    store.save_item(item, status, &story, |stored| {
+        dedup::place(stored, &story, cfg)
+    })
+}
+
+/// Fingerprints the items of a database from before stories (schema
+/// version 1), so that new copies of them are recognized; nothing for any
+/// other database.
+pub fn index_unindexed(store: &mut Store, cfg: &DedupConfig) -> Result<(), StoreError> {
+    if !store.needs_fingerprints() {
+        return Ok(());
+    }
+    let now = Utc::now().fixed_offset();
+    let rows: Vec<_> = store
+        .unindexed_items()?
+        .into_iter()
+        .map(|item| {
+            let fp = dedup::Prepared::new(&item.text, cfg).fingerprint();
+            (item.id, dedup::day_of(item.date.unwrap_or(now)), fp)
+        })
+        .collect();
+    store.save_fingerprints(&rows)
+}
 
 /// Which sources a pass polls.
 #[derive(Debug, Clone, Default)]
@@ -436,7 +473,7 @@ impl Poller {
     ) -> ItemsPass {
         // The editors' model, retrained here when they decided something
         // since the last pass; without it the rules decide alone.
-        let model = match self.store().classifier_model() {
+        let model = match classify::current_model(&mut *self.store()) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");
@@ -605,11 +642,13 @@ impl Poller {
             };
             // Fingerprint and entities are computed before the store is
             // locked: other sources' items store meanwhile.
-            let story = crate::store::prepare_story(&item, &config.dedup);
+            let story = dedup::prepare_story(&item, Utc::now(), &config.dedup);
             let stored = store
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .store_prepared(&item, status, story)
+                .save_item(&item, status, &story, |stored| {
+                    dedup::place(stored, &story, &config.dedup)
+                })
                 .map_err(|e| e.to_string());
             (status, stored)
         });

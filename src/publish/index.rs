@@ -4,7 +4,6 @@
 //! piece of text is escaped, and an item links to its article only through
 //! [`safe_href`].
 
-use chrono::FixedOffset;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{FeedKind, entry_date, feed_kinds, sort_newest_first};
@@ -133,7 +132,7 @@ fn section_html(id: &str, name: &str, desc: Option<&str>, items: &[&FeedEntry]) 
                 ul {
                     "\n"
                     @for e in items.iter().take(ITEMS_PER_SECTION) {
-                        @let date = beijing_date(e);
+                        @let date = crate::time::date_string(&entry_date(e));
                         li {
                             // Only web links: a `javascript:` URL from a
                             // hostile page must not become a clickable link
@@ -155,17 +154,6 @@ fn section_html(id: &str, name: &str, desc: Option<&str>, items: &[&FeedEntry]) 
             }
         }
         "\n"
-    }
-}
-
-/// `YYYY-MM-DD` in Beijing time, whatever offset the date carries.
-fn beijing_date(e: &FeedEntry) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(tz) => entry_date(e)
-            .with_timezone(&tz)
-            .format("%Y-%m-%d")
-            .to_string(),
-        None => entry_date(e).format("%Y-%m-%d").to_string(),
     }
 }
 

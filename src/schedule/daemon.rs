@@ -423,7 +423,6 @@ impl State {
                 }
             }
         }
-        lock(&self.store).set_dedup(config.dedup.clone());
         if let Err(e) = lock(&self.store).sync_sources(&config.sources) {
             tracing::warn!("recording the configured sources: {e}");
         }

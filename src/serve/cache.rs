@@ -17,7 +17,6 @@ use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use prometheus_client::metrics::counter::Counter;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use super::ServeError;
@@ -25,7 +24,8 @@ use crate::config::{Config, ReviewMode};
 use crate::metrics::Metrics;
 use crate::model::FeedEntry;
 use crate::publish::{self, FeedKind, archive, jsonfeed};
-use crate::store::{Store, beijing};
+use crate::store::{FeedVersion, Store};
+use crate::time::{self, beijing};
 
 /// How long after a month ends its archive is declared immutable. Items
 /// are filed by their article's date, and they reach the store late: an
@@ -198,13 +198,12 @@ impl FeedCache {
         store: &Store,
         quick: bool,
     ) -> Result<Option<Loaded>, ServeError> {
-        let conn = store.connection();
         let old = self.snapshot();
-        let quick_key = quick_key(config, conn)?;
+        let quick_key = quick_key(config, store)?;
         if quick && old.loaded && old.quick_key == Some(quick_key) {
             return Ok(None);
         }
-        let fp = fingerprint(config, conn)?;
+        let fp = fingerprint(config, store)?;
         if old.loaded && old.fingerprint == Some(fp) {
             if old.quick_key != Some(quick_key) {
                 self.swap(Snapshot {
@@ -509,20 +508,10 @@ fn config_key(config: &Config) -> String {
     )
 }
 
-/// Today's date in Beijing, `YYYY-MM-DD`.
-fn beijing_today() -> String {
-    Utc::now()
-        .with_timezone(&beijing())
-        .date_naive()
-        .to_string()
-}
-
 /// The day (Beijing) is part of both keys: archives are sealed by date.
-fn quick_key(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeError> {
-    let data_version: i64 = conn
-        .query_row("PRAGMA data_version", [], |r| r.get(0))
-        .map_err(crate::store::StoreError::from)?;
-    let today = beijing_today();
+fn quick_key(config: &Config, store: &Store) -> Result<[u8; 32], ServeError> {
+    let data_version = store.data_version()?;
+    let today = time::today().to_string();
     Ok(sha(&[
         &data_version.to_le_bytes(),
         config_key(config).as_bytes(),
@@ -533,25 +522,15 @@ fn quick_key(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeError>
 /// Changes whenever an item enters or leaves the publishable set or one of
 /// them changes (every such write bumps `updated_at`), or a source is
 /// renamed (entries name their source).
-fn fingerprint(config: &Config, conn: &Connection) -> Result<[u8; 32], ServeError> {
+fn fingerprint(config: &Config, store: &Store) -> Result<[u8; 32], ServeError> {
     let include_candidates = config.review.mode == ReviewMode::Auto;
-    let (count, max_updated, id_sum): (i64, String, i64) = conn
-        .query_row(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
-             WHERE status = 'approved' OR (?1 AND status = 'candidate')",
-            [include_candidates],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let sources: String = conn
-        .query_row(
-            "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
-             FROM (SELECT id, name, url FROM sources ORDER BY id)",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let today = beijing_today();
+    let FeedVersion {
+        count,
+        max_updated,
+        id_sum,
+        sources,
+    } = store.feed_version(include_candidates)?;
+    let today = time::today().to_string();
     Ok(sha(&[
         &count.to_le_bytes(),
         max_updated.as_bytes(),

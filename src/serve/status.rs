@@ -53,10 +53,7 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
     let store = state.store.clone();
     let ok = tokio::task::spawn_blocking(move || {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        store
-            .connection()
-            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-            .is_ok()
+        store.ping().is_ok()
     })
     .await
     .unwrap_or(false);

@@ -1,4 +1,4 @@
-//! The editors' desk's view of the store: what `kuaibao serve`'s `/desk/`
+//! The editors' desk's view of the store (store layer): what `kuaibao serve`'s `/desk/`
 //! pages list and the corrections they write. This is the review step
 //! between store and publish: candidates are filtered, searched and paged
 //! here, and an editor's section and title fixes land on the story's
@@ -451,11 +451,15 @@ impl Store {
 
     /// Files the story of `item_id` under `section` (None: no section) and
     /// keeps the classifier from re-filing it; returns the section it had.
-    /// Applies to the story's primary item, which the feeds file.
+    /// Applies to the story's primary item, which the feeds file. A
+    /// bulletin title no editor set follows the move: `retitle(title,
+    /// section, region)` gives the new one (None: the outlet's title), as
+    /// [`crate::classify::filed_title`] does.
     pub fn set_section(
         &mut self,
         item_id: i64,
         section: Option<&str>,
+        retitle: impl FnOnce(&str, Option<&str>, Option<&str>) -> Option<String>,
     ) -> Result<Option<String>, StoreError> {
         let tx = self
             .conn
@@ -471,21 +475,13 @@ impl Store {
                 "UPDATE items SET section = ?2, section_fixed = 1, updated_at = ?3 WHERE id = ?1",
                 params![primary, section, now],
             )?;
-            // `地区：…` belongs to 各地动态: a title the editor did not set
-            // follows the move (in with the region's name, out without).
             let (title, region, fixed): (String, Option<String>, bool) = tx.query_row(
                 "SELECT title, region, title_fixed FROM items WHERE id = ?1",
                 [primary],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             if !fixed {
-                let bulletin = match (section, region.as_deref()) {
-                    (Some("regional"), Some(region)) => {
-                        Some(crate::classify::bulletin_title(&title, Some(region)))
-                    }
-                    _ => None,
-                }
-                .filter(|b| *b != title);
+                let bulletin = retitle(&title, section, region.as_deref()).filter(|b| *b != title);
                 tx.execute(
                     "UPDATE items SET bulletin_title = ?2 WHERE id = ?1",
                     params![primary, bulletin],

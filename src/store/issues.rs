@@ -1,5 +1,6 @@
-//! Issues (期) of the bulletin: the store's side of the last stage, where
-//! approved stories are assembled into one numbered issue of 信息快报.
+//! Issues (期) of the bulletin, the store's side (store layer): its one job
+//! is to keep which approved stories each numbered issue of 信息快报 holds,
+//! in print order; `assemble` lays an issue out.
 //!
 //! An issue is a draft until an editor publishes it. A new draft takes every
 //! approved story that no other issue holds, filed by section in bulletin

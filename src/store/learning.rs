@@ -1,14 +1,8 @@
-//! Learning from editors, the store's side: every approve, reject and move
-//! is recorded in `decisions`, and the classifier's model is trained from
-//! them (see [`crate::classify::model`]). Part of the store stage; the
-//! classify stage asks [`Store::classifier_model`] for the current model.
-//!
-//! The label of a decided item is its state now, not the decision's: an
-//! editor who approves, then moves, then rejects an item has taught one
-//! thing (off-topic), so reversals never leave contradictory examples.
-//! Naive Bayes trains in one pass over the examples; the model is retrained
-//! when a decision newer than the stored model exists, and kept in the
-//! database (so cron runs and the daemon share it) and in memory.
+//! Editors' decisions and the classifier's saved model, the store's side.
+//! Part of the store layer; its one job is to keep every approve, reject
+//! and move in `decisions`, and the model trained from them in
+//! `classifier_model`, as typed rows. Training is the classify stage's
+//! ([`crate::classify::current_model`], through [`DecisionLog`]).
 
 use std::sync::Arc;
 
@@ -16,8 +10,7 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Status, Store, StoreError, ts};
-use crate::classify::Model;
-use crate::classify::model::document;
+use crate::classify::{DecidedItem, DecisionLog, Model};
 
 /// What an editor decided about an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,51 +109,50 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM decisions", [], |r| r.get(0))?)
     }
+}
 
-    /// The classifier's model trained on every decision so far; `None`
-    /// before the first decision. Retrains (and stores the result) when
-    /// decisions were made since the stored model.
-    pub fn classifier_model(&mut self) -> Result<Option<Arc<Model>>, StoreError> {
-        let latest: i64 =
-            self.conn
-                .query_row("SELECT COALESCE(MAX(id), 0) FROM decisions", [], |r| {
-                    r.get(0)
-                })?;
-        if latest == 0 {
-            return Ok(None);
-        }
-        if self.model_cache.trained_on == latest {
-            return Ok(self.model_cache.model.clone());
-        }
-        let stored: Option<(i64, String)> = self
+impl Store {
+    /// How many decisions (up to which decision id) the saved model was
+    /// trained on; `None` before the first training.
+    pub fn model_trained_on(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
             .conn
             .query_row(
-                "SELECT decisions, model FROM classifier_model WHERE id = 1",
+                "SELECT decisions FROM classifier_model WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+impl DecisionLog for Store {
+    type Error = StoreError;
+
+    fn latest_decision(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM decisions", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Kept in memory too, so a daemon reads the model once per retraining.
+    fn saved_model(&mut self, latest: i64) -> Result<Option<Arc<Model>>, StoreError> {
+        if self.model_cache.trained_on == latest && self.model_cache.model.is_some() {
+            return Ok(self.model_cache.model.clone());
+        }
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT model FROM classifier_model WHERE id = 1 AND decisions = ?1",
+                [latest],
+                |r| r.get(0),
             )
             .optional()?;
-        let model = match stored {
-            Some((trained_on, json)) if trained_on == latest => {
-                serde_json::from_str::<Model>(&json).ok()
-            }
-            _ => None,
-        };
-        let model = match model {
-            Some(m) => m,
-            None => {
-                let m = self.train_model()?;
-                let json = serde_json::to_string(&m)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                self.conn.execute(
-                    "INSERT INTO classifier_model (id, decisions, trained_at, model)
-                     VALUES (1, ?1, ?2, ?3)
-                     ON CONFLICT(id) DO UPDATE SET decisions = excluded.decisions,
-                         trained_at = excluded.trained_at, model = excluded.model",
-                    params![latest, ts(Utc::now()), json],
-                )?;
-                m
-            }
+        // A model this kuaibao cannot read is trained again.
+        let Some(model) = json.and_then(|j| serde_json::from_str::<Model>(&j).ok()) else {
+            return Ok(None);
         };
         self.model_cache = ModelCache {
             trained_on: latest,
@@ -169,28 +161,39 @@ impl Store {
         Ok(self.model_cache.model.clone())
     }
 
-    /// One example per decided item: its text and its section now (none =
-    /// off-topic for a rejected item).
-    fn train_model(&self) -> Result<Model, StoreError> {
+    fn decided_items(&mut self) -> Result<Vec<DecidedItem>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT title, content_text, status, section FROM items
              WHERE id IN (SELECT item_id FROM decisions)",
         )?;
-        let examples: Vec<(String, Option<String>)> = stmt
-            .query_map([], |r| {
-                let (title, text): (String, String) = (r.get(0)?, r.get(1)?);
-                let status = Status::parse(&r.get::<_, String>(2)?);
-                let section: Option<String> = r.get(3)?;
-                Ok((document(&title, &text), status, section))
-            })?
-            .filter_map(|row| match row {
-                Ok((doc, Status::Rejected | Status::Irrelevant, _)) => Some(Ok((doc, None))),
-                Ok((doc, _, Some(section))) => Some(Ok((doc, Some(section)))),
-                // Approved without a section teaches nothing about sections.
-                Ok((_, _, None)) => None,
-                Err(e) => Some(Err(e)),
+        let rows = stmt.query_map([], |r| {
+            Ok(DecidedItem {
+                title: r.get(0)?,
+                text: r.get(1)?,
+                rejected: matches!(
+                    Status::parse(&r.get::<_, String>(2)?),
+                    Status::Rejected | Status::Irrelevant
+                ),
+                section: r.get(3)?,
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Model::train(&examples))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_model(&mut self, latest: i64, model: Arc<Model>) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&*model)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        self.conn.execute(
+            "INSERT INTO classifier_model (id, decisions, trained_at, model)
+             VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET decisions = excluded.decisions,
+                 trained_at = excluded.trained_at, model = excluded.model",
+            params![latest, ts(Utc::now()), json],
+        )?;
+        self.model_cache = ModelCache {
+            trained_on: latest,
+            model: Some(model),
+        };
+        Ok(())
     }
 }

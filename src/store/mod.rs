@@ -1,13 +1,36 @@
-//! Store: the stage after normalize. Keeps items, sources' fetch state and
-//! the fetch log in SQLite.
+//! Store: the persistence layer, above the pipeline stages and below the
+//! orchestration (poll), the renderers, the commands and the web. Its one
+//! job is to keep what the pipeline and the editors produce, in SQLite, and
+//! give it back as typed rows; it decides nothing (which story an item
+//! joins is [`crate::dedup`]'s, the editors' model is
+//! [`crate::classify`]'s, titles are composed by classify and assemble).
+//!
+//! Every SQL statement of kuaibao is under `src/store`, every migration in
+//! `store::schema`. No connection is handed out and no signature names a
+//! rusqlite type, so the public API below is the seam a second backend
+//! (PostgreSQL) implements. By concern:
+//!
+//! - **items and sources** (this file): [`Store::save_item`],
+//!   [`Store::find_known`], review ([`Store::review_items`],
+//!   [`Store::set_status`]), feeds ([`Store::feed_entries`],
+//!   [`Store::feed_version`]), sources' fetch state
+//!   ([`Store::sync_sources`], [`Store::record_fetch`],
+//!   [`Store::source_states`]), HTTP validators, health
+//!   ([`Store::ping`], [`Store::counts`], [`Store::integrity_check`]);
+//! - **stories** (`store::stories`): grouping, splitting, merging;
+//! - **the desk** (`store::desk`): the queue, search, an editor's corrections;
+//! - **decisions and the model** (`store::learning`);
+//! - **issues** (`store::issues`);
+//! - **accounts** (`store::accounts`): users, sessions, the audit log;
+//! - **the dedup index** (`store::dedup`): fingerprints and band keys.
 //!
 //! WAL mode, one transaction per item (a poll killed half way loses nothing
 //! it committed), schema migrations keyed by `PRAGMA user_version`. An item
 //! is stored once: the same guid from the same source, the same canonical
 //! URL, or the same normalized body from the same source is one item, and
 //! every outlet page it was seen on is kept in `item_links`. Items that are
-//! one story from several outlets are grouped in `stories` (see
-//! [`stories`]); feeds and review show one entry per story.
+//! one story from several outlets are grouped in `stories`; feeds and
+//! review show one entry per story.
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,21 +40,28 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 
 use crate::config::Source;
-use crate::dedup::DedupConfig;
+use crate::dedup::{ItemId, PreparedStory, StoredStories};
 use crate::model::{FeedEntry, NewItem, Validators};
 use crate::normalize::item_uid;
 
+mod accounts;
+mod dedup;
 mod issues;
 mod learning;
+mod schema;
 mod stories;
+pub use accounts::{
+    AuditEntry, AuditQuery, AuditRecord, NewSessionRow, Role, StoredSession, UserCredentials,
+    UserInfo,
+};
+pub use dedup::UnindexedItem;
 pub use issues::{
     IssueDetail, IssueEdits, IssueEntry, IssueInfo, IssueStatus, UNSECTIONED_ID, UNSECTIONED_NAME,
     check_issue_number, section_rank,
 };
 pub use learning::Decision;
-pub use stories::{
-    PreparedStory, StoryDetail, StoryMember, StorySummary, prepare_story, same_outlet,
-};
+use schema::MIGRATIONS;
+pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 mod desk;
 pub use desk::{DeskItem, DeskMember, DeskPage, DeskQuery, FIRST_PARAGRAPH_CHARS, SectionFilter};
 
@@ -83,234 +113,6 @@ pub enum StoreError {
     #[error("issue {0} holds no stories: there is nothing to publish")]
     EmptyIssue(String),
 }
-
-/// Schema migrations, applied in order; `user_version` = how many ran.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE sources (
-    id                   TEXT PRIMARY KEY,
-    name                 TEXT NOT NULL,
-    url                  TEXT NOT NULL,
-    kind                 TEXT NOT NULL,
-    last_attempt_at      TEXT,
-    last_success_at      TEXT,
-    last_error           TEXT,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    last_item_count      INTEGER,
-    next_due_at          TEXT
-);
-CREATE TABLE http_cache (
-    url           TEXT PRIMARY KEY,
-    etag          TEXT,
-    last_modified TEXT,
-    updated_at    TEXT NOT NULL
-);
-CREATE TABLE items (
-    id            INTEGER PRIMARY KEY,
-    uid           TEXT NOT NULL UNIQUE,
-    canonical_url TEXT NOT NULL UNIQUE,
-    url           TEXT NOT NULL,
-    source_id     TEXT NOT NULL,
-    title         TEXT NOT NULL,
-    content_html  TEXT NOT NULL,
-    content_text  TEXT NOT NULL,
-    content_hash  TEXT NOT NULL,
-    origin        TEXT NOT NULL,
-    section       TEXT,
-    region        TEXT,
-    published_at  TEXT,
-    first_seen_at TEXT NOT NULL,
-    updated_at    TEXT NOT NULL,
-    status        TEXT NOT NULL DEFAULT 'candidate'
-                  CHECK (status IN ('candidate', 'approved', 'rejected')),
-    reviewed_at   TEXT
-);
-CREATE INDEX items_by_content_hash ON items(content_hash) WHERE content_hash <> '';
-CREATE INDEX items_by_status_published ON items(status, published_at);
-CREATE TABLE item_links (
-    item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-    source_id     TEXT NOT NULL,
-    guid          TEXT,
-    url           TEXT NOT NULL,
-    canonical_url TEXT NOT NULL,
-    first_seen_at TEXT NOT NULL,
-    PRIMARY KEY (source_id, canonical_url)
-);
-CREATE UNIQUE INDEX item_links_by_guid ON item_links(source_id, guid) WHERE guid IS NOT NULL;
-CREATE INDEX item_links_by_canonical_url ON item_links(canonical_url);
-CREATE INDEX item_links_by_item ON item_links(item_id);
-CREATE TABLE fetch_log (
-    id          INTEGER PRIMARY KEY,
-    source_id   TEXT NOT NULL,
-    url         TEXT NOT NULL,
-    started_at  TEXT NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'not-modified', 'failed')),
-    items_found INTEGER,
-    items_new   INTEGER,
-    error       TEXT
-);
-CREATE INDEX fetch_log_by_source ON fetch_log(source_id, started_at);
-"#,
-    STORIES_AND_CLASSIFICATION,
-    crate::accounts::SCHEMA,
-    ISSUES,
-    ITEMS_FTS,
-    SOURCE_LIMITS,
-];
-
-/// Which `[poll]` budgets bit in a pass, per fetch and per source, so a
-/// source that keeps hitting one is flagged rather than throttled unseen.
-const SOURCE_LIMITS: &str = r#"
-ALTER TABLE fetch_log ADD COLUMN limits TEXT;
-ALTER TABLE sources ADD COLUMN last_limits TEXT;
-ALTER TABLE sources ADD COLUMN limited_passes INTEGER NOT NULL DEFAULT 0;
-"#;
-
-/// Migration 2: stories (one story carried by several outlets, issue 4),
-/// the classification of each item and the editors' decisions (issue 5).
-/// `items` is rebuilt because its status CHECK gains `irrelevant`; every
-/// existing item becomes a story of its own. Runs with foreign keys off
-/// (see `setup`), as SQLite's table-rebuild procedure requires.
-const STORIES_AND_CLASSIFICATION: &str = r#"
-CREATE TABLE stories (
-    id           INTEGER PRIMARY KEY,
-    -- The feed entry's identity: the uid of the item that opened the story.
-    uid          TEXT NOT NULL UNIQUE,
-    primary_item INTEGER NOT NULL,
-    created_at   TEXT NOT NULL,
-    updated_at   TEXT NOT NULL
-);
-CREATE TABLE items_v2 (
-    id             INTEGER PRIMARY KEY,
-    uid            TEXT NOT NULL UNIQUE,
-    canonical_url  TEXT NOT NULL UNIQUE,
-    url            TEXT NOT NULL,
-    source_id      TEXT NOT NULL,
-    title          TEXT NOT NULL,
-    content_html   TEXT NOT NULL,
-    content_text   TEXT NOT NULL,
-    content_hash   TEXT NOT NULL,
-    origin         TEXT NOT NULL,
-    section        TEXT,
-    region         TEXT,
-    published_at   TEXT,
-    first_seen_at  TEXT NOT NULL,
-    updated_at     TEXT NOT NULL,
-    status         TEXT NOT NULL DEFAULT 'candidate'
-                   CHECK (status IN ('candidate', 'approved', 'rejected', 'irrelevant')),
-    reviewed_at    TEXT,
-    story_id       INTEGER NOT NULL,
-    -- `地区：…` title for the bulletin; NULL = the outlet's title.
-    bulletin_title TEXT,
-    relevance      REAL,
-    -- Why it was classified so (JSON: rules that fired, model scores).
-    explanation    TEXT,
-    -- An editor set the section / the bulletin title: the classifier
-    -- leaves them alone from then on.
-    section_fixed  INTEGER NOT NULL DEFAULT 0,
-    title_fixed    INTEGER NOT NULL DEFAULT 0
-);
-INSERT INTO items_v2 (id, uid, canonical_url, url, source_id, title, content_html, content_text,
-                      content_hash, origin, section, region, published_at, first_seen_at,
-                      updated_at, status, reviewed_at, story_id)
-    SELECT id, uid, canonical_url, url, source_id, title, content_html, content_text,
-           content_hash, origin, section, region, published_at, first_seen_at,
-           updated_at, status, reviewed_at, id FROM items;
-INSERT INTO stories (id, uid, primary_item, created_at, updated_at)
-    SELECT id, uid, id, first_seen_at, updated_at FROM items;
-DROP TABLE items;
-ALTER TABLE items_v2 RENAME TO items;
-CREATE INDEX items_by_content_hash ON items(content_hash) WHERE content_hash <> '';
-CREATE INDEX items_by_status_published ON items(status, published_at);
-CREATE INDEX items_by_story ON items(story_id);
-CREATE TABLE item_fingerprints (
-    item_id  INTEGER PRIMARY KEY,
-    day      INTEGER NOT NULL,
-    shingles INTEGER NOT NULL,
-    minhash  BLOB NOT NULL
-);
-CREATE TABLE item_bands (
-    band    INTEGER NOT NULL,
-    key     INTEGER NOT NULL,
-    item_id INTEGER NOT NULL,
-    PRIMARY KEY (band, key, item_id)
-) WITHOUT ROWID;
--- Every approve / reject / move an editor made: the classifier's training
--- data. `section` is the label (NULL = off-topic).
-CREATE TABLE decisions (
-    id      INTEGER PRIMARY KEY,
-    item_id INTEGER NOT NULL,
-    at      TEXT NOT NULL,
-    action  TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'move', 'relevant')),
-    section TEXT,
-    editor  TEXT
-);
-CREATE INDEX decisions_by_item ON decisions(item_id);
-CREATE TABLE classifier_model (
-    id         INTEGER PRIMARY KEY CHECK (id = 1),
-    decisions  INTEGER NOT NULL,
-    trained_at TEXT NOT NULL,
-    model      TEXT NOT NULL
-);
-"#;
-
-/// Migration: issues (期) of the bulletin and the stories each holds, in
-/// print order (see [`issues`]). `story_id` has no foreign key: merging
-/// stories deletes one, and the issue then simply no longer lists it.
-const ISSUES: &str = r#"
-CREATE TABLE issues (
-    id           INTEGER PRIMARY KEY,
-    number       TEXT NOT NULL UNIQUE,
-    issue_date   TEXT NOT NULL, -- YYYY-MM-DD, printed under the masthead
-    status       TEXT NOT NULL CHECK (status IN ('draft', 'published')),
-    created_at   TEXT NOT NULL,
-    updated_at   TEXT NOT NULL,
-    published_at TEXT
-);
-CREATE TABLE issue_stories (
-    issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
-    story_id INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (issue_id, story_id)
-);
-CREATE INDEX issue_stories_by_story ON issue_stories(story_id);
-"#;
-
-/// Migration 4: full-text search for the editors' desk (`store::desk`).
-/// FTS5 with the trigram tokenizer matches any substring of three or more
-/// characters, which Chinese needs (no spaces between words). External
-/// content: the text stays only in `items`, the index follows it through
-/// triggers, and the updates that leave the text alone (status, section)
-/// do not touch the index. A later rebuild of `items` must recreate the
-/// triggers.
-const ITEMS_FTS: &str = r#"
-CREATE VIRTUAL TABLE items_fts USING fts5(
-    title, bulletin_title, content_text,
-    content = 'items', content_rowid = 'id', tokenize = 'trigram'
-);
--- Items up to this id are in the index. New items are indexed in batches
--- (`Store::index_search_text`), not by an insert trigger: a trigram index
--- of a whole article costs milliseconds, which would multiply a poll's
--- time; the daemon indexes after each refresh and a search first catches up.
-CREATE TABLE search_index_state (
-    id           INTEGER PRIMARY KEY CHECK (id = 1),
-    indexed_upto INTEGER NOT NULL
-);
-INSERT INTO search_index_state (id, indexed_upto) VALUES (1, 0);
-CREATE TRIGGER items_fts_delete AFTER DELETE ON items
-WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
-    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
-        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
-END;
-CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items
-WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
-    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
-        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
-    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
-        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
-END;
-"#;
 
 /// Review state of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -418,6 +220,44 @@ impl FetchOutcomeKind {
     }
 }
 
+/// What the classify stage found for a stored item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    /// Within the bulletin's scope, 0–1.
+    pub relevance: Option<f64>,
+    /// Why (JSON: rules that fired, model scores).
+    pub explanation: Option<String>,
+    /// None keeps the stored section (and region).
+    pub section: Option<String>,
+    pub region: Option<String>,
+    /// None: the outlet's title.
+    pub bulletin_title: Option<String>,
+}
+
+/// What [`Store::counts`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StoreCounts {
+    pub items: i64,
+    /// Outlet pages items were seen on.
+    pub pages: i64,
+    pub stories: i64,
+    /// Items in the dedup index.
+    pub fingerprints: i64,
+}
+
+/// What [`Store::feed_version`] reads: equal versions, equal feeds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedVersion {
+    /// Publishable items.
+    pub count: i64,
+    /// The latest `updated_at` among them.
+    pub max_updated: String,
+    /// The sum of their ids (an item swapped for another changes it).
+    pub id_sum: i64,
+    /// Every source's id, name and URL.
+    pub sources: String,
+}
+
 /// A source's health as the store knows it.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SourceState {
@@ -475,13 +315,14 @@ pub struct Store {
     /// The `-wal` file, whose size decides a checkpoint (None in memory).
     wal_path: Option<std::path::PathBuf>,
     last_checkpoint: std::time::Instant,
-    dedup: DedupConfig,
+    /// The schema version the database had when it was opened.
+    opened_version: i64,
     model_cache: learning::ModelCache,
 }
 
 /// Timestamps are stored as RFC 3339 in Beijing time, so that text order is
 /// time order and what an editor reads matches the outlets' own dates.
-pub use crate::time::beijing;
+use crate::time::beijing;
 
 fn ts(t: DateTime<impl chrono::TimeZone>) -> String {
     t.with_timezone(&beijing())
@@ -557,18 +398,13 @@ impl Store {
         }
         let wal_path =
             (path != ":memory:").then(|| std::path::PathBuf::from(format!("{path}-wal")));
-        let mut store = Store {
+        let store = Store {
             conn,
             wal_path,
             last_checkpoint: std::time::Instant::now(),
-            dedup: DedupConfig::default(),
+            opened_version: version,
             model_cache: learning::ModelCache::default(),
         };
-        // Only a database from before stories (schema version 1, with items)
-        // has items without fingerprints; every item stored since has one.
-        if (1..2).contains(&version) {
-            store.fingerprint_missing()?;
-        }
         Ok(store)
     }
 
@@ -636,24 +472,30 @@ impl Store {
         find_known(&self.conn, source_id, guid, canonical_url)
     }
 
-    /// Stores one item in its own transaction.
-    pub fn store_item(&mut self, item: &NewItem, status: Status) -> Result<Stored, StoreError> {
-        let story = prepare_story(item, &self.dedup);
-        self.store_prepared(item, status, story)
-    }
-
-    /// [`Store::store_item`] with the item's story text prepared by the
-    /// caller ([`prepare_story`], the CPU-heavy part), outside any lock.
-    pub fn store_prepared(
+    /// Stores one item in its own transaction; `story` is its prepared
+    /// story text (fingerprint and day, see [`crate::dedup::prepare_story`]).
+    ///
+    /// An item already stored (the same guid from the source, the same
+    /// canonical URL) is updated if its text changed, and stays in its
+    /// story; the same text stored from the same source is one more page of
+    /// that item; the same text from another outlet joins that copy's
+    /// story. Otherwise `place` decides the story, inside the transaction
+    /// (so two writers cannot both open one): it is handed the stored items
+    /// and answers the item whose story the new one joins, or `None` for a
+    /// story of its own ([`crate::dedup::place`]).
+    pub fn save_item(
         &mut self,
         item: &NewItem,
         status: Status,
-        story: PreparedStory,
+        story: &PreparedStory,
+        place: impl FnOnce(
+            &mut dyn StoredStories<Error = StoreError>,
+        ) -> Result<Option<ItemId>, StoreError>,
     ) -> Result<Stored, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stored = store_item(&tx, item, status, Utc::now(), &self.dedup, story)?;
+        let stored = store_item(&tx, item, status, Utc::now(), story, place)?;
         tx.commit()?;
         // Time-gated: most inserts skip it (see `Store::checkpoint`).
         self.checkpoint()?;
@@ -985,9 +827,9 @@ impl Store {
                     COALESCE(s.name, i.source_id), COALESCE(s.url, ''), i.section, i.published_at,
                     MAX(i.updated_at, st.updated_at), st.id,
                     CASE WHEN i.bulletin_title IS NOT NULL AND i.bulletin_title <> i.title THEN i.title END,
-                    CASE WHEN st.updated_at > st.created_at
-                         THEN MAX(COALESCE(i.published_at, i.first_seen_at), st.updated_at)
-                         ELSE COALESCE(i.published_at, i.first_seen_at) END
+                    MAX((SELECT MAX(COALESCE(m.published_at, m.first_seen_at))
+                           FROM items m WHERE m.story_id = st.id),
+                        CASE WHEN st.updated_at > st.created_at THEN st.updated_at ELSE '' END)
              FROM stories st JOIN items i ON i.id = st.primary_item
              LEFT JOIN sources s ON s.id = i.source_id
              WHERE (i.status = 'approved' OR (?1 AND i.status = 'candidate'))
@@ -1001,8 +843,11 @@ impl Store {
             let published: Option<String> = r.get(8)?;
             let changed: String = r.get(9)?;
             let story: i64 = r.get(10)?;
-            // A story's `updated_at` moves past its `created_at` only on a
-            // change readers see (see `store_item` and the desk's regrouping).
+            // The entry's date: the newest article of its story (a copy
+            // joining it is a change), or the story's last change when
+            // later; a story's `updated_at` moves past its `created_at` only
+            // on a change readers see (new text, regrouping), never on a
+            // decision.
             let updated: String = r.get(12)?;
             let changed =
                 parse_ts(&changed).unwrap_or_else(|| Utc::now().with_timezone(&beijing()));
@@ -1075,9 +920,125 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
-    /// For tests and tools that need a plain query.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// Records a fresh classification of a stored item (the classifier run
+    /// again over it): its relevance and explanation, and its section,
+    /// region and bulletin title unless an editor set them. Its status and
+    /// story stay.
+    pub fn set_classification(
+        &mut self,
+        item_id: i64,
+        c: &Classification,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        if write_classification(&tx, item_id, c)? == 0 {
+            return Err(StoreError::NoSuchItem(item_id));
+        }
+        tx.execute(
+            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
+            params![item_id, ts(Utc::now())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The item stored from, or also seen at, the page `url`.
+    pub fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM items WHERE url = ?1
+                 UNION ALL SELECT item_id FROM item_links WHERE url = ?1 LIMIT 1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// How much the database holds.
+    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
+                    (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
+            [],
+            |r| {
+                Ok(StoreCounts {
+                    items: r.get(0)?,
+                    pages: r.get(1)?,
+                    stories: r.get(2)?,
+                    fingerprints: r.get(3)?,
+                })
+            },
+        )?)
+    }
+
+    /// Whether the database answers (the server's health check).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// A number that changes whenever another connection commits a change
+    /// to the database (`PRAGMA data_version`); this connection's own
+    /// writes do not change it.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// What changes whenever an item enters or leaves the publishable set
+    /// (approved, and with `include_candidates` candidates too) or one of
+    /// them changes (every such write bumps `updated_at`), or a source is
+    /// renamed (entries name their source): whether the served documents
+    /// must be rendered again.
+    pub fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
+        let (count, max_updated, id_sum) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
+             WHERE status = 'approved' OR (?1 AND status = 'candidate')",
+            [include_candidates],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let sources = self.conn.query_row(
+            "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
+             FROM (SELECT id, name, url FROM sources ORDER BY id)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(FeedVersion {
+            count,
+            max_updated,
+            id_sum,
+            sources,
+        })
+    }
+
+    /// The database file (None in memory).
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    }
+
+    /// Another handle on the database file at `path`, already set up by
+    /// [`Store::open`] (no migrations run): for work that must not hold
+    /// the main handle's lock for its duration, such as the desk's
+    /// password check. Waits up to `busy` for another writer.
+    pub fn open_handle(path: &Path, busy: Duration) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.busy_timeout(busy)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let opened_version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(Store {
+            conn,
+            wal_path: None,
+            last_checkpoint: std::time::Instant::now(),
+            opened_version,
+            model_cache: learning::ModelCache::default(),
+        })
     }
 }
 
@@ -1115,10 +1076,9 @@ fn store_item(
     item: &NewItem,
     status: Status,
     now: DateTime<Utc>,
-    dedup: &DedupConfig,
-    story: PreparedStory,
+    story: &PreparedStory,
+    place: impl FnOnce(&mut dyn StoredStories<Error = StoreError>) -> Result<Option<ItemId>, StoreError>,
 ) -> Result<Stored, StoreError> {
-    let now_bj = now.with_timezone(&beijing());
     let now = &ts(now);
     let published = item.published.map(ts);
     if let Some(id) = find_known(
@@ -1153,20 +1113,16 @@ fn store_item(
         }
         // New text, new classification — except what an editor set, and
         // the status of a story an editor already decided.
-        tx.execute(
-            "UPDATE items SET relevance = ?2, explanation = ?3,
-                    section = CASE WHEN section_fixed THEN section ELSE COALESCE(?4, section) END,
-                    region = CASE WHEN section_fixed THEN region ELSE COALESCE(?5, region) END,
-                    bulletin_title = CASE WHEN title_fixed THEN bulletin_title ELSE ?6 END
-             WHERE id = ?1",
-            params![
-                id,
-                item.relevance,
-                item.explanation,
-                item.section,
-                item.region,
-                item.bulletin_title
-            ],
+        write_classification(
+            tx,
+            id,
+            &Classification {
+                relevance: item.relevance,
+                explanation: item.explanation.clone(),
+                section: item.section.clone(),
+                region: item.region.clone(),
+                bulletin_title: item.bulletin_title.clone(),
+            },
         )?;
         if item.relevance.is_some() {
             tx.execute(
@@ -1179,17 +1135,7 @@ fn store_item(
         }
         // The story stays as it is (an editor may have corrected it); the
         // fingerprint follows the new text for copies still to come.
-        let placement = stories::place(
-            tx,
-            item,
-            story,
-            now_bj,
-            &DedupConfig {
-                enabled: false,
-                ..dedup.clone()
-            },
-        )?;
-        stories::index_item(tx, id, &placement)?;
+        dedup::save(tx, id, story.day, &story.fingerprint)?;
         let story: i64 = tx.query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
             r.get(0)
         })?;
@@ -1225,26 +1171,25 @@ fn store_item(
         }
     }
     let uid = item_uid(&item.canonical_url);
-    let enabled = dedup.enabled && same_text_story.is_none();
-    let mut placement = stories::place(
-        tx,
-        item,
-        story,
-        now_bj,
-        &DedupConfig {
-            enabled,
-            ..dedup.clone()
+    let joins = match same_text_story {
+        Some(story) => Some(story),
+        None => match place(&mut dedup::Lookup { conn: tx })? {
+            Some(like) => tx
+                .query_row(
+                    "SELECT story_id, status FROM items WHERE id = ?1",
+                    [like],
+                    |r| Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?))),
+                )
+                .optional()?,
+            None => None,
         },
-    )?;
-    if same_text_story.is_some() {
-        placement.joins = same_text_story;
-    }
+    };
     // A copy takes on its story's review state: an approved story stays
     // approved (and published once), a rejected one stays out. A relevant
     // copy (a 人社厅 carrying what a general outlet had) makes an
     // irrelevant story a candidate.
     let own_status = status;
-    let (story, status) = match placement.joins {
+    let (story_id, status) = match joins {
         Some((story, Status::Irrelevant)) if own_status == Status::Candidate => {
             tx.execute(
                 "UPDATE items SET status = 'candidate' WHERE story_id = ?1 AND status = 'irrelevant'",
@@ -1275,7 +1220,7 @@ fn store_item(
             published,
             now,
             status.as_str(),
-            story,
+            story_id,
             item.bulletin_title,
             item.relevance,
             item.explanation
@@ -1283,9 +1228,32 @@ fn store_item(
     )?;
     let id = tx.last_insert_rowid();
     add_link(tx, id, item, now)?;
-    stories::index_item(tx, id, &placement)?;
-    stories::refresh_primary(tx, story, now)?;
+    dedup::save(tx, id, story.day, &story.fingerprint)?;
+    stories::refresh_primary(tx, story_id, now)?;
     Ok(Stored::New(id))
+}
+
+/// Writes a classification, leaving what an editor set alone.
+fn write_classification(
+    conn: &Connection,
+    id: i64,
+    c: &Classification,
+) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE items SET relevance = ?2, explanation = ?3,
+                section = CASE WHEN section_fixed THEN section ELSE COALESCE(?4, section) END,
+                region = CASE WHEN section_fixed THEN region ELSE COALESCE(?5, region) END,
+                bulletin_title = CASE WHEN title_fixed THEN bulletin_title ELSE ?6 END
+         WHERE id = ?1",
+        params![
+            id,
+            c.relevance,
+            c.explanation,
+            c.section,
+            c.region,
+            c.bulletin_title
+        ],
+    )?)
 }
 
 fn add_link(
@@ -1333,7 +1301,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_version_1_database_is_migrated_with_each_item_a_story_of_its_own_and_fingerprinted() {
+    fn a_version_1_database_is_migrated_with_each_item_a_story_of_its_own_awaiting_fingerprints() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
@@ -1356,15 +1324,16 @@ mod tests {
         let entries = store.feed_entries(false, None).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].uid, "u1", "the story keeps the item's entry id");
-        let (links, prints): (i64, i64) = store
-            .conn
-            .query_row(
-                "SELECT (SELECT COUNT(*) FROM item_links), (SELECT COUNT(*) FROM item_fingerprints)",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!((links, prints), (1, 1), "links survive the table rebuild");
+        let counts = store.counts().unwrap();
+        assert_eq!(counts.pages, 1, "links survive the table rebuild");
+        assert!(store.needs_fingerprints());
+        let unindexed = store.unindexed_items().unwrap();
+        assert_eq!(
+            unindexed.len(),
+            1,
+            "the item is fingerprinted by the caller"
+        );
+        assert_eq!(unindexed[0].id, 1);
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 }

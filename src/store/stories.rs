@@ -1,8 +1,9 @@
 //! Stories: one story carried by several outlets. Part of the store stage.
 //!
-//! A new item either joins the story of a stored item it republishes (or
-//! is republished by), as [`crate::dedup`] finds within the configured
-//! window, or opens a story of its own. The story's *primary* item — the
+//! Part of the store layer. A new item either joins the story of a stored
+//! item it republishes (or is republished by), as the dedup stage decides
+//! ([`crate::dedup::place`], asked by [`Store::save_item`]), or opens a
+//! story of its own. The story's *primary* item — the
 //! one published feeds show — is the original where it can be told: the
 //! item other copies name as their `来源`, else one whose `来源` is its own
 //! outlet, else the earliest. The story keeps the identity (`uid`) of the
@@ -13,13 +14,12 @@
 //! [`Store::merge_stories`]. Nothing regroups an item once stored (a
 //! re-poll, an update of its text), so a correction stays.
 
-use chrono::{DateTime, FixedOffset, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use chrono::Utc;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Status, Store, StoreError, beijing, parse_ts, ts};
-use crate::dedup::{self, DedupConfig, Fingerprint, Prepared, StoryText, index};
-use crate::model::{NewItem, Via};
+use super::{Status, Store, StoreError, parse_ts, ts};
+use crate::model::Via;
 
 /// A story as `stories list` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -62,99 +62,6 @@ pub struct StoryDetail {
     pub members: Vec<StoryMember>,
 }
 
-/// Day number (days since 1970-01-01 in Beijing time) that the dedup
-/// window is counted in.
-pub(super) fn day_of(t: DateTime<FixedOffset>) -> i64 {
-    t.with_timezone(&beijing())
-        .date_naive()
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days()
-}
-
-/// What is compared of an item.
-fn story_text(title: &str, text: &str, origin: &str) -> StoryText {
-    StoryText {
-        title: title.to_string(),
-        text: text.to_string(),
-        origin: (!origin.is_empty()).then(|| origin.to_string()),
-    }
-}
-
-fn stored_story_text(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoryText>> {
-    conn.prepare_cached("SELECT title, content_text, origin FROM items WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok(story_text(
-                &r.get::<_, String>(0)?,
-                &r.get::<_, String>(1)?,
-                &r.get::<_, String>(2)?,
-            ))
-        })
-        .optional()
-}
-
-/// The fingerprint of a new or changed item and the story it belongs to,
-/// if a stored item within the window is the same story: `(story, status
-/// of that story)`.
-pub(super) struct Placement {
-    pub fingerprint: Fingerprint,
-    pub day: i64,
-    pub joins: Option<(i64, Status)>,
-}
-
-/// What dedup compares of an item, prepared once: normalized shingles,
-/// regions and figures, and the MinHash fingerprint.
-#[derive(Debug, Clone)]
-pub struct PreparedStory {
-    pub text: Prepared,
-    pub fingerprint: Fingerprint,
-}
-
-/// Prepares an item's story text: the CPU-heavy part of storing an item,
-/// which callers can do before they lock the store.
-pub fn prepare_story(item: &NewItem, cfg: &DedupConfig) -> PreparedStory {
-    let text = Prepared::new(
-        &story_text(&item.title, &item.content_text, &item.origin),
-        cfg,
-    );
-    let fingerprint = text.fingerprint();
-    PreparedStory { text, fingerprint }
-}
-
-pub(super) fn place(
-    tx: &Transaction<'_>,
-    item: &NewItem,
-    story: PreparedStory,
-    now: DateTime<FixedOffset>,
-    cfg: &DedupConfig,
-) -> Result<Placement, StoreError> {
-    let PreparedStory {
-        text: prepared,
-        fingerprint,
-    } = story;
-    let day = day_of(item.published.unwrap_or(now));
-    let mut joins = None;
-    if cfg.enabled {
-        let since = day - i64::from(cfg.window_days);
-        let matches = dedup::find_matches(tx, &prepared, &fingerprint, Some(since), cfg, |id| {
-            stored_story_text(tx, id)
-        })?;
-        if let Some((id, _)) = matches.first() {
-            joins = tx
-                .query_row(
-                    "SELECT story_id, status FROM items WHERE id = ?1",
-                    [id],
-                    |r| Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?))),
-                )
-                .optional()?;
-        }
-    }
-    Ok(Placement {
-        fingerprint,
-        day,
-        joins,
-    })
-}
-
 /// Opens a story for an item about to be inserted; its primary is set by
 /// [`refresh_primary`] once the item exists.
 pub(super) fn open(tx: &Transaction<'_>, uid: &str, now: &str) -> Result<i64, StoreError> {
@@ -177,16 +84,6 @@ pub(super) fn open(tx: &Transaction<'_>, uid: &str, now: &str) -> Result<i64, St
         params![candidate, now],
     )?;
     Ok(tx.last_insert_rowid())
-}
-
-/// Saves the item's fingerprint in the candidate index.
-pub(super) fn index_item(
-    tx: &Transaction<'_>,
-    item_id: i64,
-    placement: &Placement,
-) -> Result<(), StoreError> {
-    index::save(tx, item_id, placement.day, &placement.fingerprint)?;
-    Ok(())
 }
 
 /// A comparable form of an outlet's name: `江苏省人力资源和社会保障厅` and
@@ -284,50 +181,6 @@ pub(super) fn refresh_primary(
 }
 
 impl Store {
-    /// The dedup settings new items are grouped with.
-    pub fn set_dedup(&mut self, cfg: DedupConfig) {
-        self.dedup = cfg;
-    }
-
-    /// Fingerprints items stored before stories existed (a database from
-    /// an earlier kuaibao), so new copies of them are recognized.
-    pub(super) fn fingerprint_missing(&mut self) -> Result<(), StoreError> {
-        let missing: Vec<(i64, String, String, String, Option<String>, String)> = self
-            .conn
-            .prepare(
-                "SELECT id, title, content_text, origin, published_at, first_seen_at FROM items
-                 WHERE id NOT IN (SELECT item_id FROM item_fingerprints)",
-            )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (id, title, text, origin, published, first_seen) in missing {
-            let fp = Prepared::new(&story_text(&title, &text, &origin), &self.dedup).fingerprint();
-            let date = published
-                .as_deref()
-                .and_then(parse_ts)
-                .or_else(|| parse_ts(&first_seen))
-                .unwrap_or_else(|| Utc::now().with_timezone(&beijing()));
-            index::save(&tx, id, day_of(date), &fp)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Stories, newest first; `grouped` = only those carried by more than
     /// one item.
     pub fn stories(&self, grouped: bool, limit: usize) -> Result<Vec<StorySummary>, StoreError> {
@@ -557,14 +410,5 @@ mod tests {
         assert!(same_outlet("新华网", "新华社"));
         assert!(!same_outlet("新华社", "人力资源社会保障部"));
         assert!(!same_outlet("", "新华社"));
-    }
-
-    #[test]
-    fn days_are_counted_in_beijing_time() {
-        let late = DateTime::parse_from_rfc3339("2025-06-20T23:30:00+08:00").unwrap();
-        let utc_same_instant = DateTime::parse_from_rfc3339("2025-06-20T15:30:00+00:00").unwrap();
-        assert_eq!(day_of(late), day_of(utc_same_instant));
-        let next = DateTime::parse_from_rfc3339("2025-06-21T00:30:00+08:00").unwrap();
-        assert_eq!(day_of(next), day_of(late) + 1);
     }
 }
