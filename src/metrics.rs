@@ -28,6 +28,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::model::Status;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FetchLabels {
     source: String,
@@ -242,15 +244,19 @@ impl Metrics {
         })
     }
 
-    /// Items in the store per status (by the store's status names); the
-    /// editors' three statuses are always reported, 0 when missing.
-    pub fn set_items_by_status(&self, counts: &[(&'static str, i64)]) {
-        for status in ["candidate", "approved", "rejected"] {
+    /// Items in the store per status; the editors' three statuses are
+    /// always reported, 0 when missing.
+    pub fn set_items_by_status(&self, counts: &[(Status, i64)]) {
+        for status in [Status::Candidate, Status::Approved, Status::Rejected] {
             let n = counts
                 .iter()
                 .find(|(s, _)| *s == status)
                 .map_or(0, |(_, n)| *n);
-            self.items.get_or_create(&StatusLabels { status }).set(n);
+            self.items
+                .get_or_create(&StatusLabels {
+                    status: status.as_str(),
+                })
+                .set(n);
         }
     }
 

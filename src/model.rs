@@ -234,3 +234,37 @@ mod tests {
         }
     }
 }
+
+/// Review state of an item: what editors (or `review.mode = "auto"`)
+/// decided. Stored by its [`Status::as_str`] name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Candidate,
+    Approved,
+    Rejected,
+    /// Outside the bulletin's scope (below the relevance threshold): not a
+    /// candidate, never published, listed for editors on request.
+    Irrelevant,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Candidate => "candidate",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Irrelevant => "irrelevant",
+        }
+    }
+
+    /// The status stored as `s` (unknown text reads as candidate).
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "approved" => Status::Approved,
+            "rejected" => Status::Rejected,
+            "irrelevant" => Status::Irrelevant,
+            _ => Status::Candidate,
+        }
+    }
+}

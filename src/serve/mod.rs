@@ -174,12 +174,7 @@ impl ServeState {
         let was_loaded = self.cache.snapshot().is_loaded();
         let loaded = {
             let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-            let counts: Vec<(&'static str, i64)> = store
-                .status_counts()?
-                .into_iter()
-                .map(|(status, n)| (status.as_str(), n))
-                .collect();
-            self.metrics.set_items_by_status(&counts);
+            self.metrics.set_items_by_status(&store.status_counts()?);
             self.cache.load(&config, &store, quick)?
         };
         // Rendering and compressing happen without the store's lock, so

@@ -114,38 +114,7 @@ pub enum StoreError {
     EmptyIssue(String),
 }
 
-/// Review state of an item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Candidate,
-    Approved,
-    Rejected,
-    /// Outside the bulletin's scope (below the relevance threshold): not a
-    /// candidate, never published, listed for editors on request.
-    Irrelevant,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Candidate => "candidate",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-            Status::Irrelevant => "irrelevant",
-        }
-    }
-
-    /// The status stored as `s` (unknown text reads as candidate).
-    pub fn parse(s: &str) -> Status {
-        match s {
-            "approved" => Status::Approved,
-            "rejected" => Status::Rejected,
-            "irrelevant" => Status::Irrelevant,
-            _ => Status::Candidate,
-        }
-    }
-}
+pub use crate::model::Status;
 
 /// An item's body is stored as the sanitizer made it…
 impl rusqlite::ToSql for crate::model::SanitizedHtml {
