@@ -1,5 +1,5 @@
-//! Accounts: the security logic of the editors' desk that `kuaibao serve`
-//! carries — who may log in (argon2id password hashes), who is logged in
+//! Accounts, layer 4 (store, after `store`): the security logic of the
+//! editors' desk that `kuaibao serve` carries — who may log in (argon2id password hashes), who is logged in
 //! (sessions behind an HttpOnly cookie, each with its CSRF token), how fast
 //! anyone may guess (the login limiter) and what editors did (the audit
 //! log).

@@ -1,5 +1,5 @@
-//! Web layer, the editors' desk: the review step between store and
-//! publish, served by `kuaibao serve` under `/desk/`. Editors log in, go through the
+//! Desk, layer 7 (web, below serve): the editors' desk, the review step
+//! between store and publish, served by `kuaibao serve` under `/desk/`. Editors log in, go through the
 //! candidates (grouped by proposed section, most relevant first), approve,
 //! reject or re-file them, fix a bulletin title, split and merge stories,
 //! and undo what they did; then they assemble the approved stories into an

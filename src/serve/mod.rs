@@ -1,6 +1,7 @@
-//! Web layer, the server: the HTTP side of publish (fetch → extract →
-//! normalize → store → **publish**), run by `kuaibao serve` in the same
-//! process as the polling scheduler. The top of the web layer: it merges
+//! Serve, layer 7 (web, its top): the HTTP side of what publish renders,
+//! run by `kuaibao serve` in the same process as the polling scheduler
+//! (fetch → extract → normalize → dedup → classify → store, then served
+//! from here). It merges
 //! the desk's routes ([`crate::desk::router`], handed a
 //! [`crate::desk::DeskState`] built from [`ServeState`]); the desk never
 //! imports it.

@@ -1,5 +1,5 @@
-//! Store: the persistence layer, above the pipeline stages and below the
-//! orchestration (poll), the renderers, the commands and the web. Its one
+//! Store, layer 4 (store): persistence, above the pipeline stages and below
+//! the orchestration (poll), the renderers, the commands and the web. Its one
 //! job is to keep what the pipeline and the editors produce, in SQLite, and
 //! give it back as typed rows; it decides nothing (which story an item
 //! joins is [`crate::dedup`]'s, the editors' model is
