@@ -75,7 +75,7 @@ pub struct Snapshot {
     docs: HashMap<String, Arc<Document>>,
     loaded: bool,
     fingerprint: Option<[u8; 32]>,
-    /// `PRAGMA data_version`, config and day when last checked: cheap
+    /// the store's `data_version`, config and day when last checked: cheap
     /// evidence that nothing changed.
     quick_key: Option<[u8; 32]>,
 }
@@ -189,7 +189,7 @@ impl FeedCache {
     /// The first half of a refresh, under the store's lock: `None` when the
     /// fingerprint says nothing changed. With `quick`, a fingerprint query
     /// is skipped too unless another connection committed since the last
-    /// check (`PRAGMA data_version`), the configuration changed or a day
+    /// check (the store's `data_version`), the configuration changed or a day
     /// passed — what a periodic check needs, since this process's own
     /// writes come with a notification.
     pub(crate) fn load(

@@ -329,7 +329,7 @@ pub fn router(state: ServeState) -> Router {
 /// Refreshes the cache at once, then every `interval` and whenever
 /// notified, until `shutdown` turns true (or its sender is dropped).
 ///
-/// The periodic pass is the cheap one (`PRAGMA data_version`): it catches
+/// The periodic pass is the cheap one (the store's `data_version`): it catches
 /// what other processes commit; this process's writes come with a
 /// notification and get the full check.
 pub async fn run_refresher(
