@@ -93,21 +93,65 @@ pub struct Classification {
 /// Classifies one item. Without a model the rules decide alone.
 pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> Classification {
     let mut reasons = Vec::new();
-    let w = &rules.weights;
     let title = input.title.trim();
     let body = input.content.as_str();
+    let mut section = rules.base;
 
-    // Keywords.
+    let keywords = weigh_keywords(title, body, rules, &mut section, &mut reasons);
+    let prior = weigh_outlet(input, rules, &mut section, &mut reasons);
+    let region = weigh_places(
+        input,
+        title,
+        body,
+        &rules.weights,
+        &mut section,
+        &mut reasons,
+    );
+    let mut relevance = rules_relevance(&keywords, prior, rules, &mut reasons);
+    let mut probs = softmax(&section);
+    if let Some(model) = model {
+        blend_model(
+            model,
+            (title, body),
+            rules.weights.model_half,
+            &mut probs,
+            &mut relevance,
+            &mut reasons,
+        );
+    }
+    decide(title, relevance, probs, region, rules, reasons)
+}
+
+/// What the keywords say about relevance, before weighting.
+struct KeywordEvidence {
+    title: f64,
+    body: f64,
+    /// Relevance-weighted hits per 1000 body characters.
+    density: f64,
+}
+
+/// Counts the rules' keywords in title and body, adds their section weights
+/// and explains the eight that weighed most.
+fn weigh_keywords(
+    title: &str,
+    body: &str,
+    rules: &Rules,
+    section: &mut [f64; 4],
+    reasons: &mut Vec<String>,
+) -> KeywordEvidence {
+    let w = &rules.weights;
     let n = rules.keywords.len();
     let mut counts = vec![0u32; 2 * n];
     let (tc, bc) = counts.split_at_mut(n);
     rules.count(title, tc);
     rules.count(body, bc);
+    // Short bodies count as 300 characters so one hit does not read as dense.
     let body_chars = body.chars().count().max(300) as f64;
-    let mut title_rel = 0.0;
-    let mut body_rel = 0.0;
-    let mut density = 0.0;
-    let mut section = rules.base;
+    let mut ev = KeywordEvidence {
+        title: 0.0,
+        body: 0.0,
+        density: 0.0,
+    };
     let mut fired: Vec<(f64, String)> = Vec::new();
     for (k, kw) in rules.keywords.iter().enumerate() {
         let (t, b) = (tc[k], bc[k]);
@@ -116,25 +160,22 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         }
         let t = f64::from(t.min(2));
         let b = f64::from(b);
-        title_rel += kw.relevance * t;
-        body_rel += kw.relevance * b.ln_1p();
-        density += kw.relevance * b * 1000.0 / body_chars;
+        ev.title += kw.relevance * t;
+        ev.body += kw.relevance * b.ln_1p();
+        ev.density += kw.relevance * b * 1000.0 / body_chars;
+        let hits = w.title * t + b.ln_1p();
         let mut parts = Vec::new();
         for (s, &sw) in kw.sections.iter().enumerate() {
             if sw != 0.0 {
-                let add = sw * (w.title * t + b.ln_1p());
+                let add = sw * hits;
                 section[s] += add;
                 parts.push(format!("{}{:+.2}", SECTIONS[s], add));
             }
         }
         if kw.relevance != 0.0 {
-            parts.push(format!(
-                "relevance{:+.2}",
-                kw.relevance * (w.title * t + b.ln_1p())
-            ));
+            parts.push(format!("relevance{:+.2}", kw.relevance * hits));
         }
-        let weight = kw.relevance.abs() * (w.title * t + b.ln_1p())
-            + kw.sections.iter().map(|x| x.abs()).sum::<f64>();
+        let weight = kw.relevance.abs() * hits + kw.sections.iter().map(|x| x.abs()).sum::<f64>();
         fired.push((
             weight,
             format!(
@@ -146,8 +187,17 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     }
     fired.sort_by(|a, b| b.0.total_cmp(&a.0));
     reasons.extend(fired.into_iter().take(8).map(|f| f.1));
+    ev
+}
 
-    // Outlet priors.
+/// Applies the outlet priors and the source's configured section; returns
+/// the relevance prior.
+fn weigh_outlet(
+    input: &ClassifyInput,
+    rules: &Rules,
+    section: &mut [f64; 4],
+    reasons: &mut Vec<String>,
+) -> f64 {
     let mut prior = 0.0;
     let mut hay = Vec::new();
     if let Some(s) = &input.source {
@@ -171,11 +221,29 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     if let Some(s) = input.source.as_ref().and_then(|s| s.section.as_deref())
         && let Some(i) = SECTIONS.iter().position(|x| *x == s)
     {
-        section[i] += w.source_section;
-        reasons.push(format!("source section {s}: {s}{:+.2}", w.source_section));
+        let w = rules.weights.source_section;
+        section[i] += w;
+        reasons.push(format!("source section {s}: {s}{w:+.2}"));
     }
+    prior
+}
 
-    // Places.
+/// Where the places named in an item point.
+struct PlaceEvidence {
+    /// Gazetteer index of the province the title names first.
+    title_region: Option<usize>,
+    /// Gazetteer index of the foreign place the title names first.
+    title_foreign: Option<usize>,
+    /// The province the body names most and how often.
+    top: (usize, u32),
+    domestic_hits: u32,
+    foreign_hits: u32,
+    /// The outlet's province, configured or read from the page's 来源.
+    source_region: Option<usize>,
+}
+
+/// Finds the provinces and foreign places in title, body and outlet.
+fn find_places(input: &ClassifyInput, title: &str, body: &str) -> PlaceEvidence {
     let g = gazetteer();
     // The first place in the title is its subject: "广西举办中国—东盟劳务
     //合作洽谈会" is regional, "英国政府严打非法务工" abroad.
@@ -203,23 +271,52 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         .enumerate()
         .max_by_key(|(_, c)| **c)
         .expect("34 provinces");
-    let source_region = input
+    PlaceEvidence {
+        title_region,
+        title_foreign,
+        top: (top, top_hits),
+        domestic_hits,
+        foreign_hits,
+        source_region: source_province(input),
+    }
+}
+
+/// The outlet's province: configured for the source, else a provincial body
+/// as the page's 来源 ("甘肃省人力资源社会保障厅").
+fn source_province(input: &ClassifyInput) -> Option<usize> {
+    let g = gazetteer();
+    input
         .source
         .as_ref()
         .and_then(|s| s.region.as_deref())
         .and_then(|r| g.province(r))
         .or_else(|| {
-            // A provincial body as the page's 来源: "甘肃省人力资源社会保障厅".
             input.origin.as_deref().and_then(|o| {
                 g.mentions(o).next().and_then(|m| match m.place {
                     Place::Province { index, .. } => Some(index),
                     Place::Foreign(_) => None,
                 })
             })
-        });
+        })
+}
+
+/// Pulls towards `regional` or `abroad` by the places named; returns the
+/// item's province, if any.
+fn weigh_places(
+    input: &ClassifyInput,
+    title: &str,
+    body: &str,
+    w: &rules::Weights,
+    section: &mut [f64; 4],
+    reasons: &mut Vec<String>,
+) -> Option<usize> {
+    let g = gazetteer();
+    let pl = find_places(input, title, body);
+    let (top, top_hits) = pl.top;
+    let all_hits = pl.domestic_hits + pl.foreign_hits;
     // Title region first, then a province dominating the body, then the outlet's.
     let mut region = None;
-    if let Some(i) = title_region {
+    if let Some(i) = pl.title_region {
         section[REGIONAL] += w.title_region;
         region = Some(i);
         reasons.push(format!(
@@ -227,20 +324,19 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
             g.provinces[i].short, w.title_region
         ));
     }
-    if top_hits >= 2 && domestic_hits > 0 {
-        let share = f64::from(top_hits) / f64::from(domestic_hits + foreign_hits);
+    if top_hits >= 2 && pl.domestic_hits > 0 {
+        let share = f64::from(top_hits) / f64::from(all_hits);
         if share >= 0.5 {
             let add = w.body_region * share;
             section[REGIONAL] += add;
             region.get_or_insert(top);
             reasons.push(format!(
-                "body names {} {top_hits} of {} places: regional{add:+.2}",
+                "body names {} {top_hits} of {all_hits} places: regional{add:+.2}",
                 g.provinces[top].short,
-                domestic_hits + foreign_hits
             ));
         }
     }
-    if let Some(i) = source_region {
+    if let Some(i) = pl.source_region {
         section[REGIONAL] += w.source_region;
         region.get_or_insert(i);
         reasons.push(format!(
@@ -248,71 +344,101 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
             g.provinces[i].short, w.source_region
         ));
     }
-    if let Some(i) = title_foreign {
+    if let Some(i) = pl.title_foreign {
         section[ABROAD] += w.title_foreign;
         reasons.push(format!(
             "title names {}: abroad{:+.2}",
             g.foreign[i], w.title_foreign
         ));
     }
+    let (foreign_hits, domestic_hits) = (pl.foreign_hits, pl.domestic_hits);
     if foreign_hits >= 2 && foreign_hits > domestic_hits {
-        let share = f64::from(foreign_hits) / f64::from(foreign_hits + domestic_hits);
+        let share = f64::from(foreign_hits) / f64::from(all_hits);
         let add = w.body_foreign * share;
         section[ABROAD] += add;
         reasons.push(format!(
             "body names foreign places {foreign_hits} times, Chinese {domestic_hits}: abroad{add:+.2}"
         ));
     }
+    region
+}
 
-    // Relevance from the rules.
+/// The rules' relevance: keyword evidence and outlet prior through a sigmoid.
+fn rules_relevance(
+    kw: &KeywordEvidence,
+    prior: f64,
+    rules: &Rules,
+    reasons: &mut Vec<String>,
+) -> f64 {
     let p = &rules.relevance;
-    let score = w.title * title_rel + p.body * body_rel + p.density * density + prior;
-    let mut relevance = sigmoid(score - p.bias);
+    let (title_rel, body_rel, density) = (kw.title, kw.body, kw.density);
+    let score = rules.weights.title * title_rel + p.body * body_rel + p.density * density + prior;
+    let relevance = sigmoid(score - p.bias);
     reasons.push(format!(
         "relevance score {score:.2} (title {title_rel:.2}, body {body_rel:.2}, density {density:.1}/1000, outlet {prior:+.2}) − bias {:.2} → {relevance:.3}",
         p.bias
     ));
-    let mut probs = softmax(&section);
+    relevance
+}
 
-    // The editors' model.
-    if let Some(model) = model
-        && model.decisions() > 0
-    {
-        let n = model.decisions() as f64;
-        let mw = n / (n + w.model_half);
-        let ms = model.scores(&model::document(title, body));
-        let on = 1.0 - ms.off_topic;
-        for (i, p) in probs.iter_mut().enumerate() {
-            let mp = if on > 0.0 { ms.sections[i] / on } else { 0.25 };
-            *p = (1.0 - mw) * *p + mw * mp;
-        }
-        relevance = (1.0 - mw) * relevance + mw * on;
-        reasons.push(format!(
-            "model ({} decisions, weight {mw:.2}): off-topic {:.2}, {}",
-            model.decisions(),
-            ms.off_topic,
-            SECTIONS
-                .iter()
-                .zip(ms.sections)
-                .map(|(s, p)| format!("{s} {p:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+/// Mixes the editors' model into the section probabilities and relevance,
+/// weighted by how many decisions it has learned from.
+fn blend_model(
+    model: &Model,
+    (title, body): (&str, &str),
+    model_half: f64,
+    probs: &mut [f64; 4],
+    relevance: &mut f64,
+    reasons: &mut Vec<String>,
+) {
+    if model.decisions() == 0 {
+        return;
     }
+    let n = model.decisions() as f64;
+    let mw = n / (n + model_half);
+    let ms = model.scores(&model::document(title, body));
+    let on = 1.0 - ms.off_topic;
+    for (i, p) in probs.iter_mut().enumerate() {
+        let mp = if on > 0.0 { ms.sections[i] / on } else { 0.25 };
+        *p = (1.0 - mw) * *p + mw * mp;
+    }
+    *relevance = (1.0 - mw) * *relevance + mw * on;
+    reasons.push(format!(
+        "model ({} decisions, weight {mw:.2}): off-topic {:.2}, {}",
+        model.decisions(),
+        ms.off_topic,
+        SECTIONS
+            .iter()
+            .zip(ms.sections)
+            .map(|(s, p)| format!("{s} {p:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+}
 
-    let relevant = relevance >= p.threshold;
+/// Picks relevance against the threshold, the likeliest section and, for a
+/// regional item, its province and bulletin title.
+fn decide(
+    title: &str,
+    relevance: f64,
+    probs: [f64; 4],
+    region: Option<usize>,
+    rules: &Rules,
+    reasons: Vec<String>,
+) -> Classification {
+    let relevant = relevance >= rules.relevance.threshold;
     let best = (0..4)
         .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
         .unwrap_or(FOCUS);
-    let section_id = relevant.then(|| SECTIONS[best].to_string());
+    let section = relevant.then(|| SECTIONS[best].to_string());
     let region = (relevant && best == REGIONAL)
-        .then(|| region.map(|i| g.provinces[i].short.clone()))
+        .then(|| region.map(|i| gazetteer().provinces[i].short.clone()))
         .flatten();
     let bulletin_title = bulletin_title(title, region.as_deref());
     Classification {
         relevance,
         relevant,
-        section: section_id,
+        section,
         region,
         bulletin_title,
         scores: SECTIONS

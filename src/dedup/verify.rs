@@ -204,17 +204,7 @@ fn join<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
 pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
     let (na, nb) = (a.shingles.len(), b.shingles.len());
     if na.min(nb) < cfg.min_shingles {
-        // Too little text to fingerprint: only identical bodies are one story.
-        let same = na > 0 && a.shingles == b.shingles;
-        return Verdict {
-            same,
-            score: if same { 1.0 } else { 0.0 },
-            reason: format!(
-                "too little text to compare ({na} and {nb} shingles, need {}){}",
-                cfg.min_shingles,
-                if same { "; bodies identical" } else { "" }
-            ),
-        };
+        return too_little_text(a, b, cfg);
     }
     let inter = intersection(&a.shingles, &b.shingles);
     let containment = inter as f64 / na.min(nb) as f64;
@@ -235,9 +225,50 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
             ),
         };
     }
-
     // The texts overlap a lot: is it one story, or one template?
     let (ea, eb) = (a.entities(), b.entities());
+    if let Some(difference) = template_difference(ea, eb, cfg) {
+        return Verdict {
+            same: false,
+            score: containment,
+            reason: format!("different stories on one template: {overlap}, but {difference}"),
+        };
+    }
+    Verdict {
+        same: true,
+        score: containment,
+        reason: same_story_reason(a, b, &overlap),
+    }
+}
+
+/// Below `min_shingles` there is too little text to fingerprint: only
+/// identical bodies are one story.
+fn too_little_text(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
+    let (na, nb) = (a.shingles.len(), b.shingles.len());
+    let same = na > 0 && a.shingles == b.shingles;
+    Verdict {
+        same,
+        score: if same { 1.0 } else { 0.0 },
+        reason: format!(
+            "too little text to compare ({na} and {nb} shingles, need {}){}",
+            cfg.min_shingles,
+            if same { "; bodies identical" } else { "" }
+        ),
+    }
+}
+
+/// What tells two overlapping texts apart as one template filled in twice:
+/// other regions, other figures in the same sentences, other dates, other
+/// figures overall; checked in that order.
+fn template_difference(ea: &Entities, eb: &Entities, cfg: &DedupConfig) -> Option<String> {
+    regions_differ(ea, eb)
+        .or_else(|| slots_conflict(ea, eb))
+        .or_else(|| dates_differ(ea, eb))
+        .or_else(|| figures_differ(ea, eb, cfg))
+}
+
+/// Each text names a region the other does not.
+fn regions_differ(ea: &Entities, eb: &Entities) -> Option<String> {
     let only_a: Vec<&String> = ea
         .regions
         .keys()
@@ -248,18 +279,12 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
         .keys()
         .filter(|r| !ea.regions.contains_key(*r))
         .collect();
-    if !only_a.is_empty() && !only_b.is_empty() {
-        return Verdict {
-            same: false,
-            score: containment,
-            reason: format!(
-                "different stories on one template: {overlap}, but the regions differ ({} vs {})",
-                join(only_a),
-                join(only_b)
-            ),
-        };
-    }
+    (!only_a.is_empty() && !only_b.is_empty())
+        .then(|| format!("the regions differ ({} vs {})", join(only_a), join(only_b)))
+}
 
+/// The same sentence carries figures with nothing in common.
+fn slots_conflict(ea: &Entities, eb: &Entities) -> Option<String> {
     let conflicts: Vec<String> = ea
         .slots
         .iter()
@@ -275,40 +300,41 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
             })
         })
         .collect();
-    if !conflicts.is_empty() {
-        return Verdict {
-            same: false,
-            score: containment,
-            reason: format!(
-                "different stories on one template: {overlap}, but the same sentences carry other figures ({})",
-                conflicts
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        };
-    }
+    (!conflicts.is_empty()).then(|| {
+        format!(
+            "the same sentences carry other figures ({})",
+            conflicts
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })
+}
 
+/// Both name two or more dates, each some the other lacks, and at most
+/// half of the fewer are shared.
+fn dates_differ(ea: &Entities, eb: &Entities) -> Option<String> {
     let common_dates = ea.dates.intersection(&eb.dates).count();
     let fewer_dates = ea.dates.len().min(eb.dates.len());
     let da: Vec<&String> = ea.dates.difference(&eb.dates).collect();
     let db: Vec<&String> = eb.dates.difference(&ea.dates).collect();
-    if fewer_dates >= 2 && !da.is_empty() && !db.is_empty() && 2 * common_dates <= fewer_dates {
-        return Verdict {
-            same: false,
-            score: containment,
-            reason: format!(
-                "different stories on one template: {overlap}, but the dates differ ({} vs {})",
-                join(da),
-                join(db)
-            ),
-        };
-    }
+    (fewer_dates >= 2 && !da.is_empty() && !db.is_empty() && 2 * common_dates <= fewer_dates)
+        .then(|| format!("the dates differ ({} vs {})", join(da), join(db)))
+}
 
+/// Figures shared and the fewer figures of the two texts.
+fn shared_figures(ea: &Entities, eb: &Entities) -> (usize, usize) {
     let common = ea.figures.intersection(&eb.figures).count();
     let fewer = ea.figures.len().min(eb.figures.len());
+    (common, fewer)
+}
+
+/// Enough figures to judge, each text with some of its own, and too few
+/// shared.
+fn figures_differ(ea: &Entities, eb: &Entities, cfg: &DedupConfig) -> Option<String> {
+    let (common, fewer) = shared_figures(ea, eb);
     let figures_overlap = if fewer == 0 {
         1.0
     } else {
@@ -316,27 +342,28 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
     };
     let fa: Vec<&String> = ea.figures.difference(&eb.figures).collect();
     let fb: Vec<&String> = eb.figures.difference(&ea.figures).collect();
-    if fewer >= cfg.min_figures
+    (fewer >= cfg.min_figures
         && !fa.is_empty()
         && !fb.is_empty()
-        && figures_overlap < cfg.figures_overlap
-    {
-        return Verdict {
-            same: false,
-            score: containment,
-            reason: format!(
-                "different stories on one template: {overlap}, but the figures differ ({common} of {fewer} shared; {} vs {})",
+        && figures_overlap < cfg.figures_overlap)
+        .then(|| {
+            format!(
+                "the figures differ ({common} of {fewer} shared; {} vs {})",
                 join(fa),
                 join(fb)
-            ),
-        };
-    }
+            )
+        })
+}
 
+/// Why two texts are one story: the overlap, and what agrees.
+fn same_story_reason(a: &Prepared, b: &Prepared, overlap: &str) -> String {
+    let (ea, eb) = (a.entities(), b.entities());
     let mut reason = format!("same story: {overlap}");
     if !ea.regions.is_empty() || !eb.regions.is_empty() {
         let regions: BTreeSet<&String> = ea.regions.keys().chain(eb.regions.keys()).collect();
         let _ = write!(reason, "; regions agree ({})", join(regions));
     }
+    let (common, fewer) = shared_figures(ea, eb);
     if fewer > 0 {
         let _ = write!(reason, "; figures agree ({common} of {fewer})");
     }
@@ -345,11 +372,7 @@ pub fn verify(a: &Prepared, b: &Prepared, cfg: &DedupConfig) -> Verdict {
     {
         let _ = write!(reason, "; carried by {oa} and {ob}");
     }
-    Verdict {
-        same: true,
-        score: containment,
-        reason,
-    }
+    reason
 }
 
 #[cfg(test)]

@@ -235,23 +235,15 @@ pub(super) async fn login_form(
     resp
 }
 
+/// `POST /desk/login`: checks the form, the limiter and the password, and
+/// on success sets the session cookie and goes on to `next`.
 pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let config = state.config();
-    // Anyone may post here: a body that trickles in is cut off like a
-    // head that does, instead of holding a connection for as long as the
-    // sender likes.
-    let read = tokio::time::timeout(
-        config.server.header_timeout,
-        axum::body::to_bytes(body, LOGIN_BODY_LIMIT),
-    )
-    .await;
-    let body = match read {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response(),
-        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "表单发送超时\n").into_response(),
+    let form = match read_login_form(body, config.server.header_timeout).await {
+        Ok(form) => form,
+        Err(resp) => return resp,
     };
-    let form: LoginForm = parse_form(&body).await.unwrap_or_default();
     let next = safe_back(form.next.as_deref());
     let name = form.name.unwrap_or_default().trim().to_string();
     let password = form.password.unwrap_or_default();
@@ -278,11 +270,6 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
         &parts.headers,
         &config.server.trusted_proxies,
     );
-    let user_agent: Option<String> = parts
-        .headers
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect());
     // The database file, so that the slow password check runs on a
     // connection of its own instead of holding the store (and with it the
     // poller) for its duration. An in-memory store has no file to share.
@@ -305,19 +292,76 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
             "暂时无法登录，请稍后再试。",
         );
     };
+    let attempt = Attempt {
+        name: name.clone(),
+        password,
+        address: address.clone(),
+        user_agent: user_agent(&parts.headers),
+    };
+    match attempt_login(&state, path, attempt).await {
+        Ok(Ok(session)) => logged_in(&session, &next, &config),
+        Ok(Err(e)) => failed_login(&name, &address, e, &page),
+        Err(e) => {
+            tracing::error!(error = %e, "desk: login task failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "暂时无法登录，请稍后再试。",
+            )
+        }
+    }
+}
+
+/// Reads the login form's body within the header timeout and its size
+/// limit; a body that breaks either is answered here.
+async fn read_login_form(body: axum::body::Body, timeout: Duration) -> Result<LoginForm, Response> {
+    // Anyone may post here: a body that trickles in is cut off like a
+    // head that does, instead of holding a connection for as long as the
+    // sender likes.
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, LOGIN_BODY_LIMIT)).await;
+    let body = match read {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Err((StatusCode::PAYLOAD_TOO_LARGE, "表单过大\n").into_response()),
+        Err(_) => return Err((StatusCode::REQUEST_TIMEOUT, "表单发送超时\n").into_response()),
+    };
+    Ok(parse_form(&body).await.unwrap_or_default())
+}
+
+/// The browser's `User-Agent`, cut to 300 characters, for the session list.
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+/// A login admitted by the limiter, moved to the blocking thread.
+struct Attempt {
+    name: String,
+    password: String,
+    address: String,
+    user_agent: Option<String>,
+}
+
+/// Checks the password on a blocking thread, on a connection of its own
+/// when the store has a file; on success sweeps expired sessions and
+/// audits the login.
+async fn attempt_login(
+    state: &DeskState,
+    path: Option<std::path::PathBuf>,
+    attempt: Attempt,
+) -> Result<Result<accounts::Session, AccountError>, tokio::task::JoinError> {
     let limiter = state.login_limiter().clone();
     let store = state.store().clone();
-    let (login_name, login_address) = (name.clone(), address.clone());
-    let result = tokio::task::spawn_blocking(move || {
-        let attempt = |store: &Store| {
+    tokio::task::spawn_blocking(move || {
+        let login = |store: &Store| {
             let session = accounts::login(
                 store,
                 &limiter,
                 &LoginRequest {
-                    name: &login_name,
-                    password: &password,
-                    address: &login_address,
-                    user_agent: user_agent.as_deref(),
+                    name: &attempt.name,
+                    password: &attempt.password,
+                    address: &attempt.address,
+                    user_agent: attempt.user_agent.as_deref(),
                 },
                 &SessionPolicy::default(),
             )?;
@@ -329,60 +373,63 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
                 &AuditEntry {
                     user_name: &session.name,
                     action: "login",
-                    detail: (!login_address.is_empty()).then_some(login_address.as_str()),
+                    detail: (!attempt.address.is_empty()).then_some(attempt.address.as_str()),
                     ..AuditEntry::default()
                 },
             )?;
             Ok::<_, AccountError>(session)
         };
         match path {
-            Some(path) => attempt(&Store::open_handle(&path, Duration::from_secs(10))?),
+            Some(path) => login(&Store::open_handle(&path, Duration::from_secs(10))?),
             None => {
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
-                attempt(&store)
+                login(&store)
             }
         }
     })
-    .await;
-    match result {
-        Ok(Ok(session)) => {
-            let max_age = session
-                .max_expires_at
-                .with_timezone(&Utc)
-                .signed_duration_since(Utc::now())
-                .to_std()
-                .unwrap_or_default();
-            let mut resp = see_other(&next);
-            if let Ok(v) =
-                HeaderValue::from_str(&session_cookie(&session.token, secure(&config), max_age))
-            {
-                resp.headers_mut().append(SET_COOKIE, v);
-            }
-            tracing::info!(user = ?session.name, "desk: logged in");
-            resp
-        }
+    .await
+}
+
+/// Sets the session cookie, good until the session's longest life, and
+/// goes on to `next`.
+fn logged_in(session: &accounts::Session, next: &str, config: &Config) -> Response {
+    let max_age = session
+        .max_expires_at
+        .with_timezone(&Utc)
+        .signed_duration_since(Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let mut resp = see_other(next);
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&session.token, secure(config), max_age)) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+    tracing::info!(user = ?session.name, "desk: logged in");
+    resp
+}
+
+/// The login form again, saying why the password check refused.
+fn failed_login(
+    name: &str,
+    address: &str,
+    e: AccountError,
+    page: &impl Fn(StatusCode, &str) -> Response,
+) -> Response {
+    match e {
         // One message whether the name is unknown or the password wrong.
         // Names are logged with `?`: escaped and quoted, so that a newline
         // in a typed name cannot forge a log line.
-        Ok(Err(AccountError::InvalidCredentials)) => {
+        AccountError::InvalidCredentials => {
             tracing::info!(user = ?name, address = %address, "desk: failed login");
             page(StatusCode::UNAUTHORIZED, "用户名或密码错误。")
         }
-        Ok(Err(e @ (AccountError::RateLimited { .. } | AccountError::Busy { .. }))) => {
-            refused_login(&name, &address, e, page)
+        e @ (AccountError::RateLimited { .. } | AccountError::Busy { .. }) => {
+            refused_login(name, address, e, page)
         }
-        Ok(Err(AccountError::AccountDisabled)) => {
+        AccountError::AccountDisabled => {
             page(StatusCode::FORBIDDEN, "此账户已停用，请联系管理员。")
         }
-        Ok(Err(e)) => {
+        e => {
             tracing::error!(error = %e, "desk: login failed");
-            page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "暂时无法登录，请稍后再试。",
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "desk: login task failed");
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "暂时无法登录，请稍后再试。",

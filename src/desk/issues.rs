@@ -472,6 +472,8 @@ fn day(published: Option<&str>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// The issue page: its toolbar, its 目录 and, in a draft, the approved
+/// stories that may be added.
 fn render_issue(
     config: &Config,
     user: &SessionUser,
@@ -484,13 +486,41 @@ fn render_issue(
     let base = format!("{ISSUES_PATH}/{}", info.number);
     let draft = info.status == IssueStatus::Draft;
     let h = hidden(&user.csrf_token, &base);
-    let entries = &detail.entries;
     let main = markup! {
         (flash_html(flash))
         p.crumbs { a href=(ISSUES_PATH) { "« 全部期刊" } } "\n"
         h1 { (issue_name(&info.number)) " " (status_badge(info.status)) } "\n"
         p.summary { (crate::bulletin::date_line(info.date)) " · 共 " (detail.entries.len()) " 篇" } "\n"
-        // What may be done with the issue as a whole.
+        (issue_toolbar(config, info, &base, &h))
+        "\n"
+        @if !draft {
+            p.flash { "本期已发布，只读；如需更正，先撤回发布（撤回后公开页面和订阅源里不再有本期）。" } "\n"
+        }
+        div class="layout issue" {
+            "\n"
+            (issue_contents(config, &base, &h, &detail.entries, draft))
+            "\n"
+            @if draft {
+                (free_stories(config, &base, &h, free))
+                "\n"
+            }
+        }
+        "\n"
+    };
+    layout(
+        config,
+        Some(user),
+        nonce,
+        &Frame::plain(&issue_name(&info.number), ISSUES_PATH),
+        main,
+    )
+}
+
+/// What may be done with the issue as a whole: preview, export and, by
+/// status, redate and publish or take back.
+fn issue_toolbar(config: &Config, info: &IssueInfo, base: &str, h: &Markup) -> Markup {
+    let draft = info.status == IssueStatus::Draft;
+    markup! {
         div.toolbar {
             a.button href={ (base) "/preview" } { "预览" }
             span {
@@ -518,70 +548,69 @@ fn render_issue(
                 }
             }
         }
-        "\n"
-        @if !draft {
-            p.flash { "本期已发布，只读；如需更正，先撤回发布（撤回后公开页面和订阅源里不再有本期）。" } "\n"
-        }
-        div class="layout issue" {
-            "\n"
-            section.contents {
-                "\n" h2 { "目录" } "\n"
-                @if entries.is_empty() {
-                    p.empty { "本期还没有稿件。" } "\n"
-                }
-                @for run in section_runs(config, entries) {
-                    h3.group { (run.name) " " span { "（" (run.entries.len()) " 篇）" } } "\n"
-                    ol.entries {
-                        @for (k, e) in run.entries.iter().enumerate() {
-                            (issue_entry(&base, &h, e, draft, k == 0, k + 1 == run.entries.len()))
-                            "\n"
-                        }
-                    }
-                    "\n"
-                }
+    }
+}
+
+/// The issue's 目录: its stories in print order, under their sections.
+fn issue_contents(
+    config: &Config,
+    base: &str,
+    h: &Markup,
+    entries: &[IssueEntry],
+    draft: bool,
+) -> Markup {
+    markup! {
+        section.contents {
+            "\n" h2 { "目录" } "\n"
+            @if entries.is_empty() {
+                p.empty { "本期还没有稿件。" } "\n"
             }
-            "\n"
-            @if draft {
-                aside.free {
-                    "\n" h2 { "可加入的报道" } "\n"
-                    p.summary { "已通过、尚未编入任何一期的报道（" (free.len()) " 篇）；加入后排在其栏目末尾。" }
-                    "\n"
-                    @if free.is_empty() {
-                        p.empty { "没有了。在" a href="/desk/" { "审稿队列" } "通过的报道会出现在这里。" } "\n"
-                    } @else {
-                        ul.entries {
-                            "\n"
-                            @for e in free {
-                                li.entry { div {
-                                    p.title { (e.title) }
-                                    p.meta {
-                                        (section_of(config, e.section.as_deref()).1) " · 来源：" (e.origin)
-                                        " · " time { (day(e.published.as_deref())) } " · 报道 #" (e.story_id)
-                                    }
-                                    form method="post" action={ (base) "/add" } {
-                                        (h)
-                                        input type="hidden" name="story" value=(e.story_id);
-                                        button type="submit" class="ok" { "加入" }
-                                    }
-                                } }
-                                "\n"
-                            }
-                        }
+            @for run in section_runs(config, entries) {
+                h3.group { (run.name) " " span { "（" (run.entries.len()) " 篇）" } } "\n"
+                ol.entries {
+                    @for (k, e) in run.entries.iter().enumerate() {
+                        (issue_entry(base, h, e, draft, k == 0, k + 1 == run.entries.len()))
                         "\n"
                     }
                 }
                 "\n"
             }
         }
-        "\n"
-    };
-    layout(
-        config,
-        Some(user),
-        nonce,
-        &Frame::plain(&issue_name(&info.number), ISSUES_PATH),
-        main,
-    )
+    }
+}
+
+/// Beside a draft: approved stories in no issue yet, each with 加入.
+fn free_stories(config: &Config, base: &str, h: &Markup, free: &[IssueEntry]) -> Markup {
+    markup! {
+        aside.free {
+            "\n" h2 { "可加入的报道" } "\n"
+            p.summary { "已通过、尚未编入任何一期的报道（" (free.len()) " 篇）；加入后排在其栏目末尾。" }
+            "\n"
+            @if free.is_empty() {
+                p.empty { "没有了。在" a href="/desk/" { "审稿队列" } "通过的报道会出现在这里。" } "\n"
+            } @else {
+                ul.entries {
+                    "\n"
+                    @for e in free {
+                        li.entry { div {
+                            p.title { (e.title) }
+                            p.meta {
+                                (section_of(config, e.section.as_deref()).1) " · 来源：" (e.origin)
+                                " · " time { (day(e.published.as_deref())) } " · 报道 #" (e.story_id)
+                            }
+                            form method="post" action={ (base) "/add" } {
+                                (h)
+                                input type="hidden" name="story" value=(e.story_id);
+                                button type="submit" class="ok" { "加入" }
+                            }
+                        } }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+        }
+    }
 }
 
 /// Stories of one section that follow each other in the issue.
@@ -840,169 +869,226 @@ fn apply(
     let before = store
         .issue(number, &sections)
         .map_err(|e| refusal(e, false))?;
-    let name = issue_name(number);
-    let entry_of = |detail: &IssueDetail, story: i64| {
-        detail.entries.iter().find(|e| e.story_id == story).cloned()
-    };
-    let unchanged = |message: String, detail: IssueDetail| {
-        Ok(Outcome {
-            message,
-            issue: Some(detail),
-            changed: false,
-        })
+    let target = Target {
+        user,
+        number,
+        sections,
+        name: issue_name(number),
     };
     match op {
-        Op::Add(story) => {
-            let position = store
-                .issue_add(number, story, &sections)
-                .map_err(|e| refusal(e, false))?;
-            let after = store.issue(number, &sections)?;
-            let entry = entry_of(&after, story);
-            let pos = position.to_string();
-            record(
-                store,
-                user,
-                "issue_add",
-                number,
-                entry.as_ref(),
-                None,
-                Some(&pos),
-            )?;
-            let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
-            Ok(Outcome {
-                message: format!("已将{title}加入{name}，排在第 {position} 位。"),
-                issue: Some(after),
-                changed: true,
-            })
-        }
-        Op::Remove(story) => {
-            let entry = entry_of(&before, story);
-            store
-                .issue_remove(number, story, &sections)
-                .map_err(|e| refusal(e, false))?;
-            let pos = entry.as_ref().map(|e| e.position.to_string());
-            record(
-                store,
-                user,
-                "issue_remove",
-                number,
-                entry.as_ref(),
-                pos.as_deref(),
-                None,
-            )?;
-            let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
-            Ok(Outcome {
-                message: format!("已将{title}移出{name}；它可以再加入。"),
-                issue: Some(store.issue(number, &sections)?),
-                changed: true,
-            })
-        }
-        Op::Move { story, position } => {
-            let entry = entry_of(&before, story);
-            let now = store
-                .issue_move(number, story, position, &sections)
-                .map_err(|e| refusal(e, false))?;
-            let title = entry.as_ref().map(|e| quoted(&e.title)).unwrap_or_default();
-            let after = store.issue(number, &sections)?;
-            let was = entry.as_ref().map_or(now, |e| e.position);
-            if was == now {
-                return unchanged(
-                    format!("{title}仍在第 {now} 位：报道只在本栏目内移动。"),
-                    after,
-                );
-            }
-            let (was_s, now_s) = (was.to_string(), now.to_string());
-            record(
-                store,
-                user,
-                "issue_move",
-                number,
-                entry.as_ref(),
-                Some(&was_s),
-                Some(&now_s),
-            )?;
-            Ok(Outcome {
-                message: format!("已将{title}从第 {was} 位移到第 {now} 位。"),
-                issue: Some(after),
-                changed: true,
-            })
-        }
-        Op::Date(date) => {
-            if before.info.status == IssueStatus::Published {
-                return Err(refusal(StoreError::IssuePublished(number.into()), false));
-            }
-            if before.info.date == date {
-                return unchanged(format!("{name}的日期已是 {date}。"), before);
-            }
-            store
-                .set_issue_date(number, date)
-                .map_err(|e| refusal(e, false))?;
-            let (was, now) = (before.info.date.to_string(), date.to_string());
-            record(
-                store,
-                user,
-                "issue_date",
-                number,
-                None,
-                Some(&was),
-                Some(&now),
-            )?;
-            Ok(Outcome {
-                message: format!("{name}的日期已改为 {date}。"),
-                issue: Some(store.issue(number, &sections)?),
-                changed: true,
-            })
-        }
-        Op::Publish | Op::Unpublish => {
-            let publish = matches!(op, Op::Publish);
-            let (want, action, done) = if publish {
-                (IssueStatus::Published, "issue_publish", "已发布")
-            } else {
-                (
-                    IssueStatus::Draft,
-                    "issue_unpublish",
-                    "已撤回发布，又是草稿",
-                )
-            };
-            if before.info.status == want {
-                let message = if publish {
-                    format!("{name}已是发布状态。")
-                } else {
-                    format!("{name}还是草稿，没有发布。")
-                };
-                return unchanged(message, before);
-            }
-            if publish {
-                store.publish_issue(number).map_err(|e| refusal(e, true))?;
-            } else {
-                store
-                    .unpublish_issue(number)
-                    .map_err(|e| refusal(e, false))?;
-            }
-            record(
-                store,
-                user,
-                action,
-                number,
-                None,
-                Some(before.info.status.as_str()),
-                Some(want.as_str()),
-            )?;
-            let message = if publish {
-                format!(
-                    "{name}{done}：{}",
-                    crate::publish::issue_url(config, number)
-                )
-            } else {
-                format!("{name}{done}。")
-            };
-            Ok(Outcome {
-                message,
-                issue: Some(store.issue(number, &sections)?),
-                changed: true,
-            })
-        }
+        Op::Add(story) => add_story(store, &target, story),
+        Op::Remove(story) => remove_story(store, &target, &before, story),
+        Op::Move { story, position } => move_story(store, &target, &before, story, position),
+        Op::Date(date) => redate(store, &target, before, date),
+        Op::Publish => set_published(store, config, &target, before, true),
+        Op::Unpublish => set_published(store, config, &target, before, false),
     }
+}
+
+/// The issue an operation changes and the editor changing it.
+struct Target<'a> {
+    user: &'a str,
+    number: &'a str,
+    sections: Vec<String>,
+    /// `第 202509 期`, for messages.
+    name: String,
+}
+
+/// The story's entry in an issue, if it is in it.
+fn entry_of(detail: &IssueDetail, story: i64) -> Option<IssueEntry> {
+    detail.entries.iter().find(|e| e.story_id == story).cloned()
+}
+
+/// An operation that would change nothing: said, not written or audited.
+fn unchanged(message: String, detail: IssueDetail) -> Result<Outcome, Refusal> {
+    Ok(Outcome {
+        message,
+        issue: Some(detail),
+        changed: false,
+    })
+}
+
+/// Adds a story to the issue, at the end of its section.
+fn add_story(store: &mut Store, t: &Target, story: i64) -> Result<Outcome, Refusal> {
+    let position = store
+        .issue_add(t.number, story, &t.sections)
+        .map_err(|e| refusal(e, false))?;
+    let after = store.issue(t.number, &t.sections)?;
+    let entry = entry_of(&after, story);
+    let pos = position.to_string();
+    record(
+        store,
+        t.user,
+        "issue_add",
+        t.number,
+        entry.as_ref(),
+        None,
+        Some(&pos),
+    )?;
+    let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
+    Ok(Outcome {
+        message: format!("已将{title}加入{}，排在第 {position} 位。", t.name),
+        issue: Some(after),
+        changed: true,
+    })
+}
+
+/// Takes a story out of the issue; it can be added again.
+fn remove_story(
+    store: &mut Store,
+    t: &Target,
+    before: &IssueDetail,
+    story: i64,
+) -> Result<Outcome, Refusal> {
+    let entry = entry_of(before, story);
+    store
+        .issue_remove(t.number, story, &t.sections)
+        .map_err(|e| refusal(e, false))?;
+    let pos = entry.as_ref().map(|e| e.position.to_string());
+    record(
+        store,
+        t.user,
+        "issue_remove",
+        t.number,
+        entry.as_ref(),
+        pos.as_deref(),
+        None,
+    )?;
+    let title = entry.map(|e| quoted(&e.title)).unwrap_or_default();
+    Ok(Outcome {
+        message: format!("已将{title}移出{}；它可以再加入。", t.name),
+        issue: Some(store.issue(t.number, &t.sections)?),
+        changed: true,
+    })
+}
+
+/// Moves a story to another position within its section.
+fn move_story(
+    store: &mut Store,
+    t: &Target,
+    before: &IssueDetail,
+    story: i64,
+    position: usize,
+) -> Result<Outcome, Refusal> {
+    let entry = entry_of(before, story);
+    let now = store
+        .issue_move(t.number, story, position, &t.sections)
+        .map_err(|e| refusal(e, false))?;
+    let title = entry.as_ref().map(|e| quoted(&e.title)).unwrap_or_default();
+    let after = store.issue(t.number, &t.sections)?;
+    let was = entry.as_ref().map_or(now, |e| e.position);
+    if was == now {
+        return unchanged(
+            format!("{title}仍在第 {now} 位：报道只在本栏目内移动。"),
+            after,
+        );
+    }
+    let (was_s, now_s) = (was.to_string(), now.to_string());
+    record(
+        store,
+        t.user,
+        "issue_move",
+        t.number,
+        entry.as_ref(),
+        Some(&was_s),
+        Some(&now_s),
+    )?;
+    Ok(Outcome {
+        message: format!("已将{title}从第 {was} 位移到第 {now} 位。"),
+        issue: Some(after),
+        changed: true,
+    })
+}
+
+/// Changes the date of a draft issue.
+fn redate(
+    store: &mut Store,
+    t: &Target,
+    before: IssueDetail,
+    date: NaiveDate,
+) -> Result<Outcome, Refusal> {
+    let name = &t.name;
+    if before.info.status == IssueStatus::Published {
+        return Err(refusal(StoreError::IssuePublished(t.number.into()), false));
+    }
+    if before.info.date == date {
+        return unchanged(format!("{name}的日期已是 {date}。"), before);
+    }
+    store
+        .set_issue_date(t.number, date)
+        .map_err(|e| refusal(e, false))?;
+    let (was, now) = (before.info.date.to_string(), date.to_string());
+    record(
+        store,
+        t.user,
+        "issue_date",
+        t.number,
+        None,
+        Some(&was),
+        Some(&now),
+    )?;
+    Ok(Outcome {
+        message: format!("{name}的日期已改为 {date}。"),
+        issue: Some(store.issue(t.number, &t.sections)?),
+        changed: true,
+    })
+}
+
+/// Publishes the issue (`publish`) or takes it back to a draft.
+fn set_published(
+    store: &mut Store,
+    config: &Config,
+    t: &Target,
+    before: IssueDetail,
+    publish: bool,
+) -> Result<Outcome, Refusal> {
+    let (name, number) = (&t.name, t.number);
+    let (want, action, done) = if publish {
+        (IssueStatus::Published, "issue_publish", "已发布")
+    } else {
+        (
+            IssueStatus::Draft,
+            "issue_unpublish",
+            "已撤回发布，又是草稿",
+        )
+    };
+    if before.info.status == want {
+        let message = if publish {
+            format!("{name}已是发布状态。")
+        } else {
+            format!("{name}还是草稿，没有发布。")
+        };
+        return unchanged(message, before);
+    }
+    if publish {
+        store.publish_issue(number).map_err(|e| refusal(e, true))?;
+    } else {
+        store
+            .unpublish_issue(number)
+            .map_err(|e| refusal(e, false))?;
+    }
+    record(
+        store,
+        t.user,
+        action,
+        number,
+        None,
+        Some(before.info.status.as_str()),
+        Some(want.as_str()),
+    )?;
+    let message = if publish {
+        format!(
+            "{name}{done}：{}",
+            crate::publish::issue_url(config, number)
+        )
+    } else {
+        format!("{name}{done}。")
+    };
+    Ok(Outcome {
+        message,
+        issue: Some(store.issue(number, &t.sections)?),
+        changed: true,
+    })
 }
 
 #[cfg(test)]

@@ -1040,6 +1040,8 @@ fn find_known(
     Ok(by_url)
 }
 
+/// Stores one item in `tx`: updates it if it is already known, else files
+/// it under the story it is a copy of, or opens a story for it.
 fn store_item(
     tx: &Transaction<'_>,
     item: &NewItem,
@@ -1049,88 +1051,20 @@ fn store_item(
     place: impl FnOnce(&mut dyn StoredStories<Error = StoreError>) -> Result<Option<ItemId>, StoreError>,
 ) -> Result<Stored, StoreError> {
     let now = &ts(now);
-    let published = item.published.map(ts);
     if let Some(id) = find_known(
         tx,
         &item.source_id,
         item.guid.as_deref(),
         &item.canonical_url,
     )? {
-        add_link(tx, id, item, now)?;
-        // Only the page the item was first stored from may change its text:
-        // another outlet's copy must not overwrite the original.
-        let changed = tx.execute(
-            "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
-                    origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
-             WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
-               AND (title <> ?2 OR content_hash <> ?5)",
-            params![
-                id,
-                item.title,
-                item.content_html,
-                item.content_text,
-                item.content_hash,
-                item.origin,
-                published,
-                now,
-                item.canonical_url,
-                item.source_id
-            ],
-        )?;
-        if changed == 0 {
-            return Ok(Stored::Unchanged(id));
-        }
-        // New text, new classification — except what an editor set, and
-        // the status of a story an editor already decided.
-        write_classification(
-            tx,
-            id,
-            &Classification {
-                relevance: item.relevance,
-                explanation: item.explanation.clone(),
-                section: item.section.clone(),
-                region: item.region.clone(),
-                bulletin_title: item.bulletin_title.clone(),
-            },
-        )?;
-        if item.relevance.is_some() {
-            tx.execute(
-                "UPDATE items SET status = ?2 WHERE id = ?1 AND reviewed_at IS NULL
-                   AND status IN ('candidate', 'irrelevant')
-                   AND id = (SELECT primary_item FROM stories WHERE id = items.story_id)
-                   AND (SELECT COUNT(*) FROM items m WHERE m.story_id = items.story_id) = 1",
-                params![id, status.as_str()],
-            )?;
-        }
-        // The story stays as it is (an editor may have corrected it); the
-        // fingerprint follows the new text for copies still to come.
-        dedup::save(tx, id, story.day, &story.fingerprint)?;
-        let story: i64 = tx.query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })?;
-        stories::refresh_primary(tx, story, now)?;
-        tx.execute(
-            "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-            params![story, now],
-        )?;
-        return Ok(Stored::Updated(id));
+        return update_known(tx, id, item, status, now, story);
     }
     // The same text: from this outlet (one article under two URLs) it is
     // one item seen on two pages; from another outlet it is a copy, stored
     // as an item of the same story so the original can be told from it.
     let mut same_text_story = None;
     if !item.content_hash.is_empty() {
-        let same_text: Option<(i64, String, i64, String)> = tx
-            .query_row(
-                // The repeated `<> ''` lets SQLite use the partial index.
-                "SELECT id, source_id, story_id, status FROM items
-                 WHERE content_hash = ?1 AND content_hash <> ''
-                 ORDER BY source_id <> ?2, id LIMIT 1",
-                params![item.content_hash, item.source_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        match same_text {
+        match same_text(tx, item)? {
             Some((id, source, _, _)) if source == item.source_id => {
                 add_link(tx, id, item, now)?;
                 return Ok(Stored::Merged(id));
@@ -1142,23 +1076,147 @@ fn store_item(
     let uid = item_uid(&item.canonical_url);
     let joins = match same_text_story {
         Some(story) => Some(story),
-        None => match place(&mut dedup::Lookup { conn: tx })? {
-            Some(like) => tx
-                .query_row(
-                    "SELECT story_id, status FROM items WHERE id = ?1",
-                    [like],
-                    |r| Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?))),
-                )
-                .optional()?,
-            None => None,
-        },
+        None => placed_story(tx, place)?,
     };
+    let (story_id, status) = join_or_open(tx, joins, status, &uid, now)?;
+    let id = insert_item(tx, &uid, item, status, story_id, now)?;
+    add_link(tx, id, item, now)?;
+    dedup::save(tx, id, story.day, &story.fingerprint)?;
+    stories::refresh_primary(tx, story_id, now)?;
+    Ok(Stored::New(id))
+}
+
+/// An item seen before, again: a new link, and new text and classification
+/// if its own page changed.
+fn update_known(
+    tx: &Transaction<'_>,
+    id: i64,
+    item: &NewItem,
+    status: Status,
+    now: &str,
+    story: &PreparedStory,
+) -> Result<Stored, StoreError> {
+    let published = item.published.map(ts);
+    add_link(tx, id, item, now)?;
+    // Only the page the item was first stored from may change its text:
+    // another outlet's copy must not overwrite the original.
+    let changed = tx.execute(
+        "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
+                origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
+         WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
+           AND (title <> ?2 OR content_hash <> ?5)",
+        params![
+            id,
+            item.title,
+            item.content_html,
+            item.content_text,
+            item.content_hash,
+            item.origin,
+            published,
+            now,
+            item.canonical_url,
+            item.source_id
+        ],
+    )?;
+    if changed == 0 {
+        return Ok(Stored::Unchanged(id));
+    }
+    reclassify(tx, id, item, status)?;
+    // The story stays as it is (an editor may have corrected it); the
+    // fingerprint follows the new text for copies still to come.
+    dedup::save(tx, id, story.day, &story.fingerprint)?;
+    let story: i64 = tx.query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    stories::refresh_primary(tx, story, now)?;
+    tx.execute(
+        "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
+        params![story, now],
+    )?;
+    Ok(Stored::Updated(id))
+}
+
+/// New text, new classification — except what an editor set, and the
+/// status of a story an editor already decided.
+fn reclassify(
+    tx: &Transaction<'_>,
+    id: i64,
+    item: &NewItem,
+    status: Status,
+) -> Result<(), StoreError> {
+    write_classification(
+        tx,
+        id,
+        &Classification {
+            relevance: item.relevance,
+            explanation: item.explanation.clone(),
+            section: item.section.clone(),
+            region: item.region.clone(),
+            bulletin_title: item.bulletin_title.clone(),
+        },
+    )?;
+    if item.relevance.is_some() {
+        tx.execute(
+            "UPDATE items SET status = ?2 WHERE id = ?1 AND reviewed_at IS NULL
+               AND status IN ('candidate', 'irrelevant')
+               AND id = (SELECT primary_item FROM stories WHERE id = items.story_id)
+               AND (SELECT COUNT(*) FROM items m WHERE m.story_id = items.story_id) = 1",
+            params![id, status.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// An item with the same text (id, source, story, status), this outlet's
+/// first.
+fn same_text(
+    tx: &Transaction<'_>,
+    item: &NewItem,
+) -> Result<Option<(i64, String, i64, String)>, StoreError> {
+    Ok(tx
+        .query_row(
+            // The repeated `<> ''` lets SQLite use the partial index.
+            "SELECT id, source_id, story_id, status FROM items
+             WHERE content_hash = ?1 AND content_hash <> ''
+             ORDER BY source_id <> ?2, id LIMIT 1",
+            params![item.content_hash, item.source_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?)
+}
+
+/// The story (and its status) of the item dedup's placement finds this one
+/// a copy of, if any.
+fn placed_story(
+    tx: &Transaction<'_>,
+    place: impl FnOnce(&mut dyn StoredStories<Error = StoreError>) -> Result<Option<ItemId>, StoreError>,
+) -> Result<Option<(i64, Status)>, StoreError> {
+    match place(&mut dedup::Lookup { conn: tx })? {
+        Some(like) => Ok(tx
+            .query_row(
+                "SELECT story_id, status FROM items WHERE id = ?1",
+                [like],
+                |r| Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?))),
+            )
+            .optional()?),
+        None => Ok(None),
+    }
+}
+
+/// The story a new item goes in and the status it gets: a copy joins its
+/// story, anything else opens one.
+fn join_or_open(
+    tx: &Transaction<'_>,
+    joins: Option<(i64, Status)>,
+    own_status: Status,
+    uid: &str,
+    now: &str,
+) -> Result<(i64, Status), StoreError> {
     // A copy takes on its story's review state: an approved story stays
     // approved (and published once), a rejected one stays out. A relevant
     // copy (a 人社厅 carrying what a general outlet had) makes an
     // irrelevant story a candidate.
-    let own_status = status;
-    let (story_id, status) = match joins {
+    Ok(match joins {
         Some((story, Status::Irrelevant)) if own_status == Status::Candidate => {
             tx.execute(
                 "UPDATE items SET status = 'candidate' WHERE story_id = ?1 AND status = 'irrelevant'",
@@ -1167,8 +1225,20 @@ fn store_item(
             (story, Status::Candidate)
         }
         Some((story, story_status)) => (story, story_status),
-        None => (stories::open(tx, &uid, now)?, status),
-    };
+        None => (stories::open(tx, uid, now)?, own_status),
+    })
+}
+
+/// Inserts the new item row; returns its id.
+fn insert_item(
+    tx: &Transaction<'_>,
+    uid: &str,
+    item: &NewItem,
+    status: Status,
+    story_id: i64,
+    now: &str,
+) -> Result<i64, StoreError> {
+    let published = item.published.map(ts);
     tx.execute(
         "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                             content_hash, origin, section, region, published_at, first_seen_at,
@@ -1195,11 +1265,7 @@ fn store_item(
             item.explanation
         ],
     )?;
-    let id = tx.last_insert_rowid();
-    add_link(tx, id, item, now)?;
-    dedup::save(tx, id, story.day, &story.fingerprint)?;
-    stories::refresh_primary(tx, story_id, now)?;
-    Ok(Stored::New(id))
+    Ok(tx.last_insert_rowid())
 }
 
 /// Writes a classification, leaving what an editor set alone.
