@@ -297,13 +297,12 @@ pub struct DemoEditor {
 /// newcomer can open the desk the daemon serves; the password is shown once
 /// and dies with the demo's temporary database.
 pub fn demo_editor(config: &Config) -> Result<DemoEditor, AppError> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| crate::accounts::AccountError::Random(e.to_string()))?;
-    let password: String = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+    use rand::RngExt;
+    // The thread's CSPRNG (seeded by the OS), 16 letters and digits.
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(16)
+        .map(char::from)
         .collect();
     let store = open_store(config)?;
     let name = "demo".to_string();

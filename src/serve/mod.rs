@@ -337,7 +337,10 @@ pub async fn run_refresher(
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut quick = false;
+    // Documents rendered already (the daemon renders before it listens)
+    // need only the cheap check; this process's own writes since come with
+    // a notification, which waits for the loop below.
+    let mut quick = state.cache.snapshot().is_loaded();
     loop {
         if *shutdown.borrow() {
             break;

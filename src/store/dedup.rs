@@ -151,27 +151,6 @@ impl StoredStories for Lookup<'_> {
     }
 }
 
-/// Reading the index of a whole store (tools, benchmarks, tests).
-impl StoredStories for Store {
-    type Error = StoreError;
-
-    fn candidates(
-        &mut self,
-        fp: &Fingerprint,
-        since_day: Option<i64>,
-    ) -> Result<Vec<ItemId>, StoreError> {
-        self.dedup_candidates(fp, since_day)
-    }
-
-    fn fingerprint(&mut self, id: ItemId) -> Result<Option<Fingerprint>, StoreError> {
-        Ok(Store::fingerprint(self, id)?.map(|(_, fp)| fp))
-    }
-
-    fn story_text(&mut self, id: ItemId) -> Result<Option<StoryText>, StoreError> {
-        Ok(stored_story_text(&self.conn, id)?)
-    }
-}
-
 /// An item stored before fingerprints existed, with what its fingerprint
 /// is computed from.
 #[derive(Debug, Clone)]
