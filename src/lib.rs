@@ -21,9 +21,9 @@
 //! |---|---|---|
 //! | 1 | shared types and helpers | `model`, `text`, `time`, `markup`, `places`, `lock`, `metrics` |
 //! | 2 | configuration | `config` |
-//! | 3 | pipeline stages | `fetch`, `extract`, `normalize`, `dedup`, `classify` |
+//! | 3 | pipeline stages | `fetch`, `extract`, `normalize`, `dedup`, `classify`, `infer` |
 //! | 4 | store | `store`, `accounts` |
-//! | 5 | orchestration and renderers | `poll`, `schedule`, `bulletin`, `publish`, `report`, `assemble` |
+//! | 5 | orchestration and renderers | `poll`, `onboard`, `schedule`, `bulletin`, `publish`, `report`, `assemble` |
 //! | 6 | commands | `demo`, `app` |
 //! | 7 | web | `desk`, `serve` |
 
@@ -38,11 +38,13 @@ pub mod demo;
 pub mod desk;
 pub mod extract;
 pub mod fetch;
+pub mod infer;
 pub mod lock;
 pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+pub mod onboard;
 pub mod places;
 pub mod poll;
 pub mod publish;

@@ -25,13 +25,20 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("configuration", &["config"]),
     (
         "pipeline stages",
-        &["fetch", "extract", "normalize", "dedup", "classify"],
+        &[
+            "fetch",
+            "extract",
+            "normalize",
+            "dedup",
+            "classify",
+            "infer",
+        ],
     ),
     ("store", &["store", "accounts"]),
     (
         "orchestration and renderers",
         &[
-            "poll", "schedule", "bulletin", "publish", "report", "assemble",
+            "poll", "onboard", "schedule", "bulletin", "publish", "report", "assemble",
         ],
     ),
     ("commands", &["demo", "app"]),

@@ -6,6 +6,7 @@
 //! an error always names the file, the line and the key, and says what was
 //! expected. Paths inside a file are relative to that file.
 
+pub mod edit;
 pub mod rules;
 
 use std::collections::HashSet;

@@ -1,0 +1,1 @@
+//! Onboard, layer 5 (orchestration): adds an outlet by its address.
