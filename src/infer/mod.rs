@@ -20,6 +20,7 @@ pub mod article;
 pub mod feeds;
 pub mod json;
 pub mod list;
+mod naming;
 
 use serde::Serialize;
 
