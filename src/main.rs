@@ -271,6 +271,21 @@ enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Propose a source for an outlet from its address alone: its feed,
+    /// the JSON list its page loads, or selectors for its list and article
+    /// pages; prints the `[[source]]` table and a preview of what it reads.
+    Add(SourcesAddArgs),
+    /// List a site's column pages that look like news lists, most
+    /// promising first, from its home page.
+    Discover {
+        /// The site's home page (or any page linking to its columns).
+        url: url::Url,
+        /// Stop reading column pages after this long.
+        #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+        budget: std::time::Duration,
+        #[arg(long)]
+        json: bool,
+    },
     /// Fetch one source and print what it extracts, storing nothing.
     Test {
         /// The source id.
@@ -281,6 +296,30 @@ enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+pub(crate) struct SourcesAddArgs {
+    /// The outlet's address: a column (list) page, a feed or a JSON list.
+    pub url: url::Url,
+    /// The outlet's name [default: from the page title or the feed].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The source id [default: from the address, e.g. hrss-gd-gzdt].
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The bulletin section new items go to (an id of sections.toml).
+    #[arg(long)]
+    pub section: Option<String>,
+    /// The province or city the outlet speaks for, e.g. 广东.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Append the proposed source to the sources file (comments and
+    /// layout kept); refused when its id or address is already there.
+    #[arg(long)]
+    pub write: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `review list --status`: a review status, or all of them.
@@ -492,6 +531,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Status { json } => cli::pipeline::status(config, json),
         Command::Sources(SourcesCommand::List { json }) => {
             cli::pipeline::sources_list(config, json)
+        }
+        Command::Sources(SourcesCommand::Add(args)) => cli::sources::add(config, args),
+        Command::Sources(SourcesCommand::Discover { url, budget, json }) => {
+            cli::sources::discover(config, &url, budget, json)
         }
         Command::Sources(SourcesCommand::Test { id, articles, json }) => {
             cli::pipeline::sources_test(config, &id, articles, json)

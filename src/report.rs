@@ -4,6 +4,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use crate::accounts::{AuditRecord, UserInfo};
+use crate::onboard::{Column, Proposal};
 use crate::poll::{SourceReport, SourceTest};
 use crate::store::{ReviewItem, SourceState, StoryDetail, StorySummary};
 
@@ -441,6 +442,83 @@ pub fn source_test_text(t: &SourceTest) -> String {
         }
     }
     out
+}
+
+/// What `kuaibao sources add` prints: how the source was found, the
+/// `[[source]]` table, a preview of its first items and the warnings.
+pub fn proposal_text(p: &Proposal) -> String {
+    let mut out = format!(
+        "Found {}.\nConfidence {:.2}; {} items; page decoded as {}; {} requests in {} ms.\n\n{}",
+        p.found, p.confidence, p.items, p.encoding, p.requests, p.millis, p.toml
+    );
+    if !p.toml.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\nPreview: the first {} of {} items as polling would store them\n",
+        p.preview.len(),
+        p.items
+    ));
+    let rows: Vec<Vec<String>> = p
+        .preview
+        .iter()
+        .map(|i| {
+            vec![
+                short_time(i.published.as_deref()),
+                clip(&i.title, 34),
+                match (i.chars, &i.error) {
+                    (_, Some(e)) => format!("FAILED: {}", clip(e, 40)),
+                    (Some(c), None) => format!("{c} 字"),
+                    (None, None) => "-".into(),
+                },
+                i.origin.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["DATE", "TITLE", "TEXT", "来源"], &rows));
+    if !p.warnings.is_empty() {
+        out.push_str("\nWarnings:\n");
+        for w in &p.warnings {
+            out.push_str(&format!("  - {w}\n"));
+        }
+    }
+    out
+}
+
+/// What `kuaibao sources discover` prints.
+pub fn columns_text(columns: &[Column]) -> String {
+    if columns.is_empty() {
+        return "No column page with a news list found.\n".into();
+    }
+    let rows: Vec<Vec<String>> = columns
+        .iter()
+        .map(|c| {
+            vec![
+                format!("{:.2}", c.score),
+                clip(&c.name, 12),
+                format!("{}/{}", c.dated, c.items),
+                c.newest
+                    .as_deref()
+                    .map_or("-".into(), |d| short_time(Some(d))),
+                clip(c.newest_title.as_deref().unwrap_or("-"), 30),
+                c.url.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["SCORE", "COLUMN", "DATED", "NEWEST", "NEWEST TITLE", "URL"],
+        &rows,
+    )
+}
+
+fn clip(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(chars - 1).collect();
+        s.push('…');
+        s
+    }
 }
 
 /// `2025-06-20T10:30:00+08:00` → `2025-06-20 10:30`.

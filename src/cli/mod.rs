@@ -7,6 +7,7 @@ pub(crate) mod daemon;
 pub(crate) mod editorial;
 pub(crate) mod issue;
 pub(crate) mod pipeline;
+pub(crate) mod sources;
 
 use std::path::Path;
 

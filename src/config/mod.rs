@@ -66,6 +66,9 @@ pub struct Config {
     /// Grouping of one story carried by several outlets (`[dedup]`).
     pub dedup: DedupConfig,
     pub sources: Vec<Source>,
+    /// The sources file (`sources` in the main file, beside it):
+    /// `sources add --write` and the desk's 来源 page edit it.
+    pub sources_path: PathBuf,
     /// In bulletin order.
     pub sections: Vec<Section>,
     /// The classification rules: from the file `rules` names, else from the
@@ -435,6 +438,7 @@ impl Config {
             publish,
             dedup,
             sources,
+            sources_path,
             sections,
             rules,
             rules_path,

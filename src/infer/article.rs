@@ -17,7 +17,6 @@ use ego_tree::NodeId;
 use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 use serde::Serialize;
-use url::Url;
 
 use super::ProposedArticle;
 use super::naming::{anchors, id_token, meaningful_classes};
@@ -449,10 +448,10 @@ fn remove_selectors(pages: &[Parsed], content: &Selector) -> Vec<String> {
                 block = parent;
             }
             skip_under = Some(block.id());
-            if let Some(name) = name_inside(block) {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
+            if let Some(name) = name_inside(block)
+                && !names.contains(&name)
+            {
+                names.push(name);
             }
         }
     }
@@ -635,14 +634,10 @@ fn small_element_selector(
     })
 }
 
-/// Article URLs from different pages of the same outlet, for messages.
-pub fn describe(urls: &[Url]) -> String {
-    urls.iter().map(Url::as_str).collect::<Vec<_>>().join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use url::Url;
 
     fn page(url: &str, html: String) -> Page {
         Page {

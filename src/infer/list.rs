@@ -259,11 +259,13 @@ fn is_cut(text: &str) -> bool {
     t.ends_with('…') || t.ends_with("...") || t.ends_with("..") || t.ends_with('⋯')
 }
 
+/// Blocks under one parent with one tag, each with its article links.
+type Run<'a> = Vec<(ElementRef<'a>, Vec<ElementRef<'a>>)>;
+
 /// Every run of siblings that link to articles, scored.
 fn candidate_groups<'a>(doc: &'a Html, base: &Url) -> Vec<Group<'a>> {
     // (parent, tag) → the items under it, each with its article links.
-    let mut runs: HashMap<(NodeId, String), Vec<(ElementRef<'a>, Vec<ElementRef<'a>>)>> =
-        HashMap::new();
+    let mut runs: HashMap<(NodeId, String), Run<'a>> = HashMap::new();
     for a in doc.select(&LINKS).take(MAX_LINKS) {
         let Some(url) = a
             .value()
@@ -299,7 +301,7 @@ fn candidate_groups<'a>(doc: &'a Html, base: &Url) -> Vec<Group<'a>> {
         .collect()
 }
 
-fn score_group<'a>(run: Vec<(ElementRef<'a>, Vec<ElementRef<'a>>)>, base: &Url) -> Group<'a> {
+fn score_group<'a>(run: Run<'a>, base: &Url) -> Group<'a> {
     let n = run.len();
     let mut single = 0usize;
     let mut dated = 0usize;
