@@ -374,3 +374,15 @@ async fn the_fixture_server_refuses_parent_paths_and_answers_missing_files_with_
         assert!(err.to_string().contains("404"), "{path}: {err}");
     }
 }
+
+#[tokio::test]
+async fn every_listed_item_carries_a_date_from_its_list_or_its_address() {
+    for_every_template(|_, x| {
+        x.items
+            .iter()
+            .filter(|i| i.published.is_none())
+            .map(|i| format!("{}: no date", i.url))
+            .collect()
+    })
+    .await;
+}
