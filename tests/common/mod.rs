@@ -2,6 +2,8 @@
 //! configuration pointing at them.
 #![allow(dead_code)]
 
+pub mod outlets;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
