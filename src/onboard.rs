@@ -163,8 +163,16 @@ pub async fn propose(
         requests: 0,
     };
     let page = reader.page(&url).await?;
+    // The pasted page names the outlet even when the list is a feed or JSON.
+    let title_name = page_name(&page.text);
     let mut found = find_list(&mut reader, page).await?;
-    fill_identity(&mut found.source, req, &found.page, existing);
+    fill_identity(
+        &mut found.source,
+        req,
+        title_name,
+        &found.page.url,
+        existing,
+    );
 
     let mut source = parse_source(&found.source, poll, sections)?;
     let limits = extract::Limits::of(poll);
@@ -371,19 +379,24 @@ fn json_found(doc: &serde_json::Value, page: Page, how: &str) -> Option<Found> {
 }
 
 /// Fills id, name, section and region from the request, else from the page.
-fn fill_identity(source: &mut ProposedSource, req: &AddRequest, page: &Page, existing: &[Source]) {
+fn fill_identity(
+    source: &mut ProposedSource,
+    req: &AddRequest,
+    title_name: Option<String>,
+    url: &Url,
+    existing: &[Source],
+) {
     source.section = req.section.clone();
     source.region = req.region.clone();
     if let Some(name) = &req.name {
         source.name = name.clone();
     }
     if source.name.trim().is_empty() {
-        source.name = page_name(&page.text)
-            .unwrap_or_else(|| page.url.host_str().unwrap_or("outlet").to_string());
+        source.name = title_name.unwrap_or_else(|| url.host_str().unwrap_or("outlet").to_string());
     }
     source.id = match &req.id {
         Some(id) => id.clone(),
-        None => unique_id(&suggest_id(&page.url), existing),
+        None => unique_id(&suggest_id(req.url.as_ref().unwrap_or(url)), existing),
     };
 }
 

@@ -62,6 +62,18 @@ static FURNITURE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid furniture regex")
 });
 
+/// Credits and buttons that may stand anywhere in a short block
+/// (`本文刊登于《中国劳动保障报》…　责任编辑：李明`).
+static FURNITURE_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"责任编辑|责编\s*[:：]|本文刊登于|【纠错】|分享到|扫一扫|打印本页|关闭窗口|点赞")
+        .expect("valid furniture regex")
+});
+
+/// Whether a block's text is furniture rather than article.
+fn is_furniture(text: &str) -> bool {
+    FURNITURE.is_match(text) || text.chars().count() <= 80 && FURNITURE_ANYWHERE.is_match(text)
+}
+
 /// Paragraph text below this many characters is too short to tell body
 /// from furniture.
 const PARAGRAPH_CHARS: usize = 20;
@@ -239,7 +251,7 @@ fn parse(text: &str, limits: markup::Limits) -> Option<Parsed> {
             .take(3)
             .chain(std::iter::once(parent))
             .filter_map(ElementRef::wrap)
-            .any(|e| FURNITURE.is_match(&collapse_ws(&e.text().collect::<String>())));
+            .any(|e| is_furniture(&collapse_ws(&e.text().collect::<String>())));
         if in_furniture {
             continue;
         }
@@ -273,7 +285,10 @@ fn page_body(doc: &Html, paragraphs: &[(NodeId, usize)]) -> Option<NodeId> {
         else {
             continue;
         };
-        while is_paragraph_level(holder.value().name()) {
+        while is_paragraph_level(holder.value().name())
+            && id_token(holder).is_none()
+            && meaningful_classes(holder).is_empty()
+        {
             match holder.parent().and_then(ElementRef::wrap) {
                 Some(p) => holder = p,
                 None => break,
@@ -284,10 +299,25 @@ fn page_body(doc: &Html, paragraphs: &[(NodeId, usize)]) -> Option<NodeId> {
             *score.entry(parent.id()).or_default() += len;
         }
     }
-    score
+    let best = score
         .into_iter()
         .max_by_key(|(id, s)| (*s, usize::MAX - id_order(doc, *id)))
-        .map(|(id, _)| id)
+        .map(|(id, _)| id)?;
+    let mut body = doc.tree.get(best).and_then(ElementRef::wrap)?;
+    // A table cell or a list can be the container when the CMS named it
+    // (`<td id="UCAP-CONTENT">`); unnamed, its parent is.
+    while is_paragraph_level(body.value().name())
+        && (matches!(
+            body.value().name(),
+            "p" | "span" | "font" | "strong" | "b" | "em" | "i" | "u" | "h1" | "h2" | "h3" | "h4"
+        ) || (id_token(body).is_none() && meaningful_classes(body).is_empty()))
+    {
+        match body.parent().and_then(ElementRef::wrap) {
+            Some(p) => body = p,
+            None => break,
+        }
+    }
+    Some(body.id())
 }
 
 fn is_paragraph_level(tag: &str) -> bool {
@@ -430,7 +460,7 @@ fn remove_selectors(pages: &[Parsed], content: &Selector) -> Vec<String> {
                 continue;
             }
             let text = collapse_ws(&el.text().collect::<String>());
-            if text.is_empty() || text.chars().count() > 300 || !FURNITURE.is_match(&text) {
+            if text.is_empty() || text.chars().count() > 300 || !is_furniture(&text) {
                 continue;
             }
             // The outermost furniture block: climb while the parent is
@@ -473,7 +503,15 @@ fn name_inside(el: ElementRef<'_>) -> Option<String> {
     if let Some(id) = id_token(el) {
         return Some(id);
     }
-    meaningful_classes(el).first().map(|c| format!(".{c}"))
+    if let Some(c) = meaningful_classes(el).first() {
+        return Some(format!(".{c}"));
+    }
+    // Old templates mark the credit line only by its alignment.
+    let tag = el.value().name();
+    el.value()
+        .attr("align")
+        .filter(|a| a.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(|a| format!("{tag}[align={a}]"))
 }
 
 /// The element whose text is the headline the list gave, on every page.

@@ -205,3 +205,53 @@ fn status(code: StatusCode) -> Response {
     *r.status_mut() = code;
     r
 }
+
+/// A source's list and every listed article's normalized text, read the
+/// way a poll reads them (the full text, not `sources test`'s first
+/// characters). A list that cannot be read is an empty list and its error.
+pub async fn read_source(
+    fetcher: &kuaibao::fetch::Fetcher,
+    poll: &kuaibao::config::Poll,
+    source: &kuaibao::config::Source,
+) -> Result<Vec<(kuaibao::model::ListedItem, Result<String, String>)>, String> {
+    use kuaibao::extract;
+    use kuaibao::fetch::FetchOutcome;
+    let limits = extract::Limits::of(poll);
+    let page = match fetcher.fetch(&source.url, source.encoding, None).await {
+        Ok(FetchOutcome::Page(p)) => p,
+        Ok(FetchOutcome::NotModified) => return Err("304".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let items = extract::extract_list(source, &page, &limits)
+        .map_err(|e| e.to_string())?
+        .items;
+    let mut out = Vec::new();
+    for listed in items {
+        let carries_body = listed
+            .content
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty());
+        let text = if source.article.is_some() || !carries_body {
+            match fetcher
+                .fetch_article(&listed.url, source.encoding, poll.max_article)
+                .await
+            {
+                Ok(FetchOutcome::Page(p)) => extract::extract_article(source, &p, &limits)
+                    .map_err(|e| e.to_string())
+                    .and_then(|a| {
+                        kuaibao::normalize::normalize(source, &listed, Some(&a))
+                            .map_err(|e| e.to_string())
+                    })
+                    .map(|item| item.content_text),
+                Ok(FetchOutcome::NotModified) => Err("304".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        } else {
+            kuaibao::normalize::normalize(source, &listed, None)
+                .map(|item| item.content_text)
+                .map_err(|e| e.to_string())
+        };
+        out.push((listed, text));
+    }
+    Ok(out)
+}
