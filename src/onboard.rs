@@ -196,15 +196,24 @@ pub async fn propose(
         let page = reader.article(&item.url).await;
         pages.insert(item.url.clone(), page);
     }
-    if !found.full_text {
-        let proposal = article_table(&listed, &pages, poll);
+    // Inference and the preview parse every page: CPU work, kept off the
+    // async runtime that also serves the desk and polls other outlets.
+    let article = if found.full_text {
+        None
+    } else {
+        let (listed, pages, poll) = (listed.clone(), pages.clone(), poll.clone());
+        Some(blocking(move || article_table(&listed, &pages, &poll)).await?)
+    };
+    if let Some(proposal) = article {
         found.warnings.extend(proposal.warnings.iter().cloned());
         found.confidence = found.confidence * 0.6 + proposal.confidence * 0.4;
         found.source.article = proposal.article;
         source = parse_source(&found.source, poll, sections)?;
     }
-
-    let preview = preview(&source, &listed, &pages, &limits);
+    let preview = {
+        let (listed, limits) = (listed.clone(), limits);
+        blocking(move || preview(&source, &listed, &pages, &limits)).await?
+    };
     let read = preview
         .iter()
         .filter(|p| p.chars.is_some_and(|c| c > 0))
@@ -232,6 +241,15 @@ pub async fn propose(
         requests: reader.requests,
         millis: started.elapsed().as_millis(),
     })
+}
+
+/// Runs CPU-bound inference on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, OnboardError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| OnboardError::Invalid(format!("inference stopped: {e}")))
 }
 
 fn dedup_strings(mut v: Vec<String>) -> Vec<String> {
@@ -272,11 +290,10 @@ async fn find_list(reader: &mut Reader<'_>, page: Page) -> Result<Found, Onboard
             return Ok(found);
         }
     }
-    let no_list = match infer_list(
-        &page.text,
-        &page.url,
-        extract::Limits::of(reader.poll).markup,
-    ) {
+    let markup_limits = extract::Limits::of(reader.poll).markup;
+    let (text, base) = (page.text.clone(), page.url.clone());
+    let inferred = blocking(move || infer_list(&text, &base, markup_limits)).await?;
+    let no_list = match inferred {
         Ok(list) => {
             let mut source = blank_source(&page.url, crate::config::SourceKind::Html);
             source.list = Some(list.list);

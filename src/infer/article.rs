@@ -526,47 +526,80 @@ fn title_selector(pages: &[Parsed], samples: &[ArticleSample<'_>]) -> Option<Str
             && (text.contains(title)
                 || title.contains(text) && text.chars().count() * 2 > title.chars().count())
     };
-    let first = &pages[0];
-    let title0 = wanted(0);
     let mut candidates: Vec<String> = Vec::new();
-    for el in first
-        .doc
-        .root_element()
-        .descendants()
-        .filter_map(ElementRef::wrap)
-    {
-        let name = el.value().name();
-        if matches!(
-            name,
-            "title" | "a" | "head" | "html" | "body" | "meta" | "script"
-        ) {
-            continue;
-        }
-        let text = collapse_ws(&el.text().collect::<String>());
-        if !is_title(&text, &title0) {
-            continue;
-        }
-        candidates.extend(anchors(el));
-        if matches!(name, "h1" | "h2") {
-            candidates.push(name.to_string());
+    for (i, page) in pages.iter().enumerate() {
+        let title = wanted(i);
+        for el in page
+            .doc
+            .root_element()
+            .descendants()
+            .filter_map(ElementRef::wrap)
+        {
+            let name = el.value().name();
+            if matches!(
+                name,
+                "title" | "a" | "head" | "html" | "body" | "meta" | "script"
+            ) {
+                continue;
+            }
+            let text = collapse_ws(&el.text().collect::<String>());
+            if !is_title(&text, &title) {
+                continue;
+            }
+            candidates.extend(anchors(el));
+            if matches!(name, "h1" | "h2") {
+                candidates.push(name.to_string());
+            }
         }
     }
     candidates.push("meta[name=ArticleTitle]@content".into());
-    candidates.into_iter().find(|c| {
+    covering(candidates, pages.len(), pages.len(), |c, i| {
         let Ok(f) = FieldSelector::parse(c) else {
             return false;
         };
-        pages.iter().enumerate().all(|(i, p)| {
-            p.doc
-                .select(&f.selector)
-                .next()
-                .and_then(|el| match &f.attr {
-                    Some(a) => el.value().attr(a).map(collapse_ws),
-                    None => Some(collapse_ws(&el.text().collect::<String>())),
-                })
-                .is_some_and(|t| is_title(&t, &wanted(i)))
-        })
+        pages[i]
+            .doc
+            .select(&f.selector)
+            .next()
+            .and_then(|el| match &f.attr {
+                Some(a) => el.value().attr(a).map(collapse_ws),
+                None => Some(collapse_ws(&el.text().collect::<String>())),
+            })
+            .is_some_and(|t| is_title(&t, &wanted(i)))
     })
+}
+
+/// The first candidate that works on at least `need` of `pages` pages; else
+/// two joined (`a, b`: an outlet with two templates) that do together.
+fn covering(
+    mut candidates: Vec<String>,
+    pages: usize,
+    need: usize,
+    works: impl Fn(&str, usize) -> bool,
+) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|c| seen.insert(c.clone()));
+    let fits: Vec<(String, Vec<bool>)> = candidates
+        .into_iter()
+        .map(|c| {
+            let fit = (0..pages).map(|i| works(&c, i)).collect();
+            (c, fit)
+        })
+        .collect();
+    let count = |f: &[bool]| f.iter().filter(|x| **x).count();
+    if let Some((c, _)) = fits.iter().find(|(_, f)| count(f) >= need) {
+        return Some(c.clone());
+    }
+    let joinable = |c: &str| !c.contains('@') && !c.contains(',');
+    for (a, fa) in fits.iter().filter(|(c, f)| joinable(c) && count(f) > 0) {
+        for (b, fb) in fits.iter().filter(|(c, _)| joinable(c) && c != a) {
+            let union = fa.iter().zip(fb).filter(|(x, y)| **x || **y).count();
+            if union >= need && count(fb) > 0 {
+                return Some(format!("{a}, {b}"));
+            }
+        }
+    }
+    None
 }
 
 /// A date meta every page has, else the small element holding a date.
@@ -610,7 +643,7 @@ fn small_element_selector(
     max_chars: usize,
 ) -> Option<String> {
     let mut candidates: Vec<String> = Vec::new();
-    for p in pages.iter().take(2) {
+    for p in pages {
         let mut best: Option<(usize, ElementRef<'_>)> = None;
         for el in p
             .doc
@@ -655,20 +688,14 @@ fn small_element_selector(
         }
     }
     let need = pages.len().saturating_sub(1).max(1);
-    candidates.into_iter().find(|c| {
+    covering(candidates, pages.len(), need, |c, i| {
         let Ok(sel) = Selector::parse(c) else {
             return false;
         };
-        pages
-            .iter()
-            .filter(|p| {
-                p.doc.select(&sel).next().is_some_and(|el| {
-                    let text = collapse_ws(&el.text().collect::<String>());
-                    text.chars().count() <= max_chars && test(&text)
-                })
-            })
-            .count()
-            >= need
+        pages[i].doc.select(&sel).next().is_some_and(|el| {
+            let text = collapse_ws(&el.text().collect::<String>());
+            text.chars().count() <= max_chars && test(&text)
+        })
     })
 }
 
@@ -762,6 +789,14 @@ mod tests {
         let (p, _) = infer(&[false, true, false, true]);
         let a = p.article.expect("selectors");
         assert!(a.content.contains(", "), "{a:?}");
+        assert!(
+            a.title.as_deref().is_some_and(|t| t.contains(", ")),
+            "{a:?}"
+        );
+        assert!(
+            a.origin.as_deref().is_some_and(|t| t.contains(", ")),
+            "{a:?}"
+        );
         assert!(p.chars.iter().all(|c| *c > 150), "{:?}", p.chars);
     }
 }

@@ -474,25 +474,23 @@ fn item_selector(doc: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
         candidates.push((10, sig.clone()));
     }
     let parent_tag = parent.value().name().to_string();
-    let parent_anchors = anchors(parent);
-    for p in &parent_anchors {
-        candidates.push((20, format!("{p} > {sig}")));
+    let parent_anchors = anchor_variants(doc, parent);
+    for (extra, p) in &parent_anchors {
+        candidates.push((20 + extra, format!("{p} > {sig}")));
+        candidates.push((21 + extra, format!("{p} {sig}")));
     }
     let mut ancestor = parent.parent().and_then(ElementRef::wrap);
     let mut level = 0;
-    for p in &parent_anchors {
-        candidates.push((21, format!("{p} {sig}")));
-    }
     while let Some(a) = ancestor {
         if level >= 5 || matches!(a.value().name(), "body" | "html") {
             break;
         }
-        for anchor in anchors(a) {
-            let cost = 22 + level;
+        for (extra, anchor) in anchor_variants(doc, a) {
+            let cost = 22 + level + extra;
             candidates.push((cost, format!("{anchor} {sig}")));
             candidates.push((cost + 10, format!("{anchor} {parent_tag} > {sig}")));
-            for p in &parent_anchors {
-                candidates.push((cost + 12, format!("{anchor} {p} > {sig}")));
+            for (pextra, p) in &parent_anchors {
+                candidates.push((cost + 12 + pextra, format!("{anchor} {p} > {sig}")));
             }
         }
         level += 1;
@@ -503,6 +501,40 @@ fn item_selector(doc: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
         .into_iter()
         .map(|(_, s)| s)
         .find(|s| reads_only_the_list(doc, s, &members, &sig, base))
+}
+
+/// Names for an ancestor of the list with what they cost: its id or
+/// `tag.class` (0); `tag.class:not(.other)` when a look-alike box (the
+/// sidebar's `news-list side-news`) shares the class (8); a layout class
+/// such as `col-md-9` as the last resort (20).
+fn anchor_variants(doc: &Html, el: ElementRef<'_>) -> Vec<(usize, String)> {
+    let tag = el.value().name();
+    let mut out: Vec<(usize, String)> = anchors(el).into_iter().map(|a| (0, a)).collect();
+    for class in meaningful_classes(el) {
+        let Ok(sel) = Selector::parse(&format!("{tag}.{class}")) else {
+            continue;
+        };
+        let mut others: Vec<String> = Vec::new();
+        for twin in doc.select(&sel).filter(|t| t.id() != el.id()).take(20) {
+            for c in meaningful_classes(twin) {
+                let own = el
+                    .value()
+                    .has_class(c, scraper::CaseSensitivity::CaseSensitive);
+                if !own && !others.iter().any(|o| o == c) {
+                    others.push(c.to_string());
+                }
+            }
+        }
+        for other in others.iter().take(3) {
+            out.push((8, format!("{tag}.{class}:not(.{other})")));
+        }
+    }
+    for class in el.value().classes() {
+        if super::naming::is_layout_class(class) {
+            out.push((20, format!("{tag}.{class}")));
+        }
+    }
+    out
 }
 
 fn reads_only_the_list(

@@ -3,6 +3,9 @@
 //! `tag.class` with a class that says what the element is; never
 //! `nth-child`.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use scraper::ElementRef;
 
 /// Classes that say how an element looks or where it sits, not what it is:
@@ -80,12 +83,25 @@ pub(crate) fn looks_generated(name: &str) -> bool {
         || name.starts_with(|c: char| c.is_ascii_digit() || c == '-')
 }
 
+/// Grid and spacing classes of CSS frameworks (`col-md-9`, `span8`,
+/// `mt20`, `w1200`): layout that the next restyle changes.
+static LAYOUT_CLASS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:(?:col|span|grid)(?:-[a-z]{2})?-?\d+|(?:pull|float|text)-(?:left|right|center)|[mp][trblxy]?-?\d+|(?:mt|mb|ml|mr|pt|pb|pl|pr|w|h|fz|fs|lh)-?\d+|row|d-(?:none|block|flex))$",
+    )
+    .expect("valid layout class regex")
+});
+
+pub(crate) fn is_layout_class(class: &str) -> bool {
+    LAYOUT_CLASS.is_match(class)
+}
+
 /// The element's classes worth naming, in the order written.
 pub(crate) fn meaningful_classes(el: ElementRef<'_>) -> Vec<&str> {
     el.value()
         .classes()
         .filter(|c| !PRESENTATIONAL.contains(&c.to_ascii_lowercase().as_str()))
-        .filter(|c| !looks_generated(c))
+        .filter(|c| !looks_generated(c) && !is_layout_class(c))
         .collect()
 }
 
@@ -255,6 +271,32 @@ mod tests {
         assert!(!looks_generated("UCAP-CONTENT"));
         assert!(!looks_generated("insMainConTxt"));
         assert!(!looks_generated("zoom"));
+    }
+
+    #[test]
+    fn grid_and_spacing_classes_are_not_names() {
+        for c in [
+            "col-md-9",
+            "col-xs-12",
+            "span8",
+            "mt20",
+            "w1200",
+            "pull-left",
+            "row",
+        ] {
+            assert!(is_layout_class(c), "{c}");
+        }
+        for c in [
+            "list",
+            "news-list",
+            "content",
+            "pubDate",
+            "main_title",
+            "wenjian",
+            "date",
+        ] {
+            assert!(!is_layout_class(c), "{c}");
+        }
     }
 
     #[test]
