@@ -3,7 +3,7 @@
 //! text and attributes (`"><script>`, `' onmouseover=`) or to run script
 //! from a link (`javascript:`), fed in where outlets, editors and
 //! operators can put them, and read back from every HTML page the server
-//! and the desk render (the queue, search, audit, users, issue pages,
+//! and the desk render (the queue, search, audit, users, sources, issue pages,
 //! public issue pages, the index, the status page, the bulletin export,
 //! the login page). Each page must show them escaped or refuse them: no
 //! element, attribute or link the page did not write itself.
@@ -412,6 +412,7 @@ async fn hostile_text_and_urls_come_out_escaped_or_refused_on_every_page() {
         ("audit log", "/desk/audit".to_string()),
         ("audit log filtered", format!("/desk/audit?user={q}")),
         ("users", "/desk/users".to_string()),
+        ("sources", "/desk/sources".to_string()),
         ("desk issues", "/desk/issues".to_string()),
     ];
     for (name, path) in &pages {
@@ -422,6 +423,35 @@ async fn hostile_text_and_urls_come_out_escaped_or_refused_on_every_page() {
             assert_escaped(name, &body);
         }
     }
+
+    // The 来源 page's answers echo what the admin typed: a hostile
+    // address refused, and a hostile table back in the textarea to fix.
+    let (status, _, refused) = f
+        .send(
+            Method::POST,
+            "/desk/sources/preview",
+            Some(&s),
+            Some(&[
+                ("csrf", s.csrf.as_str()),
+                ("url", SCRIPT),
+                ("name", HOVER2),
+                ("region", HOVER),
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_escaped("sources preview (refused address)", &refused);
+    let table = format!("[[source]]\nid = \"x\"\nname = {}\n", toml_string(SCRIPT));
+    let (status, _, retry) = f
+        .send(
+            Method::POST,
+            "/desk/sources/add",
+            Some(&s),
+            Some(&[("csrf", s.csrf.as_str()), ("toml", &table)]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_escaped("sources add (refused table)", &retry);
 
     // An issue of the hostile stories: draft, then published.
     f.post(

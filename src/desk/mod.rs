@@ -14,7 +14,9 @@
 //! ([`auth`]); every write needs the session's CSRF token. The modules:
 //! [`auth`] (sessions, CSRF, login and logout), [`pages`] (HTML),
 //! [`actions`] (the POST handlers), [`issues`] (assembling, previewing and
-//! publishing issues).
+//! publishing issues), [`sources`] (the administrators' 来源 page: the
+//! sources' health, adding one by its address, switching one on or off,
+//! testing its selectors).
 //!
 //! The desk sits below [`crate::serve`] in the web layer: it never imports
 //! it. What it needs from the server is [`DeskState`], which `serve` builds
@@ -29,11 +31,14 @@
 //! | `POST /desk/bulk`, `POST /desk/undo` | checked items; the user's last action |
 //! | `GET /desk/audit`, `GET /desk/users` | the audit log; accounts (admins only) |
 //! | `GET, POST /desk/issues`, `/desk/issues/{number}[/…]` | assembling issues ([`issues`]) |
+//! | `GET /desk/sources`, `POST /desk/sources/{preview,add}` | the sources and adding one by address (admins only; [`sources`]) |
+//! | `POST /desk/sources/{id}/{enable,disable,test}` | one source (admins only) |
 
 mod actions;
 mod auth;
 mod issues;
 mod pages;
+mod sources;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -58,8 +63,9 @@ use crate::store::Store;
 pub use auth::Editor;
 
 /// What the desk needs from the server that runs it: the configuration in
-/// force, the store, the login limiter and hash budget, and a way to tell
-/// the feed refresher that something changed. Cheap to clone (all shared).
+/// force, the store, the login limiter and hash budget, a way to tell
+/// the feed refresher that something changed, and (under the daemon) a way
+/// to ask for the configuration to be reloaded. Cheap to clone (all shared).
 /// `serve` builds one from its own state (sharing the same values) and
 /// implements `FromRef` for it.
 #[derive(Clone)]
@@ -69,6 +75,10 @@ pub struct DeskState {
     login_limiter: Arc<LoginLimiter>,
     hash_budget: Arc<HashBudget>,
     changed: Arc<tokio::sync::Notify>,
+    /// Asks the daemon to re-read the configuration (as SIGHUP does);
+    /// `None` when nothing would (a server without the daemon's reload
+    /// loop): then edits take effect at the next start.
+    reload: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 impl DeskState {
@@ -87,6 +97,33 @@ impl DeskState {
             login_limiter,
             hash_budget,
             changed,
+            reload: None,
+        }
+    }
+
+    /// The same state with a way to ask for reloads: each value sent is a
+    /// request to re-read the configuration from disk.
+    pub fn with_reload(mut self, reload: Option<tokio::sync::mpsc::Sender<()>>) -> DeskState {
+        self.reload = reload;
+        self
+    }
+
+    /// Whether [`DeskState::request_reload`] reaches anything.
+    pub fn can_reload(&self) -> bool {
+        self.reload.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+
+    /// Asks for the configuration to be re-read; false when no reload loop
+    /// listens. A full queue counts as asked: a reload not yet begun is
+    /// waiting there, and it reads the file as it is now.
+    pub fn request_reload(&self) -> bool {
+        use tokio::sync::mpsc::error::TrySendError;
+        match &self.reload {
+            Some(tx) => match tx.try_send(()) {
+                Ok(()) | Err(TrySendError::Full(())) => true,
+                Err(TrySendError::Closed(())) => false,
+            },
+            None => false,
         }
     }
 
@@ -128,6 +165,11 @@ where
         .route("/desk/logout", post(auth::logout))
         .route("/desk/audit", get(pages::audit))
         .route("/desk/users", get(pages::users))
+        .route("/desk/sources", get(sources::page))
+        .route("/desk/sources/", get(to_sources))
+        .route("/desk/sources/preview", post(sources::preview))
+        .route("/desk/sources/add", post(sources::add))
+        .route("/desk/sources/{id}/{action}", post(sources::action))
         .route("/desk/items/{id}/{action}", post(actions::item))
         .route("/desk/bulk", post(actions::bulk))
         .route("/desk/undo", post(actions::undo))
@@ -150,6 +192,10 @@ where
 
 async fn to_queue() -> Response {
     see_other("/desk/")
+}
+
+async fn to_sources() -> Response {
+    see_other("/desk/sources")
 }
 
 async fn to_issues() -> Response {

@@ -197,11 +197,14 @@ fn action_label(action: &str) -> &str {
         "issue_date" => "改期刊日期",
         "issue_publish" => "发布期刊",
         "issue_unpublish" => "撤回发布",
+        "source.add" => "添加来源",
+        "source.enable" => "启用来源",
+        "source.disable" => "停用来源",
         other => other,
     }
 }
 
-fn section_name<'c>(config: &'c Config, id: Option<&'c str>) -> &'c str {
+pub(super) fn section_name<'c>(config: &'c Config, id: Option<&'c str>) -> &'c str {
     match id {
         None | Some("") => "未分栏",
         Some(id) => config
@@ -288,7 +291,10 @@ pub(super) fn layout(
                             (nav("/desk/", "审稿队列"))
                             (nav("/desk/issues", "期刊"))
                             (nav("/desk/audit", "操作记录"))
-                            @if is_admin(user) { (nav("/desk/users", "用户")) }
+                            @if is_admin(user) {
+                                (nav("/desk/sources", "来源"))
+                                (nav("/desk/users", "用户"))
+                            }
                         }
                         span.who { (user.name) "（" (if is_admin(user) { "管理员" } else { "编辑" }) "）" }
                         form method="post" action="/desk/logout" {
@@ -393,7 +399,7 @@ pub(super) fn hidden(csrf: &str, back: &str) -> Markup {
     }
 }
 
-fn option(value: &str, label: &str, selected: bool) -> Markup {
+pub(super) fn option(value: &str, label: &str, selected: bool) -> Markup {
     html! { option value=(value) selected[selected] { (label) } }
 }
 
@@ -783,6 +789,8 @@ fn audit_value(config: &Config, action: &str, v: Option<&str>) -> String {
         {
             "已发布".into()
         }
+        ("source.enable" | "source.disable", Some("enabled")) => "启用".into(),
+        ("source.enable" | "source.disable", Some("disabled")) => "停用".into(),
         (_, Some(s)) => s.into(),
     }
 }
@@ -818,6 +826,7 @@ fn audit_detail(e: &AuditRecord) -> String {
         _ if detail.starts_with("batch ") => "批量操作".to_string(),
         // Issue actions keep the issue's number there.
         a if a.starts_with("issue_") => format!("第 {detail} 期"),
+        a if a.starts_with("source.") => format!("来源 {detail}"),
         _ => detail.to_string(),
     }
 }

@@ -47,7 +47,9 @@ pub struct ServeControl {
 }
 
 /// `kuaibao serve`: the polling scheduler and the feeds over HTTP, in one
-/// process, until `control.shutdown` turns true.
+/// process, until `control.shutdown` turns true. The configuration is
+/// reloaded on every `control.reload` value (SIGHUP) and on every request
+/// of the desk's 来源 page after it changed the sources file, in one loop.
 pub async fn run(
     config_path: &Path,
     config: Config,
@@ -66,7 +68,11 @@ pub async fn run(
         .unwrap_or_else(|p| p.into_inner())
         .sync_sources(&config.sources)?;
     let metrics = Arc::new(Metrics::new());
-    let state = ServeState::new(config.clone(), store.clone(), metrics.clone());
+    // The desk's 来源 page asks for reloads on a channel of its own; the
+    // reload loop below serves it and `control.reload` (SIGHUP) alike.
+    let (desk_reload_tx, mut desk_reload) = tokio::sync::mpsc::channel::<()>(4);
+    let state =
+        ServeState::new(config.clone(), store.clone(), metrics.clone()).with_reload(desk_reload_tx);
     // Render what the database already holds before the first connection
     // is accepted: a feed reader polling during a restart must get the
     // feeds, not a 503. Connections made meanwhile wait in the backlog.
@@ -122,7 +128,23 @@ pub async fn run(
     let reload_path = config_path.to_path_buf();
     let reload_store = store.clone();
     let reloads = tokio::spawn(async move {
-        while control.reload.recv().await.is_some() {
+        // A closed signal channel leaves the desk's requests; the desk's
+        // never closes while the server runs (its state holds the sender).
+        let mut signals_open = true;
+        loop {
+            tokio::select! {
+                r = control.reload.recv(), if signals_open => {
+                    if r.is_none() {
+                        signals_open = false;
+                        continue;
+                    }
+                }
+                r = desk_reload.recv() => {
+                    if r.is_none() {
+                        break;
+                    }
+                }
+            }
             match Config::load(&reload_path) {
                 Ok(new) => {
                     let new = Arc::new(new);

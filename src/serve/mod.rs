@@ -77,6 +77,9 @@ pub struct ServeState {
     login_limiter: Arc<LoginLimiter>,
     /// Password hashes per second, all users together.
     hash_budget: Arc<HashBudget>,
+    /// The daemon's reload requests, for the desk's 来源 page (`None`: no
+    /// daemon listens).
+    reload: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 impl ServeState {
@@ -92,7 +95,16 @@ impl ServeState {
             metrics,
             changed: Arc::new(tokio::sync::Notify::new()),
             login_limiter: Arc::new(LoginLimiter::default()),
+            reload: None,
         }
+    }
+
+    /// The same state with a channel whose every value asks the daemon to
+    /// reload the configuration: the desk's 来源 page sends on it after it
+    /// changed the sources file.
+    pub fn with_reload(mut self, reload: tokio::sync::mpsc::Sender<()>) -> ServeState {
+        self.reload = Some(reload);
+        self
     }
 
     /// The same state with another login limiter (tests: other limits, a
@@ -135,7 +147,7 @@ impl ServeState {
     }
 
     /// What the desk needs, sharing this state's configuration, store,
-    /// limiter, budget and change notifications.
+    /// limiter, budget, change notifications and reload requests.
     pub fn desk(&self) -> DeskState {
         DeskState::new(
             self.config.clone(),
@@ -144,6 +156,7 @@ impl ServeState {
             self.hash_budget.clone(),
             self.changed.clone(),
         )
+        .with_reload(self.reload.clone())
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

@@ -1,0 +1,494 @@
+//! Specification of the desk's 来源 page (`/desk/sources`, administrators
+//! only): every configured source with its health; adding an outlet by
+//! its address (proposal, preview, then 添加 appends to the sources file,
+//! audited, and the running daemon polls it without a restart); switching
+//! a source off; testing its selectors; refusals shown on the page.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use kuaibao::accounts::{self, AuditQuery, Role};
+use kuaibao::metrics::Metrics;
+use kuaibao::serve::{self, ServeControl, ServeState};
+use tower::ServiceExt;
+
+use common::{Outlet, Reply, TestConfig};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A column of `n` dated items at `/{name}/list.html`, each linking to an
+/// article whose text is in `div.article_con`.
+fn serve_outlet(outlet: &Outlet, name: &str, n: usize) {
+    let mut list = String::from(
+        "<html><head><meta charset=\"utf-8\"><title>工作动态</title></head><body>\
+         <div class=\"nav\"><a href=\"/\">首页</a></div><ul class=\"news\">",
+    );
+    for i in 0..n {
+        let day = i % 28 + 1;
+        list.push_str(&format!(
+            "<li><a href=\"/{name}/art/{i}.html\">{name}人社局召开第{i}次就业服务工作推进会</a><span class=\"date\">2025-06-{day:02}</span></li>"
+        ));
+        outlet.set(
+            &format!("/{name}/art/{i}.html"),
+            Reply::html(&format!(
+                "<html><head><meta charset=\"utf-8\"><title>第{i}次推进会</title></head><body>\
+                 <h1 class=\"title\">{name}人社局召开第{i}次就业服务工作推进会</h1>\
+                 <div class=\"info\">发布时间：2025-06-{day:02} 09:00 来源：{name}人社局</div>\
+                 <div class=\"article_con\"><p>第{i}次会议要求，各地要进一步做好高校毕业生等青年就业工作，\
+                 落实就业补贴政策，加强职业技能培训，切实保障劳动者权益。会议强调，要扎实推进社会保险扩面，\
+                 提升经办服务水平，编号{i}。</p><p>会议还部署了下一阶段的重点任务。</p></div>\
+                 <div class=\"footer\">版权所有</div></body></html>"
+            )),
+        );
+    }
+    list.push_str("</ul><div class=\"footer\">版权所有</div></body></html>");
+    outlet.set(&format!("/{name}/list.html"), Reply::html(&list));
+}
+
+/// A source with hand-written selectors for [`serve_outlet`]'s column.
+fn hand_source(outlet: &Outlet, id: &str, name: &str) -> String {
+    format!(
+        "# 手写的来源\n[[source]]\nid = \"{id}\"\nname = \"{name}\"\nurl = \"{}/{id}/list.html\"\nkind = \"html\"\n[source.list]\nitem = \"ul.news li\"\nlink = \"a@href\"\ntitle = \"a\"\ndate = \"span.date\"\n[source.article]\ncontent = \"div.article_con\"\n",
+        outlet.base
+    )
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The text of the first element matching `selector`, if any.
+fn text_of(html: &str, selector: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .next()
+        .map(|e| e.text().collect::<String>())
+}
+
+/// The flash message a response sets: (is an error, text).
+fn flash(headers: &reqwest::header::HeaderMap) -> (bool, String) {
+    let set = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("kuaibao_flash="))
+        .unwrap_or_else(|| panic!("no flash in {headers:?}"));
+    let value = &set["kuaibao_flash=".len()..set.find(';').unwrap()];
+    let text: String = url::form_urlencoded::parse(format!("f={value}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    (text.starts_with('e'), text[1..].to_string())
+}
+
+/// `kuaibao serve` in this process, on a free port.
+struct Daemon {
+    base: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    client: reqwest::Client,
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+struct Got {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Daemon {
+    async fn start(tc: &TestConfig) -> Daemon {
+        let config = tc.load();
+        {
+            let store = kuaibao::app::open_store(&config).unwrap();
+            accounts::add_user(&store, "root", Role::Admin, PASSWORD).unwrap();
+            accounts::add_user(&store, "alice", Role::Editor, PASSWORD).unwrap();
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        // The signal channel stays open (as SIGHUP's does) but is never used.
+        let (reload_tx, reload) = tokio::sync::mpsc::channel(4);
+        let path: PathBuf = tc.path();
+        let task = tokio::spawn(async move {
+            let _keep = reload_tx;
+            serve::run(&path, config, listener, ServeControl { shutdown, reload })
+                .await
+                .unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Daemon {
+            base,
+            stop,
+            task,
+            client,
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, cookie: &str, body: Option<String>) -> Got {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("accept", "text/html");
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
+        }
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let resp = req.send().await.unwrap();
+        Got {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn login(&self, name: &str) -> Session {
+        let got = self
+            .send(
+                Method::POST,
+                "/desk/login",
+                "",
+                Some(form(&[
+                    ("name", name),
+                    ("password", PASSWORD),
+                    ("next", "/desk/"),
+                ])),
+            )
+            .await;
+        assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
+        let cookie = got.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let queue = self.send(Method::GET, "/desk/", &cookie, None).await;
+        let doc = scraper::Html::parse_document(&queue.body);
+        let body = scraper::Selector::parse("body").unwrap();
+        let csrf = doc
+            .select(&body)
+            .next()
+            .and_then(|b| b.value().attr("data-csrf"))
+            .expect("the queue carries the CSRF token")
+            .to_string();
+        Session { cookie, csrf }
+    }
+
+    async fn get(&self, path: &str, s: &Session) -> Got {
+        self.send(Method::GET, path, &s.cookie, None).await
+    }
+
+    /// Posts a form with the session's CSRF token.
+    async fn post(&self, path: &str, s: &Session, fields: &[(&str, &str)]) -> Got {
+        let mut all = vec![("csrf", s.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.send(Method::POST, path, &s.cookie, Some(form(&all)))
+            .await
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the daemon stops")
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_adds_an_outlet_by_its_address_and_the_running_daemon_polls_it_without_a_restart()
+{
+    let outlet = Outlet::start().await;
+    serve_outlet(&outlet, "old", 3);
+    serve_outlet(&outlet, "news", 6);
+    let old_text = hand_source(&outlet, "old", "老来源");
+    let tc = TestConfig::new(
+        &old_text,
+        "[review]\nmode = \"auto\"\n[schedule]\njitter = 0.0\n",
+    );
+    let sources_path = tc.dir.path().join("sources.toml");
+    let daemon = Daemon::start(&tc).await;
+    let admin = daemon.login("root").await;
+    let editor = daemon.login("alice").await;
+
+    // The page lists the configured sources; admins see it in the nav.
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("href=\"/desk/sources\""), "nav link");
+    assert!(page.body.contains("老来源"), "{}", page.body);
+    assert!(text_of(&page.body, "tr#source-old").is_some());
+    let queue = daemon.get("/desk/", &editor).await;
+    assert!(
+        !queue.body.contains("href=\"/desk/sources\""),
+        "editors have no 来源 link"
+    );
+
+    // Editors are refused, and change nothing.
+    assert_eq!(
+        daemon.get("/desk/sources", &editor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = daemon.post("/desk/sources/old/disable", &editor, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), old_text);
+
+    // The preview: how it was found, the [[source]] table, the items.
+    let address = outlet.url("/news/list.html");
+    let preview = daemon
+        .post(
+            "/desk/sources/preview",
+            &admin,
+            &[("url", &address), ("name", "新闻厅"), ("id", "news")],
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let toml = text_of(&preview.body, "pre.toml").expect("the proposed table is shown");
+    assert!(
+        toml.contains("[[source]]") && toml.contains("id = \"news\""),
+        "{toml}"
+    );
+    assert!(toml.contains(&address), "{toml}");
+    for i in 0..5 {
+        assert!(
+            preview
+                .body
+                .contains(&format!("news人社局召开第{i}次就业服务工作推进会")),
+            "item {i} previewed"
+        );
+    }
+    let textarea = text_of(&preview.body, "textarea[name=toml]").expect("the 添加 form");
+    assert_eq!(textarea.trim(), toml.trim());
+
+    // 添加: appended after the old text, and polled without a restart.
+    let added = daemon
+        .post("/desk/sources/add", &admin, &[("toml", &textarea)])
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(added.headers["location"], "/desk/sources");
+    let (is_error, message) = flash(&added.headers);
+    assert!(!is_error, "{message}");
+    assert!(message.contains("立即生效"), "{message}");
+    let file = std::fs::read_to_string(&sources_path).unwrap();
+    assert!(file.starts_with(&old_text), "{file}");
+    assert!(file.contains(&address), "{file}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = daemon.get("/desk/sources", &admin).await;
+        let health = text_of(&page.body, "tr#source-news .health");
+        if health.as_deref() == Some("正常") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new source was never polled: {health:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The same source again: refused on the page, the file unchanged.
+    let again = daemon
+        .post("/desk/sources/add", &admin, &[("toml", &textarea)])
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    let shown = text_of(&again.body, "#flash").unwrap();
+    assert!(shown.contains("已有 id 为「news」"), "{shown}");
+    assert!(
+        text_of(&again.body, "textarea[name=toml]").is_some(),
+        "to fix and retry"
+    );
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), file);
+
+    // A hand edit tested: the list and the first articles.
+    let tested = daemon.post("/desk/sources/news/test", &admin, &[]).await;
+    assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
+    let table = text_of(&tested.body, "table.tested").expect("test results");
+    assert!(table.contains("news人社局召开第0次"), "{table}");
+    assert!(table.contains(" 字，来源"), "articles read: {table}");
+
+    // Switched off: `enabled = false` in the file.
+    let off = daemon.post("/desk/sources/news/disable", &admin, &[]).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert!(!flash(&off.headers).0);
+    let file = std::fs::read_to_string(&sources_path).unwrap();
+    assert!(file.contains("enabled = false"), "{file}");
+    assert!(file.starts_with(&old_text), "{file}");
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert!(
+        text_of(&page.body, "tr#source-news").is_some_and(|r| r.contains("启用")),
+        "an enable button for the disabled source"
+    );
+
+    // Errors are messages, never 500s.
+    let bad = daemon
+        .post(
+            "/desk/sources/preview",
+            &admin,
+            &[("url", "not an address")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(
+        text_of(&bad.body, "#flash")
+            .unwrap()
+            .contains("不是有效的网址")
+    );
+    let nothing = daemon
+        .post(
+            "/desk/sources/preview",
+            &admin,
+            &[("url", &outlet.url("/missing.html"))],
+        )
+        .await;
+    assert_eq!(nothing.status, StatusCode::OK);
+    assert!(!text_of(&nothing.body, "#flash").unwrap().is_empty());
+    let broken = daemon
+        .post(
+            "/desk/sources/add",
+            &admin,
+            &[("toml", "[[source]]\nid = \"x\"\n")],
+        )
+        .await;
+    assert_eq!(broken.status, StatusCode::OK);
+    assert!(text_of(&broken.body, "#flash").unwrap().contains("无效"));
+
+    // The audit log shows both changes.
+    let audit = daemon.get("/desk/audit", &admin).await;
+    assert!(audit.body.contains("添加来源") && audit.body.contains("停用来源"));
+    daemon.stop().await;
+    let config = tc.load();
+    let store = kuaibao::app::open_store(&config).unwrap();
+    let entries = accounts::audit_entries(&store, &AuditQuery::default()).unwrap();
+    let add = entries.iter().find(|e| e.action == "source.add").unwrap();
+    assert_eq!(add.user_name, "root");
+    assert_eq!(add.detail.as_deref(), Some("news"));
+    assert_eq!(add.after.as_deref(), Some(address.as_str()));
+    let disable = entries
+        .iter()
+        .find(|e| e.action == "source.disable")
+        .unwrap();
+    assert_eq!(disable.detail.as_deref(), Some("news"));
+    assert_eq!(disable.after.as_deref(), Some("disabled"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_daemon_an_added_source_waits_for_the_next_start() {
+    let outlet = Outlet::start().await;
+    serve_outlet(&outlet, "news", 5);
+    let tc = TestConfig::new(&hand_source(&outlet, "old", "老来源"), "");
+    let config = tc.load();
+    let store = kuaibao::app::open_store(&config).unwrap();
+    accounts::add_user(&store, "root", Role::Admin, PASSWORD).unwrap();
+    let state = ServeState::new(
+        Arc::new(config),
+        Arc::new(Mutex::new(store)),
+        Arc::new(Metrics::new()),
+    );
+    state.refresh().unwrap();
+    let app = serve::router(state);
+    let send = |method: Method, path: &str, cookie: Option<&str>, body: Option<String>| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("accept", "text/html");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
+        let app = app.clone();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let (status, headers) = (resp.status(), resp.headers().clone());
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (
+                status,
+                headers,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        }
+    };
+    let (status, headers, _) = send(
+        Method::POST,
+        "/desk/login",
+        None,
+        Some(form(&[("name", "root"), ("password", PASSWORD)])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, _, page) = send(Method::GET, "/desk/sources", Some(&cookie), None).await;
+    assert!(
+        page.contains("下次启动"),
+        "the page says reloads are unavailable"
+    );
+    let doc = scraper::Html::parse_document(&page);
+    let sel = scraper::Selector::parse("input[name=csrf]").unwrap();
+    let csrf = doc
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .unwrap()
+        .to_string();
+    let (status, _, preview) = send(
+        Method::POST,
+        "/desk/sources/preview",
+        Some(&cookie),
+        Some(form(&[
+            ("csrf", &csrf),
+            ("url", &outlet.url("/news/list.html")),
+        ])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let toml = text_of(&preview, "textarea[name=toml]").expect("a proposal");
+    let (status, headers, _) = send(
+        Method::POST,
+        "/desk/sources/add",
+        Some(&cookie),
+        Some(form(&[("csrf", &csrf), ("toml", &toml)])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("kuaibao_flash="))
+        .unwrap();
+    let decoded: String = url::form_urlencoded::parse(set.as_bytes())
+        .map(|(k, v)| format!("{k}{v}"))
+        .collect();
+    assert!(decoded.contains("下次启动"), "{decoded}");
+    let file = std::fs::read_to_string(tc.dir.path().join("sources.toml")).unwrap();
+    assert!(file.contains(&outlet.url("/news/list.html")));
+}
