@@ -434,3 +434,140 @@ fn stories_eval_prints_precision_recall_and_mistakes() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("/nonexistent.jsonl"));
 }
+
+/// A column page of six dated items between a menu and a footer, and its
+/// article pages.
+fn serve_column(outlet: &Outlet) {
+    let mut list = String::from(
+        r#"<html><head><title>工作动态_某省人力资源和社会保障厅</title></head><body>
+        <div class="nav"><a href="/">首页</a><a href="/about.html">机构概况</a><a href="/col/list.html">工作动态</a></div>
+        <ul class="news">"#,
+    );
+    for i in 0..6 {
+        list.push_str(&format!(
+            r#"<li><a href="/a/2025{:02}{:02}_{i}.html">某省人社厅部署第{i}批就业服务专项行动</a><span class="time">2025-06-{:02}</span></li>"#,
+            6,
+            i + 1,
+            i + 1
+        ));
+        outlet.set(
+            &format!("/a/2025{:02}{:02}_{i}.html", 6, i + 1),
+            Reply::html(&format!(
+                r#"<html><body><h1 class="tit">某省人社厅部署第{i}批就业服务专项行动</h1><div class="info">发布时间：2025-06-{:02}　来源：某省人社厅</div><div class="article"><p>为深入实施就业优先战略，某省人力资源和社会保障厅近日部署第{i}批就业服务专项行动，要求各地加强岗位归集和供需对接。</p><p>各级公共就业服务机构要开展线上线下招聘活动，重点做好高校毕业生、农民工等群体就业服务。</p><div class="share">分享到：微信 微博</div></div></body></html>"#,
+                i + 1
+            )),
+        );
+    }
+    list.push_str(r#"</ul><div class="footer"><a href="https://www.gov.cn/">中国政府网</a></div></body></html>"#);
+    outlet.set("/col/list.html", Reply::html(&list));
+    outlet.set(
+        "/",
+        Reply::html(r#"<html><body><div class="nav"><a href="/about.html">机构概况</a><a href="/col/list.html">工作动态</a></div></body></html>"#),
+    );
+    outlet.set(
+        "/about.html",
+        Reply::html(
+            "<html><body><p>机构概况：某省人力资源和社会保障厅是省政府组成部门。</p></body></html>",
+        ),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sources_add_proposes_a_source_and_write_appends_it_keeping_the_file() {
+    let outlet = Outlet::start().await;
+    serve_column(&outlet);
+    let original = "# our outlets\n";
+    let tc = TestConfig::new(original, "");
+    let url: &'static str = Box::leak(outlet.url("/col/list.html").into_boxed_str());
+
+    let out = kuaibao_async(tc.path(), vec!["sources", "add", url]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("item = \"ul.news > li\""), "{shown}");
+    assert!(shown.contains("content = \"div.article\""), "{shown}");
+    assert!(
+        shown.contains("name = \"某省人力资源和社会保障厅\""),
+        "{shown}"
+    );
+    assert!(shown.contains("Not written"), "{shown}");
+    let sources = tc.dir.path().join("sources.toml");
+    assert_eq!(std::fs::read_to_string(&sources).unwrap(), original);
+
+    let out = kuaibao_async(
+        tc.path(),
+        vec![
+            "sources", "add", url, "--id", "mou-gzdt", "--write", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["written"], true);
+    assert_eq!(json["items"], 6);
+    assert_eq!(json["source"]["id"], "mou-gzdt");
+    assert!(
+        json["preview"][0]["chars"].as_u64().unwrap_or(0) > 40,
+        "{json}"
+    );
+    let written = std::fs::read_to_string(&sources).unwrap();
+    assert!(written.starts_with(original), "{written}");
+    let loaded = tc.load();
+    assert_eq!(loaded.sources.len(), 1);
+    assert!(
+        loaded.sources[0]
+            .article
+            .as_ref()
+            .is_some_and(|a| a.remove.iter().any(|r| r.text == ".share")),
+        "the share bar is removed"
+    );
+
+    // The same address again is refused and leaves the file alone.
+    let out = kuaibao_async(tc.path(), vec!["sources", "add", url, "--write"]).await;
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("already"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&sources).unwrap(), written);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sources_add_on_a_page_without_a_list_says_so_and_exits_1() {
+    let outlet = Outlet::start().await;
+    serve_column(&outlet);
+    let tc = TestConfig::new("", "");
+    let url: &'static str = Box::leak(outlet.url("/about.html").into_boxed_str());
+    let out = kuaibao_async(tc.path(), vec!["sources", "add", url]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no list found"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sources_discover_finds_the_news_column_from_the_home_page() {
+    let outlet = Outlet::start().await;
+    serve_column(&outlet);
+    let tc = TestConfig::new("", "");
+    let url: &'static str = Box::leak(outlet.url("/").into_boxed_str());
+    let out = kuaibao_async(tc.path(), vec!["sources", "discover", url, "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let columns: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let columns = columns.as_array().expect("array");
+    assert_eq!(
+        columns.len(),
+        1,
+        "only the column holds a list: {columns:?}"
+    );
+    assert!(
+        columns[0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/col/list.html")
+    );
+    assert_eq!(columns[0]["name"], "工作动态");
+    assert_eq!(columns[0]["items"], 6);
+}
