@@ -106,6 +106,11 @@ pub fn infer_list(html: &str, base: &Url, limits: markup::Limits) -> Result<List
         };
         let margin = 1.0 - (runner_up(i) / group.score).min(1.0);
         let mut warnings = Vec::new();
+        if list.item.contains("nth-of-type") {
+            warnings.push(
+                "the list is told apart from a look-alike box beside it only by its position: check it after a redesign".to_string(),
+            );
+        }
         if list.date.is_none() && checked.dated == 0 {
             warnings.push("no dates found on the list".to_string());
         } else if list.date.is_none() {
@@ -447,7 +452,9 @@ fn name_group(doc: &Html, group: &Group<'_>, base: &Url) -> Option<ProposedList>
         })
         .count();
     let n = group.links.len();
-    let headline = title_selector(group).unwrap_or_else(|| link.clone());
+    let headline = title_inside_link(group)
+        .or_else(|| title_selector(group))
+        .unwrap_or_else(|| link.clone());
     let title = if cut * 5 >= n && titled * 10 >= n * 9 {
         format!("{headline}@title")
     } else {
@@ -498,10 +505,37 @@ fn item_selector(doc: &Html, group: &Group<'_>, base: &Url) -> Option<String> {
         ancestor = a.parent().and_then(ElementRef::wrap);
     }
     candidates.sort_by_key(|(cost, s)| (*cost, s.len()));
-    candidates
+    let by_name = candidates
         .into_iter()
         .map(|(_, s)| s)
-        .find(|s| reads_only_the_list(doc, s, &members, &sig, base))
+        .find(|s| reads_only_the_list(doc, s, &members, &sig, base));
+    // Last resort, for a column that looks exactly like the box beside it:
+    // its position among its siblings.
+    by_name.or_else(|| {
+        let mut el = Some(parent);
+        let mut path = format!("> {sig}");
+        for _ in 0..3 {
+            let e = el?;
+            let tag = e.value().name();
+            let nth = e
+                .prev_siblings()
+                .filter_map(ElementRef::wrap)
+                .filter(|s| s.value().name() == tag)
+                .count()
+                + 1;
+            let name = anchors(e)
+                .into_iter()
+                .find(|a| !a.starts_with('#'))
+                .unwrap_or_else(|| tag.to_string());
+            let candidate = format!("{name}:nth-of-type({nth}) {path}");
+            if reads_exactly(doc, &candidate, &members) {
+                return Some(candidate);
+            }
+            path = format!("> {tag} {path}");
+            el = e.parent().and_then(ElementRef::wrap);
+        }
+        None
+    })
 }
 
 /// Names for an ancestor of the list with what they cost: its id or
@@ -536,6 +570,14 @@ fn anchor_variants(doc: &Html, el: ElementRef<'_>) -> Vec<(usize, String)> {
         }
     }
     out
+}
+
+/// The selector matches the members and nothing else.
+fn reads_exactly(doc: &Html, selector: &str, members: &HashSet<NodeId>) -> bool {
+    Selector::parse(selector).is_ok_and(|sel| {
+        let matched: Vec<NodeId> = doc.select(&sel).map(|e| e.id()).collect();
+        matched.len() == members.len() && matched.iter().all(|id| members.contains(id))
+    })
 }
 
 fn reads_only_the_list(
@@ -636,6 +678,33 @@ fn choose_in_items(
     })
 }
 
+/// When each item is its link (`<a class="item"><span class="t">…</span>
+/// <span class="d">2025-09-01</span></a>`), the child holding the headline.
+fn title_inside_link(group: &Group<'_>) -> Option<String> {
+    let (item, link) = (group.items[0], group.links[0]);
+    if item.id() != link.id() {
+        return None;
+    }
+    let child = item
+        .children()
+        .filter_map(ElementRef::wrap)
+        .filter(|c| {
+            let t = collapse_ws(&c.text().collect::<String>());
+            dates::parse_date(&t).is_none() || t.chars().count() > 20
+        })
+        .max_by_key(|c| c.text().collect::<String>().chars().count())?;
+    let name = meaningful_classes(child)
+        .first()
+        .map(|c| format!("{}.{c}", child.value().name()))?;
+    let sel = Selector::parse(&name).ok()?;
+    let hits = group
+        .items
+        .iter()
+        .filter(|i| i.select(&sel).next().is_some())
+        .count();
+    (hits * 20 >= group.items.len() * 19).then_some(name)
+}
+
 /// Like the extractor: the item itself when it matches, else its first match.
 fn first_in<'a>(scope: ElementRef<'a>, sel: &Selector) -> Option<ElementRef<'a>> {
     if sel.matches(&scope) {
@@ -716,9 +785,11 @@ fn date_element<'a>(item: ElementRef<'a>, link: ElementRef<'a>) -> Option<Elemen
         let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
+        // Outside the headline link, unless the item is the link itself.
+        let in_link = link.id() != item.id() && el.ancestors().any(|a| a.id() == link.id());
         if el.id() == item.id()
             || el.id() == link.id()
-            || el.ancestors().any(|a| a.id() == link.id())
+            || in_link
             || link.ancestors().any(|a| a.id() == el.id())
         {
             continue;
@@ -817,6 +888,37 @@ mod tests {
         assert_eq!(p.list.link, "a@href", "{p:?}");
         assert_eq!(p.list.title, ".tit a", "{p:?}");
         assert_eq!(p.items, 8);
+    }
+
+    #[test]
+    fn items_that_are_links_get_their_headline_and_date_children() {
+        let items: String = (1..=8)
+            .map(|i| format!(r#"<a class="item" href="/a/2025/09/{i:02}/c_{i}1.htm"><span class="t">全国职业技能大赛第{i}赛区比赛顺利开幕</span><span class="d">2025-09-{i:02}</span></a>"#))
+            .collect();
+        let html =
+            format!(r#"<html><body>{NAV}<div class="list">{items}</div>{FOOTER}</body></html>"#);
+        let p = infer(&html).expect("a list");
+        assert_eq!(p.list.item, "a.item");
+        assert_eq!(p.list.title, "span.t");
+        assert_eq!(p.list.date.as_deref(), Some("span.d"));
+    }
+
+    #[test]
+    fn of_two_look_alike_columns_the_longer_is_named_by_position_with_a_warning() {
+        let list = |prefix: &str, words: &str, n: usize| -> String {
+            (1..=n)
+                .map(|i| format!(r#"<li><a href="/{prefix}/2025/09/{i:02}/t_{i}1.htm">{words}第{i}项工作的通知和安排</a><span>2025-09-{i:02}</span></li>"#))
+                .collect()
+        };
+        let html = format!(
+            r#"<html><body>{NAV}<div class="box"><h3>通知公告</h3><ul>{}</ul></div><div class="box"><h3>工作动态</h3><ul>{}</ul></div>{FOOTER}</body></html>"#,
+            list("tz", "关于做好职称评审", 8),
+            list("dt", "全省人社系统推进", 10)
+        );
+        let p = infer(&html).expect("a list");
+        assert_eq!(p.items, 10, "{p:?}");
+        assert!(p.list.item.contains("nth-of-type(2)"), "{p:?}");
+        assert!(p.warnings.iter().any(|w| w.contains("position")), "{p:?}");
     }
 
     #[test]
