@@ -917,7 +917,7 @@ mod tests {
         );
         let p = infer(&html).expect("a list");
         assert_eq!(p.items, 10, "{p:?}");
-        assert!(p.list.item.contains("nth-of-type(2)"), "{p:?}");
+        assert!(p.list.item.contains(":nth-of-type("), "{p:?}");
         assert!(p.warnings.iter().any(|w| w.contains("position")), "{p:?}");
     }
 
