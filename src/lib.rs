@@ -23,7 +23,7 @@
 //! | 2 | configuration | `config` |
 //! | 3 | pipeline stages | `fetch`, `extract`, `normalize`, `dedup`, `classify`, `infer` |
 //! | 4 | store | `store`, `accounts` |
-//! | 5 | orchestration and renderers | `poll`, `onboard`, `schedule`, `bulletin`, `publish`, `report`, `assemble` |
+//! | 5 | orchestration and renderers | `onboard`, `heal`, `poll`, `schedule`, `bulletin`, `publish`, `report`, `assemble` |
 //! | 6 | commands | `demo`, `app` |
 //! | 7 | web | `desk`, `serve` |
 
@@ -38,6 +38,7 @@ pub mod demo;
 pub mod desk;
 pub mod extract;
 pub mod fetch;
+pub mod heal;
 pub mod infer;
 pub mod lock;
 pub mod markup;

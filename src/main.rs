@@ -286,6 +286,19 @@ enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check sources against what kuaibao stored from them; where a
+    /// redesign broke their selectors, work out new ones and show them
+    /// beside the old with the evidence; `--apply` writes proven ones.
+    Heal {
+        /// One source [default: every enabled source].
+        id: Option<String>,
+        /// Write the repairs that passed into the sources file (a backup is
+        /// written first; the old selectors stay in a dated comment).
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Fetch one source and print what it extracts, storing nothing.
     Test {
         /// The source id.
@@ -535,6 +548,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sources(SourcesCommand::Add(args)) => cli::sources::add(config, args),
         Command::Sources(SourcesCommand::Discover { url, budget, json }) => {
             cli::sources::discover(config, &url, budget, json)
+        }
+        Command::Sources(SourcesCommand::Heal { id, apply, json }) => {
+            cli::sources::heal(config, id.as_deref(), apply, json)
         }
         Command::Sources(SourcesCommand::Test { id, articles, json }) => {
             cli::pipeline::sources_test(config, &id, articles, json)

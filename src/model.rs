@@ -64,6 +64,10 @@ pub struct Article {
     pub published: Option<DateTime<FixedOffset>>,
     /// The outlet named by the page's own `来源：X`.
     pub origin: Option<String>,
+    /// The source's `[source.article] content` selector found no body on
+    /// this page (the body came from the known containers or readability):
+    /// the article template may have been redesigned.
+    pub content_selector_missed: bool,
 }
 
 /// A normalized item, ready to store.

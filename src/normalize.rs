@@ -387,6 +387,7 @@ mod tests {
 
     fn article(title: &str) -> Article {
         Article {
+            content_selector_missed: false,
             title: Some(title.into()),
             content_html: "<p>近日，人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作。</p><p>来源：新华社</p>".into(),
             published: None,

@@ -4,6 +4,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use crate::accounts::{AuditRecord, UserInfo};
+use crate::heal::{Examination, ListHealth};
 use crate::onboard::{Column, Proposal};
 use crate::poll::{SourceReport, SourceTest};
 use crate::store::{ReviewItem, SourceState, StoryDetail, StorySummary};
@@ -509,6 +510,60 @@ pub fn columns_text(columns: &[Column]) -> String {
         &["SCORE", "COLUMN", "DATED", "NEWEST", "NEWEST TITLE", "URL"],
         &rows,
     )
+}
+
+/// What `kuaibao sources heal` prints for one source: its state, and for a
+/// repair the old and new selectors side by side with the evidence.
+pub fn examination_text(e: &Examination) -> String {
+    let state = match (&e.health, e.articles_ok, &e.repair) {
+        (ListHealth::Healthy, Some(true) | None, None) => "healthy".to_string(),
+        (ListHealth::NoList { reason }, _, _) => format!("not repaired: {reason}"),
+        (ListHealth::Broken { found, known_on_page }, _, _) => format!(
+            "list broken: the selectors find {found} of the {known_on_page} stored articles the page links to"
+        ),
+        (ListHealth::Healthy, _, _) => "article pages broken: the selectors no longer give the stored text back".to_string(),
+    };
+    let mut out = format!("{}  {state}\n", e.source_id);
+    if let Some(err) = &e.error {
+        out.push_str(&format!("  no repair: {err}\n"));
+    }
+    let Some(r) = &e.repair else {
+        out.push('\n');
+        return out;
+    };
+    let verdict = if r.passed {
+        "passed".to_string()
+    } else {
+        format!("needs a person: {}", r.reason.as_deref().unwrap_or("weak evidence"))
+    };
+    out.push_str(&format!(
+        "  repair of the {} selectors, confidence {:.2}: {verdict}\n  evidence: {} of {} stored articles on the page found again; {} of {} re-read articles gave their stored text back; {} items\n",
+        r.what,
+        r.confidence,
+        r.evidence.found_again,
+        r.evidence.known_on_page,
+        r.evidence.articles_matching,
+        r.evidence.articles_checked,
+        r.evidence.items
+    ));
+    for note in &r.evidence.notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    let old: Vec<&str> = r.old_toml.lines().filter(|l| !l.trim().is_empty()).collect();
+    let new: Vec<&str> = r.new_toml.lines().filter(|l| !l.trim().is_empty()).collect();
+    let rows: Vec<Vec<String>> = (0..old.len().max(new.len()))
+        .map(|i| {
+            let (a, b) = (old.get(i).copied().unwrap_or(""), new.get(i).copied().unwrap_or(""));
+            vec![
+                if a == b { " ".into() } else { "*".into() },
+                a.to_string(),
+                b.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["", "BEFORE", "AFTER"], &rows));
+    out.push('\n');
+    out
 }
 
 fn clip(text: &str, chars: usize) -> String {

@@ -38,7 +38,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "orchestration and renderers",
         &[
-            "poll", "onboard", "schedule", "bulletin", "publish", "report", "assemble",
+            "onboard", "heal", "poll", "schedule", "bulletin", "publish", "report", "assemble",
         ],
     ),
     ("commands", &["demo", "app"]),

@@ -184,6 +184,107 @@ fn enabled_text(path: &Path, old: &str, id: &str, enabled: bool) -> Result<Strin
     Ok(doc.to_string())
 }
 
+/// Replaces the `[source.list]`, `[source.json]` or `[source.article]`
+/// tables of the source `id` with the ones in `tables` (TOML text of a
+/// `[[source]]` holding them, as `ProposedSource::to_toml` writes it),
+/// after copying the file to `<file>.bak-YYYYMMDDHHMMSS`. Each replaced
+/// table keeps the old one in a comment above it, dated and with `note`
+/// (why it changed), so the next person sees what was there. The result is
+/// validated before it replaces the file. Returns the backup's path.
+pub fn replace_tables(
+    path: &Path,
+    id: &str,
+    tables: &str,
+    note: &str,
+    default_interval: Duration,
+    sections: &[Section],
+) -> Result<PathBuf, EditError> {
+    let target = real_path(path);
+    let old = read(&target)?;
+    let new = replaced_text(&target, &old, id, tables, note)?;
+    let parsed = parse_sources(&target, &new, default_interval, sections).map_err(|e| {
+        EditError::Invalid {
+            message: e.to_string(),
+        }
+    })?;
+    if !parsed.iter().any(|s| s.id == id) {
+        return Err(EditError::UnknownSource { id: id.to_string() });
+    }
+    let stamp = crate::time::now().format("%Y%m%d%H%M%S");
+    let mut backup = target.clone().into_os_string();
+    backup.push(format!(".bak-{stamp}"));
+    let backup = PathBuf::from(backup);
+    std::fs::copy(&target, &backup).map_err(|source| EditError::Io {
+        path: backup.clone(),
+        action: "write",
+        source,
+    })?;
+    write_atomically(&target, &new)?;
+    Ok(backup)
+}
+
+/// The file's text with the source's tables replaced: pure, for
+/// [`replace_tables`].
+fn replaced_text(
+    path: &Path,
+    old: &str,
+    id: &str,
+    tables: &str,
+    note: &str,
+) -> Result<String, EditError> {
+    let parse = |text: &str, path: &Path| -> Result<toml_edit::DocumentMut, EditError> {
+        text.parse().map_err(|e: toml_edit::TomlError| {
+            let (line, column) = e.span().map_or((1, 1), |s| super::line_col(text, s.start));
+            EditError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })
+    };
+    let mut doc = parse(old, path)?;
+    let given = parse(tables, Path::new("(new selectors)"))?;
+    let given = given
+        .get("source")
+        .and_then(toml_edit::Item::as_array_of_tables)
+        .and_then(|a| a.get(0))
+        .ok_or_else(|| EditError::Invalid {
+            message: "the new selectors hold no [[source]] table".into(),
+        })?;
+    let unknown = || EditError::UnknownSource { id: id.to_string() };
+    let table = doc
+        .get_mut("source")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .and_then(|a| {
+            a.iter_mut()
+                .find(|t| t.get("id").and_then(toml_edit::Item::as_str) == Some(id))
+        })
+        .ok_or_else(unknown)?;
+    let date = crate::time::now().format("%Y-%m-%d %H:%M");
+    for key in ["list", "json", "article"] {
+        let Some(new_table) = given.get(key).and_then(toml_edit::Item::as_table) else {
+            continue;
+        };
+        let mut comment = format!("# {date}: {note}. Before:\n");
+        if let Some(old_table) = table.get(key).and_then(toml_edit::Item::as_table) {
+            for (k, v) in old_table.iter() {
+                let value = v.as_value().map(|v| v.to_string()).unwrap_or_default();
+                comment.push_str(&format!("#   {k} = {}\n", value.trim()));
+            }
+        } else {
+            comment.push_str("#   (no table)\n");
+        }
+        let mut replacement = toml_edit::Table::new();
+        for (k, v) in new_table.iter() {
+            replacement.insert(k, v.clone());
+        }
+        replacement.decor_mut().set_prefix(format!("\n{comment}"));
+        table.insert(key, toml_edit::Item::Table(replacement));
+    }
+    Ok(doc.to_string())
+}
+
 /// Two parses of one source agree on everything a poll uses.
 fn same_source(a: &Source, b: &Source) -> bool {
     a.id == b.id

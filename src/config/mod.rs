@@ -150,6 +150,32 @@ pub struct Poll {
     pub max_depth: usize,
     /// Elements in one page; a page with more is refused.
     pub max_elements: usize,
+    /// What to do when a source's selectors break (`[poll] heal`).
+    pub heal: HealMode,
+}
+
+/// `[poll] heal`: what kuaibao does when a source's selectors stop
+/// matching its redesigned pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealMode {
+    /// Work out new selectors, prove them, and keep them as a proposal for
+    /// an editor (`kuaibao sources heal`, the desk's 来源 page).
+    Propose,
+    /// Apply a proven repair at once, in `sources.toml`, and go on polling.
+    Auto,
+    /// Only report the break.
+    Off,
+}
+
+impl HealMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealMode::Propose => "propose",
+            HealMode::Auto => "auto",
+            HealMode::Off => "off",
+        }
+    }
 }
 
 impl Default for Poll {
@@ -177,6 +203,7 @@ impl Default for Poll {
             max_article: 2 * 1024 * 1024,
             max_depth: 256,
             max_elements: 100_000,
+            heal: HealMode::Propose,
         }
     }
 }
@@ -562,6 +589,7 @@ fn poll_table(file: &FileText, p: RawPoll) -> Result<Poll, ConfigError> {
         allow_private: p.allow_private.unwrap_or(false),
         max_redirects: p.max_redirects.unwrap_or(5),
         host_delay: file.duration_or_zero(p.host_delay.as_ref(), "poll.host_delay")?,
+        heal: p.heal.unwrap_or(HealMode::Propose),
     })
 }
 
@@ -1205,6 +1233,7 @@ struct RawPoll {
     max_article: Option<Spanned<String>>,
     max_depth: Option<Spanned<i64>>,
     max_elements: Option<Spanned<i64>>,
+    heal: Option<HealMode>,
 }
 
 #[derive(Deserialize, Default)]

@@ -121,11 +121,15 @@ pub fn extract_article_page(
     let mut doc = Html::parse_document(text);
 
     let mut body_id = None;
+    let mut body_from_selector = false;
     if let Some(sel) = sel {
         let mut matched = doc.select(&sel.content.selector).peekable();
         let any = matched.peek().is_some();
         match matched.find(|el| has_content(*el)) {
-            Some(el) => body_id = Some(el.id()),
+            Some(el) => {
+                body_id = Some(el.id());
+                body_from_selector = true;
+            }
             None if any => tracing::warn!(url = %page.url, selector = %sel.content.text,
                 "article content selector matched only empty elements; trying known containers"),
             None => tracing::warn!(url = %page.url, selector = %sel.content.text,
@@ -202,6 +206,7 @@ pub fn extract_article_page(
     };
     let origin = configured_origin.or_else(|| generic_origin(&doc, near_title, &body_text));
     Ok(Article {
+        content_selector_missed: sel.is_some() && !body_from_selector,
         title: title.or(readable_title),
         content_html,
         published,

@@ -12,6 +12,7 @@
 pub mod policy;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -21,13 +22,16 @@ use serde::Serialize;
 use url::{Host, Url};
 
 use crate::classify;
-use crate::config::{Config, Source, SourceKind};
+use crate::heal;
+use crate::config::{Config, HealMode, Source, SourceKind};
 use crate::dedup::{self, DedupConfig};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::model::{ListedItem, Page, Validators};
 use crate::normalize::{self, canonical_url};
-use crate::store::{FetchOutcomeKind, FetchRecord, Status, Store, StoreError, Stored};
+use crate::store::{
+    AuditEntry, FetchOutcomeKind, FetchRecord, NewRepair, Status, Store, StoreError, Stored,
+};
 
 /// Stores one normalized, classified item: prepares its story text, lets
 /// dedup place it among the stored stories, and stores it — what a poll
@@ -127,6 +131,9 @@ pub struct SourceReport {
     /// How long the outlet asked us to wait (Retry-After on a 429/503).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// The selectors broke and what was done about it (`[poll] heal`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -153,6 +160,7 @@ impl SourceReport {
             error: None,
             limits: Vec::new(),
             retry_after_secs: None,
+            repair: None,
             duration_ms: 0,
         }
     }
@@ -183,6 +191,10 @@ pub struct Poller {
     store: Arc<Mutex<Store>>,
     /// Slots for parsing on blocking threads (see [`Poller::off_runtime`]).
     parsing: Arc<tokio::sync::Semaphore>,
+    /// Sources repaired in "auto" mode since the configuration was read:
+    /// (their tables before, the source with the new ones). Used until a
+    /// reload reads the repaired file.
+    healed: Mutex<HashMap<String, (String, Arc<Source>)>>,
 }
 
 impl Poller {
@@ -195,6 +207,7 @@ impl Poller {
             fetcher,
             store,
             parsing: Arc::new(tokio::sync::Semaphore::new(cores)),
+            healed: Mutex::default(),
         }
     }
 
@@ -369,10 +382,10 @@ impl Poller {
         let poll = &self.config.poll;
         let deadline = tokio::time::Instant::now() + poll.source_deadline;
         let limits = extract::Limits::of(poll);
-        let source = Arc::new(source.clone());
+        let mut source = self.healed_version(source);
         let mut report = SourceReport::new(&source, PollStatus::Ok);
         let (listed, page_validators) = match self
-            .read_list(&source, &limits, deadline, &mut report)
+            .read_list(&mut source, &limits, deadline, &mut report)
             .await
         {
             Ok(Some(list)) => list,
@@ -389,9 +402,29 @@ impl Poller {
                 poll.max_new_items
             ));
         }
-        let pass = self
+        let all_listed: Vec<ListedItem> = planned.iter().map(|(l, _)| l.clone()).collect();
+        let mut pass = self
             .read_items(&source, planned, &limits, deadline, &mut report)
             .await;
+        if let Some(repaired) = self
+            .heal_articles(&source, &all_listed, &pass, &mut report)
+            .await
+        {
+            // The same pass goes on with the new selectors: the articles
+            // read with the old ones are read again (and updated).
+            let again: Vec<(ListedItem, bool)> = all_listed
+                .into_iter()
+                .filter(|l| pass.selector_missed.contains(&l.url.to_string()))
+                .map(|l| (l, false))
+                .collect();
+            let mut second = SourceReport::new(&repaired, PollStatus::Ok);
+            let redo = self
+                .read_items(&repaired, again, &limits, deadline, &mut second)
+                .await;
+            report.updated += second.updated;
+            pass.errors.extend(redo.errors);
+            pass.selector_missed.clear();
+        }
         self.settle(&source, report, pass, waiting, &page_validators)
     }
 
@@ -399,7 +432,7 @@ impl Poller {
     /// `Ok(None)`: the list has not changed since the last pass (a 304).
     async fn read_list(
         &self,
-        source: &Arc<Source>,
+        source: &mut Arc<Source>,
         limits: &extract::Limits,
         deadline: tokio::time::Instant,
         report: &mut SourceReport,
@@ -428,12 +461,22 @@ impl Poller {
             }
         };
         let page_validators = page.validators.clone();
-        let listing = {
+        let (page, listing) = {
             let (source, limits) = (source.clone(), *limits);
-            self.off_runtime(move || extract::extract_list(&source, &page, &limits))
-                .await?
-                .map_err(|e| e.to_string())?
+            self.off_runtime(move || {
+                let listing = extract::extract_list(&source, &page, &limits);
+                (page, listing)
+            })
+            .await?
         };
+        let listing = match self.heal_list(source, &page, &listing, limits, report).await {
+            Some(repaired) => {
+                *source = repaired;
+                extract::extract_list(source, &page, limits)
+            }
+            None => listing,
+        }
+        .map_err(|e| e.to_string())?;
         if listing.entries_cut {
             report.limits.push(format!(
                 "only the first {} entries of the list were read (poll.max_list_entries)",
@@ -458,6 +501,181 @@ impl Poller {
             listed.sort_by_key(|i| std::cmp::Reverse(i.published));
         }
         Ok(Some((listed, page_validators)))
+    }
+
+    /// The source as repaired in this process, while the configuration
+    /// still holds the tables the repair replaced.
+    fn healed_version(&self, source: &Source) -> Arc<Source> {
+        let healed = self.healed.lock().unwrap_or_else(|p| p.into_inner());
+        match healed.get(&source.id) {
+            Some((before, repaired)) if *before == heal::tables_toml(source) => repaired.clone(),
+            _ => Arc::new(source.clone()),
+        }
+    }
+
+    /// Checks the list the selectors read against the source's history; on
+    /// a break, works out new selectors and proves them, then applies them
+    /// ("auto") or keeps them for an editor ("propose"). Returns the
+    /// repaired source when it was applied.
+    async fn heal_list(
+        &self,
+        source: &Arc<Source>,
+        page: &Page,
+        listing: &Result<extract::Listing, extract::ExtractError>,
+        limits: &extract::Limits,
+        report: &mut SourceReport,
+    ) -> Option<Arc<Source>> {
+        let mode = self.config.poll.heal;
+        if mode == HealMode::Off || source.kind != SourceKind::Html {
+            return None;
+        }
+        // Only a list that failed or shrank is looked at closer: a healthy
+        // list costs one query here, not a second parse.
+        let last = self.store().last_item_count(&source.id).ok().flatten();
+        let items = listing.as_ref().map_or(0, |l| l.items.len());
+        let suspicious = match last {
+            Some(n) if n > 0 => (items as i64) * 2 < n,
+            _ => items == 0,
+        };
+        if !suspicious {
+            return None;
+        }
+        let urls = self.store().source_urls(&source.id, 1_000).ok()?;
+        let history = heal::History {
+            urls: urls.into_iter().collect(),
+        };
+        let health = heal::check_list(source, page, listing, &history, limits);
+        // The listing goes back to the caller untouched when nothing broke.
+        let heal::ListHealth::Broken {
+            found,
+            known_on_page,
+        } = health
+        else {
+            if let heal::ListHealth::NoList { reason } = health {
+                report.repair = Some(format!("not repaired: {reason}"));
+            }
+            return None;
+        };
+        tracing::warn!(source = %source.id, found, known_on_page, "list selectors broke; working out new ones");
+        let stored = |url: &str| self.store().text_at(url).ok().flatten();
+        let repair = heal::repair_list(
+            &self.fetcher,
+            &self.config.poll,
+            source,
+            page,
+            &history,
+            &stored,
+        )
+        .await;
+        self.settle_repair(source, repair, mode, report)
+    }
+
+    /// After a pass where the article selector found no body on most pages
+    /// read, works out new article selectors and proves them on stored
+    /// articles; applies them in "auto" mode and returns the source then.
+    async fn heal_articles(
+        &self,
+        source: &Arc<Source>,
+        listed: &[ListedItem],
+        pass: &ItemsPass,
+        report: &mut SourceReport,
+    ) -> Option<Arc<Source>> {
+        let mode = self.config.poll.heal;
+        let read = pass.read;
+        if mode == HealMode::Off
+            || source.article.is_none()
+            || pass.selector_missed.is_empty()
+            || pass.selector_missed.len() * 2 < read
+        {
+            return None;
+        }
+        let urls = self.store().source_urls(&source.id, 1_000).ok()?;
+        let history = heal::History {
+            urls: urls.into_iter().collect(),
+        };
+        tracing::warn!(source = %source.id, missed = pass.selector_missed.len(), "article selectors broke; working out new ones");
+        let stored = |url: &str| self.store().text_at(url).ok().flatten();
+        let repair = heal::repair_article(
+            &self.fetcher,
+            &self.config.poll,
+            source,
+            listed,
+            &history,
+            &stored,
+        )
+        .await;
+        self.settle_repair(source, repair, mode, report)
+    }
+
+    /// Records a repair and, in "auto" mode when it passed, writes it to
+    /// `sources.toml`; returns the repaired source then.
+    fn settle_repair(
+        &self,
+        source: &Arc<Source>,
+        repair: Result<heal::Repair, String>,
+        mode: HealMode,
+        report: &mut SourceReport,
+    ) -> Option<Arc<Source>> {
+        let repair = match repair {
+            Ok(r) => r,
+            Err(e) => {
+                report.repair = Some(format!("selectors broke; no repair found: {e}"));
+                return None;
+            }
+        };
+        let evidence = serde_json::to_string(&repair.evidence).unwrap_or_default();
+        let apply = mode == HealMode::Auto && repair.passed;
+        let mut applied = None;
+        if apply {
+            match crate::config::edit::replace_tables(
+                &self.config.sources_path,
+                &source.id,
+                &repair.new_toml,
+                &format!("repaired by kuaibao after a redesign ({})", repair.what),
+                source.interval,
+                &self.config.sections,
+            ) {
+                Ok(_) => match heal::with_tables(source, repair.list.as_ref(), repair.article.as_ref()) {
+                    Ok(new) => applied = Some(Arc::new(new)),
+                    Err(e) => report.repair = Some(format!("repair not applied: {e}")),
+                },
+                Err(e) => report.repair = Some(format!("repair not written: {e}")),
+            }
+        }
+        let status = match (&applied, repair.passed) {
+            (Some(_), _) => "applied",
+            (None, true) => "proposed",
+            (None, false) => "failed",
+        };
+        let recorded = store_repair(&mut self.store(), source, &repair, status, &evidence);
+        if let Err(e) = recorded {
+            tracing::warn!(source = %source.id, error = %e, "cannot record the repair");
+        }
+        let e = &repair.evidence;
+        let proof = format!(
+            "{} of {} stored articles found again, {} of {} re-read articles matched",
+            e.found_again, e.known_on_page, e.articles_matching, e.articles_checked
+        );
+        report.repair.get_or_insert_with(|| match status {
+            "applied" => format!("{} selectors repaired and written to sources.toml ({proof})", repair.what),
+            "proposed" => format!(
+                "{} selectors broke; a repair is proposed ({proof}): `kuaibao sources heal {} --apply`",
+                repair.what, source.id
+            ),
+            _ => format!(
+                "{} selectors broke; needs a person: {}",
+                repair.what,
+                repair.reason.as_deref().unwrap_or("the evidence is too weak")
+            ),
+        });
+        if let Some(new) = &applied {
+            tracing::warn!(source = %source.id, what = %repair.what, "selectors repaired ({proof})");
+            self.healed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(source.id.clone(), (heal::tables_toml(source), new.clone()));
+        }
+        applied
     }
 
     /// Reads, classifies and stores the planned items, several at a time,
@@ -503,7 +721,11 @@ impl Poller {
             match result {
                 Ok(ItemResult::Known) => report.unchanged += 1,
                 Ok(ItemResult::Foreign) => pass.deferred_foreign += 1,
-                Ok(ItemResult::Ready(item)) => {
+                Ok(ItemResult::Ready(item, missed)) => {
+                    pass.read += 1;
+                    if missed {
+                        pass.selector_missed.push(item.url.clone());
+                    }
                     let (status, stored) =
                         self.classify_and_store(source, *item, model.clone()).await;
                     match stored {
@@ -701,8 +923,9 @@ impl Poller {
                 ),
                 None => None,
             };
+            let missed = article.as_ref().is_some_and(|a| a.content_selector_missed);
             normalize::normalize(&source, &listed, article.as_ref())
-                .map(|item| ItemResult::Ready(Box::new(item)))
+                .map(|item| ItemResult::Ready(Box::new(item), missed))
                 .map_err(|e| e.to_string())
         })
         .await?
@@ -763,13 +986,18 @@ struct ItemsPass {
     deferred_foreign: usize,
     out_of_time: bool,
     errors: Vec<String>,
+    /// Articles read from their pages (or entries).
+    read: usize,
+    /// Articles whose `content` selector found no body.
+    selector_missed: Vec<String>,
 }
 
 enum ItemResult {
     Known,
     /// An article on another host, over `poll.max_foreign_requests`.
     Foreign,
-    Ready(Box<crate::model::NewItem>),
+    /// Read; `true` when the article selector found no body on its page.
+    Ready(Box<crate::model::NewItem>, bool),
 }
 
 async fn fetch_page(
@@ -796,6 +1024,45 @@ fn describe_fetch_error(listed: &ListedItem, e: &FetchError) -> String {
 
 fn describe_article_error(listed: &ListedItem, e: &ExtractError) -> String {
     format!("article {}: {e}", listed.url)
+}
+
+/// Records a repair, and audits it as `heal:auto` when it was applied.
+pub fn store_repair(
+    store: &mut Store,
+    source: &Source,
+    repair: &heal::Repair,
+    status: &str,
+    evidence: &str,
+) -> Result<(), String> {
+    let by = (status == "applied").then_some("heal:auto");
+    store
+        .record_repair(&NewRepair {
+            source_id: &source.id,
+            status,
+            what: &repair.what,
+            confidence: f64::from(repair.confidence),
+            old_toml: &repair.old_toml,
+            new_toml: &repair.new_toml,
+            evidence,
+            decided_by: by,
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(by) = by {
+        crate::accounts::record(
+            store,
+            &AuditEntry {
+                user_name: by,
+                action: "source.repair",
+                item_id: None,
+                story_id: None,
+                before: Some(&repair.old_toml),
+                after: Some(&repair.new_toml),
+                detail: Some(&source.id),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// What `kuaibao sources test` shows: the list as extracted and the first

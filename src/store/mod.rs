@@ -48,6 +48,7 @@ mod accounts;
 mod dedup;
 mod issues;
 mod learning;
+mod repairs;
 mod schema;
 mod stories;
 pub use accounts::{
@@ -60,6 +61,7 @@ pub use issues::{
     check_issue_number, section_rank,
 };
 pub use learning::Decision;
+pub use repairs::{NewRepair, RepairRow};
 use schema::MIGRATIONS;
 pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 mod desk;

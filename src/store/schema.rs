@@ -19,6 +19,7 @@
 //! | 4 | [`ISSUES`]: issues of the bulletin |
 //! | 5 | [`ITEMS_FTS`]: the desk's full-text search |
 //! | 6 | [`SOURCE_LIMITS`]: which poll budgets bit |
+//! | 7 | [`SOURCE_REPAIRS`]: selectors repaired after a redesign |
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -28,6 +29,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ISSUES,
     ITEMS_FTS,
     SOURCE_LIMITS,
+    SOURCE_REPAIRS,
 ];
 
 /// Migration 1: what the first kuaibao stored. An item is stored once (one
@@ -106,6 +108,26 @@ const SOURCE_LIMITS: &str = r#"
 ALTER TABLE fetch_log ADD COLUMN limits TEXT;
 ALTER TABLE sources ADD COLUMN last_limits TEXT;
 ALTER TABLE sources ADD COLUMN limited_passes INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Migration 7: repairs of a source's selectors after its site was
+/// redesigned (issue 13): proposed, applied, failed or dismissed, with the
+/// tables before and after and the evidence that proved the new ones.
+const SOURCE_REPAIRS: &str = r#"
+CREATE TABLE source_repairs (
+    id          INTEGER PRIMARY KEY,
+    source_id   TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('proposed', 'applied', 'failed', 'dismissed')),
+    what        TEXT NOT NULL,
+    confidence  REAL NOT NULL,
+    old_toml    TEXT NOT NULL,
+    new_toml    TEXT NOT NULL,
+    evidence    TEXT NOT NULL,
+    decided_at  TEXT,
+    decided_by  TEXT
+);
+CREATE INDEX source_repairs_by_source ON source_repairs(source_id, id);
 "#;
 
 /// Migration 2: stories (one story carried by several outlets, issue 4),
@@ -351,7 +373,7 @@ mod tests {
     #[test]
     fn a_new_database_has_the_recorded_schema() {
         let store = Store::open_in_memory().expect("open");
-        assert_eq!(store.schema_version().expect("version"), 6);
+        assert_eq!(store.schema_version().expect("version"), 7);
         assert_eq!(dump(&store.conn), recorded());
     }
 

@@ -1,4 +1,4 @@
--- The schema of a kuaibao database at user_version 6, as sqlite_master
+-- The schema of a kuaibao database at user_version 7, as sqlite_master
 -- holds it, written from the migrations as they shipped before the store
 -- kept them in src/store/schema.rs. A new migration changes this file in
 -- the same commit; a change to an object that shipped is a bug (see the
@@ -42,6 +42,9 @@ CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 
 -- index sessions_by_user
 CREATE INDEX sessions_by_user ON sessions(user_id);
+
+-- index source_repairs_by_source
+CREATE INDEX source_repairs_by_source ON source_repairs(source_id, id);
 
 -- table audit_log
 CREATE TABLE audit_log (
@@ -209,6 +212,21 @@ CREATE TABLE sessions (
     last_seen_at   TEXT NOT NULL,
     address        TEXT,
     user_agent     TEXT
+);
+
+-- table source_repairs
+CREATE TABLE source_repairs (
+    id          INTEGER PRIMARY KEY,
+    source_id   TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('proposed', 'applied', 'failed', 'dismissed')),
+    what        TEXT NOT NULL,
+    confidence  REAL NOT NULL,
+    old_toml    TEXT NOT NULL,
+    new_toml    TEXT NOT NULL,
+    evidence    TEXT NOT NULL,
+    decided_at  TEXT,
+    decided_by  TEXT
 );
 
 -- table sources
