@@ -371,7 +371,11 @@ async fn prove_articles(
     for item in known
         .iter()
         .copied()
-        .chain(listed.iter().filter(|i| !known.iter().any(|k| k.url == i.url)))
+        .chain(
+            listed
+                .iter()
+                .filter(|i| !known.iter().any(|k| k.url == i.url)),
+        )
         .take(5)
     {
         if let Ok(crate::fetch::FetchOutcome::Page(p)) = fetcher

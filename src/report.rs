@@ -518,10 +518,19 @@ pub fn examination_text(e: &Examination) -> String {
     let state = match (&e.health, e.articles_ok, &e.repair) {
         (ListHealth::Healthy, Some(true) | None, None) => "healthy".to_string(),
         (ListHealth::NoList { reason }, _, _) => format!("not repaired: {reason}"),
-        (ListHealth::Broken { found, known_on_page }, _, _) => format!(
+        (
+            ListHealth::Broken {
+                found,
+                known_on_page,
+            },
+            _,
+            _,
+        ) => format!(
             "list broken: the selectors find {found} of the {known_on_page} stored articles the page links to"
         ),
-        (ListHealth::Healthy, _, _) => "article pages broken: the selectors no longer give the stored text back".to_string(),
+        (ListHealth::Healthy, _, _) => {
+            "article pages broken: the selectors no longer give the stored text back".to_string()
+        }
     };
     let mut out = format!("{}  {state}\n", e.source_id);
     if let Some(err) = &e.error {
@@ -534,7 +543,10 @@ pub fn examination_text(e: &Examination) -> String {
     let verdict = if r.passed {
         "passed".to_string()
     } else {
-        format!("needs a person: {}", r.reason.as_deref().unwrap_or("weak evidence"))
+        format!(
+            "needs a person: {}",
+            r.reason.as_deref().unwrap_or("weak evidence")
+        )
     };
     out.push_str(&format!(
         "  repair of the {} selectors, confidence {:.2}: {verdict}\n  evidence: {} of {} stored articles on the page found again; {} of {} re-read articles gave their stored text back; {} items\n",
@@ -549,11 +561,22 @@ pub fn examination_text(e: &Examination) -> String {
     for note in &r.evidence.notes {
         out.push_str(&format!("  note: {note}\n"));
     }
-    let old: Vec<&str> = r.old_toml.lines().filter(|l| !l.trim().is_empty()).collect();
-    let new: Vec<&str> = r.new_toml.lines().filter(|l| !l.trim().is_empty()).collect();
+    let old: Vec<&str> = r
+        .old_toml
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let new: Vec<&str> = r
+        .new_toml
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let rows: Vec<Vec<String>> = (0..old.len().max(new.len()))
         .map(|i| {
-            let (a, b) = (old.get(i).copied().unwrap_or(""), new.get(i).copied().unwrap_or(""));
+            let (a, b) = (
+                old.get(i).copied().unwrap_or(""),
+                new.get(i).copied().unwrap_or(""),
+            );
             vec![
                 if a == b { " ".into() } else { "*".into() },
                 a.to_string(),

@@ -116,10 +116,20 @@ pub(crate) fn heal(
         Some(id) => vec![
             config
                 .source(id)
-                .ok_or_else(|| anyhow::anyhow!("no source with id \"{id}\" in {}", config.sources_path.display()))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no source with id \"{id}\" in {}",
+                        config.sources_path.display()
+                    )
+                })?
                 .clone(),
         ],
-        None => config.sources.iter().filter(|s| s.enabled).cloned().collect(),
+        None => config
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .cloned()
+            .collect(),
     };
     let fetcher = Fetcher::new(&config.poll).map_err(AppError::from)?;
     let store = std::sync::Mutex::new(kuaibao::app::open_store(&config)?);
@@ -134,8 +144,19 @@ pub(crate) fn heal(
         let history = heal::History {
             urls: urls.into_iter().collect(),
         };
-        let stored = |url: &str| store.lock().ok().and_then(|s| s.text_at(url).ok().flatten());
-        let exam = match rt.block_on(heal::examine(&fetcher, &config.poll, source, &history, &stored)) {
+        let stored = |url: &str| {
+            store
+                .lock()
+                .ok()
+                .and_then(|s| s.text_at(url).ok().flatten())
+        };
+        let exam = match rt.block_on(heal::examine(
+            &fetcher,
+            &config.poll,
+            source,
+            &history,
+            &stored,
+        )) {
             Ok(e) => e,
             Err(e) => {
                 failed = true;
@@ -150,7 +171,10 @@ pub(crate) fn heal(
                     &config.sources_path,
                     &source.id,
                     &repair.new_toml,
-                    &format!("repaired by `kuaibao sources heal --apply` ({})", repair.what),
+                    &format!(
+                        "repaired by `kuaibao sources heal --apply` ({})",
+                        repair.what
+                    ),
                     source.interval,
                     &config.sections,
                 )

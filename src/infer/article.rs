@@ -71,7 +71,10 @@ static FURNITURE_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether a block's text is furniture rather than article.
 fn is_furniture(text: &str) -> bool {
-    FURNITURE.is_match(text) || text.chars().count() <= 80 && FURNITURE_ANYWHERE.is_match(text)
+    // A body that opens with its share bar is still a body: only a short
+    // block is furniture.
+    let chars = text.chars().count();
+    chars <= 300 && FURNITURE.is_match(text) || chars <= 80 && FURNITURE_ANYWHERE.is_match(text)
 }
 
 /// Paragraph text below this many characters is too short to tell body

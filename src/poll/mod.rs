@@ -11,8 +11,8 @@
 
 pub mod policy;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,11 +22,11 @@ use serde::Serialize;
 use url::{Host, Url};
 
 use crate::classify;
-use crate::heal;
 use crate::config::{Config, HealMode, Source, SourceKind};
 use crate::dedup::{self, DedupConfig};
 use crate::extract::{self, ExtractError};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher};
+use crate::heal;
 use crate::model::{ListedItem, Page, Validators};
 use crate::normalize::{self, canonical_url};
 use crate::store::{
@@ -469,7 +469,10 @@ impl Poller {
             })
             .await?
         };
-        let listing = match self.heal_list(source, &page, &listing, limits, report).await {
+        let listing = match self
+            .heal_list(source, &page, &listing, limits, report)
+            .await
+        {
             Some(repaired) => {
                 *source = repaired;
                 extract::extract_list(source, &page, limits)
@@ -635,10 +638,12 @@ impl Poller {
                 source.interval,
                 &self.config.sections,
             ) {
-                Ok(_) => match heal::with_tables(source, repair.list.as_ref(), repair.article.as_ref()) {
-                    Ok(new) => applied = Some(Arc::new(new)),
-                    Err(e) => report.repair = Some(format!("repair not applied: {e}")),
-                },
+                Ok(_) => {
+                    match heal::with_tables(source, repair.list.as_ref(), repair.article.as_ref()) {
+                        Ok(new) => applied = Some(Arc::new(new)),
+                        Err(e) => report.repair = Some(format!("repair not applied: {e}")),
+                    }
+                }
                 Err(e) => report.repair = Some(format!("repair not written: {e}")),
             }
         }
