@@ -134,6 +134,10 @@ pub struct SourceReport {
     /// The selectors broke and what was done about it (`[poll] heal`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repair: Option<String>,
+    /// The repair's outcome, for metrics: `applied`, `proposed`, `failed`
+    /// (needs a person) or `not-a-list`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repair_outcome: Option<&'static str>,
     pub duration_ms: u64,
 }
 
@@ -161,6 +165,7 @@ impl SourceReport {
             limits: Vec::new(),
             retry_after_secs: None,
             repair: None,
+            repair_outcome: None,
             duration_ms: 0,
         }
     }
@@ -556,6 +561,7 @@ impl Poller {
         else {
             if let heal::ListHealth::NoList { reason } = health {
                 report.repair = Some(format!("not repaired: {reason}"));
+                report.repair_outcome = Some("not-a-list");
             }
             return None;
         };
@@ -623,6 +629,7 @@ impl Poller {
             Ok(r) => r,
             Err(e) => {
                 report.repair = Some(format!("selectors broke; no repair found: {e}"));
+                report.repair_outcome = Some("failed");
                 return None;
             }
         };
@@ -652,6 +659,7 @@ impl Poller {
             (None, true) => "proposed",
             (None, false) => "failed",
         };
+        report.repair_outcome = Some(status);
         let recorded = store_repair(&mut self.store(), source, &repair, status, &evidence);
         if let Err(e) = recorded {
             tracing::warn!(source = %source.id, error = %e, "cannot record the repair");
