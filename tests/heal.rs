@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -180,7 +179,8 @@ async fn in_propose_mode_the_repair_waits_for_a_person_and_nothing_is_written() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http_error_an_empty_column_and_a_page_without_a_list_are_not_repaired() {
+async fn a_challenge_page_an_http_error_an_empty_column_and_a_page_without_a_list_are_not_repaired()
+{
     let template = gd();
     let old = site_files(&template.site());
     let list_path = template.expect.address.clone();
@@ -196,7 +196,9 @@ async fn an_http_error_an_empty_column_and_a_page_without_a_list_are_not_repaire
         .replace(&list_html, r#"<ul class="list"></ul>"#)
         .into_owned();
     let not_a_list = "<html><head><title>栏目已迁移</title></head><body><div class=\"nav\"><a href=\"/\">首页</a><a href=\"/zwgk/\">政务公开</a></div><p>本栏目已迁移，请访问新版网站。</p></body></html>".to_string();
+    let challenge = r##"<html><head><meta charset="utf-8"></head><body><script>var WTKkN=431;var bOYDu=2210;var wyeCN=9984;document.cookie="__tst_status="+(WTKkN+bOYDu+wyeCN)+"#;";location.reload();</script></body></html>"##;
     let cases: Vec<(&str, Reply)> = vec![
+        ("anti-bot challenge", Reply::html(challenge)),
         ("HTTP 503", Reply::status(503)),
         ("empty column", Reply::html(&empty)),
         ("not a list", Reply::html(&not_a_list)),
@@ -230,5 +232,73 @@ async fn an_http_error_an_empty_column_and_a_page_without_a_list_are_not_repaire
             "{case}: no repair recorded"
         );
     }
-    let _ = HashSet::<String>::new();
+}
+
+/// Runs the binary off the async runtime so the in-process outlet answers.
+async fn kuaibao(config: &Path, args: &[&str]) -> std::process::Output {
+    let config = config.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .output()
+            .expect("run kuaibao")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_heal_shows_the_repair_beside_the_old_selectors_and_apply_writes_it() {
+    let template = gd();
+    let old = site_files(&template.site());
+    let outlet = Outlet::start().await;
+    serve(&outlet, &old);
+    let tc = TestConfig::new(&template.reference_sources_toml(&outlet.base), "");
+    tc.set_poll("heal", "\"off\"");
+    let store = Arc::new(Mutex::new(
+        Store::open(&tc.dir.path().join("kuaibao.db")).expect("store"),
+    ));
+    poll_once(&tc.path(), &store).await;
+    drop(store);
+
+    let out = kuaibao(&tc.path(), &["sources", "heal", "gd-hrss"]).await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("healthy"), "{text}");
+
+    serve(&outlet, &redesigned(&old));
+    let before = std::fs::read_to_string(tc.dir.path().join("sources.toml")).unwrap();
+    let out = kuaibao(&tc.path(), &["sources", "heal", "gd-hrss"]).await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("list broken"), "{text}");
+    assert!(text.contains("passed"), "{text}");
+    assert!(
+        text.contains("BEFORE") && text.contains("news-items"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tc.dir.path().join("sources.toml")).unwrap(),
+        before,
+        "nothing written without --apply"
+    );
+
+    let out = kuaibao(
+        &tc.path(),
+        &["sources", "heal", "gd-hrss", "--apply", "--json"],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json[0]["written"], true, "{json}");
+    let out = kuaibao(&tc.path(), &["sources", "heal", "gd-hrss"]).await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("healthy"), "after --apply: {text}");
 }
