@@ -293,9 +293,11 @@ fn candidate_groups<'a>(doc: &'a Html, base: &Url) -> Vec<Group<'a>> {
             }
             let key = (parent.id(), item.value().name().to_string());
             let run = runs.entry(key).or_default();
-            match run.iter_mut().find(|(el, _)| el.id() == item.id()) {
-                Some((_, links)) => links.push(a),
-                None => run.push((item, vec![a])),
+            // Links come in document order, so an item's links are
+            // consecutive: only the run's last item can be this one.
+            match run.last_mut() {
+                Some((el, links)) if el.id() == item.id() => links.push(a),
+                _ => run.push((item, vec![a])),
             }
             item = parent;
         }

@@ -515,6 +515,9 @@ impl Poller {
     /// still holds the tables the repair replaced.
     fn healed_version(&self, source: &Source) -> Arc<Source> {
         let healed = self.healed.lock().unwrap_or_else(|p| p.into_inner());
+        if healed.is_empty() {
+            return Arc::new(source.clone());
+        }
         match healed.get(&source.id) {
             Some((before, repaired)) if *before == heal::tables_toml(source) => repaired.clone(),
             _ => Arc::new(source.clone()),
