@@ -1,9 +1,14 @@
 //! The outlet corpus in `tests/fixtures/outlets/`: realistic copies of the
 //! real outlets' list and article pages, each with a hand-written reference
 //! source (see the README there). Helpers to list the templates, read their
-//! expectations and serve their files.
+//! expectations and serve their files; each template's redesign (the same
+//! outlet after a CMS overhaul, `<template>/redesign/`) and the not-breaks
+//! cases (`not-breaks/`), with a server that switches from the old site to
+//! the new one on the same port.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -40,12 +45,35 @@ struct NotListsExpect {
     pages: Vec<String>,
 }
 
+/// A template's `redesign/expect.toml`: what the new design's reference
+/// reads from the new site.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedesignExpect {
+    /// One line: what the redesign changed.
+    pub change: String,
+    /// How many items the new reference extracts from the new list.
+    pub items: usize,
+    /// Paths of the article pages that are new in the redesign (listed on
+    /// top of the new list, absent from the old site).
+    pub new_items: Vec<String>,
+    /// Strings on the new article pages that are not article text.
+    pub boilerplate: Vec<String>,
+    /// "html", "json" or "feed", as in the old design.
+    pub kind: String,
+}
+
+#[derive(Deserialize)]
+struct NotBreaksExpect {
+    cases: Vec<String>,
+}
+
 /// `tests/fixtures/outlets/`.
 pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/outlets")
 }
 
-/// Every template, sorted by name (`not-lists` is not one).
+/// Every template, sorted by name (`not-lists` and `not-breaks` are not
+/// ones).
 pub fn corpus() -> Vec<CorpusOutlet> {
     let root = corpus_dir();
     let mut out = Vec::new();
@@ -57,7 +85,7 @@ pub fn corpus() -> Vec<CorpusOutlet> {
             .unwrap_or_default()
             .to_string();
         let expect_path = dir.join("expect.toml");
-        if name == "not-lists" || !expect_path.is_file() {
+        if name == "not-lists" || name == "not-breaks" || !expect_path.is_file() {
             continue;
         }
         let text = std::fs::read_to_string(&expect_path)
@@ -80,7 +108,42 @@ pub fn not_lists() -> (PathBuf, Vec<String>) {
     (dir.join("site"), expect.pages)
 }
 
+/// The not-breaks directory (`site-<case>/` trees, each serving gd-hrss's
+/// list address) and its case names: what a list address may serve that is
+/// not a redesign. Its `expect.toml` also names `http_error`, a status the
+/// tests answer with themselves.
+pub fn not_breaks() -> (PathBuf, Vec<String>) {
+    let dir = corpus_dir().join("not-breaks");
+    let path = dir.join("expect.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let expect: NotBreaksExpect =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (dir, expect.cases)
+}
+
 impl CorpusOutlet {
+    /// The redesigned site: `redesign/site/`.
+    pub fn redesign_site(&self) -> PathBuf {
+        self.dir.join("redesign").join("site")
+    }
+
+    /// `redesign/expect.toml`.
+    pub fn redesign_expect(&self) -> RedesignExpect {
+        let path = self.dir.join("redesign").join("expect.toml");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// `redesign/reference.toml` (the new design's hand-written source, same
+    /// id) with `{base}` replaced by the server's base URL.
+    pub fn redesign_reference_toml(&self, base: &str) -> String {
+        let path = self.dir.join("redesign").join("reference.toml");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .replace("{base}", base)
+    }
+
     /// The site directory served by [`serve_site`].
     pub fn site(&self) -> PathBuf {
         self.dir.join("site")
@@ -140,6 +203,53 @@ pub async fn serve_site(site: &Path, charset_header: bool) -> String {
         let _ = axum::serve(listener, app).await;
     });
     format!("http://{addr}")
+}
+
+/// Which of [`serve_switchable`]'s two sites answers: the old one until
+/// [`Switch::use_new`]. Clones share the state.
+#[derive(Debug, Clone, Default)]
+pub struct Switch(Arc<AtomicBool>);
+
+impl Switch {
+    /// From now on the new site answers.
+    pub fn use_new(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on the old site answers.
+    pub fn use_old(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the new site answers.
+    pub fn is_new(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Serves `old` (a site tree, as [`serve_site`] does) on a fresh port until
+/// the returned [`Switch`] says `use_new`, then `new` on the same port: an
+/// outlet redesigned between two polls. Returns the base URL and the switch.
+pub async fn serve_switchable(old: &Path, new: &Path, charset_header: bool) -> (String, Switch) {
+    let (old, new) = (old.to_path_buf(), new.to_path_buf());
+    let switch = Switch::default();
+    let state = switch.clone();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let site = if state.is_new() {
+            new.clone()
+        } else {
+            old.clone()
+        };
+        async move { answer(&site, charset_header, req.uri().path()) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), switch)
 }
 
 fn answer(site: &Path, charset_header: bool, path: &str) -> Response {
