@@ -302,3 +302,101 @@ async fn sources_heal_shows_the_repair_beside_the_old_selectors_and_apply_writes
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("healthy"), "after --apply: {text}");
 }
+/// One template through its redesign in "auto" mode: polled on the old
+/// design, then on the new one. Returns what the second poll said, whether
+/// it repaired, and the problems (lost or doubled items).
+async fn through_redesign(t: &CorpusOutlet) -> (String, bool, Vec<String>) {
+    let (base, switch) =
+        outlets::serve_switchable(&t.site(), &t.redesign_site(), t.expect.charset_header).await;
+    let tc = TestConfig::new(&t.reference_sources_toml(&base), "");
+    tc.set_poll("heal", "\"auto\"");
+    let store = Arc::new(Mutex::new(
+        Store::open(&tc.dir.path().join("kuaibao.db")).expect("store"),
+    ));
+    let first = poll_once(&tc.path(), &store).await;
+    let mut problems = Vec::new();
+    if first[0].error.is_some() {
+        problems.push(format!("old design: {:?}", first[0].error));
+    }
+    let old_config = tc.load();
+    let old_fetcher = kuaibao::fetch::Fetcher::new(&old_config.poll).expect("fetcher");
+    let mut every_url: std::collections::HashSet<String> =
+        outlets::read_source(&old_fetcher, &old_config.poll, &old_config.sources[0])
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|(i, _)| kuaibao::normalize::canonical_url(&i.url))
+            .collect();
+    switch.use_new();
+    let second = poll_once(&tc.path(), &store).await;
+    let said = second[0]
+        .repair
+        .clone()
+        .or_else(|| second[0].error.clone())
+        .unwrap_or_else(|| "no break noticed".into());
+    let repaired = second[0].repair_outcome == Some("applied");
+
+    // Nothing lost: every article the new design lists is stored (with
+    // the new reference reading the new site); nothing doubled: each
+    // stored once, by its canonical URL.
+    let expect = t.redesign_expect();
+    let reference = TestConfig::new(&t.redesign_reference_toml(&base), "");
+    let config = reference.load();
+    let fetcher = kuaibao::fetch::Fetcher::new(&config.poll).expect("fetcher");
+    let wanted = outlets::read_source(&fetcher, &config.poll, &config.sources[0])
+        .await
+        .unwrap_or_default();
+    if wanted.len() != expect.items {
+        problems.push(format!(
+            "the new reference reads {} items, expected {}",
+            wanted.len(),
+            expect.items
+        ));
+    }
+    let store = store.lock().unwrap();
+    for (item, _) in &wanted {
+        let canonical = kuaibao::normalize::canonical_url(&item.url);
+        // A source left for a person has not lost what it has yet to read.
+        if repaired && store.text_at(&canonical).ok().flatten().is_none() {
+            problems.push(format!("lost {}", item.url.path()));
+        }
+        every_url.insert(canonical);
+    }
+    let stored = store.counts().expect("counts").items;
+    if stored as usize > every_url.len() || repaired && (stored as usize) < every_url.len() {
+        problems.push(format!(
+            "{stored} items stored for {} distinct articles",
+            every_url.len()
+        ));
+    }
+    (said, repaired, problems)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn across_the_corpus_redesigns_are_noticed_at_once_and_at_least_90_percent_repaired() {
+    let corpus = outlets::corpus();
+    let mut repaired = 0;
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    for t in &corpus {
+        let (said, ok, mut p) = through_redesign(t).await;
+        if ok {
+            repaired += 1;
+        }
+        lines.push(format!(
+            "{:<22} {:<8} {}",
+            t.name,
+            if ok { "repaired" } else { "-" },
+            said
+        ));
+        problems.extend(p.drain(..).map(|x| format!("{}: {x}", t.name)));
+    }
+    println!("{}", lines.join("\n"));
+    println!("repaired {repaired} of {}", corpus.len());
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        repaired * 10 >= corpus.len() * 9,
+        "repaired {repaired} of {}",
+        corpus.len()
+    );
+}

@@ -668,10 +668,19 @@ impl Poller {
             tracing::warn!(source = %source.id, error = %e, "cannot record the repair");
         }
         let e = &repair.evidence;
-        let proof = format!(
-            "{} of {} stored articles found again, {} of {} re-read articles matched",
-            e.found_again, e.known_on_page, e.articles_matching, e.articles_checked
+        let list_proof = format!(
+            "{} of {} stored articles found again",
+            e.found_again, e.known_on_page
         );
+        let article_proof = format!(
+            "{} of {} re-read articles gave their stored text back",
+            e.articles_matching, e.articles_checked
+        );
+        let proof = match (repair.list.is_some(), e.articles_checked > 0) {
+            (true, true) => format!("{list_proof}, {article_proof}"),
+            (true, false) => list_proof,
+            (false, _) => article_proof,
+        };
         report.repair.get_or_insert_with(|| match status {
             "applied" => format!("{} selectors repaired and written to sources.toml ({proof})", repair.what),
             "proposed" => format!(
