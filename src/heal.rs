@@ -152,21 +152,34 @@ fn known_links(page: &Page, history: &History) -> HashSet<String> {
 
 /// The source's current tables as `[[source]]` TOML, for the side-by-side.
 pub fn tables_toml(source: &Source) -> String {
-    let article = source.article.as_ref().map(|a| ProposedArticle {
-        content: a.content.text.clone(),
-        title: a.title.as_ref().map(|f| f.text.clone()),
-        date: a.date.as_ref().map(|f| f.text.clone()),
-        origin: a.origin.as_ref().map(|f| f.text.clone()),
-        remove: a.remove.iter().map(|f| f.text.clone()).collect(),
-    });
-    let list = source.list.as_ref().map(|l| ProposedList {
+    proposed(
+        source,
+        source.list.as_ref().map(proposed_list),
+        source.article.as_ref().map(proposed_article),
+    )
+    .to_toml()
+}
+
+/// `[source.list]` as the file writes it.
+fn proposed_list(l: &crate::config::ListSelectors) -> ProposedList {
+    ProposedList {
         item: l.item.text.clone(),
         link: l.link.text.clone(),
         title: l.title.text.clone(),
         date: l.date.as_ref().map(|f| f.text.clone()),
         summary: l.summary.as_ref().map(|f| f.text.clone()),
-    });
-    proposed(source, list, article).to_toml()
+    }
+}
+
+/// `[source.article]` as the file writes it.
+fn proposed_article(a: &crate::config::ArticleSelectors) -> ProposedArticle {
+    ProposedArticle {
+        content: a.content.text.clone(),
+        title: a.title.as_ref().map(|f| f.text.clone()),
+        date: a.date.as_ref().map(|f| f.text.clone()),
+        origin: a.origin.as_ref().map(|f| f.text.clone()),
+        remove: a.remove.iter().map(|f| f.text.clone()).collect(),
+    }
 }
 
 fn proposed(
@@ -204,27 +217,12 @@ pub fn with_tables(
 ) -> Result<Source, String> {
     let mut p = proposed(
         source,
-        list.cloned().or_else(|| {
-            source.list.as_ref().map(|l| ProposedList {
-                item: l.item.text.clone(),
-                link: l.link.text.clone(),
-                title: l.title.text.clone(),
-                date: l.date.as_ref().map(|f| f.text.clone()),
-                summary: l.summary.as_ref().map(|f| f.text.clone()),
-            })
-        }),
-        None,
+        list.cloned()
+            .or_else(|| source.list.as_ref().map(proposed_list)),
+        article
+            .cloned()
+            .or_else(|| source.article.as_ref().map(proposed_article)),
     );
-    p.article = match article {
-        Some(a) => Some(a.clone()),
-        None => source.article.as_ref().map(|a| ProposedArticle {
-            content: a.content.text.clone(),
-            title: a.title.as_ref().map(|f| f.text.clone()),
-            date: a.date.as_ref().map(|f| f.text.clone()),
-            origin: a.origin.as_ref().map(|f| f.text.clone()),
-            remove: a.remove.iter().map(|f| f.text.clone()).collect(),
-        }),
-    };
     // The section was checked when the file was read; only the tables are
     // new here.
     p.section = None;
