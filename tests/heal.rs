@@ -193,7 +193,8 @@ async fn in_propose_mode_the_repair_waits_for_a_person_and_nothing_is_written() 
     let text = status(false);
     assert!(
         text.contains(&format!(
-            "{id}: list selectors broke {}; repair proposed: kuaibao sources heal {id} --apply",
+            "{id}: {} selectors broke {}; repair proposed: kuaibao sources heal {id} --apply",
+            proposed[0].what,
             &proposed[0].created_at[..10]
         )),
         "{text}"
@@ -204,7 +205,7 @@ async fn in_propose_mode_the_repair_waits_for_a_person_and_nothing_is_written() 
         .and_then(|rows| rows.iter().find(|r| r["id"] == id.as_str()))
         .expect("the source in --json");
     assert_eq!(row["repair"]["status"], "proposed", "{row}");
-    assert_eq!(row["repair"]["what"], "list", "{row}");
+    assert_eq!(row["repair"]["what"], proposed[0].what.as_str(), "{row}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
