@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Poll, Source, SourceKind};
 use crate::extract::{self, ExtractError, Listing};
@@ -53,8 +53,10 @@ pub struct History {
     pub urls: HashSet<String>,
 }
 
-/// The proof a repair carries.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+/// The proof a repair carries (stored as JSON with the repair; read back
+/// leniently: a missing field is zero or empty).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Evidence {
     /// Stored articles the current list page links to.
     pub known_on_page: usize,

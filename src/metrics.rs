@@ -9,6 +9,7 @@
 //! | `kuaibao_fetch_duration_seconds` | histogram | `source` | how long one fetch took, body included |
 //! | `kuaibao_items_ingested_total` | counter | `source` | new items stored |
 //! | `kuaibao_poll_limited_total` | counter | `source` | passes in which a `[poll]` budget bit |
+//! | `kuaibao_source_repairs_total` | counter | `source`, `outcome` (`applied`, `proposed`, `failed`, `not-a-list`) | passes in which a source's selectors broke, by what heal made of it |
 //! | `kuaibao_scheduler_due_sources` | gauge | — | sources due now, not yet started |
 //! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
 //! | `kuaibao_items` | gauge | `status` (`candidate`, `approved`, `rejected`) | items in the store |
@@ -73,6 +74,7 @@ pub struct Metrics {
     fetch_duration: HistogramFamily,
     items_ingested: Family<SourceLabels, Counter>,
     poll_limited: Family<SourceLabels, Counter>,
+    source_repairs: Family<FetchLabels, Counter>,
     queue_due: Gauge,
     queue_waiting: Gauge,
     items: Family<StatusLabels, Gauge>,
@@ -104,6 +106,7 @@ impl Metrics {
         let fetch_duration: HistogramFamily = Family::new_with_constructor(fetch_histogram);
         let items_ingested = Family::<SourceLabels, Counter>::default();
         let poll_limited = Family::<SourceLabels, Counter>::default();
+        let source_repairs = Family::<FetchLabels, Counter>::default();
         let queue_due = Gauge::default();
         let queue_waiting = Gauge::default();
         let items = Family::<StatusLabels, Gauge>::default();
@@ -130,6 +133,11 @@ impl Metrics {
             "kuaibao_poll_limited",
             "Passes in which a [poll] budget bit, per source",
             poll_limited.clone(),
+        );
+        registry.register(
+            "kuaibao_source_repairs",
+            "Passes in which a source's selectors broke, by repair outcome",
+            source_repairs.clone(),
         );
         registry.register(
             "kuaibao_scheduler_due_sources",
@@ -167,6 +175,7 @@ impl Metrics {
             fetch_duration,
             items_ingested,
             poll_limited,
+            source_repairs,
             queue_due,
             queue_waiting,
             items,
@@ -220,6 +229,18 @@ impl Metrics {
         self.poll_limited
             .get_or_create(&SourceLabels {
                 source: source.to_string(),
+            })
+            .inc();
+    }
+
+    /// A pass of `source` in which its selectors broke; `outcome` is the
+    /// report's `repair_outcome` (`applied`, `proposed`, `failed`,
+    /// `not-a-list`).
+    pub fn source_repair(&self, source: &str, outcome: &str) {
+        self.source_repairs
+            .get_or_create(&FetchLabels {
+                source: source.to_string(),
+                outcome: outcome.to_string(),
             })
             .inc();
     }

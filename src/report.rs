@@ -7,7 +7,7 @@ use crate::accounts::{AuditRecord, UserInfo};
 use crate::heal::{Examination, ListHealth};
 use crate::onboard::{Column, Proposal};
 use crate::poll::{SourceReport, SourceTest};
-use crate::store::{ReviewItem, SourceState, StoryDetail, StorySummary};
+use crate::store::{RepairRow, ReviewItem, SourceState, StoryDetail, StorySummary};
 
 /// A plain text table: a header row and rows, columns padded by display
 /// width, the last column left ragged.
@@ -149,6 +149,45 @@ pub fn status_table(states: &[SourceState]) -> String {
         ],
         &rows,
     )
+}
+
+/// The lines `kuaibao status` prints below its table: one per source
+/// whose latest repair is proposed, applied or failed (a dismissed one is
+/// done with).
+pub fn repair_lines(repairs: &[RepairRow]) -> String {
+    let mut out = String::new();
+    for r in repairs {
+        let day = |t: &str| t.chars().take(10).collect::<String>();
+        let line = match r.status.as_str() {
+            "applied" => format!(
+                "{}: {} selectors repaired {} (applied{})",
+                r.source_id,
+                r.what,
+                day(r.decided_at.as_deref().unwrap_or(&r.created_at)),
+                r.decided_by
+                    .as_deref()
+                    .map_or_else(String::new, |b| format!(" by {b}"))
+            ),
+            "proposed" => format!(
+                "{}: {} selectors broke {}; repair proposed: kuaibao sources heal {} --apply (or 应用 on the desk's 来源 page)",
+                r.source_id,
+                r.what,
+                day(&r.created_at),
+                r.source_id
+            ),
+            "failed" => format!(
+                "{}: {} selectors broke {}; no repair passed, needs a person (kuaibao sources heal {})",
+                r.source_id,
+                r.what,
+                day(&r.created_at),
+                r.source_id
+            ),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The table `kuaibao review list` prints.

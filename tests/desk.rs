@@ -2191,3 +2191,151 @@ async fn a_login_name_with_a_newline_is_logged_escaped_on_one_line() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_applies_a_proposed_selector_repair_from_the_banner_in_a_real_browser() {
+    let (chromedriver, chromium) = (common::on_path("chromedriver"), common::on_path("chromium"));
+    let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
+        common::outside_program(
+            "an_admin_applies_a_proposed_selector_repair_from_the_banner_in_a_real_browser",
+            false,
+            "apt-get install chromium chromium-driver",
+        );
+        return;
+    };
+    use fantoccini::{ClientBuilder, Locator};
+
+    let outlet = common::Outlet::start().await;
+    let tc = common::TestConfig::new(
+        &format!(
+            "[[source]]\nid = \"gd-hrss\"\nname = \"广东省人社厅\"\nurl = \"{}\"\nkind = \"html\"\n[source.list]\nitem = \"ul.news li\"\nlink = \"a@href\"\ntitle = \"a\"\n",
+            outlet.url("/gd/list.html")
+        ),
+        "",
+    );
+    tc.set_poll("heal", "\"off\"");
+    let config = tc.load();
+    let old_toml = kuaibao::heal::tables_toml(config.source("gd-hrss").expect("the source"));
+    let new_toml = old_toml.replace("ul.news li", "div.newslist li");
+    {
+        let mut store = kuaibao::app::open_store(&config).expect("store");
+        accounts::add_user(&store, "root", Role::Admin, PASSWORD).expect("admin");
+        store
+            .record_repair(&kuaibao::store::NewRepair {
+                source_id: "gd-hrss",
+                status: "proposed",
+                what: "list",
+                confidence: 0.95,
+                old_toml: &old_toml,
+                new_toml: &new_toml,
+                evidence: r#"{"known_on_page":10,"found_again":10,"items":20,"notes":[]}"#,
+                decided_by: None,
+            })
+            .expect("a proposed repair");
+    }
+    let (_daemon, base) = kuaibao_serve(&tc.path());
+    let http = reqwest::Client::new();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let _driver = Killed(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let driver = format!("http://127.0.0.1:{port}");
+    wait_until("chromedriver", || {
+        let (http, url) = (http.clone(), format!("{driver}/status"));
+        async move { http.get(url).send().await.is_ok() }
+    })
+    .await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,1600", "--lang=zh-CN"]
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver)
+        .await
+        .expect("a WebDriver session in headless Chromium");
+
+    let result = async {
+        browser.goto(&format!("{base}/desk/sources")).await?;
+        browser
+            .find(Locator::Css("input[name=name]"))
+            .await?
+            .send_keys("root")
+            .await?;
+        browser
+            .find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Css(".login button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while browser
+            .current_url()
+            .await?
+            .path()
+            .starts_with("/desk/login")
+        {
+            assert!(Instant::now() < deadline, "the login never finished");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if browser.current_url().await?.path() != "/desk/sources" {
+            browser.goto(&format!("{base}/desk/sources")).await?;
+        }
+        let banner = browser
+            .wait()
+            .for_element(Locator::Css("section.repair"))
+            .await?;
+        let text = banner.text().await?;
+        assert!(text.contains("广东省人社厅"), "{text}");
+        assert!(
+            browser
+                .find(Locator::Css("section.repair pre.new ins"))
+                .await?
+                .text()
+                .await?
+                .contains("div.newslist li")
+        );
+        browser
+            .find(Locator::XPath(
+                "//section[contains(@class,'repair')]//button[normalize-space()='应用']",
+            ))
+            .await?
+            .click()
+            .await?;
+        let flash = browser.wait().for_element(Locator::Css("#flash")).await?;
+        let message = flash.text().await?;
+        assert!(message.contains("已应用"), "{message}");
+        assert_eq!(browser.current_url().await?.path(), "/desk/sources");
+        assert!(
+            browser
+                .find_all(Locator::Css("section.repair"))
+                .await?
+                .is_empty(),
+            "no banner after 应用"
+        );
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the repair banner in the browser");
+    let file = std::fs::read_to_string(tc.dir.path().join("sources.toml")).expect("sources.toml");
+    assert!(file.contains("div.newslist li"), "{file}");
+}

@@ -2,7 +2,10 @@
 //! only): every configured source with its health; adding an outlet by
 //! its address (proposal, preview, then 添加 appends to the sources file,
 //! audited, and the running daemon polls it without a restart); switching
-//! a source off; testing its selectors; refusals shown on the page.
+//! a source off; testing its selectors; refusals shown on the page; the
+//! banner of a repair heal proposed after a redesign, applied (the sources
+//! file rewritten, old selectors kept in a comment and a backup, audited)
+//! or dismissed.
 
 mod common;
 
@@ -491,4 +494,246 @@ async fn without_the_daemon_an_added_source_waits_for_the_next_start() {
     assert!(decoded.contains("下次启动"), "{decoded}");
     let file = std::fs::read_to_string(tc.dir.path().join("sources.toml")).unwrap();
     assert!(file.contains(&outlet.url("/news/list.html")));
+}
+
+/// Records a repair of `source` as heal would: its tables now, the new
+/// ones, and the evidence.
+fn record_repair(
+    config: &kuaibao::config::Config,
+    source: &str,
+    status: &str,
+    old_toml: &str,
+    new_toml: &str,
+    evidence: &str,
+) -> i64 {
+    let mut store = kuaibao::app::open_store(config).unwrap();
+    store
+        .record_repair(&kuaibao::store::NewRepair {
+            source_id: source,
+            status,
+            what: "list",
+            confidence: 0.93,
+            old_toml,
+            new_toml,
+            evidence,
+            decided_by: None,
+        })
+        .unwrap()
+}
+
+const EVIDENCE: &str = r#"{"known_on_page":12,"found_again":11,"articles_checked":3,"articles_matching":3,"items":20,"notes":["列表改用 div.newslist"]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_repair_heal_proposed_is_shown_with_its_evidence_and_both_tables_and_an_admin_applies_or_dismisses_it()
+ {
+    let outlet = Outlet::start().await;
+    serve_outlet(&outlet, "gd", 4);
+    let old_text = hand_source(&outlet, "gd", "广东人社");
+    let tc = TestConfig::new(&old_text, "[schedule]\njitter = 0.0\n");
+    // The daemon's own polls must not propose repairs of their own.
+    tc.set_poll("heal", "\"off\"");
+    let sources_path = tc.dir.path().join("sources.toml");
+    let config = tc.load();
+    let old_toml = kuaibao::heal::tables_toml(config.source("gd").unwrap());
+    assert!(
+        old_toml.contains("[source.list]") && old_toml.contains("ul.news li"),
+        "{old_toml}"
+    );
+    let new_toml = old_toml.replace("ul.news li", "div.newslist li");
+    let rid = record_repair(&config, "gd", "proposed", &old_toml, &new_toml, EVIDENCE);
+    let daemon = Daemon::start(&tc).await;
+    let admin = daemon.login("root").await;
+    let editor = daemon.login("alice").await;
+
+    // The banner: what broke, the proof, the old and new tables side by
+    // side with the changed lines marked, 应用 and 忽略.
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let banner = text_of(&page.body, "section.repair").expect("a banner for the proposal");
+    assert!(
+        banner.contains("广东人社") && banner.contains("列表选择器"),
+        "{banner}"
+    );
+    assert!(banner.contains("可信度 0.93"), "{banner}");
+    assert_eq!(
+        text_of(&page.body, "section.repair .known").as_deref(),
+        Some("12")
+    );
+    assert_eq!(
+        text_of(&page.body, "section.repair .found").as_deref(),
+        Some("11")
+    );
+    assert_eq!(
+        text_of(&page.body, "section.repair .items").as_deref(),
+        Some("20")
+    );
+    assert_eq!(
+        text_of(&page.body, "section.repair .matching").as_deref(),
+        Some("3")
+    );
+    assert!(
+        banner.contains("列表改用 div.newslist"),
+        "the notes: {banner}"
+    );
+    let old_pre = text_of(&page.body, "section.repair pre.old").unwrap();
+    let new_pre = text_of(&page.body, "section.repair pre.new").unwrap();
+    assert_eq!(old_pre.trim(), old_toml.trim());
+    assert_eq!(new_pre.trim(), new_toml.trim());
+    assert!(
+        text_of(&page.body, "pre.old del")
+            .unwrap()
+            .contains("ul.news li")
+    );
+    assert!(
+        text_of(&page.body, "pre.new ins")
+            .unwrap()
+            .contains("div.newslist li")
+    );
+    let apply = format!("/desk/sources/gd/repairs/{rid}/apply");
+    let dismiss = format!("/desk/sources/gd/repairs/{rid}/dismiss");
+    assert!(page.body.contains(&format!("action=\"{apply}\"")));
+    assert!(page.body.contains(&format!("action=\"{dismiss}\"")));
+    assert!(
+        text_of(&page.body, "tr#source-gd")
+            .unwrap()
+            .contains("待确认的修复"),
+        "the row points to the banner"
+    );
+
+    // Editors cannot apply.
+    let refused = daemon.post(&apply, &editor, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), old_text);
+
+    // 应用: the file carries the new selectors, the old ones in a comment,
+    // a backup beside it; the repair is applied and audited.
+    let applied = daemon.post(&apply, &admin, &[]).await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+    assert_eq!(applied.headers["location"], "/desk/sources");
+    let (is_error, message) = flash(&applied.headers);
+    assert!(!is_error, "{message}");
+    assert!(message.contains("已应用"), "{message}");
+    let file = std::fs::read_to_string(&sources_path).unwrap();
+    assert!(file.contains("item = \"div.newslist li\""), "{file}");
+    assert!(
+        file.lines()
+            .any(|l| l.trim_start().starts_with('#') && l.contains("ul.news li")),
+        "the old selector in a comment: {file}"
+    );
+    assert!(file.contains("repaired on the desk by root"), "{file}");
+    let backups: Vec<String> = std::fs::read_dir(tc.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sources.toml.bak-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(
+        std::fs::read_to_string(tc.dir.path().join(&backups[0])).unwrap(),
+        old_text
+    );
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert!(
+        text_of(&page.body, "section.repair").is_none(),
+        "no banner any more"
+    );
+    assert!(
+        text_of(&page.body, "tr#source-gd")
+            .unwrap()
+            .contains("修复于"),
+        "the row says when it was repaired"
+    );
+
+    // Applied once only.
+    let again = daemon.post(&apply, &admin, &[]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let (is_error, message) = flash(&again.headers);
+    assert!(is_error && message.contains("已应用"), "{message}");
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), file);
+
+    // A proposal made from tables edited since is not applied; 忽略 sets
+    // it aside and writes nothing.
+    let stale = record_repair(&config, "gd", "proposed", &old_toml, &new_toml, EVIDENCE);
+    let refused = daemon
+        .post(
+            &format!("/desk/sources/gd/repairs/{stale}/apply"),
+            &admin,
+            &[],
+        )
+        .await;
+    let (is_error, message) = flash(&refused.headers);
+    assert!(is_error && message.contains("已被修改"), "{message}");
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), file);
+    let dismissed = daemon
+        .post(
+            &format!("/desk/sources/gd/repairs/{stale}/dismiss"),
+            &admin,
+            &[],
+        )
+        .await;
+    assert_eq!(dismissed.status, StatusCode::SEE_OTHER);
+    let (is_error, message) = flash(&dismissed.headers);
+    assert!(!is_error && message.contains("已忽略"), "{message}");
+    assert_eq!(std::fs::read_to_string(&sources_path).unwrap(), file);
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert!(text_of(&page.body, "section.repair").is_none());
+
+    // A repair that found nothing reliable asks for a person on the row;
+    // one of a source no longer configured is refused, never a 500.
+    record_repair(
+        &config,
+        "gd",
+        "failed",
+        &new_toml,
+        &new_toml,
+        r#"{"known_on_page":9,"found_again":2,"notes":["只找回 2 篇"]}"#,
+    );
+    let page = daemon.get("/desk/sources", &admin).await;
+    let row = text_of(&page.body, "tr#source-gd").unwrap();
+    assert!(
+        row.contains("需要人工") && row.contains("只找回 2 篇"),
+        "{row}"
+    );
+    let gone = record_repair(&config, "gone", "proposed", &old_toml, &new_toml, EVIDENCE);
+    let page = daemon.get("/desk/sources", &admin).await;
+    assert!(
+        text_of(&page.body, "section.repair").is_none(),
+        "{}",
+        page.body
+    );
+    let refused = daemon
+        .post(
+            &format!("/desk/sources/gone/repairs/{gone}/apply"),
+            &admin,
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let (is_error, message) = flash(&refused.headers);
+    assert!(is_error && message.contains("没有来源"), "{message}");
+    let bad = daemon
+        .post("/desk/sources/gd/repairs/x/apply", &admin, &[])
+        .await;
+    assert_eq!(bad.status, StatusCode::SEE_OTHER);
+    assert!(flash(&bad.headers).0);
+
+    daemon.stop().await;
+    let store = kuaibao::app::open_store(&config).unwrap();
+    let row = store.repair(rid).unwrap().unwrap();
+    assert_eq!(row.status, "applied");
+    assert_eq!(row.decided_by.as_deref(), Some("root"));
+    assert_eq!(store.repair(stale).unwrap().unwrap().status, "dismissed");
+    let entries = accounts::audit_entries(&store, &AuditQuery::default()).unwrap();
+    let repaired = entries
+        .iter()
+        .find(|e| e.action == "source.repair")
+        .unwrap();
+    assert_eq!(repaired.user_name, "root");
+    assert_eq!(repaired.detail.as_deref(), Some("gd"));
+    assert_eq!(repaired.before.as_deref(), Some(old_toml.as_str()));
+    assert_eq!(repaired.after.as_deref(), Some(new_toml.as_str()));
+    let set_aside = entries
+        .iter()
+        .find(|e| e.action == "source.repair.dismiss")
+        .unwrap();
+    assert_eq!(set_aside.detail.as_deref(), Some("gd"));
 }

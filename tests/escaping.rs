@@ -5,6 +5,7 @@
 //! operators can put them, and read back from every HTML page the server
 //! and the desk render (the queue, search, audit, users, sources, issue pages,
 //! public issue pages, the index, the status page, the bulletin export,
+//! the sources page's repair banner,
 //! the login page). Each page must show them escaped or refuse them: no
 //! element, attribute or link the page did not write itself.
 //!
@@ -384,6 +385,28 @@ async fn hostile_text_and_urls_come_out_escaped_or_refused_on_every_page() {
     assert_escaped("login form", &form);
 
     let s = f.login().await;
+
+    // A repair proposed for the hostile source, with markup in its tables,
+    // in what broke and in the evidence's notes: the 来源 page's banner.
+    f.store
+        .lock()
+        .unwrap()
+        .record_repair(&kuaibao::store::NewRepair {
+            source_id: "evil",
+            status: "proposed",
+            what: SCRIPT,
+            confidence: 0.5,
+            old_toml: &format!("[[source]]\nname = {}\n", toml_string(SCRIPT)),
+            new_toml: &format!(
+                "[[source]]\nname = {}\n[source.list]\nitem = {}\n",
+                toml_string(SCRIPT),
+                toml_string(HOVER2)
+            ),
+            evidence: &serde_json::json!({"known_on_page": 1, "notes": [SCRIPT, HOVER, HOVER2]})
+                .to_string(),
+            decided_by: None,
+        })
+        .unwrap();
     let q: String = url::form_urlencoded::byte_serialize(SCRIPT.as_bytes()).collect();
     let q_hover: String = url::form_urlencoded::byte_serialize(HOVER2.as_bytes()).collect();
 
@@ -417,6 +440,12 @@ async fn hostile_text_and_urls_come_out_escaped_or_refused_on_every_page() {
     ];
     for (name, path) in &pages {
         let body = f.page(path, Some(&s)).await;
+        if *name == "sources" {
+            assert!(
+                body.contains("class=\"panel repair\""),
+                "the repair banner: {body}"
+            );
+        }
         if name.contains("attribute") {
             assert_inert(name, &body);
         } else {

@@ -176,6 +176,35 @@ async fn in_propose_mode_the_repair_waits_for_a_person_and_nothing_is_written() 
         "{}",
         proposed[0].new_toml
     );
+
+    // `kuaibao status` says so below its table, and how to apply it.
+    let id = proposed[0].source_id.clone();
+    let status = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kuaibao"));
+        cmd.arg("--config").arg(tc.path()).arg("status");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().expect("kuaibao status");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let text = status(false);
+    assert!(
+        text.contains(&format!(
+            "{id}: {} selectors broke {}; repair proposed: kuaibao sources heal {id} --apply",
+            proposed[0].what,
+            &proposed[0].created_at[..10]
+        )),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&status(true)).expect("json");
+    let row = json
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == id.as_str()))
+        .expect("the source in --json");
+    assert_eq!(row["repair"]["status"], "proposed", "{row}");
+    assert_eq!(row["repair"]["what"], proposed[0].what.as_str(), "{row}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -116,11 +116,40 @@ pub(crate) fn status(config_path: &Path, json: bool) -> anyhow::Result<u8> {
     let store = app::open_store(&config)?;
     let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
     let states = store.source_states(&ids).map_err(AppError::from)?;
+    let mut repairs = Vec::new();
+    for id in &ids {
+        if let Some(r) = store.latest_repair(id).map_err(AppError::from)? {
+            repairs.push(r);
+        }
+    }
     if json {
-        print_json(&states)?;
+        let rows: Vec<serde_json::Value> = states
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                if let Some(r) = repairs.iter().find(|r| r.source_id == s.id) {
+                    v["repair"] = serde_json::json!({
+                        "id": r.id,
+                        "status": r.status,
+                        "what": r.what,
+                        "confidence": r.confidence,
+                        "created_at": r.created_at,
+                        "decided_at": r.decided_at,
+                        "decided_by": r.decided_by,
+                        "evidence": serde_json::from_str::<kuaibao::heal::Evidence>(&r.evidence).ok(),
+                    });
+                }
+                v
+            })
+            .collect();
+        print_json(&rows)?;
         return Ok(exit::OK);
     }
     print!("{}", report::status_table(&states));
+    let repaired = report::repair_lines(&repairs);
+    if !repaired.is_empty() {
+        print!("\nselectors:\n{repaired}");
+    }
     let counts = store.status_counts().map_err(AppError::from)?;
     let counts: Vec<String> = counts
         .iter()

@@ -33,6 +33,7 @@
 //! | `GET, POST /desk/issues`, `/desk/issues/{number}[/…]` | assembling issues ([`issues`]) |
 //! | `GET /desk/sources`, `POST /desk/sources/{preview,add}` | the sources and adding one by address (admins only; [`sources`]) |
 //! | `POST /desk/sources/{id}/{enable,disable,test}` | one source (admins only) |
+//! | `POST /desk/sources/{id}/repairs/{repair_id}/{apply,dismiss}` | a repair heal proposed: written to the sources file, or set aside (admins only) |
 
 mod actions;
 mod auth;
@@ -170,6 +171,10 @@ where
         .route("/desk/sources/preview", post(sources::preview))
         .route("/desk/sources/add", post(sources::add))
         .route("/desk/sources/{id}/{action}", post(sources::action))
+        .route(
+            "/desk/sources/{id}/repairs/{repair_id}/{action}",
+            post(sources::repair),
+        )
         .route("/desk/items/{id}/{action}", post(actions::item))
         .route("/desk/bulk", post(actions::bulk))
         .route("/desk/undo", post(actions::undo))

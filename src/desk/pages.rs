@@ -200,6 +200,8 @@ fn action_label(action: &str) -> &str {
         "source.add" => "添加来源",
         "source.enable" => "启用来源",
         "source.disable" => "停用来源",
+        "source.repair" => "修复来源选择器",
+        "source.repair.dismiss" => "忽略来源修复",
         other => other,
     }
 }

@@ -2,12 +2,16 @@
 //! configured source with its health as `kuaibao status` shows it; adding
 //! an outlet by its address (the proposal and preview of `kuaibao sources
 //! add`, then appending the `[[source]]` table to the sources file);
-//! switching a source on or off; and testing a source's selectors as
-//! `kuaibao sources test` does.
+//! switching a source on or off; testing a source's selectors as
+//! `kuaibao sources test` does; and the repairs heal proposed when a
+//! source's selectors broke after a redesign: a banner per proposal, with
+//! its evidence and the old and new tables side by side, to apply (应用,
+//! as `kuaibao sources heal ID --apply` would) or dismiss (忽略).
 //!
 //! The sources file is changed through [`crate::config::edit`] only (which
 //! keeps every byte a person wrote), each change is in the audit log
-//! (`source.add`, `source.enable`, `source.disable`), and the daemon is
+//! (`source.add`, `source.enable`, `source.disable`, `source.repair`,
+//! `source.repair.dismiss`), and the daemon is
 //! asked to reload its configuration ([`DeskState::request_reload`]), so
 //! the change is polled without a restart. Outside the daemon the page says
 //! that the change takes effect at the next start.
@@ -16,6 +20,7 @@
 //! blocking thread under a time cap, so a hanging outlet neither holds the
 //! request forever nor keeps the server's workers busy.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,10 +40,11 @@ use crate::accounts::{self, AuditEntry, SessionUser};
 use crate::config::edit::{self, EditError};
 use crate::config::{Config, parse_sources};
 use crate::fetch::Fetcher;
+use crate::heal::Evidence;
 use crate::model::safe_href;
 use crate::onboard::{self, AddRequest, OnboardError, Proposal};
 use crate::poll::{SourceTest, SourceTestError};
-use crate::store::SourceState;
+use crate::store::{RepairRow, SourceState};
 
 /// How long a proposal may take: fetching the address, its feed or list
 /// and a few articles.
@@ -170,19 +176,35 @@ async fn show(
 ) -> Response {
     let config = state.config();
     let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-    let states = with_store(state, move |s| {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        s.source_states(&ids)
+    let read = with_store(state, move |s| {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let states = s.source_states(&refs)?;
+        let mut latest = HashMap::new();
+        for id in &ids {
+            if let Some(r) = s.latest_repair(id)? {
+                latest.insert(id.clone(), r);
+            }
+        }
+        let proposed = s.proposed_repairs()?;
+        Ok::<_, crate::store::StoreError>((states, latest, proposed))
     })
     .await;
-    let states = match states {
-        Ok(Ok(states)) => states,
+    let (states, latest, proposed) = match read {
+        Ok(Ok(read)) => read,
         Ok(Err(e)) => return internal(e, false),
         Err(resp) => return resp,
     };
+    // Only the proposals of configured sources: one of a source removed
+    // since can be neither applied nor shown beside its row.
+    let proposed: Vec<RepairRow> = proposed
+        .into_iter()
+        .filter(|r| config.source(&r.source_id).is_some())
+        .collect();
     let n = nonce();
     let view = View {
         states: &states,
+        latest: &latest,
+        proposed: &proposed,
         message: message.as_ref(),
         form,
         panel: &panel,
@@ -327,7 +349,7 @@ async fn audit(
     user: &str,
     action: &'static str,
     id: &str,
-    before: Option<&'static str>,
+    before: Option<String>,
     after: Option<String>,
 ) -> &'static str {
     let (user, id) = (user.to_string(), id.to_string());
@@ -339,7 +361,7 @@ async fn audit(
                 action,
                 item_id: None,
                 story_id: None,
-                before,
+                before: before.as_deref(),
                 after: after.as_deref(),
                 detail: Some(&id),
             },
@@ -505,7 +527,7 @@ pub(super) async fn action(
         &editor.user.name,
         kind,
         &id,
-        Some(word(source.enabled)),
+        Some(word(source.enabled).to_string()),
         Some(word(enable).to_string()),
     )
     .await;
@@ -564,6 +586,10 @@ async fn test(config: &Arc<Config>, source: &crate::config::Source) -> Result<So
 struct View<'a> {
     /// In the configuration's order.
     states: &'a [SourceState],
+    /// Each source's latest repair, by source id.
+    latest: &'a HashMap<String, RepairRow>,
+    /// Repairs waiting for an administrator, of configured sources.
+    proposed: &'a [RepairRow],
     message: Option<&'a Flash>,
     form: &'a AddressForm,
     panel: &'a Panel,
@@ -614,6 +640,7 @@ fn render(config: &Config, user: &SessionUser, nonce: &str, view: &View<'_>) -> 
         }
         "\n"
         (render_panel(config, csrf, view.panel))
+        @for r in view.proposed { (repair_banner(config, csrf, r)) }
         table.list.sources {
             tr {
                 th { "ID" } th { "名称" } th { "类型" } th { "栏目" } th { "状态" }
@@ -628,7 +655,10 @@ fn render(config: &Config, user: &SessionUser, nonce: &str, view: &View<'_>) -> 
                     td { (link(s.url.as_str(), &s.name)) }
                     td { (s.kind.as_str()) }
                     td { (section_name(config, s.section.as_deref())) }
-                    td { span class={ "health " (class) } { (label) } }
+                    td {
+                        span class={ "health " (class) } { (label) }
+                        @if let Some(r) = view.latest.get(&s.id) { (repair_note(r)) }
+                    }
                     td { (time_or_dash(st.last_success_at.as_deref())) }
                     td { (st.consecutive_failures) }
                     td { (time_or_dash(st.next_due_at.as_deref())) }
@@ -780,4 +810,265 @@ fn render_panel(config: &Config, csrf: &str, panel: &Panel) -> Markup {
             "\n"
         },
     }
+}
+
+/// A repair's evidence, read leniently (an unreadable one is empty).
+fn evidence(r: &RepairRow) -> Evidence {
+    serde_json::from_str(&r.evidence).unwrap_or_default()
+}
+
+/// What broke, in words.
+fn what_broke(what: &str) -> &'static str {
+    match what {
+        "list" => "列表选择器",
+        "article" => "正文选择器",
+        "list and article" => "列表和正文选择器",
+        _ => "选择器",
+    }
+}
+
+/// The latest repair beside a source's health: applied, failed, or
+/// waiting above the table. Nothing for a dismissed one.
+fn repair_note(r: &RepairRow) -> Markup {
+    let when = short_time(r.decided_at.as_deref().unwrap_or(&r.created_at));
+    match r.status.as_str() {
+        "applied" => html! {
+            br; small.repair.applied title={ "由 " (r.decided_by.as_deref().unwrap_or("—")) " 应用" } {
+                (what_broke(&r.what)) "修复于 " (when)
+            }
+        },
+        "failed" => {
+            let notes = evidence(r).notes.join("；");
+            let reason = if notes.is_empty() {
+                format!(
+                    "{}在网站改版后失效，没有找到可靠的新选择器",
+                    what_broke(&r.what)
+                )
+            } else {
+                format!("{}失效：{notes}", what_broke(&r.what))
+            };
+            html! { br; small.repair.failed { "需要人工：" (reason) } }
+        }
+        "proposed" => html! {
+            br; a.repair.proposed href={ "#repair-" (r.id) } { "待确认的修复" }
+        },
+        _ => html! {},
+    }
+}
+
+/// Each line of `text`, and whether it is missing from `other`.
+fn marked_lines<'t>(text: &'t str, other: &str) -> Vec<(&'t str, bool)> {
+    let others: HashSet<&str> = other.lines().map(str::trim_end).collect();
+    text.lines()
+        .map(|l| (l, !others.contains(l.trim_end())))
+        .collect()
+}
+
+/// The tables in a `<pre>`, the lines that differ from `other` marked as
+/// `tag` (`del` on the old side, `ins` on the new).
+fn marked_pre(class: &str, text: &str, other: &str, tag: &str) -> Markup {
+    html! {
+        pre class={ "toml " (class) } {
+            @for (line, differs) in marked_lines(text, other) {
+                @if differs {
+                    @if tag == "del" { del { (line) } } @else { ins { (line) } }
+                } @else {
+                    (line)
+                }
+                "\n"
+            }
+        }
+    }
+}
+
+/// The banner of a proposed repair: what broke, the proof, both tables,
+/// 应用 and 忽略.
+fn repair_banner(config: &Config, csrf: &str, r: &RepairRow) -> Markup {
+    let name = config
+        .source(&r.source_id)
+        .map_or(r.source_id.as_str(), |s| s.name.as_str());
+    let e = evidence(r);
+    let action = |verb: &str| format!("/desk/sources/{}/repairs/{}/{verb}", r.source_id, r.id);
+    html! {
+        section.panel.repair id={ "repair-" (r.id) } {
+            h2 {
+                "「" (name) "」（" code { (r.source_id) } "）的" (what_broke(&r.what))
+                "在网站改版后失效，已找到新的选择器"
+            }
+            "\n"
+            p.evidence {
+                "可信度 " (format!("{:.2}", r.confidence)) "；发现于 " (short_time(&r.created_at)) "。"
+                @if e.known_on_page > 0 || r.what.contains("list") {
+                    "列表页上有 " span.known { (e.known_on_page) } " 篇已保存的文章，新选择器找回 "
+                    span.found { (e.found_again) } " 篇，共读到 " span.items { (e.items) } " 条。"
+                }
+                @if e.articles_checked > 0 {
+                    "重读 " span.checked { (e.articles_checked) } " 篇已保存的文章，"
+                    span.matching { (e.articles_matching) } " 篇正文与保存的一致。"
+                }
+            }
+            "\n"
+            @if !e.notes.is_empty() {
+                ul.notes { @for n in &e.notes { li { (n) } } }
+                "\n"
+            }
+            div.tables {
+                div.old { h3 { "现在的配置" } (marked_pre("old", &r.old_toml, &r.new_toml, "del")) }
+                div.new { h3 { "修复后的配置" } (marked_pre("new", &r.new_toml, &r.old_toml, "ins")) }
+            }
+            "\n"
+            p.summary {
+                "应用后，旧的选择器作为注释留在来源文件中，并另存一份备份。"
+            }
+            form.inline method="post" action=(action("apply")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" class="ok" { "应用" }
+            }
+            " "
+            form.inline method="post" action=(action("dismiss")) {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" class="no" { "忽略" }
+            }
+        }
+        "\n"
+    }
+}
+
+/// `POST /desk/sources/{id}/repairs/{repair_id}/{apply,dismiss}`: writes
+/// a proposed repair's tables to the sources file (the old ones kept in a
+/// comment and a backup), or sets it aside; audited either way.
+pub(super) async fn repair(
+    State(state): State<DeskState>,
+    Path((id, repair_id, action)): Path<(String, String, String)>,
+    Posted {
+        editor,
+        form: NoFields {},
+        headers,
+    }: Posted<NoFields>,
+) -> Response {
+    let config = state.config();
+    if let Some(refused) = refuse_non_admin(&config, &editor.user, &headers) {
+        return refused;
+    }
+    let refuse = |text: &str| {
+        let mut resp = see_other(PAGE);
+        set_flash(&mut resp, &config, true, text);
+        resp
+    };
+    let apply = match action.as_str() {
+        "apply" => true,
+        "dismiss" => false,
+        _ => return refuse("没有这个操作。"),
+    };
+    let Ok(rid) = repair_id.parse::<i64>() else {
+        return refuse("没有这个修复。");
+    };
+    let row = match with_store(&state, move |s| s.repair(rid)).await {
+        Ok(Ok(Some(row))) if row.source_id == id => row,
+        Ok(Ok(_)) => return refuse("没有这个修复。"),
+        Ok(Err(e)) => return internal(e, false),
+        Err(resp) => return resp,
+    };
+    if row.status != "proposed" {
+        let done = match row.status.as_str() {
+            "applied" => "已应用",
+            "dismissed" => "已忽略",
+            _ => "不是待确认的修复",
+        };
+        return refuse(&format!("「{id}」的这个修复{done}，没有再修改。"));
+    }
+    let Some(source) = config.source(&id).cloned() else {
+        return refuse(&format!("没有来源「{id}」：它已从来源文件中删除。"));
+    };
+    let user = editor.user.name.clone();
+    if !apply {
+        let by = user.clone();
+        let decided = with_store(&state, move |s| s.decide_repair(rid, "dismissed", &by)).await;
+        match decided {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return internal(e, false),
+            Err(resp) => return resp,
+        }
+        let audited = audit(
+            &state,
+            &user,
+            "source.repair.dismiss",
+            &id,
+            Some("proposed".into()),
+            Some("dismissed".into()),
+        )
+        .await;
+        let mut resp = see_other(PAGE);
+        set_flash(
+            &mut resp,
+            &config,
+            false,
+            &format!(
+                "已忽略「{}」（{id}）的选择器修复，来源文件没有修改。{audited}",
+                source.name
+            ),
+        );
+        return resp;
+    }
+    // The proposal replaces the tables it was made from: after a hand edit
+    // it would undo the edit, so it is refused.
+    if crate::heal::tables_toml(&source) != row.old_toml {
+        return refuse(&format!(
+            "「{id}」的配置在提出这个修复之后已被修改，没有应用；请测试该来源，或运行 kuaibao sources heal {id} 重新检查。"
+        ));
+    }
+    let cfg = config.clone();
+    let (sid, tables) = (id.clone(), row.new_toml.clone());
+    let note = format!("repaired on the desk by {user}");
+    let interval = source.interval;
+    let written = tokio::task::spawn_blocking(move || {
+        edit::replace_tables(
+            &cfg.sources_path,
+            &sid,
+            &tables,
+            &note,
+            interval,
+            &cfg.sections,
+        )
+    })
+    .await;
+    let backup = match written {
+        Ok(Ok(backup)) => backup,
+        Ok(Err(e)) => return refuse(&edit_message(&e)),
+        Err(e) => return internal(e, false),
+    };
+    let by = user.clone();
+    let decided = with_store(&state, move |s| s.decide_repair(rid, "applied", &by)).await;
+    let decided = match decided {
+        Ok(Ok(())) => "",
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "desk: cannot mark the repair applied");
+            "（未能记录该修复已应用。）"
+        }
+        Err(_) => "（未能记录该修复已应用。）",
+    };
+    let audited = audit(
+        &state,
+        &user,
+        "source.repair",
+        &id,
+        Some(row.old_toml.clone()),
+        Some(row.new_toml.clone()),
+    )
+    .await;
+    let reloaded = reload(&state).await;
+    let backup = backup
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    let mut resp = see_other(PAGE);
+    set_flash(
+        &mut resp,
+        &config,
+        false,
+        &format!(
+            "已应用「{}」（{id}）的选择器修复；旧的选择器留在来源文件的注释中，备份为 {backup}。{reloaded}{decided}{audited}",
+            source.name
+        ),
+    );
+    resp
 }

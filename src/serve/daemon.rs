@@ -99,6 +99,9 @@ pub async fn run(
             if !r.limits.is_empty() {
                 metrics.poll_limited(&r.id);
             }
+            if let Some(outcome) = r.repair_outcome {
+                metrics.source_repair(&r.id, outcome);
+            }
             if r.new + r.updated > 0 {
                 hook_state.notify_changed();
             }
