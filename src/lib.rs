@@ -11,7 +11,10 @@
 //! A4 print, Word) and [`publish`] renders the feeds (Atom, JSON Feed, OPML),
 //! the index and the issue pages. [`serve`] answers HTTP for all of it; [`app`]
 //! holds what the commands do, and [`demo`] serves sample outlets for a
-//! first run. [`config`] is read first by every command.
+//! first run. [`config`] is read first by every command. [`infer`] works
+//! out how to read an outlet from its pages alone, [`onboard`] adds one by
+//! its address (`sources add`, `sources discover`), and [`heal`] repairs
+//! selectors a redesign broke, proving them against the store.
 //!
 //! The modules are layered: a module imports only modules of lower layers
 //! and modules listed before it in its own layer, so the graph has no
