@@ -576,6 +576,14 @@ pub async fn examine(
             }
         }
         ListHealth::NoList { .. } => {}
+        ListHealth::Healthy if dates_broke(source, &listing) => {
+            if let Ok(read) = &listing {
+                match repair_dates(source, &page, read, &limits) {
+                    Ok(r) => exam.repair = Some(r),
+                    Err(e) => exam.error = Some(e),
+                }
+            }
+        }
         ListHealth::Healthy => {
             let listed = listing.map(|l| l.items).unwrap_or_default();
             match repair_article(fetcher, poll, source, &listed, history, stored_text).await {
@@ -589,4 +597,75 @@ pub async fn examine(
         }
     }
     Ok(exam)
+}
+
+/// The list reads, but its `date` selector no longer gives a date for any
+/// item (and the links carry none): the date element moved.
+pub fn dates_broke(source: &Source, listing: &Result<Listing, ExtractError>) -> bool {
+    let Ok(listing) = listing else {
+        return false;
+    };
+    source.list.as_ref().is_some_and(|l| l.date.is_some())
+        && listing.items.len() >= 3
+        && listing.items.iter().all(|i| i.published.is_none())
+}
+
+/// A new `date` selector for a list that still reads its items: the one
+/// inference finds on the page, kept only when it dates ≥ 90 % of the same
+/// items.
+pub fn repair_dates(
+    source: &Source,
+    page: &Page,
+    listing: &Listing,
+    limits: &extract::Limits,
+) -> Result<Repair, String> {
+    let inferred = infer_list(&page.text, &page.url, limits.markup).map_err(|e| e.to_string())?;
+    let date = inferred
+        .list
+        .date
+        .ok_or_else(|| "no date element found on the list".to_string())?;
+    let mut list = source
+        .list
+        .as_ref()
+        .map(proposed_list)
+        .ok_or_else(|| "the source has no list selectors".to_string())?;
+    list.date = Some(date);
+    let candidate = with_tables(source, Some(&list), None)?;
+    let read = extract::extract_list(&candidate, page, limits).map_err(|e| e.to_string())?;
+    let before: HashSet<String> = listing
+        .items
+        .iter()
+        .map(|i| normalize::canonical_url(&i.url))
+        .collect();
+    let same = read
+        .items
+        .iter()
+        .filter(|i| before.contains(&normalize::canonical_url(&i.url)))
+        .count();
+    let dated = read.items.iter().filter(|i| i.published.is_some()).count();
+    let evidence = Evidence {
+        known_on_page: before.len(),
+        found_again: same,
+        items: read.items.len(),
+        notes: vec![format!("{dated} of {} items dated", read.items.len())],
+        ..Evidence::default()
+    };
+    let passed = same == before.len() && dated * 10 >= read.items.len() * 9;
+    Ok(Repair {
+        source_id: source.id.clone(),
+        what: "list date".into(),
+        old_toml: tables_toml(source),
+        new_toml: tables_toml(&candidate),
+        list: Some(list),
+        article: None,
+        evidence,
+        confidence: if passed { 0.9 } else { 0.3 },
+        passed,
+        reason: (!passed).then(|| {
+            format!(
+                "the new date selector dates {dated} of {} items",
+                read.items.len()
+            )
+        }),
+    })
 }

@@ -567,6 +567,9 @@ pub fn examination_text(e: &Examination) -> String {
         ) => format!(
             "list broken: the selectors find {found} of the {known_on_page} stored articles the page links to"
         ),
+        (ListHealth::Healthy, _, Some(r)) if r.what == "list date" => {
+            "list dates broken: the date selector dates none of the items".to_string()
+        }
         (ListHealth::Healthy, _, _) => {
             "article pages broken: the selectors no longer give the stored text back".to_string()
         }

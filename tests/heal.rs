@@ -429,3 +429,33 @@ async fn across_the_corpus_redesigns_are_noticed_at_once_and_at_least_90_percent
         corpus.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_dates_that_stop_parsing_get_a_new_date_selector() {
+    let template = gd();
+    let old = site_files(&template.site());
+    let moved: Vec<(String, Vec<u8>)> = old
+        .iter()
+        .map(|(p, b)| {
+            let text = String::from_utf8_lossy(b).replace(r#"class="pubDate""#, r#"class="riqi""#);
+            (p.clone(), text.into_bytes())
+        })
+        .collect();
+    let outlet = Outlet::start().await;
+    serve(&outlet, &old);
+    let tc = TestConfig::new(&template.reference_sources_toml(&outlet.base), "");
+    tc.set_poll("heal", "\"auto\"");
+    let store = Arc::new(Mutex::new(
+        Store::open(&tc.dir.path().join("kuaibao.db")).expect("store"),
+    ));
+    poll_once(&tc.path(), &store).await;
+    serve(&outlet, &moved);
+    let second = poll_once(&tc.path(), &store).await;
+    assert_eq!(second[0].repair_outcome, Some("applied"), "{second:?}");
+    let config = tc.load();
+    let date = config.sources[0]
+        .list
+        .as_ref()
+        .and_then(|l| l.date.as_ref());
+    assert!(date.is_some_and(|d| d.text.contains("riqi")), "{date:?}");
+}

@@ -540,6 +540,13 @@ impl Poller {
         if mode == HealMode::Off || source.kind != SourceKind::Html {
             return None;
         }
+        if heal::dates_broke(source, listing)
+            && let Ok(read) = listing
+        {
+            tracing::warn!(source = %source.id, "list dates stopped parsing; working out a new date selector");
+            let repair = heal::repair_dates(source, page, read, limits);
+            return self.settle_repair(source, repair, mode, report);
+        }
         // Only a list that failed or shrank is looked at closer: a healthy
         // list costs one query here, not a second parse.
         let last = self.store().last_item_count(&source.id).ok().flatten();
