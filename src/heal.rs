@@ -357,6 +357,8 @@ async fn prove_articles(
     stored_text: &(dyn Fn(&str) -> Option<String> + Sync),
     evidence: &mut Evidence,
 ) -> (Option<ProposedArticle>, ArticleCheck) {
+    // Without article selectors a feed or JSON source reads its pages
+    // generically by design: nothing to repair there.
     if source.article.is_none() && source.kind != SourceKind::Html {
         return (None, ArticleCheck::Fine);
     }
@@ -366,7 +368,10 @@ async fn prove_articles(
         .filter(|i| history.urls.contains(&normalize::canonical_url(&i.url)))
         .take(ARTICLES_CHECKED)
         .collect();
-    // Pages to infer from: the known ones first, then new ones.
+    // Pages to infer from: the known ones first, then new ones; only the
+    // source's own host (articles elsewhere are other outlets' templates,
+    // and other outlets' patience is budgeted by the poll).
+    let own_host = |u: &url::Url| u.host_str() == source.url.host_str();
     let mut pages: Vec<(ListedItem, Page)> = Vec::new();
     for item in known
         .iter()
@@ -376,6 +381,7 @@ async fn prove_articles(
                 .iter()
                 .filter(|i| !known.iter().any(|k| k.url == i.url)),
         )
+        .filter(|i| own_host(&i.url))
         .take(5)
     {
         if let Ok(crate::fetch::FetchOutcome::Page(p)) = fetcher

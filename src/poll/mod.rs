@@ -608,6 +608,15 @@ impl Poller {
         {
             return None;
         }
+        // A repair that failed or was turned down today is not tried again
+        // at every pass (each try reads a few article pages).
+        if let Ok(Some(last)) = self.store().latest_repair(&source.id)
+            && matches!(last.status.as_str(), "failed" | "dismissed")
+            && chrono::DateTime::parse_from_rfc3339(&last.created_at)
+                .is_ok_and(|t| Utc::now().signed_duration_since(t) < chrono::Duration::days(1))
+        {
+            return None;
+        }
         let urls = self.store().source_urls(&source.id, 1_000).ok()?;
         let history = heal::History {
             urls: urls.into_iter().collect(),
