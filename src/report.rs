@@ -90,11 +90,12 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
     )
 }
 
-/// Why a source did less than everything: its error, then the budgets
-/// that bit.
+/// Why a source did less than everything: its error, what was done about
+/// broken selectors, then the budgets that bit.
 fn reason(r: &SourceReport) -> String {
     r.error
         .iter()
+        .chain(r.repair.iter())
         .chain(
             r.limits
                 .iter()
@@ -653,6 +654,22 @@ fn short_time(t: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_poll_table_says_what_was_done_about_broken_selectors() {
+        let mut r = SourceReport::new(
+            &crate::config::parse_sources(
+                std::path::Path::new("s.toml"),
+                "[[source]]\nid = \"gd\"\nname = \"广东\"\nurl = \"https://hrss.gd.gov.cn/\"\nkind = \"feed\"\n",
+                std::time::Duration::from_secs(60),
+                &[],
+            )
+            .expect("source")[0],
+            crate::poll::PollStatus::Ok,
+        );
+        r.repair = Some("list selectors repaired and written to sources.toml".into());
+        assert!(poll_table(&[r]).contains("list selectors repaired"));
+    }
 
     #[test]
     fn table_aligns_columns_by_display_width_of_chinese_text() {

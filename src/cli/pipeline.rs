@@ -61,7 +61,10 @@ pub(crate) fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::R
     } else if quiet {
         let failures: Vec<SourceReport> = reports
             .into_iter()
-            .filter(|r| matches!(r.status, PollStatus::Failed | PollStatus::Partial))
+            // A repaired source is news for the operator too.
+            .filter(|r| {
+                matches!(r.status, PollStatus::Failed | PollStatus::Partial) || r.repair.is_some()
+            })
             .collect();
         if !failures.is_empty() {
             print!("{}", report::poll_table(&failures));
