@@ -74,7 +74,26 @@ fn is_furniture(text: &str) -> bool {
     // A body that opens with its share bar is still a body: only a short
     // block is furniture.
     let chars = text.chars().count();
-    chars <= 300 && FURNITURE.is_match(text) || chars <= 80 && FURNITURE_ANYWHERE.is_match(text)
+    chars <= FURNITURE_CHARS && FURNITURE.is_match(text)
+        || chars <= 80 && FURNITURE_ANYWHERE.is_match(text)
+}
+
+/// Furniture is a short block: longer text is not read whole.
+const FURNITURE_CHARS: usize = 300;
+
+/// An element's text when it is short enough to be furniture; `None` for
+/// longer ones, without collecting all their text (every paragraph asks
+/// this of its ancestors, the body among them).
+fn short_text(el: ElementRef<'_>) -> Option<String> {
+    // Raw text may be padded with whitespace; four times the bound is
+    // enough for any short block.
+    let cap = FURNITURE_CHARS * 4;
+    let raw: String = el.text().flat_map(str::chars).take(cap + 1).collect();
+    if raw.chars().count() > cap {
+        return None;
+    }
+    let text = collapse_ws(&raw);
+    (text.chars().count() <= FURNITURE_CHARS).then_some(text)
 }
 
 /// Paragraph text below this many characters is too short to tell body
@@ -254,7 +273,7 @@ fn parse(text: &str, limits: markup::Limits) -> Option<Parsed> {
             .take(3)
             .chain(std::iter::once(parent))
             .filter_map(ElementRef::wrap)
-            .any(|e| is_furniture(&collapse_ws(&e.text().collect::<String>())));
+            .any(|e| short_text(e).is_some_and(|t| is_furniture(&t)));
         if in_furniture {
             continue;
         }
@@ -462,8 +481,10 @@ fn remove_selectors(pages: &[Parsed], content: &Selector) -> Vec<String> {
             if skip_under.is_some_and(|s| el.ancestors().any(|a| a.id() == s)) {
                 continue;
             }
-            let text = collapse_ws(&el.text().collect::<String>());
-            if text.is_empty() || text.chars().count() > 300 || !is_furniture(&text) {
+            let Some(text) = short_text(el) else {
+                continue;
+            };
+            if text.is_empty() || !is_furniture(&text) {
                 continue;
             }
             // The outermost furniture block: climb while the parent is
@@ -473,8 +494,8 @@ fn remove_selectors(pages: &[Parsed], content: &Selector) -> Vec<String> {
                 if parent.id() == body.id() {
                     break;
                 }
-                let ptext = collapse_ws(&parent.text().collect::<String>());
-                if ptext.chars().count() > 300 || p.para.get(&parent.id()).copied().unwrap_or(0) > 0
+                if short_text(parent).is_none()
+                    || p.para.get(&parent.id()).copied().unwrap_or(0) > 0
                 {
                     break;
                 }

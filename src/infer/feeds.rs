@@ -108,8 +108,6 @@ static ANCHOR_SEL: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("valid selector"));
 static LINK_SEL: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("link[href]").expect("valid selector"));
-static BASE_SEL: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("base[href]").expect("valid selector"));
 
 /// The feeds `html` names, resolved against `base` (or the page's own
 /// `<base href>`), in page order without repeats: first those it declares
@@ -121,12 +119,7 @@ pub fn declared_feeds(html: &str, base: &Url) -> Vec<Url> {
         return Vec::new();
     };
     let doc = Html::parse_document(&bounded.text);
-    let base = doc
-        .select(&BASE_SEL)
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|h| resolve_link(base, h))
-        .unwrap_or_else(|| base.clone());
+    let base = super::page_base(&doc, base);
 
     let mut out = Vec::new();
     let mut seen = HashSet::new();

@@ -58,8 +58,6 @@ pub struct JsonProposal {
 
 static ELEMENT_SEL: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("*").expect("valid selector"));
-static BASE_SEL: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("base[href]").expect("valid selector"));
 
 /// `datasource:ds_<id>`, `datasource:<id>` or a bare `ds_<id>`: news.cn's
 /// list pages name their data file `ds_<id>.json` this way.
@@ -93,12 +91,7 @@ pub fn json_list_urls(html: &str, base: &Url) -> Vec<Url> {
         return Vec::new();
     };
     let doc = Html::parse_document(&bounded.text);
-    let base = doc
-        .select(&BASE_SEL)
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|h| resolve_link(base, h))
-        .unwrap_or_else(|| base.clone());
+    let base = super::page_base(&doc, base);
 
     let mut found: Vec<Url> = Vec::new();
     let mut seen = HashSet::new();

@@ -80,6 +80,19 @@ pub struct ProposedArticle {
     pub remove: Vec<String>,
 }
 
+/// The address a page's relative links resolve against: its own
+/// `<base href>` when it has one, else where it was fetched from.
+pub(crate) fn page_base(doc: &scraper::Html, fetched: &url::Url) -> url::Url {
+    static BASE: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+        scraper::Selector::parse("base[href]").expect("valid selector")
+    });
+    doc.select(&BASE)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| crate::extract::resolve_link(fetched, h))
+        .unwrap_or_else(|| fetched.clone())
+}
+
 impl ProposedSource {
     /// The `[[source]]` table as it will stand in `sources.toml`, with its
     /// `[source.list]`/`[source.json]`/`[source.article]` sub-tables.
