@@ -148,7 +148,7 @@ fn status_action(status: Status) -> &'static str {
     match status {
         Status::Approved => "approve",
         Status::Rejected | Status::Irrelevant => "reject",
-        Status::Candidate => "reopen",
+        Status::Candidate | Status::Maybe => "reopen",
     }
 }
 

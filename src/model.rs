@@ -247,7 +247,11 @@ pub enum Status {
     Candidate,
     Approved,
     Rejected,
-    /// Outside the bulletin's scope (below the relevance threshold): not a
+    /// 待定: relevance between `relevance.maybe` and the threshold. Not
+    /// published, not even in auto mode, until an editor approves it; the
+    /// desk lists these in their own group.
+    Maybe,
+    /// Outside the bulletin's scope (below `relevance.maybe`): not a
     /// candidate, never published, listed for editors on request.
     Irrelevant,
 }
@@ -258,6 +262,7 @@ impl Status {
             Status::Candidate => "candidate",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
+            Status::Maybe => "maybe",
             Status::Irrelevant => "irrelevant",
         }
     }
@@ -267,6 +272,7 @@ impl Status {
         match s {
             "approved" => Status::Approved,
             "rejected" => Status::Rejected,
+            "maybe" => Status::Maybe,
             "irrelevant" => Status::Irrelevant,
             _ => Status::Candidate,
         }

@@ -71,6 +71,32 @@ pub struct ClassifyInput {
     pub source: Option<SourceHint>,
 }
 
+/// Where an item's relevance puts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// At or above `relevance.threshold`: a candidate.
+    Relevant,
+    /// Between `relevance.maybe` and the threshold: 待定, for an editor to
+    /// decide; never published unreviewed.
+    Maybe,
+    /// Below `relevance.maybe`: outside the bulletin's scope.
+    Irrelevant,
+}
+
+impl Verdict {
+    /// The verdict of a relevance under the rules' two bounds.
+    pub fn of(relevance: f64, params: &rules::RelevanceParams) -> Verdict {
+        if relevance >= params.threshold {
+            Verdict::Relevant
+        } else if relevance >= params.maybe {
+            Verdict::Maybe
+        } else {
+            Verdict::Irrelevant
+        }
+    }
+}
+
 /// The decision with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification {
@@ -78,6 +104,8 @@ pub struct Classification {
     pub relevance: f64,
     /// `relevance ≥ threshold`.
     pub relevant: bool,
+    /// Relevant, 待定 or irrelevant.
+    pub verdict: Verdict,
     /// The section id; `None` when not relevant.
     pub section: Option<String>,
     /// Short province name of a regional item (黑龙江, 内蒙古).
@@ -426,18 +454,22 @@ fn decide(
     rules: &Rules,
     reasons: Vec<String>,
 ) -> Classification {
-    let relevant = relevance >= rules.relevance.threshold;
+    let verdict = Verdict::of(relevance, &rules.relevance);
+    let relevant = verdict == Verdict::Relevant;
     let best = (0..4)
         .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
         .unwrap_or(FOCUS);
-    let section = relevant.then(|| SECTIONS[best].to_string());
-    let region = (relevant && best == REGIONAL)
+    // A 待定 item is filed too: the editor who keeps it finds it in place.
+    let filed = verdict != Verdict::Irrelevant;
+    let section = filed.then(|| SECTIONS[best].to_string());
+    let region = (filed && best == REGIONAL)
         .then(|| region.map(|i| gazetteer().provinces[i].short.clone()))
         .flatten();
     let bulletin_title = bulletin_title(title, region.as_deref());
     Classification {
         relevance,
         relevant,
+        verdict,
         section,
         region,
         bulletin_title,
@@ -463,8 +495,8 @@ fn softmax(x: &[f64; 4]) -> [f64; 4] {
 
 /// The classify stage of the pipeline (normalize → dedup → **classify** →
 /// store): fills in a normalized item's section, region, bulletin title,
-/// relevance and explanation; returns whether it is within the bulletin's
-/// scope. The section is always the best guess, also for an item below the
+/// relevance and explanation; returns its verdict (candidate, 待定 or out of
+/// scope). The section is always the best guess, also for an item below the
 /// threshold, so an editor who finds it relevant after all has it filed;
 /// a section the configuration does not define falls back to the source's.
 pub fn classify_item(
@@ -473,7 +505,7 @@ pub fn classify_item(
     rules: &Rules,
     model: Option<&Model>,
     sections: &[crate::config::Section],
-) -> bool {
+) -> Verdict {
     let input = ClassifyInput {
         title: item.title.clone(),
         content: item.content_text.clone(),
@@ -506,12 +538,13 @@ pub fn classify_item(
     item.explanation = serde_json::to_string(&Explanation {
         relevance: c.relevance,
         relevant: c.relevant,
+        verdict: c.verdict,
         section: c.section.as_deref(),
         scores: &c.scores,
         reasons: &c.reasons,
     })
     .ok();
-    c.relevant
+    c.verdict
 }
 
 /// What an item keeps of its classification, for editors.
@@ -519,6 +552,7 @@ pub fn classify_item(
 struct Explanation<'a> {
     relevance: f64,
     relevant: bool,
+    verdict: Verdict,
     section: Option<&'a str>,
     scores: &'a [(String, f64)],
     reasons: &'a [String],

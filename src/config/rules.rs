@@ -38,11 +38,18 @@ pub struct Weights {
 
 #[derive(Debug, Clone)]
 pub struct RelevanceParams {
+    /// Relevant (a candidate) when relevance ≥ threshold.
     pub threshold: f64,
+    /// 待定 (maybe) when `maybe ≤ relevance < threshold`: shown to editors in
+    /// their own group, never published unreviewed; irrelevant below.
+    pub maybe: f64,
     pub bias: f64,
     pub body: f64,
     pub density: f64,
 }
+
+/// The default lower bound of the 待定 band.
+const DEFAULT_MAYBE: f64 = 0.2;
 
 /// An outlet or channel prior.
 #[derive(Debug, Clone)]
@@ -116,6 +123,7 @@ struct RawWeights {
 #[serde(deny_unknown_fields)]
 struct RawRelevance {
     threshold: Option<Spanned<f64>>,
+    maybe: Option<Spanned<f64>>,
     bias: Option<Spanned<f64>>,
     body: Option<Spanned<f64>>,
     density: Option<Spanned<f64>>,
@@ -291,8 +299,16 @@ impl Rules {
             )?,
         };
         let r = &raw.relevance;
+        let threshold = file.number(r.threshold.as_ref(), "relevance.threshold", 0.5, 0.0, 1.0)?;
         let relevance = RelevanceParams {
-            threshold: file.number(r.threshold.as_ref(), "relevance.threshold", 0.5, 0.0, 1.0)?,
+            threshold,
+            maybe: file.number(
+                r.maybe.as_ref(),
+                "relevance.maybe",
+                DEFAULT_MAYBE.min(threshold),
+                0.0,
+                threshold,
+            )?,
             bias: file.number(r.bias.as_ref(), "relevance.bias", 3.0, -big, big)?,
             body: file.number(r.body.as_ref(), "relevance.body", 0.5, 0.0, big)?,
             density: file.number(r.density.as_ref(), "relevance.density", 0.15, 0.0, big)?,

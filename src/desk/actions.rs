@@ -132,6 +132,7 @@ pub(super) fn status_word(s: Status) -> &'static str {
         Status::Candidate => "待审",
         Status::Approved => "通过",
         Status::Rejected => "拒绝",
+        Status::Maybe => "待定",
         Status::Irrelevant => "无关",
     }
 }

@@ -174,6 +174,7 @@ fn status_label(s: Status) -> &'static str {
         Status::Candidate => "待审",
         Status::Approved => "已通过",
         Status::Rejected => "已拒绝",
+        Status::Maybe => "待定",
         Status::Irrelevant => "无关",
     }
 }

@@ -889,19 +889,20 @@ impl Poller {
         let (config, store, source) = (self.config.clone(), self.store.clone(), source.clone());
         let work = tokio::task::spawn_blocking(move || {
             // In auto mode candidates are published as they are; an editor
-            // can still reject them later. Off-topic items are kept, as
-            // irrelevant, for editors to look through.
-            let relevant = classify::classify_item(
+            // can still reject them later. 待定 items wait for an editor in
+            // their own group; off-topic items are kept, as irrelevant, for
+            // editors to look through.
+            let verdict = classify::classify_item(
                 &mut item,
                 &source,
                 &config.rules,
                 model.as_deref(),
                 &config.sections,
             );
-            let status = if relevant {
-                Status::Candidate
-            } else {
-                Status::Irrelevant
+            let status = match verdict {
+                classify::Verdict::Relevant => Status::Candidate,
+                classify::Verdict::Maybe => Status::Maybe,
+                classify::Verdict::Irrelevant => Status::Irrelevant,
             };
             // Fingerprint and entities are computed before the store is
             // locked: other sources' items store meanwhile.

@@ -45,7 +45,7 @@ impl Decision {
         match status {
             Status::Approved => Some(Decision::Approve),
             Status::Rejected | Status::Irrelevant => Some(Decision::Reject),
-            Status::Candidate => None,
+            Status::Candidate | Status::Maybe => None,
         }
     }
 }

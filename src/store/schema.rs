@@ -20,6 +20,7 @@
 //! | 5 | [`ITEMS_FTS`]: the desk's full-text search |
 //! | 6 | [`SOURCE_LIMITS`]: which poll budgets bit |
 //! | 7 | [`SOURCE_REPAIRS`]: selectors repaired after a redesign |
+//! | 8 | [`MAYBE_STATUS`]: the 待定 (maybe) review status |
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -30,6 +31,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ITEMS_FTS,
     SOURCE_LIMITS,
     SOURCE_REPAIRS,
+    MAYBE_STATUS,
 ];
 
 /// Migration 1: what the first kuaibao stored. An item is stored once (one
@@ -226,6 +228,62 @@ CREATE TABLE classifier_model (
 );
 "#;
 
+/// Migration 8: items whose relevance lies between `relevance.maybe` and
+/// the threshold are 待定 (`maybe`, issue 14). `items` is rebuilt because
+/// its status CHECK gains `maybe` (SQLite cannot alter a CHECK); its
+/// indexes and the full-text triggers of migration 5 go with the old table
+/// and are made again. Runs with foreign keys off, like migration 2.
+const MAYBE_STATUS: &str = r#"
+CREATE TABLE items_v8 (
+    id             INTEGER PRIMARY KEY,
+    uid            TEXT NOT NULL UNIQUE,
+    canonical_url  TEXT NOT NULL UNIQUE,
+    url            TEXT NOT NULL,
+    source_id      TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    content_html   TEXT NOT NULL,
+    content_text   TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    origin         TEXT NOT NULL,
+    section        TEXT,
+    region         TEXT,
+    published_at   TEXT,
+    first_seen_at  TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    status         TEXT NOT NULL DEFAULT 'candidate'
+                   CHECK (status IN ('candidate', 'approved', 'rejected', 'maybe', 'irrelevant')),
+    reviewed_at    TEXT,
+    story_id       INTEGER NOT NULL,
+    -- `地区：…` title for the bulletin; NULL = the outlet's title.
+    bulletin_title TEXT,
+    relevance      REAL,
+    -- Why it was classified so (JSON: rules that fired, model scores).
+    explanation    TEXT,
+    -- An editor set the section / the bulletin title: the classifier
+    -- leaves them alone from then on.
+    section_fixed  INTEGER NOT NULL DEFAULT 0,
+    title_fixed    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO items_v8 SELECT * FROM items;
+DROP TABLE items;
+ALTER TABLE items_v8 RENAME TO items;
+CREATE INDEX items_by_content_hash ON items(content_hash) WHERE content_hash <> '';
+CREATE INDEX items_by_status_published ON items(status, published_at);
+CREATE INDEX items_by_story ON items(story_id);
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items
+WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, bulletin_title, content_text ON items
+WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, bulletin_title, content_text)
+        VALUES ('delete', old.id, old.title, old.bulletin_title, old.content_text);
+    INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
+        VALUES (new.id, new.title, new.bulletin_title, new.content_text);
+END;
+"#;
+
 /// Migration 4: issues (期) of the bulletin and the stories each holds, in
 /// print order (see `store::issues`). `story_id` has no foreign key: merging
 /// stories deletes one, and the issue then simply no longer lists it.
@@ -373,7 +431,7 @@ mod tests {
     #[test]
     fn a_new_database_has_the_recorded_schema() {
         let store = Store::open_in_memory().expect("open");
-        assert_eq!(store.schema_version().expect("version"), 7);
+        assert_eq!(store.schema_version().expect("version"), 8);
         assert_eq!(dump(&store.conn), recorded());
     }
 

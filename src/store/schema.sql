@@ -1,4 +1,4 @@
--- The schema of a kuaibao database at user_version 7, as sqlite_master
+-- The schema of a kuaibao database at user_version 8, as sqlite_master
 -- holds it, written from the migrations as they shipped before the store
 -- kept them in src/store/schema.rs. A new migration changes this file in
 -- the same commit; a change to an object that shipped is a bug (see the
@@ -162,7 +162,7 @@ CREATE TABLE "items" (
     first_seen_at  TEXT NOT NULL,
     updated_at     TEXT NOT NULL,
     status         TEXT NOT NULL DEFAULT 'candidate'
-                   CHECK (status IN ('candidate', 'approved', 'rejected', 'irrelevant')),
+                   CHECK (status IN ('candidate', 'approved', 'rejected', 'maybe', 'irrelevant')),
     reviewed_at    TEXT,
     story_id       INTEGER NOT NULL,
     -- `地区：…` title for the bulletin; NULL = the outlet's title.
