@@ -1,14 +1,15 @@
 //! Classification throughput: `cargo bench --bench classify`.
 //!
-//! Classifies 100,000 items — the labelled dev set (`tests/classify/dev.jsonl`,
-//! the sample issue's articles and 71 more) repeated — on one thread, first
-//! with the rules alone, then combined with a model trained on the dev set,
-//! and prints items per second per core. Options: `--items N`.
+//! Classifies 100,000 items — the labelled dev and tuning sets
+//! (`tests/classify/dev.jsonl`, `tuning.jsonl`: 386 items) repeated — on
+//! one thread, first with the rules alone, then with the editors' model
+//! trained on both sets, and prints items per second per core. Options:
+//! `--items N`.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use kuaibao::classify::{ClassifyInput, Model, Rules, classify, model::document};
+use kuaibao::classify::{ClassifyInput, Rules, classify, load_set, train_on};
 
 fn main() {
     let mut n = 100_000usize;
@@ -18,22 +19,10 @@ fn main() {
             n = args.next().and_then(|v| v.parse().ok()).expect("--items N");
         }
     }
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/classify/dev.jsonl"
-    ))
-    .expect("dev set");
-    let mut items: Vec<ClassifyInput> = Vec::new();
-    let mut examples = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-        let item: ClassifyInput = serde_json::from_str(line).expect("dev item");
-        examples.push((
-            document(&item.title, &item.content),
-            v["section"].as_str().map(str::to_string),
-        ));
-        items.push(item);
-    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/classify/");
+    let mut set = load_set(std::path::Path::new(&format!("{dir}dev.jsonl"))).expect("dev set");
+    set.extend(load_set(std::path::Path::new(&format!("{dir}tuning.jsonl"))).expect("tuning set"));
+    let items: Vec<ClassifyInput> = set.iter().map(|i| i.input.clone()).collect();
     let chars: usize = items.iter().map(|i| i.content.chars().count()).sum();
     println!(
         "{} distinct items, {} characters of content on average",
@@ -41,7 +30,7 @@ fn main() {
         chars / items.len()
     );
     let rules = Rules::default();
-    let model = Model::train(&examples);
+    let model = train_on(&set, &rules);
     // Warm the built-in gazetteer.
     black_box(classify(&items[0], &rules, None));
     for (label, model) in [("rules only", None), ("rules + model", Some(&model))] {

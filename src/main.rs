@@ -425,9 +425,20 @@ enum StoriesCommand {
 #[derive(Subcommand)]
 enum ClassifyCommand {
     /// Score a labelled JSONL file (`{"title", "content", "origin", "source",
-    /// "section": "<id>" | null}` per line): accuracy, confusion matrix, mistakes.
+    /// "url", "date", "section": "<id>" | null}` per line): accuracy,
+    /// precision and recall per section, confusion matrix, accuracy by text
+    /// length, mistakes.
     Eval {
         file: PathBuf,
+        /// Learn first from this labelled file, as if editors had decided
+        /// each of its items as labelled.
+        #[arg(long, value_name = "FILE")]
+        train: Option<PathBuf>,
+        /// Simulate editors deciding FILE's items in date order and report
+        /// accuracy on the items they have not decided yet after each
+        /// number of decisions (e.g. `0,20,50,100,200`).
+        #[arg(long, value_name = "N,N,…", value_delimiter = ',')]
+        curve: Option<Vec<usize>>,
         #[arg(long)]
         json: bool,
     },
@@ -440,6 +451,9 @@ enum ClassifyCommand {
         /// The article's 来源.
         #[arg(long)]
         origin: Option<String>,
+        /// The article's address (its column is evidence: `/comments/`).
+        #[arg(long)]
+        url: Option<String>,
         #[arg(long)]
         json: bool,
     },

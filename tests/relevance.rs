@@ -142,9 +142,10 @@ fn item(n: usize, title: &str, text: &str) -> NewItem {
 
 #[test]
 fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
+    let rules = kuaibao::classify::Rules::default();
     let mut store = Store::open_in_memory().unwrap();
     assert!(
-        kuaibao::classify::current_model(&mut store)
+        kuaibao::classify::current_model(&mut store, &rules, &|_| None)
             .unwrap()
             .is_none(),
         "no decisions, no model"
@@ -180,18 +181,28 @@ fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
         .set_status_by(b, Status::Rejected, Some("alice"))
         .unwrap();
     assert_eq!(store.decision_count().unwrap(), 2);
-    let model = kuaibao::classify::current_model(&mut store)
+    let model = kuaibao::classify::current_model(&mut store, &rules, &|_| None)
         .unwrap()
         .expect("a model");
     assert_eq!(model.decisions(), 2);
-    let scores = model.scores(&kuaibao::classify::model::document("美食节", "特色小吃"));
-    assert!(scores.off_topic > 0.5, "{scores:?}");
+    // The rejected item's words now lean off-topic.
+    let scores = model.scores(&kuaibao::classify::model::features(
+        &kuaibao::classify::ClassifyInput {
+            title: "美食节".into(),
+            content: "特色小吃".into(),
+            ..Default::default()
+        },
+    ));
+    assert!(
+        scores.correction[kuaibao::classify::model::OFF] > scores.correction[0],
+        "{scores:?}"
+    );
 
     // A reversal teaches the item's final state, not both.
     store
         .set_status_by(b, Status::Approved, Some("bob"))
         .unwrap();
-    let model = kuaibao::classify::current_model(&mut store)
+    let model = kuaibao::classify::current_model(&mut store, &rules, &|_| None)
         .unwrap()
         .expect("a model");
     assert_eq!(model.decisions(), 2);

@@ -11,11 +11,10 @@
 //! - **place names** ([`crate::places`], data files compiled in): a province or city in the
 //!   title or dominating the body pulls to `regional`, a foreign country or
 //!   international body to `abroad`;
-//! - **editors' decisions** ([`Model`], optional): a naive Bayes over
-//!   character bigrams trained on what editors accepted and where they put
-//!   it. With `n` training decisions its probabilities get the weight
-//!   `w = n / (n + weights.model_half)` (50 by default) and the rules
-//!   `1 − w`, so a young model only nudges and a mature one leads.
+//! - **editors' decisions** ([`Model`], optional): a logistic regression
+//!   trained on what editors kept, rejected and moved, that learns
+//!   corrections to the rules' verdict (by outlet, address column and
+//!   wording); with no decisions it says nothing.
 //!
 //! [`evaluate`] runs a labelled JSONL set and reports accuracy, the
 //! confusion matrix and each mistake with its explanation.
@@ -29,9 +28,12 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::config::rules::{self as rules, Rules};
 pub use crate::places::gazetteer;
-pub use eval::{EvalReport, Mistake, evaluate};
-pub use learning::{DecidedItem, DecisionLog, current_model};
-pub use model::{Model, ModelScores};
+pub use eval::{
+    EvalReport, LabelledItem, LearningCurve, Mistake, evaluate, evaluate_items, learning_curve,
+    load_set, train_on,
+};
+pub use learning::{DecidedItem, DecisionLog, current_model, train};
+pub use model::{Example, Model, ModelScores};
 pub use title::{bulletin_title, filed_title};
 
 use crate::places::Place;
@@ -58,6 +60,18 @@ pub struct SourceHint {
     pub section: Option<String>,
 }
 
+impl SourceHint {
+    /// What the classifier knows of a configured source.
+    pub fn of(source: &crate::config::Source) -> SourceHint {
+        SourceHint {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            region: source.region.clone(),
+            section: source.section.clone(),
+        }
+    }
+}
+
 /// One item to classify.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassifyInput {
@@ -69,6 +83,9 @@ pub struct ClassifyInput {
     pub origin: Option<String>,
     #[serde(default)]
     pub source: Option<SourceHint>,
+    /// The article's address: its column (`/comments/`, `/gj/`) is evidence.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// Where an item's relevance puts it.
@@ -138,14 +155,7 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     let mut relevance = rules_relevance(&keywords, prior, rules, &mut reasons);
     let mut probs = softmax(&section);
     if let Some(model) = model {
-        blend_model(
-            model,
-            (title, body),
-            rules.weights.model_half,
-            &mut probs,
-            &mut relevance,
-            &mut reasons,
-        );
+        blend_model(model, input, &mut probs, &mut relevance, &mut reasons);
     }
     decide(title, relevance, probs, region, rules, reasons)
 }
@@ -409,12 +419,10 @@ fn rules_relevance(
     relevance
 }
 
-/// Mixes the editors' model into the section probabilities and relevance,
-/// weighted by how many decisions it has learned from.
+/// Adds the editors' model's corrections to the rules' log-odds.
 fn blend_model(
     model: &Model,
-    (title, body): (&str, &str),
-    model_half: f64,
+    input: &ClassifyInput,
     probs: &mut [f64; 4],
     relevance: &mut f64,
     reasons: &mut Vec<String>,
@@ -422,25 +430,39 @@ fn blend_model(
     if model.decisions() == 0 {
         return;
     }
-    let n = model.decisions() as f64;
-    let mw = n / (n + model_half);
-    let ms = model.scores(&model::document(title, body));
-    let on = 1.0 - ms.off_topic;
-    for (i, p) in probs.iter_mut().enumerate() {
-        let mp = if on > 0.0 { ms.sections[i] / on } else { 0.25 };
-        *p = (1.0 - mw) * *p + mw * mp;
+    let ms = model.scores(&model::features(input));
+    let mut z = model::offset(*relevance, probs);
+    for (zc, add) in z.iter_mut().zip(ms.correction) {
+        *zc += add;
     }
-    *relevance = (1.0 - mw) * *relevance + mw * on;
+    let p = model::probabilities(&z);
+    let on = (1.0 - p[model::OFF]).max(f64::MIN_POSITIVE);
+    let before = *relevance;
+    *relevance = 1.0 - p[model::OFF];
+    for (i, q) in probs.iter_mut().enumerate() {
+        *q = p[i] / on;
+    }
+    // Log-odds against off-topic per section, by the feature groups that
+    // moved them most.
+    let pull = |v: &[f64; model::CLASSES]| -> Vec<(usize, f64)> {
+        (0..4).map(|i| (i, v[i] - v[model::OFF])).collect()
+    };
+    let mut parts: Vec<(f64, String)> = Vec::new();
+    for (group, v) in &ms.by_group {
+        for (i, d) in pull(v) {
+            if d.abs() >= 0.3 {
+                parts.push((d.abs(), format!("{group} {}{d:+.2}", SECTIONS[i])));
+            }
+        }
+    }
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let parts: Vec<String> = parts.into_iter().take(4).map(|p| p.1).collect();
     reasons.push(format!(
-        "model ({} decisions, weight {mw:.2}): off-topic {:.2}, {}",
+        "model ({} decisions): relevance {before:.2} → {:.2}{}{}",
         model.decisions(),
-        ms.off_topic,
-        SECTIONS
-            .iter()
-            .zip(ms.sections)
-            .map(|(s, p)| format!("{s} {p:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        *relevance,
+        if parts.is_empty() { "" } else { "; " },
+        parts.join(", ")
     ));
 }
 
@@ -510,12 +532,8 @@ pub fn classify_item(
         title: item.title.clone(),
         content: item.content_text.clone(),
         origin: (!item.origin.is_empty()).then(|| item.origin.clone()),
-        source: Some(SourceHint {
-            id: source.id.clone(),
-            name: source.name.clone(),
-            region: source.region.clone(),
-            section: source.section.clone(),
-        }),
+        source: Some(SourceHint::of(source)),
+        url: Some(item.url.clone()),
     };
     let c = classify(&input, rules, model);
     let best = c

@@ -125,9 +125,34 @@ pub(crate) fn classify_rules(config_path: &Path) -> anyhow::Result<kuaibao::clas
 pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Result<u8> {
     let rules = classify_rules(config_path)?;
     match cmd {
-        ClassifyCommand::Eval { file, json } => {
-            let report = kuaibao::classify::evaluate(&file, &rules, None)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ClassifyCommand::Eval {
+            file,
+            train,
+            curve,
+            json,
+        } => {
+            use kuaibao::classify::{evaluate_items, learning_curve, load_set, train_on};
+            let set = load_set(&file)?;
+            if let Some(steps) = curve {
+                let curve = learning_curve(&set, &rules, &steps).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: {} items, not more than the largest step of --curve",
+                        file.display(),
+                        set.len()
+                    )
+                })?;
+                if json {
+                    print_json(&curve)?;
+                } else {
+                    print!("{curve}");
+                }
+                return Ok(exit::OK);
+            }
+            let model = match train {
+                Some(path) => Some(train_on(&load_set(&path)?, &rules)),
+                None => None,
+            };
+            let report = evaluate_items(&set, &rules, model.as_ref());
             if json {
                 print_json(&report)?;
             } else {
@@ -138,6 +163,7 @@ pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Resu
             title,
             content,
             origin,
+            url,
             json,
         } => {
             let input = kuaibao::classify::ClassifyInput {
@@ -145,6 +171,7 @@ pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Resu
                 content,
                 origin,
                 source: None,
+                url,
             };
             let c = kuaibao::classify::classify(&input, &rules, None);
             if json {
@@ -154,7 +181,11 @@ pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Resu
                     "section    {}\nrelevance  {:.3} ({})\ntitle      {}",
                     c.section.as_deref().unwrap_or("-"),
                     c.relevance,
-                    if c.relevant { "in scope" } else { "off-topic" },
+                    match c.verdict {
+                        kuaibao::classify::Verdict::Relevant => "in scope",
+                        kuaibao::classify::Verdict::Maybe => "待定: for an editor to decide",
+                        kuaibao::classify::Verdict::Irrelevant => "off-topic",
+                    },
                     c.bulletin_title
                 );
                 for (section, score) in &c.scores {

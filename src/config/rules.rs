@@ -32,7 +32,8 @@ pub struct Weights {
     pub title_foreign: f64,
     pub body_foreign: f64,
     pub source_section: f64,
-    /// The model's weight is `n / (n + model_half)`.
+    /// The L2 penalty of the editors' model: its corrections are held back
+    /// as if this many decisions agreed with the rules.
     pub model_half: f64,
 }
 
@@ -46,6 +47,14 @@ pub struct RelevanceParams {
     pub bias: f64,
     pub body: f64,
     pub density: f64,
+}
+
+/// FNV-1a of the rules' text: stable across runs and builds, unlike std's
+/// hasher, because models store it.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The default lower bound of the 待定 band.
@@ -81,6 +90,9 @@ pub struct Rules {
     pub keywords: Vec<Keyword>,
     pub outlets: Vec<Outlet>,
     pub(crate) matcher: AhoCorasick,
+    /// A hash of the rules' text: the editors' model corrects these rules
+    /// and is retrained when they change.
+    pub fingerprint: u64,
 }
 
 impl Default for Rules {
@@ -393,6 +405,7 @@ impl Rules {
             keywords,
             outlets,
             matcher,
+            fingerprint: fingerprint(text),
         })
     }
 

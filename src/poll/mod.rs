@@ -732,7 +732,8 @@ impl Poller {
     ) -> ItemsPass {
         // The editors' model, retrained here when they decided something
         // since the last pass; without it the rules decide alone.
-        let model = match classify::current_model(&mut *self.store()) {
+        let hint = |id: &str| self.config.source(id).map(classify::SourceHint::of);
+        let model = match classify::current_model(&mut *self.store(), &self.config.rules, &hint) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");

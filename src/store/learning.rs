@@ -163,8 +163,8 @@ impl DecisionLog for Store {
 
     fn decided_items(&mut self) -> Result<Vec<DecidedItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT title, content_text, status, section FROM items
-             WHERE id IN (SELECT item_id FROM decisions)",
+            "SELECT title, content_text, status, section, source_id, origin, url FROM items
+             WHERE id IN (SELECT item_id FROM decisions) ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(DecidedItem {
@@ -175,6 +175,9 @@ impl DecisionLog for Store {
                     Status::Rejected | Status::Irrelevant
                 ),
                 section: r.get(3)?,
+                source_id: r.get(4)?,
+                origin: r.get(5)?,
+                url: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
