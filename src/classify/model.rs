@@ -186,16 +186,16 @@ pub fn features(input: &ClassifyInput) -> Features {
     {
         keys.push((hash(&[b"origin", o.as_bytes()]), 1.0, Group::Outlet));
     }
-    if let Some(url) = input.url.as_deref() {
-        if let Some(h) = host(url) {
-            keys.push((hash(&[b"host", h.as_bytes()]), 1.0, Group::Address));
-            for seg in column_segments(url) {
-                keys.push((
-                    hash(&[b"path", h.as_bytes(), seg.as_bytes()]),
-                    1.0,
-                    Group::Address,
-                ));
-            }
+    if let Some(url) = input.url.as_deref()
+        && let Some(h) = host(url)
+    {
+        keys.push((hash(&[b"host", h.as_bytes()]), 1.0, Group::Address));
+        for seg in column_segments(url) {
+            keys.push((
+                hash(&[b"path", h.as_bytes(), seg.as_bytes()]),
+                1.0,
+                Group::Address,
+            ));
         }
     }
     Features { keys }
@@ -257,17 +257,15 @@ impl Model {
             let lr = LEARNING_RATE / (1.0 + epoch as f32 * 0.5);
             for (features, z0, class) in &data {
                 let p = probabilities(&m.logits(features, z0));
-                let mut g = [0f32; CLASSES];
-                for c in 0..CLASSES {
-                    g[c] = p[c] as f32 - f32::from(u8::from(c == *class));
-                }
-                for c in 0..CLASSES {
-                    m.bias[c] -= lr * (g[c] + decay * m.bias[c]);
+                let g: [f32; CLASSES] =
+                    std::array::from_fn(|c| p[c] as f32 - f32::from(u8::from(c == *class)));
+                for (b, gc) in m.bias.iter_mut().zip(g) {
+                    *b -= lr * (gc + decay * *b);
                 }
                 for &(k, v, _) in &features.keys {
                     let w = m.weights.entry(k).or_insert([0.0; CLASSES]);
-                    for c in 0..CLASSES {
-                        w[c] -= lr * (g[c] * v + decay * w[c]);
+                    for (wc, gc) in w.iter_mut().zip(g) {
+                        *wc -= lr * (gc * v + decay * *wc);
                     }
                 }
             }
@@ -279,13 +277,13 @@ impl Model {
 
     fn logits(&self, features: &Features, z0: &[f64; CLASSES]) -> [f64; CLASSES] {
         let mut z = *z0;
-        for c in 0..CLASSES {
-            z[c] += f64::from(self.bias[c]);
+        for (zc, b) in z.iter_mut().zip(self.bias) {
+            *zc += f64::from(b);
         }
         for &(k, v, _) in &features.keys {
             if let Some(w) = self.weights.get(&k) {
-                for c in 0..CLASSES {
-                    z[c] += f64::from(w[c] * v);
+                for (zc, wc) in z.iter_mut().zip(w) {
+                    *zc += f64::from(wc * v);
                 }
             }
         }
@@ -367,8 +365,8 @@ mod tests {
         let p = probabilities(&{
             let mut z = rules_say;
             let s = m.scores(&unseen);
-            for c in 0..CLASSES {
-                z[c] += s.correction[c];
+            for (zc, add) in z.iter_mut().zip(s.correction) {
+                *zc += add;
             }
             z
         });
