@@ -19,6 +19,7 @@
 //! [`evaluate`] runs a labelled JSONL set and reports accuracy, the
 //! confusion matrix and each mistake with its explanation.
 
+mod commentary;
 pub mod eval;
 pub mod learning;
 pub mod model;
@@ -144,6 +145,12 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
 
     let keywords = weigh_keywords(title, body, rules, &mut section, &mut reasons);
     let prior = weigh_outlet(input, rules, &mut section, &mut reasons);
+    commentary::weigh(
+        &rules.commentary,
+        (title, body, input.url.as_deref()),
+        &mut section,
+        &mut reasons,
+    );
     let region = weigh_places(
         input,
         title,

@@ -1288,6 +1288,8 @@ struct RawSections {
     _sections: Option<toml::Value>,
     #[serde(rename = "outlet")]
     _outlet: Option<toml::Value>,
+    #[serde(rename = "commentary")]
+    _commentary: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]

@@ -49,6 +49,87 @@ pub struct RelevanceParams {
     pub density: f64,
 }
 
+/// Evidence that an item argues rather than reports (`[commentary]`):
+/// each weight is added to `opinion` when its signal is found.
+#[derive(Debug, Clone)]
+pub struct Commentary {
+    /// The address is a commentary column.
+    pub address: f64,
+    /// Substrings of an address that mark a commentary column.
+    pub addresses: Vec<String>,
+    /// A byline (`□ 李锋`, `文/王某`, `作者：…`, `本报评论员`).
+    pub byline: f64,
+    /// A newswire dateline (`新华社北京10月21日电`, `本报讯`): news, so
+    /// usually negative.
+    pub dateline: f64,
+    /// Weight of ln(1 + argument markers per 1,000 characters of text).
+    pub argument: f64,
+    pub arguments: Vec<String>,
+    /// Weight of each argument marker in the title (at most two count).
+    pub title_argument: f64,
+    pub title_arguments: Vec<String>,
+    /// Weight of ln(1 + reporting markers): news, so usually negative.
+    pub reporting: f64,
+    pub reporting_words: Vec<String>,
+    /// One automaton over `arguments` then `reporting_words`.
+    pub(crate) body_matcher: AhoCorasick,
+    pub(crate) title_matcher: AhoCorasick,
+}
+
+fn matcher(path: &Path, key: &str, words: &[String]) -> Result<AhoCorasick, ClassifyError> {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(words)
+        .map_err(|e| ClassifyError::Invalid {
+            path: path.to_path_buf(),
+            line: 1,
+            key: key.into(),
+            message: e.to_string(),
+        })
+}
+
+/// `[commentary]`, with the built-in defaults for what it leaves out.
+fn commentary(file: &File<'_>, raw: &RawCommentary) -> Result<Commentary, ClassifyError> {
+    let big = 1e3;
+    let list = |v: &Option<Vec<String>>, default: &[&str]| -> Vec<String> {
+        v.clone()
+            .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+            .into_iter()
+            .filter(|w| !w.trim().is_empty())
+            .collect()
+    };
+    let arguments = list(&raw.arguments, &[]);
+    let reporting_words = list(&raw.reporting_words, &[]);
+    let title_arguments = list(&raw.title_arguments, &[]);
+    let both: Vec<String> = arguments.iter().chain(&reporting_words).cloned().collect();
+    Ok(Commentary {
+        address: file.number(raw.address.as_ref(), "commentary.address", 0.0, -big, big)?,
+        addresses: list(&raw.addresses, &[]),
+        byline: file.number(raw.byline.as_ref(), "commentary.byline", 0.0, -big, big)?,
+        dateline: file.number(raw.dateline.as_ref(), "commentary.dateline", 0.0, -big, big)?,
+        argument: file.number(raw.argument.as_ref(), "commentary.argument", 0.0, -big, big)?,
+        title_argument: file.number(
+            raw.title_argument.as_ref(),
+            "commentary.title_argument",
+            0.0,
+            -big,
+            big,
+        )?,
+        reporting: file.number(
+            raw.reporting.as_ref(),
+            "commentary.reporting",
+            0.0,
+            -big,
+            big,
+        )?,
+        body_matcher: matcher(file.path, "commentary.arguments", &both)?,
+        title_matcher: matcher(file.path, "commentary.title_arguments", &title_arguments)?,
+        arguments,
+        title_arguments,
+        reporting_words,
+    })
+}
+
 /// FNV-1a of the rules' text: stable across runs and builds, unlike std's
 /// hasher, because models store it.
 fn fingerprint(text: &str) -> u64 {
@@ -89,6 +170,7 @@ pub struct Rules {
     pub base: [f64; 4],
     pub keywords: Vec<Keyword>,
     pub outlets: Vec<Outlet>,
+    pub commentary: Commentary,
     pub(crate) matcher: AhoCorasick,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
@@ -116,6 +198,23 @@ struct RawRules {
     sections: BTreeMap<String, Spanned<RawSection>>,
     #[serde(default)]
     outlet: Vec<Spanned<RawOutlet>>,
+    #[serde(default)]
+    commentary: RawCommentary,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCommentary {
+    address: Option<Spanned<f64>>,
+    addresses: Option<Vec<String>>,
+    byline: Option<Spanned<f64>>,
+    dateline: Option<Spanned<f64>>,
+    argument: Option<Spanned<f64>>,
+    arguments: Option<Vec<String>>,
+    title_argument: Option<Spanned<f64>>,
+    title_arguments: Option<Vec<String>>,
+    reporting: Option<Spanned<f64>>,
+    reporting_words: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -388,6 +487,7 @@ impl Rules {
                 weight: file.number(o.weight.as_ref(), &format!("{key}.weight"), 1.0, -big, big)?,
             });
         }
+        let commentary = commentary(&file, &raw.commentary)?;
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(keywords.iter().map(|k| k.text.as_str()))
@@ -404,6 +504,7 @@ impl Rules {
             base,
             keywords,
             outlets,
+            commentary,
             matcher,
             fingerprint: fingerprint(text),
         })

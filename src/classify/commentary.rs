@@ -1,0 +1,151 @@
+//! Commentary signals, part of the classify stage: the evidence a person
+//! uses to tell an argument from a report when both use the same words —
+//! the address's column (`/comments/`, `/pinglun/`, `views.`), a byline
+//! (`□ 李锋`, `文/王某`, `作者：…`, `本报评论员`), the newswire dateline a
+//! report opens with (`新华社北京10月21日电`, `本报讯`), and the argument
+//! itself (`应当`, `要…`, `别让`, questions) against reporting (`记者`,
+//! `获悉`). Each is weighted in `[commentary]` of the rules and explained.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::rules::Commentary;
+
+const OPINION: usize = 2;
+
+/// `新华社北京10月21日电`, `中新网11月3日电`, `本报讯`, `央视网消息`,
+/// `人民网北京6月3日电`, `（记者 王某）` near the start.
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*(?:[^\s，。]{0,12}?(?:社|网|台|报)[^\s，。]{0,8}?\d{1,2}月\d{1,2}日(?:电|讯)|本报讯|[^\s，。]{0,8}网?消息[：:（(]|据[^\s，。]{1,10}(?:报道|消息)|[（(]记者)",
+    )
+    .expect("dateline pattern")
+});
+
+/// A byline paragraph: `□ 李锋`, `■ 白 川`, `文/王某`, `文｜半月谈评论员`,
+/// `作者：许诺（高校辅导员）`, `本报评论员`, `新华社特约评论员`, or a bare
+/// name of two to four characters (`金观平`).
+static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*(?:[□■●◎▲]\s*\S|文\s*[/／｜|]|[（(]?作者[：:系为]|本报评论员|[^\s，。]{0,8}特约评论员|[^\s，。]{0,8}评论员\s*$|\p{Han}\s?\p{Han}{1,2}(?:\s?\p{Han})?\s*$)",
+    )
+    .expect("byline pattern")
+});
+
+/// Adds the commentary signals of an item to the section scores.
+pub(super) fn weigh(
+    c: &Commentary,
+    (title, body, url): (&str, &str, Option<&str>),
+    section: &mut [f64; 4],
+    reasons: &mut Vec<String>,
+) {
+    let mut add = |w: f64, why: String| {
+        if w != 0.0 {
+            section[OPINION] += w;
+            reasons.push(format!("{why}: opinion{w:+.2}"));
+        }
+    };
+    if let Some(url) = url
+        && let Some(a) = c.addresses.iter().find(|a| url.contains(a.as_str()))
+    {
+        add(c.address, format!("commentary column in the address ({a})"));
+    }
+    let paragraphs: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let first = paragraphs.first().copied().unwrap_or_default();
+    let last = paragraphs.last().copied().unwrap_or_default();
+    if let Some(m) = DATELINE.find(first) {
+        add(
+            c.dateline,
+            format!("newswire dateline {}", m.as_str().trim()),
+        );
+    } else if let Some(b) = [first, last]
+        .into_iter()
+        .find(|p| p.chars().count() <= 30 && BYLINE.is_match(p))
+        .or_else(|| {
+            // `文/宋岩 近日，…`: a byline run into the first paragraph.
+            let head: String = first.chars().take(12).collect();
+            (head.starts_with(['□', '■', '●', '◎']) || head.starts_with("文/")).then_some(first)
+        })
+    {
+        let shown: String = b.chars().take(16).collect();
+        add(c.byline, format!("byline {shown}"));
+    }
+    let chars = body.chars().count().max(300) as f64;
+    let (mut argued, mut reported) = (0u32, 0u32);
+    for m in c.body_matcher.find_iter(body) {
+        if m.pattern().as_usize() < c.arguments.len() {
+            argued += 1;
+        } else {
+            reported += 1;
+        }
+    }
+    if argued > 0 {
+        let density = f64::from(argued) * 1000.0 / chars;
+        add(
+            c.argument * density.ln_1p(),
+            format!("{argued} argument markers ({density:.1}/1000)"),
+        );
+    }
+    if reported > 0 {
+        add(
+            c.reporting * f64::from(reported).ln_1p(),
+            format!("{reported} reporting markers"),
+        );
+    }
+    let in_title: Vec<&str> = c
+        .title_matcher
+        .find_iter(title)
+        .map(|m| c.title_arguments[m.pattern().as_usize()].as_str())
+        .take(2)
+        .collect();
+    if !in_title.is_empty() {
+        add(
+            c.title_argument * in_title.len() as f64,
+            format!("argument in the title ({})", in_title.join(", ")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datelines_are_found_at_the_start() {
+        for d in [
+            "新华社北京10月21日电 （记者 王某）人力资源社会保障部…",
+            "中新网11月3日电 据人社部消息…",
+            "本报讯（记者 李某）近日…",
+            "人民网北京6月3日电 …",
+            "新华社巴黎10月15日电（记者 张某）法国…",
+        ] {
+            assert!(DATELINE.is_match(d), "{d}");
+        }
+        for d in ["就业是最基本的民生。", "近日，多地通报骗取就业补贴案件"]
+        {
+            assert!(!DATELINE.is_match(d), "{d}");
+        }
+    }
+
+    #[test]
+    fn bylines_in_their_usual_forms() {
+        for b in [
+            "□ 李锋",
+            "■ 白 川",
+            "文/齐 悦",
+            "文｜半月谈评论员 王某",
+            "作者：许 诺（高校辅导员）",
+            "本报评论员",
+            "新华社特约评论员 王某",
+            "金观平",
+        ] {
+            assert!(BYLINE.is_match(b), "{b}");
+        }
+        assert!(!BYLINE.is_match("人社部部署稳岗工作"));
+    }
+}
