@@ -86,7 +86,7 @@ pub fn train(examples: &[Example], rules: &Rules) -> Model {
             let c = classify(&e.input, rules, None);
             let probs: [f64; 4] = std::array::from_fn(|i| c.scores[i].1);
             (
-                model::features(&e.input),
+                model::features_with_rules(&e.input, c.relevance, &probs),
                 model::offset(c.relevance, &probs),
                 e.section.clone(),
             )

@@ -437,7 +437,7 @@ fn blend_model(
     if model.decisions() == 0 {
         return;
     }
-    let ms = model.scores(&model::features(input));
+    let ms = model.scores(&model::features_with_rules(input, *relevance, probs));
     let mut z = model::offset(*relevance, probs);
     for (zc, add) in z.iter_mut().zip(ms.correction) {
         *zc += add;

@@ -13,6 +13,8 @@
 //! - the outlet: the configured source's id, the page's 来源, the address's
 //!   host and its first word-like path segments (`comments`, `gj`,
 //!   `pinglun`): the per-outlet priors editors teach by their decisions;
+//! - the rules' own verdict (relevance log-odds, section probabilities):
+//!   its weights calibrate how far to trust the rules;
 //! - a bias per class: the share of each section in what editors keep.
 //!
 //! Training minimises the cross-entropy plus an L2 penalty of
@@ -59,13 +61,15 @@ enum Group {
     Lead,
     Outlet,
     Address,
+    Rules,
 }
 
-const GROUPS: [(Group, &str); 4] = [
+const GROUPS: [(Group, &str); 5] = [
     (Group::Title, "title"),
     (Group::Lead, "text"),
     (Group::Outlet, "outlet"),
     (Group::Address, "address"),
+    (Group::Rules, "rules"),
 ];
 
 /// The features of one item: hashed keys with their values and groups.
@@ -168,6 +172,27 @@ fn host(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let host = rest.split(['/', '?', '#', ':']).next()?;
     Some(host.strip_prefix("www.").unwrap_or(host))
+}
+
+/// The features of an item, with the rules' verdict on it (relevance and
+/// section probabilities): weights on those let the model learn how far to
+/// trust the rules, and where.
+pub fn features_with_rules(input: &ClassifyInput, relevance: f64, sections: &[f64; 4]) -> Features {
+    let mut f = features(input);
+    let r = relevance.clamp(1e-4, 1.0 - 1e-4);
+    f.keys.push((
+        hash(&[b"rules", b"relevance"]),
+        ((r / (1.0 - r)).ln() / 4.0) as f32,
+        Group::Rules,
+    ));
+    for (i, p) in sections.iter().enumerate() {
+        f.keys.push((
+            hash(&[b"rules", SECTIONS[i].as_bytes()]),
+            *p as f32,
+            Group::Rules,
+        ));
+    }
+    f
 }
 
 /// The features of an item.
@@ -302,7 +327,7 @@ impl Model {
 
     /// What the model adds to an item's log-odds, in total and by group.
     pub fn scores(&self, features: &Features) -> ModelScores {
-        let mut by_group = [[0.0f64; CLASSES]; 4];
+        let mut by_group = [[0.0f64; CLASSES]; GROUPS.len()];
         for &(k, v, g) in &features.keys {
             if let Some(w) = self.weights.get(&k) {
                 let gi = GROUPS.iter().position(|x| x.0 == g).unwrap_or(0);

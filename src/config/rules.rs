@@ -88,9 +88,41 @@ fn matcher(path: &Path, key: &str, words: &[String]) -> Result<AhoCorasick, Clas
         })
 }
 
-/// `[commentary]`, with the built-in defaults for what it leaves out.
-fn commentary(file: &File<'_>, raw: &RawCommentary) -> Result<Commentary, ClassifyError> {
+/// The shipped rules' `[commentary]`: what a rules file leaves out.
+static SHIPPED_COMMENTARY: std::sync::LazyLock<RawCommentary> = std::sync::LazyLock::new(|| {
+    #[derive(Deserialize)]
+    struct Shipped {
+        commentary: RawCommentary,
+    }
+    toml::from_str::<Shipped>(DEFAULT_RULES_TOML)
+        .map(|s| s.commentary)
+        .unwrap_or_default()
+});
+
+/// `[commentary]`, with the shipped values for what it leaves out.
+fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, ClassifyError> {
     let big = 1e3;
+    let shipped = &*SHIPPED_COMMENTARY;
+    let or = |a: &Option<Spanned<f64>>, b: &Option<Spanned<f64>>| a.clone().or_else(|| b.clone());
+    let raw = RawCommentary {
+        address: or(&own.address, &shipped.address),
+        addresses: own.addresses.clone().or_else(|| shipped.addresses.clone()),
+        byline: or(&own.byline, &shipped.byline),
+        dateline: or(&own.dateline, &shipped.dateline),
+        argument: or(&own.argument, &shipped.argument),
+        arguments: own.arguments.clone().or_else(|| shipped.arguments.clone()),
+        title_argument: or(&own.title_argument, &shipped.title_argument),
+        title_arguments: own
+            .title_arguments
+            .clone()
+            .or_else(|| shipped.title_arguments.clone()),
+        reporting: or(&own.reporting, &shipped.reporting),
+        reporting_words: own
+            .reporting_words
+            .clone()
+            .or_else(|| shipped.reporting_words.clone()),
+    };
+    let raw = &raw;
     let list = |v: &Option<Vec<String>>, default: &[&str]| -> Vec<String> {
         v.clone()
             .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
@@ -139,7 +171,7 @@ fn fingerprint(text: &str) -> u64 {
 }
 
 /// The default lower bound of the 待定 band.
-const DEFAULT_MAYBE: f64 = 0.2;
+const DEFAULT_MAYBE: f64 = 0.1;
 
 /// An outlet or channel prior.
 #[derive(Debug, Clone)]
@@ -404,7 +436,7 @@ impl Rules {
             model_half: file.number(
                 w.model_half.as_ref(),
                 "weights.model_half",
-                50.0,
+                10.0,
                 0.001,
                 1e9,
             )?,
@@ -527,7 +559,19 @@ mod tests {
     fn shipped_rules_parse() {
         let r = Rules::default();
         assert!(r.keywords.len() > 100);
-        assert_eq!(r.relevance.threshold, 0.5);
+        assert_eq!(r.relevance.threshold, 0.7);
+        assert_eq!(r.relevance.maybe, 0.1);
+        assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
+        assert!(!r.commentary.addresses.is_empty());
+    }
+
+    #[test]
+    fn rules_without_a_commentary_table_get_the_shipped_signals() {
+        let r = Rules::from_toml(Path::new("r.toml"), "[relevance]\nthreshold = 0.6\n").unwrap();
+        let shipped = Rules::default();
+        assert_eq!(r.commentary.byline, shipped.commentary.byline);
+        assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
+        assert_eq!(r.relevance.maybe, 0.1);
     }
 
     #[test]
