@@ -223,6 +223,9 @@ pub struct DemoRun {
     pub config: Arc<Config>,
     /// Stories the sample outlets carried more than once.
     pub grouped: Vec<crate::store::StorySummary>,
+    /// Items 待定 (maybe): waiting for an editor, not published even in
+    /// the demo's auto mode.
+    pub maybe: Vec<crate::store::ReviewItem>,
     /// Items filed as outside the bulletin's scope.
     pub irrelevant: Vec<crate::store::ReviewItem>,
 }
@@ -264,11 +267,14 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
         force: true,
     };
     let reports = poll(config.clone(), store.clone(), &opts, |_| {}).await?;
-    let (publish, grouped, irrelevant) = {
+    let (publish, grouped, maybe, irrelevant) = {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         (
             publish(&config, &store, out)?,
             store.stories(true, 100).map_err(AppError::from)?,
+            store
+                .review_items(Some(Status::Maybe), 100)
+                .map_err(AppError::from)?,
             store
                 .review_items(Some(Status::Irrelevant), 100)
                 .map_err(AppError::from)?,
@@ -278,6 +284,7 @@ pub async fn demo(out: &Path, listen: std::net::SocketAddr) -> Result<DemoRun, D
         reports,
         publish,
         grouped,
+        maybe,
         irrelevant,
         base_url: config.base_url.clone(),
         outlets,

@@ -341,6 +341,9 @@ enum StatusFilter {
     Candidate,
     Approved,
     Rejected,
+    /// 待定: between `relevance.maybe` and the threshold, for an editor to
+    /// decide.
+    Maybe,
     Irrelevant,
     All,
 }
@@ -351,6 +354,7 @@ impl StatusFilter {
             StatusFilter::Candidate => Some(Status::Candidate),
             StatusFilter::Approved => Some(Status::Approved),
             StatusFilter::Rejected => Some(Status::Rejected),
+            StatusFilter::Maybe => Some(Status::Maybe),
             StatusFilter::Irrelevant => Some(Status::Irrelevant),
             StatusFilter::All => None,
         }

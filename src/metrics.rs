@@ -12,7 +12,7 @@
 //! | `kuaibao_source_repairs_total` | counter | `source`, `outcome` (`applied`, `proposed`, `failed`, `not-a-list`) | passes in which a source's selectors broke, by what heal made of it |
 //! | `kuaibao_scheduler_due_sources` | gauge | — | sources due now, not yet started |
 //! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
-//! | `kuaibao_items` | gauge | `status` (`candidate`, `approved`, `rejected`) | items in the store |
+//! | `kuaibao_items` | gauge | `status` (`candidate`, `maybe`, `approved`, `rejected`) | items in the store |
 //! | `kuaibao_feed_requests_total` | counter | `feed` (document path under `feeds/`, `index`, `opml`, `unknown`), `status` (HTTP code) | requests for served documents |
 //! | `kuaibao_http_connections` | gauge | — | HTTP connections being served (at most `server.max_connections`) |
 //! | `kuaibao_websub_pings_total` | counter | `outcome` (`ok`, `rejected`, `refused`, `failed`) | WebSub hub pings: answered 2xx, answered otherwise, refused by the address guard, unreachable |
@@ -30,6 +30,15 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::model::Status;
+
+/// The statuses editors work with, reported even when no item has them:
+/// waiting for an editor (candidate, 待定) or decided.
+pub const EDITORS_STATUSES: [Status; 4] = [
+    Status::Candidate,
+    Status::Maybe,
+    Status::Approved,
+    Status::Rejected,
+];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FetchLabels {
@@ -265,10 +274,11 @@ impl Metrics {
         })
     }
 
-    /// Items in the store per status; the editors' three statuses are
-    /// always reported, 0 when missing.
+    /// Items in the store per status; the statuses editors work with
+    /// (candidate and 待定 waiting for them, approved, rejected) are always
+    /// reported, 0 when missing.
     pub fn set_items_by_status(&self, counts: &[(Status, i64)]) {
-        for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+        for status in EDITORS_STATUSES {
             let n = counts
                 .iter()
                 .find(|(s, _)| *s == status)

@@ -64,11 +64,7 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
             vec![
                 r.id.clone(),
                 r.status.as_str().to_string(),
-                if r.off_topic > 0 {
-                    format!("{} ({} off-topic)", r.new, r.off_topic)
-                } else {
-                    r.new.to_string()
-                },
+                new_items(r),
                 (r.unchanged + r.updated).to_string(),
                 r.failed.to_string(),
                 format!("{}ms", r.duration_ms),
@@ -88,6 +84,23 @@ pub fn poll_table(reports: &[SourceReport]) -> String {
         ],
         &rows,
     )
+}
+
+/// The NEW column: how many items were stored for the first time, and of
+/// them how many are 待定 (`maybe`) and how many off-topic.
+fn new_items(r: &SourceReport) -> String {
+    let mut of_them = Vec::new();
+    if r.maybe > 0 {
+        of_them.push(format!("{} maybe", r.maybe));
+    }
+    if r.off_topic > 0 {
+        of_them.push(format!("{} off-topic", r.off_topic));
+    }
+    if of_them.is_empty() {
+        r.new.to_string()
+    } else {
+        format!("{} ({})", r.new, of_them.join(", "))
+    }
 }
 
 /// Why a source did less than everything: its error, what was done about
@@ -669,6 +682,27 @@ mod tests {
         );
         r.repair = Some("list selectors repaired and written to sources.toml".into());
         assert!(poll_table(&[r]).contains("list selectors repaired"));
+    }
+
+    #[test]
+    fn the_poll_table_counts_new_items_that_are_maybe_or_off_topic() {
+        let source = &crate::config::parse_sources(
+            std::path::Path::new("s.toml"),
+            "[[source]]\nid = \"gd\"\nname = \"广东\"\nurl = \"https://hrss.gd.gov.cn/\"\nkind = \"feed\"\n",
+            std::time::Duration::from_secs(60),
+            &[],
+        )
+        .expect("source")[0];
+        let row = |new, maybe, off_topic| {
+            let mut r = SourceReport::new(source, crate::poll::PollStatus::Ok);
+            (r.new, r.maybe, r.off_topic) = (new, maybe, off_topic);
+            let table = poll_table(&[r]);
+            table.lines().nth(1).unwrap_or_default().to_string()
+        };
+        assert_eq!(row(5, 0, 0).split_whitespace().nth(2), Some("5"));
+        assert!(row(5, 2, 0).contains("5 (2 maybe)"));
+        assert!(row(5, 0, 1).contains("5 (1 off-topic)"));
+        assert!(row(5, 2, 1).contains("5 (2 maybe, 1 off-topic)"));
     }
 
     #[test]

@@ -1043,6 +1043,111 @@ async fn the_queue_groups_by_section_in_bulletin_order_most_relevant_first() {
 }
 
 #[tokio::test]
+async fn maybe_stories_wait_below_the_candidates_in_a_closed_group_and_reach_the_auto_feed_only_once_approved()
+ {
+    let f = Fixture::with_config(
+        "http://kb.example.org/kuaibao/",
+        "[review]\nmode = \"auto\"\n",
+        None,
+    );
+    // 待定: 德国 wages and the 技能 commentary.
+    for slug in ["wage", "skills"] {
+        let id = f.id(slug);
+        f.store
+            .lock()
+            .unwrap()
+            .set_status(id, Status::Maybe)
+            .unwrap();
+    }
+    let s = f.login("alice").await;
+    let page = f.get("/desk/", Some(&s)).await.body;
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {page}"))
+    };
+    // Closed (no `open`), below the last candidate, saying what 待定 means.
+    let group = at("<details class=\"maybe\" id=\"maybe\">");
+    assert!(at(ITEMS[0].2) < group && at(ITEMS[1].2) < group);
+    assert!(group < at("待定 <span>（2 条）</span>"));
+    assert!(group < at("相关度介于下限与阈值之间，需编辑判断"));
+    assert!(group < at(ITEMS[2].2) && group < at(ITEMS[3].2));
+    assert!(page.contains("共 3 条（待审）"), "the candidates: {page}");
+    assert!(
+        page.contains("<a href=\"/desk/?status=maybe\">待定 2 条</a>"),
+        "the summary links to them"
+    );
+    // The same actions as a candidate's, on each.
+    for slug in ["wage", "skills"] {
+        let id = f.id(slug);
+        for action in ["approve", "reject", "move", "title", "merge"] {
+            let form = format!("action=\"/desk/items/{id}/{action}\"");
+            assert!(group < at(&form), "{slug}: {action}");
+        }
+    }
+    // The status filter offers 待定; chosen, the stories are a plain list.
+    assert!(page.contains("<option value=\"maybe\">待定</option>"));
+    let only = f.get("/desk/?status=maybe", Some(&s)).await.body;
+    assert!(only.contains("共 2 条（待定）"));
+    assert!(only.contains("<option value=\"maybe\" selected>待定</option>"));
+    assert!(only.contains(ITEMS[2].2) && !only.contains(ITEMS[0].2));
+    assert!(!only.contains("<details class=\"maybe\""));
+    // Other filters apply to the group too.
+    let abroad = f.get("/desk/?section=abroad", Some(&s)).await.body;
+    assert!(abroad.contains("待定 <span>（1 条）</span>") && abroad.contains(ITEMS[2].2));
+    assert!(!abroad.contains(ITEMS[3].2));
+
+    // Auto mode publishes the candidates, not the 待定 stories.
+    let feed = f.feed("/feeds/all.xml").await;
+    assert_eq!(feed.entries().len(), 3);
+    assert!(categories(&feed, ITEMS[2].2).is_none());
+    assert!(categories(&feed, ITEMS[3].2).is_none());
+
+    // Approved from the group, a story is published; rejected, it is not.
+    // Both are decisions, audited from 待定.
+    let (wage, skills) = (f.id("wage"), f.id("skills"));
+    let got = f
+        .act(&format!("/desk/items/{wage}/approve"), &s, &[], true)
+        .await;
+    assert_eq!(got.json()["item"]["status"], "approved", "{}", got.body);
+    f.act(&format!("/desk/items/{skills}/reject"), &s, &[], false)
+        .await;
+    assert_eq!(f.status("skills"), Status::Rejected);
+    let audit = f.audit();
+    let decided: Vec<_> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.before.as_deref(), e.after.as_deref()))
+        .collect();
+    assert_eq!(
+        decided,
+        vec![
+            ("reject", Some("maybe"), Some("rejected")),
+            ("approve", Some("maybe"), Some("approved")),
+        ]
+    );
+    assert_eq!(f.store.lock().unwrap().decision_count().unwrap(), 2);
+    let feed = f.feed("/feeds/all.xml").await;
+    assert_eq!(categories(&feed, ITEMS[2].2), Some(vec!["abroad".into()]));
+    assert!(categories(&feed, ITEMS[3].2).is_none());
+    // Undone, the approved story is 待定 again and leaves the feed.
+    f.act("/desk/undo", &s, &[], true).await;
+    f.act("/desk/undo", &s, &[], true).await;
+    assert_eq!(f.status("wage"), Status::Maybe);
+    assert!(categories(&f.feed("/feeds/all.xml").await, ITEMS[2].2).is_none());
+
+    // With nothing 待定, no group.
+    for id in [wage, skills] {
+        f.store
+            .lock()
+            .unwrap()
+            .set_status(id, Status::Candidate)
+            .unwrap();
+    }
+    let page = f.get("/desk/", Some(&s)).await.body;
+    assert!(!page.contains("<details class=\"maybe\""));
+    assert!(!page.contains("待定 0 条"));
+}
+
+#[tokio::test]
 async fn stories_are_split_and_merged_from_the_desk_and_undone() {
     let f = Fixture::new();
     let s = f.login("alice").await;
@@ -1806,6 +1911,41 @@ async fn an_editor_works_the_queue_in_a_real_browser() {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .expect("password");
     assert!(add.wait().expect("user add").success());
+    // A 待定 story, stored before the daemon starts: the classifier was
+    // unsure, an editor decides.
+    let maybe_id = {
+        let mut store = Store::open(&tc.dir.path().join("kuaibao.db")).expect("the database");
+        store.sync_sources(&tc.load().sources).expect("sources");
+        let (slug, _, title, body, section) = ITEMS[3];
+        let url = format!("https://www.mohrss.gov.cn/{slug}.html");
+        kuaibao::poll::store_item(
+            &mut store,
+            &NewItem {
+                source_id: "mohrss".into(),
+                guid: None,
+                url: url.clone(),
+                canonical_url: url.clone(),
+                title: title.into(),
+                content_html: sanitize_html(
+                    &format!("<p>{body}</p>"),
+                    &url::Url::parse(&url).expect("url"),
+                ),
+                content_text: body.into(),
+                content_hash: format!("hash-{slug}"),
+                origin: String::new(),
+                section: section.map(str::to_string),
+                region: None,
+                published: None,
+                bulletin_title: None,
+                relevance: Some(0.3),
+                explanation: None,
+            },
+            Status::Maybe,
+            &DedupConfig::default(),
+        )
+        .expect("stored")
+        .id()
+    };
 
     let (_daemon, base) = kuaibao_serve(&tc.path());
     let http = reqwest::Client::new();
@@ -1984,6 +2124,45 @@ async fn an_editor_works_the_queue_in_a_real_browser() {
             assert!(Instant::now() < deadline, "rejected item still listed");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+
+        // The 待定 group below the candidates: closed, its story hidden,
+        // until the editor opens it; then its 拒绝 works as a candidate's.
+        let maybe = format!("#item-{maybe_id}");
+        let group = browser.find(Locator::Css("details.maybe")).await?;
+        assert_eq!(group.attr("open").await?, None, "closed by default");
+        let story = browser.find(Locator::Css(&maybe)).await?;
+        assert!(!story.is_displayed().await?, "hidden while closed");
+        browser
+            .find(Locator::Css("details.maybe > summary"))
+            .await?
+            .click()
+            .await?;
+        assert!(story.is_displayed().await?, "shown once opened");
+        let opened = path.with_file_name("desk-queue-maybe.png");
+        std::fs::write(&opened, browser.screenshot().await?).expect("write the screenshot");
+        eprintln!("the 待定 group opened: {}", opened.display());
+        browser
+            .find(Locator::Css(&format!(
+                "{maybe} form[action$='/reject'] button"
+            )))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath(&format!(
+                "//p[@id='flash' and contains(., '已拒绝') and contains(., '{}')]",
+                ITEMS[3].2.chars().take(8).collect::<String>()
+            )))
+            .await?;
+        assert!(
+            browser.find(Locator::Css(&maybe)).await.is_err(),
+            "a rejected 待定 story leaves the queue"
+        );
+        assert!(
+            browser.find(Locator::Css("details.maybe")).await.is_err(),
+            "and with nothing 待定 left, the group"
+        );
         Ok::<_, fantoccini::error::CmdError>(pension)
     }
     .await;

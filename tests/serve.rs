@@ -586,6 +586,7 @@ async fn metrics_count_feed_requests_in_prometheus_text_format() {
         "kuaibao_scheduler_due_sources 1",
         "kuaibao_items{status=\"candidate\"} 3",
         "kuaibao_items{status=\"approved\"} 0",
+        "kuaibao_items{status=\"maybe\"} 0",
     ] {
         assert!(text.contains(want), "{want} missing from\n{text}");
     }
@@ -622,6 +623,7 @@ async fn status_page_shows_source_health_and_escapes_errors() {
     assert_eq!(v["sources"][0]["id"], "mohrss");
     assert_eq!(v["sources"][0]["consecutive_failures"], 1);
     assert_eq!(v["items"]["candidate"], 3);
+    assert_eq!(v["items"]["maybe"], 0, "every status editors work with");
 }
 
 #[tokio::test]

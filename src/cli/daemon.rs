@@ -59,6 +59,16 @@ pub(crate) fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
             story.outlets.join("、")
         );
     }
+    if !run.maybe.is_empty() {
+        println!("\n待定 (maybe), not published until an editor approves:");
+        for item in &run.maybe {
+            println!(
+                "  {} (relevance {:.2})",
+                item.title,
+                item.relevance.unwrap_or(0.0)
+            );
+        }
+    }
     if !run.irrelevant.is_empty() {
         println!("\noff-topic, not published:");
         for item in &run.irrelevant {

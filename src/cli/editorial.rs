@@ -27,6 +27,16 @@ pub(crate) fn review(config_path: &Path, cmd: ReviewCommand) -> anyhow::Result<u
                 print_json(&items)?;
             } else {
                 print!("{}", report::review_table(&items));
+                // 待定 items are not candidates but wait for an editor too.
+                if status.status() == Some(Status::Candidate) {
+                    let counts = store.status_counts().map_err(AppError::from)?;
+                    if let Some((_, n)) = counts.iter().find(|(s, n)| *s == Status::Maybe && *n > 0)
+                    {
+                        println!(
+                            "\n{n} items are 待定 (maybe) and await an editor too: kuaibao review list --status maybe"
+                        );
+                    }
+                }
             }
             Ok(exit::OK)
         }

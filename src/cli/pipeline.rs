@@ -76,14 +76,20 @@ pub(crate) fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::R
             .iter()
             .filter(|r| r.status == PollStatus::Failed)
             .count();
+        let maybe = sum(|r| r.maybe);
         println!(
-            "\n{} sources polled, {} failed; {} new items, {} failed items",
+            "\n{} sources polled, {} failed; {} new items{}, {} failed items",
             reports
                 .iter()
                 .filter(|r| r.status != PollStatus::NotDue)
                 .count(),
             failed_sources,
             sum(|r| r.new),
+            if maybe > 0 {
+                format!(" ({maybe} maybe, awaiting an editor: kuaibao review list --status maybe)")
+            } else {
+                String::new()
+            },
             sum(|r| r.failed)
         );
     }

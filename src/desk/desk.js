@@ -12,7 +12,11 @@
   var flash = document.getElementById('flash');
   var current = null;
 
-  function items() { return Array.prototype.slice.call(document.querySelectorAll('article.item')); }
+  // The items an editor can see: not those of a closed group (待定).
+  function items() {
+    return Array.prototype.slice.call(document.querySelectorAll('article.item'))
+      .filter(function (el) { return !el.closest('details:not([open])'); });
+  }
 
   function say(text, error) {
     if (!flash) { return; }

@@ -1,7 +1,8 @@
 //! Desk, layer 7 (web, below serve): the editors' desk, the review step
 //! between store and publish, served by `kuaibao serve` under `/desk/`. Editors log in, go through the
-//! candidates (grouped by proposed section, most relevant first), approve,
-//! reject or re-file them, fix a bulletin title, split and merge stories,
+//! candidates (grouped by proposed section, most relevant first; below
+//! them, closed until opened, the 待定 stories the classifier was unsure
+//! of), approve, reject or re-file them, fix a bulletin title, split and merge stories,
 //! and undo what they did; then they assemble the approved stories into an
 //! issue (期), proofread and publish it. Every decision is in the audit log
 //! and reaches the served feeds at once.

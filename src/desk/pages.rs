@@ -21,7 +21,9 @@ use super::{
 use crate::accounts::{self, AuditQuery, AuditRecord, SessionUser, UserInfo};
 use crate::config::Config;
 use crate::model::safe_href;
-use crate::store::{DeskItem, DeskPage, DeskQuery, IssueStatus, SectionFilter, Status};
+use crate::store::{
+    DeskItem, DeskPage, DeskQuery, IssueStatus, SectionFilter, Status, Store, StoreError,
+};
 
 use super::Editor;
 
@@ -141,6 +143,16 @@ impl QueueParams {
         } else {
             format!("/desk/?{query}")
         }
+    }
+
+    /// The 待定 group the candidates' queue shows below its candidates,
+    /// under the same filters; None for any other status filter.
+    fn maybe_query(&self, config: &Config) -> Option<DeskQuery> {
+        (self.status == Some(Status::Candidate)).then(|| DeskQuery {
+            status: Some(Status::Maybe),
+            offset: 0,
+            ..self.query(config)
+        })
     }
 
     fn query(&self, config: &Config) -> DeskQuery {
@@ -379,19 +391,50 @@ pub(super) async fn queue(
     let config = state.config();
     let params = QueueParams::from(query.map(|Query(q)| q).unwrap_or_default());
     let query = params.query(&config);
-    let page = match with_store(&state, move |s| s.desk_items(&query)).await {
-        Ok(Ok(page)) => page,
+    let maybe = params.maybe_query(&config);
+    let (page, maybe) = match with_store(&state, move |s| queue_pages(s, &query, maybe)).await {
+        Ok(Ok(pages)) => pages,
         Ok(Err(e)) => return internal(e, false),
         Err(resp) => return resp,
     };
     let n = nonce();
     let flash = read_flash(&headers);
-    let body = render_queue(&config, &editor.user, &n, &params, &page, flash.as_ref());
+    let body = render_queue(
+        &config,
+        &editor.user,
+        &n,
+        &params,
+        &page,
+        maybe.as_ref(),
+        flash.as_ref(),
+    );
     let mut resp = html(StatusCode::OK, &n, body);
     if flash.is_some() {
         clear_flash(&mut resp, &config);
     }
     resp
+}
+
+/// One page of the queue and, for the candidates' queue, its 待定 group:
+/// listed below the last candidate (on the queue's last page), only counted
+/// on the pages before.
+fn queue_pages(
+    store: &mut Store,
+    query: &DeskQuery,
+    maybe: Option<DeskQuery>,
+) -> Result<(DeskPage, Option<DeskPage>), StoreError> {
+    let page = store.desk_items(query)?;
+    let maybe = match maybe {
+        Some(mut q) => {
+            let total = usize::try_from(page.total).unwrap_or(0);
+            if query.offset.saturating_add(query.limit) < total {
+                q.limit = 0;
+            }
+            Some(store.desk_items(&q)?)
+        }
+        None => None,
+    };
+    Ok((page, maybe))
 }
 
 /// The hidden fields every action form carries.
@@ -412,6 +455,7 @@ pub(super) fn render_queue(
     nonce: &str,
     params: &QueueParams,
     page: &DeskPage,
+    maybe: Option<&DeskPage>,
     flash: Option<&Flash>,
 ) -> Markup {
     let back = params.url(params.page);
@@ -419,6 +463,7 @@ pub(super) fn render_queue(
     let pages = (page.total as usize).div_ceil(PAGE_SIZE).max(1);
     let filters = [
         (Some(Status::Candidate), "待审"),
+        (Some(Status::Maybe), "待定"),
         (Some(Status::Approved), "已通过"),
         (Some(Status::Rejected), "已拒绝"),
         (Some(Status::Irrelevant), "无关"),
@@ -491,13 +536,19 @@ pub(super) fn render_queue(
                 "\n"
                 p.summary {
                     "共 " (page.total) " 条（" (params.status.map_or("全部状态", status_label)) "）"
+                    @if let Some(maybe) = maybe.filter(|m| m.total > 0) {
+                        " · " a href=(maybe_url(params)) { "待定 " (maybe.total) " 条" }
+                    }
                     @if pages > 1 { " · 第 " (params.page) " / " (pages) " 页" }
                 }
                 "\n"
                 @if page.items.is_empty() {
                     p.empty { "没有符合条件的条目。" } "\n"
                 }
-                (queue_items(config, csrf, &back, page))
+                (queue_items(config, csrf, &back, page, false))
+                @if let Some(maybe) = maybe.filter(|m| m.total > 0 && !m.items.is_empty()) {
+                    (maybe_group(config, csrf, &back, params, maybe))
+                }
                 @if pages > 1 {
                     nav.pager {
                         @if params.page > 1 {
@@ -528,8 +579,45 @@ pub(super) fn render_queue(
     layout(config, Some(user), nonce, &frame, main)
 }
 
-/// The queue's stories, under a heading per section.
-fn queue_items(config: &Config, csrf: &str, back: &str, page: &DeskPage) -> Markup {
+/// The queue's link to the 待定 stories on their own, under its filters.
+fn maybe_url(params: &QueueParams) -> String {
+    QueueParams {
+        status: Some(Status::Maybe),
+        ..params.clone()
+    }
+    .url(1)
+}
+
+/// Below the candidates: the 待定 stories, the classifier unsure whether
+/// they belong in the bulletin, in a group of their own that stays closed
+/// until an editor opens it. Each has the candidates' actions.
+fn maybe_group(
+    config: &Config,
+    csrf: &str,
+    back: &str,
+    params: &QueueParams,
+    maybe: &DeskPage,
+) -> Markup {
+    html! {
+        details.maybe id="maybe" {
+            summary {
+                h2.group { "待定 " span { "（" (maybe.total) " 条）" } }
+                p.hint { "相关度介于下限与阈值之间，需编辑判断" }
+            }
+            "\n"
+            (queue_items(config, csrf, back, maybe, true))
+            @if maybe.total > maybe.items.len() as i64 {
+                p.more { a href=(maybe_url(params)) { "查看全部 " (maybe.total) " 条待定条目" } }
+                "\n"
+            }
+        }
+        "\n"
+    }
+}
+
+/// The queue's stories, under a heading per section (`nested`: under the
+/// 待定 group's own heading).
+fn queue_items(config: &Config, csrf: &str, back: &str, page: &DeskPage, nested: bool) -> Markup {
     let mut group: Option<Option<String>> = None;
     html! {
         @for item in &page.items {
@@ -543,7 +631,11 @@ fn queue_items(config: &Config, csrf: &str, back: &str, page: &DeskPage) -> Mark
                     .iter()
                     .find(|(g, _)| g == &key)
                     .map_or(0, |(_, n)| *n);
-                h2.group { (section_name(config, key.as_deref())) " " span { "（" (count) " 条）" } }
+                @if nested {
+                    h3.group { (section_name(config, key.as_deref())) " " span { "（" (count) " 条）" } }
+                } @else {
+                    h2.group { (section_name(config, key.as_deref())) " " span { "（" (count) " 条）" } }
+                }
                 "\n"
                 @let _ = group.replace(key);
             }

@@ -114,6 +114,9 @@ pub struct SourceReport {
     pub found: usize,
     /// Items stored for the first time.
     pub new: usize,
+    /// Of the new items, those 待定 (stored as maybe: relevance between
+    /// `relevance.maybe` and the threshold, for an editor to decide).
+    pub maybe: usize,
     /// Of the new items, those outside the bulletin's scope (stored as
     /// irrelevant).
     pub off_topic: usize,
@@ -157,6 +160,7 @@ impl SourceReport {
             status,
             found: 0,
             new: 0,
+            maybe: 0,
             off_topic: 0,
             unchanged: 0,
             updated: 0,
@@ -773,8 +777,10 @@ impl Poller {
                     match stored {
                         Ok(Stored::New(_)) => {
                             report.new += 1;
-                            if status == Status::Irrelevant {
-                                report.off_topic += 1;
+                            match status {
+                                Status::Maybe => report.maybe += 1,
+                                Status::Irrelevant => report.off_topic += 1,
+                                _ => {}
                             }
                         }
                         Ok(Stored::Updated(_)) => report.updated += 1,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::ServeState;
 use crate::model::safe_href;
-use crate::store::{SourceState, Status};
+use crate::store::SourceState;
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
@@ -95,7 +95,7 @@ async fn report(state: &ServeState) -> Result<StatusReport, Response> {
         let counts = store.status_counts()?;
         Ok::<_, crate::store::StoreError>(StatusReport {
             sources: store.source_states(&ids)?,
-            items: [Status::Candidate, Status::Approved, Status::Rejected]
+            items: crate::metrics::EDITORS_STATUSES
                 .into_iter()
                 .map(|s| (s.as_str(), 0))
                 .chain(counts.into_iter().map(|(s, n)| (s.as_str(), n)))
@@ -167,7 +167,7 @@ fn status_page(title: &str, report: &StatusReport) -> Markup {
                 "\n"
                 ul {
                     "\n"
-                    @for status in [Status::Candidate, Status::Approved, Status::Rejected] {
+                    @for status in crate::metrics::EDITORS_STATUSES {
                         li { (status.as_str()) ": " (report.items.get(status.as_str()).copied().unwrap_or(0)) }
                         "\n"
                     }

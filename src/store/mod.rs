@@ -748,7 +748,8 @@ impl Store {
     }
 
     /// The items to publish, newest first: approved ones, and in auto mode
-    /// candidates too.
+    /// candidates too; never a 待定 (maybe), rejected or irrelevant one,
+    /// whatever the mode, until an editor approves it.
     pub fn feed_entries(
         &self,
         include_candidates: bool,
@@ -1160,7 +1161,7 @@ fn reclassify(
     if item.relevance.is_some() {
         tx.execute(
             "UPDATE items SET status = ?2 WHERE id = ?1 AND reviewed_at IS NULL
-               AND status IN ('candidate', 'irrelevant')
+               AND status IN ('candidate', 'maybe', 'irrelevant')
                AND id = (SELECT primary_item FROM stories WHERE id = items.story_id)
                AND (SELECT COUNT(*) FROM items m WHERE m.story_id = items.story_id) = 1",
             params![id, status.as_str()],
@@ -1215,20 +1216,40 @@ fn join_or_open(
     now: &str,
 ) -> Result<(i64, Status), StoreError> {
     // A copy takes on its story's review state: an approved story stays
-    // approved (and published once), a rejected one stays out. A relevant
-    // copy (a 人社厅 carrying what a general outlet had) makes an
-    // irrelevant story a candidate.
+    // approved (and published once), a rejected one stays out. A copy the
+    // classifier rates higher lifts a story no editor decided: a relevant
+    // copy (a 人社厅 carrying what a general outlet had) makes a 待定 or
+    // irrelevant story a candidate, a 待定 copy makes an irrelevant story
+    // 待定.
     Ok(match joins {
-        Some((story, Status::Irrelevant)) if own_status == Status::Candidate => {
-            tx.execute(
-                "UPDATE items SET status = 'candidate' WHERE story_id = ?1 AND status = 'irrelevant'",
-                [story],
-            )?;
-            (story, Status::Candidate)
+        Some((story, story_status)) => {
+            let status = lifted(story_status, own_status);
+            if status != story_status {
+                tx.execute(
+                    "UPDATE items SET status = ?2 WHERE story_id = ?1 AND status = ?3",
+                    params![story, status.as_str(), story_status.as_str()],
+                )?;
+            }
+            (story, status)
         }
-        Some((story, story_status)) => (story, story_status),
         None => (stories::open(tx, uid, now)?, own_status),
     })
+}
+
+/// The status of a story no editor decided (`story`: candidate, 待定 or
+/// irrelevant) once a copy the classifier gave `copy` joins it: the
+/// higher of the two. An editor's decision (approved, rejected) stays.
+fn lifted(story: Status, copy: Status) -> Status {
+    let rank = |s: Status| match s {
+        Status::Irrelevant => Some(0),
+        Status::Maybe => Some(1),
+        Status::Candidate => Some(2),
+        Status::Approved | Status::Rejected => None,
+    };
+    match (rank(story), rank(copy)) {
+        (Some(a), Some(b)) if b > a => copy,
+        _ => story,
+    }
 }
 
 /// Inserts the new item row; returns its id.
@@ -1336,6 +1357,27 @@ fn add_link(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_lifts_an_undecided_story_to_its_own_status_and_never_touches_a_decided_one() {
+        use Status::*;
+        for (story, copy, after) in [
+            (Irrelevant, Candidate, Candidate),
+            (Irrelevant, Maybe, Maybe),
+            (Irrelevant, Irrelevant, Irrelevant),
+            (Maybe, Candidate, Candidate),
+            (Maybe, Maybe, Maybe),
+            (Maybe, Irrelevant, Maybe),
+            (Candidate, Maybe, Candidate),
+            (Candidate, Irrelevant, Candidate),
+            (Approved, Irrelevant, Approved),
+            (Approved, Maybe, Approved),
+            (Rejected, Candidate, Rejected),
+            (Rejected, Maybe, Rejected),
+        ] {
+            assert_eq!(lifted(story, copy), after, "{story:?} story, {copy:?} copy");
+        }
+    }
 
     #[test]
     fn a_version_1_database_is_migrated_with_each_item_a_story_of_its_own_awaiting_fingerprints() {
