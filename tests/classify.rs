@@ -158,18 +158,39 @@ fn learning_from_the_dev_set_keeps_its_accuracy_and_explains_itself() {
     assert!(c.reasons.iter().any(|r| r.starts_with("model (")), "{c:#?}");
 }
 
-/// Editors deciding the tuning set's items in date order: what the model
-/// learns from them makes it better on the items that come after.
+/// Editors deciding the tuning set's items in date order, classified by
+/// rules that never saw them (as shipped before the tuning set was
+/// written): what the model learns from the first 200 decisions makes it
+/// better on the items that come after.
 #[test]
-fn learning_from_editors_improves_accuracy_on_items_not_yet_seen() {
-    let rules = Rules::default();
-    let set = load_set(&Path::new(env!("CARGO_MANIFEST_DIR")).join(TUNING)).unwrap();
+fn learning_from_editors_improves_accuracy_on_items_the_rules_never_saw() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = dir.join("tests/classify/rules-before-issue-14.toml");
+    let rules = Rules::from_toml(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let set = load_set(&dir.join(TUNING)).unwrap();
     let curve = learning_curve(&set, &rules, &[0, 50, 200]).unwrap();
     println!("{curve}");
     let (before, after) = (&curve.points[0], &curve.points[2]);
-    assert!(after.accuracy > before.accuracy, "{curve}");
-    assert!(after.section_accuracy >= before.section_accuracy, "{curve}");
+    assert!(
+        after.accuracy >= before.accuracy + 0.04,
+        "learning should add at least 4 points\n{curve}"
+    );
+    assert!(after.section_accuracy > before.section_accuracy, "{curve}");
     assert!(after.hidden <= before.hidden, "{curve}");
+}
+
+/// With the shipped rules, which fit the tuning set, learning from the
+/// same stream must not cost what the rules got right: nothing relevant
+/// becomes hidden and accuracy stays within one item in fifty.
+#[test]
+fn learning_from_editors_does_not_undo_what_the_rules_get_right() {
+    let rules = Rules::default();
+    let set = load_set(&Path::new(env!("CARGO_MANIFEST_DIR")).join(TUNING)).unwrap();
+    let curve = learning_curve(&set, &rules, &[0, 200]).unwrap();
+    println!("{curve}");
+    let (before, after) = (&curve.points[0], &curve.points[1]);
+    assert!(after.accuracy >= before.accuracy - 0.02, "{curve}");
+    assert_eq!(after.hidden, 0, "{curve}");
 }
 
 /// The content decides: with its outlet, source and 来源 removed, every

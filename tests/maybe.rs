@@ -354,7 +354,10 @@ fn an_editors_decision_on_a_maybe_item_teaches_the_model_like_any_other() {
         Status::Maybe
     );
 
-    let model = kuaibao::classify::current_model(&mut store)
+    let model =
+        kuaibao::classify::current_model(&mut store, &kuaibao::classify::Rules::default(), &|_| {
+            None
+        })
         .expect("model")
         .expect("a model from the decisions");
     assert_eq!(model.decisions(), 3);
