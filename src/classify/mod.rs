@@ -160,11 +160,32 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         &mut reasons,
     );
     let mut relevance = rules_relevance(&keywords, prior, rules, &mut reasons);
+    let by_rules = Verdict::of(relevance, &rules.relevance);
     let mut probs = softmax(&section);
     if let Some(model) = model {
         blend_model(model, input, &mut probs, &mut relevance, &mut reasons);
     }
-    decide(title, relevance, probs, region, rules, reasons)
+    let verdict = two_keys(by_rules, Verdict::of(relevance, &rules.relevance));
+    if verdict != Verdict::of(relevance, &rules.relevance) {
+        reasons.push(format!(
+            "the rules and the model disagree across the 待定 band: {verdict:?}"
+        ));
+    }
+    decide(title, relevance, verdict, probs, region, reasons)
+}
+
+/// The two costly mistakes — hiding a relevant item, publishing an
+/// off-topic one unreviewed — never come from the model alone: it may move
+/// an item by one band (a candidate into 待定, 待定 out of sight or up to
+/// the candidates) but not across the band, so an item the rules find
+/// relevant is at least 待定, and one they find irrelevant at most 待定.
+fn two_keys(by_rules: Verdict, blended: Verdict) -> Verdict {
+    match (by_rules, blended) {
+        (Verdict::Relevant, Verdict::Irrelevant) | (Verdict::Irrelevant, Verdict::Relevant) => {
+            Verdict::Maybe
+        }
+        (_, v) => v,
+    }
 }
 
 /// What the keywords say about relevance, before weighting.
@@ -478,12 +499,11 @@ fn blend_model(
 fn decide(
     title: &str,
     relevance: f64,
+    verdict: Verdict,
     probs: [f64; 4],
     region: Option<usize>,
-    rules: &Rules,
     reasons: Vec<String>,
 ) -> Classification {
-    let verdict = Verdict::of(relevance, &rules.relevance);
     let relevant = verdict == Verdict::Relevant;
     let best = (0..4)
         .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
@@ -581,4 +601,24 @@ struct Explanation<'a> {
     section: Option<&'a str>,
     scores: &'a [(String, f64)],
     reasons: &'a [String],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Verdict::*;
+
+    #[test]
+    fn the_model_alone_neither_hides_nor_publishes_an_item() {
+        assert_eq!(two_keys(Relevant, Relevant), Relevant);
+        assert_eq!(two_keys(Irrelevant, Irrelevant), Irrelevant);
+        // The model may move an item by one band…
+        assert_eq!(two_keys(Relevant, Maybe), Maybe);
+        assert_eq!(two_keys(Irrelevant, Maybe), Maybe);
+        assert_eq!(two_keys(Maybe, Irrelevant), Irrelevant);
+        assert_eq!(two_keys(Maybe, Relevant), Relevant);
+        // …but not across the band.
+        assert_eq!(two_keys(Relevant, Irrelevant), Maybe);
+        assert_eq!(two_keys(Irrelevant, Relevant), Maybe);
+    }
 }
