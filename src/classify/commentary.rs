@@ -51,13 +51,9 @@ pub(super) fn weigh(
     {
         add(c.address, format!("commentary column in the address ({a})"));
     }
-    let paragraphs: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let first = paragraphs.first().copied().unwrap_or_default();
-    let last = paragraphs.last().copied().unwrap_or_default();
+    let mut paragraphs = body.lines().map(str::trim).filter(|p| !p.is_empty());
+    let first = paragraphs.next().unwrap_or_default();
+    let last = paragraphs.next_back().unwrap_or(first);
     if let Some(m) = DATELINE.find(first) {
         add(
             c.dateline,

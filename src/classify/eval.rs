@@ -299,15 +299,7 @@ pub fn stream_order(items: &[LabelledItem]) -> Vec<LabelledItem> {
     if items.iter().all(|i| i.date.is_some()) {
         items.sort_by(|a, b| a.date.cmp(&b.date).then(a.line.cmp(&b.line)));
     } else {
-        let key = |i: &LabelledItem| {
-            i.input
-                .title
-                .bytes()
-                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                })
-        };
-        items.sort_by_key(key);
+        items.sort_by_key(|i| crate::text::fnv1a(i.input.title.as_bytes()));
     }
     items
 }

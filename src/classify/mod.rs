@@ -161,12 +161,13 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     );
     let mut relevance = rules_relevance(&keywords, prior, rules, &mut reasons);
     let by_rules = Verdict::of(relevance, &rules.relevance);
-    let mut probs = softmax(&section);
+    let mut probs = model::probabilities(&section);
     if let Some(model) = model {
         blend_model(model, input, &mut probs, &mut relevance, &mut reasons);
     }
-    let verdict = two_keys(by_rules, Verdict::of(relevance, &rules.relevance));
-    if verdict != Verdict::of(relevance, &rules.relevance) {
+    let blended = Verdict::of(relevance, &rules.relevance);
+    let verdict = two_keys(by_rules, blended);
+    if verdict != blended {
         reasons.push(format!(
             "the rules and the model disagree across the 待定 band: {verdict:?}"
         ));
@@ -533,13 +534,6 @@ fn decide(
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
-}
-
-fn softmax(x: &[f64; 4]) -> [f64; 4] {
-    let max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e = x.map(|v| (v - max).exp());
-    let sum: f64 = e.iter().sum();
-    e.map(|v| v / sum)
 }
 
 /// The classify stage of the pipeline (normalize → dedup → **classify** →

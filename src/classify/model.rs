@@ -32,8 +32,10 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use super::{ClassifyInput, SECTIONS};
+use crate::text::fnv1a;
 
 /// The four sections then off-topic.
 pub const CLASSES: usize = 5;
@@ -99,18 +101,16 @@ pub struct Model {
     weights: HashMap<u64, [f32; CLASSES]>,
 }
 
-/// FNV-1a: stable across runs and builds (the keys are stored).
+/// The key of a feature named by `parts`: stable across runs and builds,
+/// because the keys are stored.
 fn hash(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buf = Vec::with_capacity(64);
     for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        buf.extend_from_slice(part);
+        // Not in UTF-8: parts cannot run into each other.
+        buf.push(0xff);
     }
-    h
+    fnv1a(&buf)
 }
 
 fn bigram_key(tag: u8, a: char, b: char) -> u64 {
@@ -154,11 +154,10 @@ fn push_bigrams(out: &mut Vec<(u64, f32, Group)>, tag: u8, text: &str, max: usiz
 
 /// Path segments of an address that name a column (`comments`, `gj`,
 /// `pinglun`), not a date or an id.
-fn column_segments(url: &str) -> impl Iterator<Item = &str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.split(['?', '#']).next().unwrap_or_default();
-    path.split('/')
-        .skip(1)
+fn column_segments(url: &Url) -> impl Iterator<Item = &str> {
+    url.path_segments()
+        .into_iter()
+        .flatten()
         .filter(|s| {
             !s.is_empty()
                 && !s.contains('.')
@@ -168,10 +167,9 @@ fn column_segments(url: &str) -> impl Iterator<Item = &str> {
         .take(3)
 }
 
-fn host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let host = rest.split(['/', '?', '#', ':']).next()?;
-    Some(host.strip_prefix("www.").unwrap_or(host))
+/// The address's host without `www.`.
+fn host(url: &Url) -> Option<&str> {
+    url.host_str().map(|h| h.strip_prefix("www.").unwrap_or(h))
 }
 
 /// The features of an item, with the rules' verdict on it (relevance and
@@ -211,11 +209,11 @@ pub fn features(input: &ClassifyInput) -> Features {
     {
         keys.push((hash(&[b"origin", o.as_bytes()]), 1.0, Group::Outlet));
     }
-    if let Some(url) = input.url.as_deref()
-        && let Some(h) = host(url)
+    if let Some(url) = input.url.as_deref().and_then(|u| Url::parse(u).ok())
+        && let Some(h) = host(&url)
     {
         keys.push((hash(&[b"host", h.as_bytes()]), 1.0, Group::Address));
-        for seg in column_segments(url) {
+        for seg in column_segments(&url) {
             keys.push((
                 hash(&[b"path", h.as_bytes(), seg.as_bytes()]),
                 1.0,
@@ -238,8 +236,8 @@ pub fn offset(relevance: f64, sections: &[f64; 4]) -> [f64; CLASSES] {
     z
 }
 
-/// Softmax of log-odds.
-pub fn probabilities(z: &[f64; CLASSES]) -> [f64; CLASSES] {
+/// Softmax of log-odds (or scores).
+pub fn probabilities<const N: usize>(z: &[f64; N]) -> [f64; N] {
     let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e = z.map(|v| (v - max).exp());
     let sum: f64 = e.iter().sum();
@@ -403,12 +401,13 @@ mod tests {
 
     #[test]
     fn column_segments_skip_dates_and_ids() {
-        let segs: Vec<_> =
-            column_segments("https://www.news.cn/comments/20261021/3f2a9c/c.html").collect();
+        let url = |u: &str| Url::parse(u).unwrap();
+        let news = url("https://www.news.cn/comments/20261021/3f2a9c/c.html");
+        let segs: Vec<_> = column_segments(&news).collect();
         assert_eq!(segs, ["comments"]);
-        let segs: Vec<_> =
-            column_segments("https://www.chinanews.com.cn/gj/2026/10-21/10123456.shtml").collect();
+        let chinanews = url("https://www.chinanews.com.cn/gj/2026/10-21/10123456.shtml");
+        let segs: Vec<_> = column_segments(&chinanews).collect();
         assert_eq!(segs, ["gj"]);
-        assert_eq!(host("https://www.news.cn/x"), Some("news.cn"));
+        assert_eq!(host(&url("https://www.news.cn/x")), Some("news.cn"));
     }
 }

@@ -162,14 +162,6 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
     })
 }
 
-/// FNV-1a of the rules' text: stable across runs and builds, unlike std's
-/// hasher, because models store it.
-fn fingerprint(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// The default lower bound of the 待定 band.
 const DEFAULT_MAYBE: f64 = 0.1;
 
@@ -538,7 +530,7 @@ impl Rules {
             outlets,
             commentary,
             matcher,
-            fingerprint: fingerprint(text),
+            fingerprint: crate::text::fnv1a(text.as_bytes()),
         })
     }
 

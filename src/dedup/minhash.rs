@@ -1,6 +1,6 @@
 //! MinHash signatures and their LSH bands.
 
-use super::shingle::{mix64, stable_hash};
+use crate::text::{mix64, stable_hash};
 
 /// Hash functions in a signature.
 pub const PERMUTATIONS: usize = 128;

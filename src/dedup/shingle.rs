@@ -8,6 +8,7 @@
 //! letters and digits: what is left is the sequence of words the shingles
 //! are cut from.
 
+use crate::text::stable_hash;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -170,25 +171,6 @@ pub fn letters_and_digits(stripped: &str) -> String {
         .collect()
 }
 
-/// FNV-1a 64 with a SplitMix64 finalizer: fixed, dependency-free and the same
-/// on every platform and version, because hashes derived from it are stored.
-/// (FNV alone mixes the last bytes poorly; the finalizer spreads them.)
-pub fn stable_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    mix64(h)
-}
-
-/// SplitMix64's finalizer.
-pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// The set of `n`-character shingles of normalized text, hashed, sorted and
 /// deduplicated. Text shorter than `n` characters is one shingle; empty
 /// text has none.
@@ -262,20 +244,6 @@ mod tests {
         assert_eq!(
             normalize("勞動者權益　保障，ＡＢ１２。"),
             normalize("劳动者权益保障,ab12.")
-        );
-    }
-
-    #[test]
-    fn hash_is_stable() {
-        // Stored fingerprints depend on this value never changing.
-        assert_eq!(stable_hash(b""), mix64(0xcbf2_9ce4_8422_2325));
-        assert_eq!(
-            stable_hash("稳岗".as_bytes()),
-            stable_hash("稳岗".as_bytes())
-        );
-        assert_ne!(
-            stable_hash("稳岗".as_bytes()),
-            stable_hash("岗稳".as_bytes())
         );
     }
 
