@@ -314,6 +314,9 @@ pub struct CurvePoint {
     pub off_topic_relevant: usize,
     pub maybe_in_scope: usize,
     pub maybe_off_topic: usize,
+    /// How far the model's corrections were trusted (cross-validated on the
+    /// decisions so far); 0 with no decisions.
+    pub trust: f64,
 }
 
 /// The learning curve of [`learning_curve`].
@@ -353,6 +356,7 @@ pub fn learning_curve(
                 off_topic_relevant: r.off_topic_relevant,
                 maybe_in_scope: r.maybe_in_scope,
                 maybe_off_topic: r.maybe_off_topic,
+                trust: model.as_ref().map_or(0.0, Model::trust),
             }
         })
         .collect();
@@ -371,20 +375,28 @@ impl fmt::Display for LearningCurve {
         )?;
         writeln!(
             f,
-            "{:>9} {:>9} {:>9} {:>7} {:>10} {:>9} {:>9}",
-            "decisions", "accuracy", "sections", "hidden", "published", "待定 in", "待定 off"
+            "{:>9} {:>9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>6}",
+            "decisions",
+            "accuracy",
+            "sections",
+            "hidden",
+            "published",
+            "待定 in",
+            "待定 off",
+            "trust"
         )?;
         for p in &self.points {
             writeln!(
                 f,
-                "{:>9} {:>8.1}% {:>8.1}% {:>7} {:>10} {:>9} {:>9}",
+                "{:>9} {:>8.1}% {:>8.1}% {:>7} {:>10} {:>9} {:>9} {:>5.0}%",
                 p.decisions,
                 100.0 * p.accuracy,
                 100.0 * p.section_accuracy,
                 p.hidden,
                 p.off_topic_relevant,
                 p.maybe_in_scope,
-                p.maybe_off_topic
+                p.maybe_off_topic,
+                100.0 * p.trust
             )?;
         }
         Ok(())

@@ -92,7 +92,7 @@ pub fn train(examples: &[Example], rules: &Rules) -> Model {
             )
         })
         .collect();
-    Model::train(&data, rules.weights.model_half, rules.fingerprint)
+    Model::train(&data, rules)
 }
 
 /// The editors' model trained on every decision so far; `None` before the

@@ -19,6 +19,7 @@
 //! [`evaluate`] runs a labelled JSONL set and reports accuracy, the
 //! confusion matrix and each mistake with its explanation.
 
+mod business;
 mod commentary;
 pub mod eval;
 pub mod learning;
@@ -159,7 +160,13 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         &mut section,
         &mut reasons,
     );
-    let mut relevance = rules_relevance(&keywords, prior, rules, &mut reasons);
+    let business = business::weigh(&rules.business, &rules.weights, title, body, &mut reasons);
+    let mut relevance = rules_relevance(&keywords, prior + business.add, rules, &mut reasons);
+    if business.capped {
+        // Just under the threshold, but never below the band into hiding.
+        let p = &rules.relevance;
+        relevance = relevance.min((p.threshold - 1e-3).max(p.maybe));
+    }
     let by_rules = Verdict::of(relevance, &rules.relevance);
     let mut probs = model::probabilities(&section);
     if let Some(model) = model {
@@ -180,7 +187,7 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
 /// an item by one band (a candidate into 待定, 待定 out of sight or up to
 /// the candidates) but not across the band, so an item the rules find
 /// relevant is at least 待定, and one they find irrelevant at most 待定.
-fn two_keys(by_rules: Verdict, blended: Verdict) -> Verdict {
+pub(super) fn two_keys(by_rules: Verdict, blended: Verdict) -> Verdict {
     match (by_rules, blended) {
         (Verdict::Relevant, Verdict::Irrelevant) | (Verdict::Irrelevant, Verdict::Relevant) => {
             Verdict::Maybe
@@ -430,7 +437,8 @@ fn weigh_places(
     region
 }
 
-/// The rules' relevance: keyword evidence and outlet prior through a sigmoid.
+/// The rules' relevance: keyword evidence and outlet (and business) prior
+/// through a sigmoid.
 fn rules_relevance(
     kw: &KeywordEvidence,
     prior: f64,
@@ -442,7 +450,7 @@ fn rules_relevance(
     let score = rules.weights.title * title_rel + p.body * body_rel + p.density * density + prior;
     let relevance = sigmoid(score - p.bias);
     reasons.push(format!(
-        "relevance score {score:.2} (title {title_rel:.2}, body {body_rel:.2}, density {density:.1}/1000, outlet {prior:+.2}) − bias {:.2} → {relevance:.3}",
+        "relevance score {score:.2} (title {title_rel:.2}, body {body_rel:.2}, density {density:.1}/1000, outlet and business {prior:+.2}) − bias {:.2} → {relevance:.3}",
         p.bias
     ));
     relevance
@@ -487,8 +495,9 @@ fn blend_model(
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let parts: Vec<String> = parts.into_iter().take(4).map(|p| p.1).collect();
     reasons.push(format!(
-        "model ({} decisions): relevance {before:.2} → {:.2}{}{}",
+        "model ({} decisions, trusted {:.0} %): relevance {before:.2} → {:.2}{}{}",
         model.decisions(),
+        model.trust() * 100.0,
         *relevance,
         if parts.is_empty() { "" } else { "; " },
         parts.join(", ")

@@ -1290,6 +1290,8 @@ struct RawSections {
     _outlet: Option<toml::Value>,
     #[serde(rename = "commentary")]
     _commentary: Option<toml::Value>,
+    #[serde(rename = "business")]
+    _business: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]

@@ -76,6 +76,27 @@ pub struct Commentary {
     pub(crate) title_matcher: AhoCorasick,
 }
 
+/// Business news (`[business]`): a company's hiring, pay, products or
+/// results, told with no public body or policy in sight. It has every word
+/// of the field (招聘, 年薪, 参保) and a company for its subject, so the
+/// rules alone never make it a candidate.
+#[derive(Debug, Clone)]
+pub struct Business {
+    /// Added to the relevance score × ln(1 + company hits).
+    pub weight: f64,
+    /// Company hits (a title hit counts `weights.title` times) that make
+    /// an item business news…
+    pub min_hits: f64,
+    /// …when it names at most this many public bodies or policies.
+    pub public_max: u32,
+    /// Business news is at most 待定 on the rules alone.
+    pub cap: bool,
+    pub words: Vec<String>,
+    pub public: Vec<String>,
+    /// One automaton over `words` then `public`.
+    pub(crate) matcher: AhoCorasick,
+}
+
 fn matcher(path: &Path, key: &str, words: &[String]) -> Result<AhoCorasick, ClassifyError> {
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
@@ -88,21 +109,31 @@ fn matcher(path: &Path, key: &str, words: &[String]) -> Result<AhoCorasick, Clas
         })
 }
 
-/// The shipped rules' `[commentary]`: what a rules file leaves out.
-static SHIPPED_COMMENTARY: std::sync::LazyLock<RawCommentary> = std::sync::LazyLock::new(|| {
+/// The shipped rules' signal tables: what a rules file leaves out.
+#[derive(Deserialize, Default)]
+struct Shipped {
+    commentary: RawCommentary,
+    business: RawBusiness,
+}
+
+static SHIPPED: std::sync::LazyLock<Shipped> = std::sync::LazyLock::new(|| {
     #[derive(Deserialize)]
-    struct Shipped {
+    struct Tables {
         commentary: RawCommentary,
+        business: RawBusiness,
     }
-    toml::from_str::<Shipped>(DEFAULT_RULES_TOML)
-        .map(|s| s.commentary)
+    toml::from_str::<Tables>(DEFAULT_RULES_TOML)
+        .map(|t| Shipped {
+            commentary: t.commentary,
+            business: t.business,
+        })
         .unwrap_or_default()
 });
 
 /// `[commentary]`, with the shipped values for what it leaves out.
 fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, ClassifyError> {
     let big = 1e3;
-    let shipped = &*SHIPPED_COMMENTARY;
+    let shipped = &SHIPPED.commentary;
     let or = |a: &Option<Spanned<f64>>, b: &Option<Spanned<f64>>| a.clone().or_else(|| b.clone());
     let raw = RawCommentary {
         address: or(&own.address, &shipped.address),
@@ -162,6 +193,51 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
     })
 }
 
+/// `[business]`, with the shipped values for what it leaves out.
+fn business(file: &File<'_>, own: &RawBusiness) -> Result<Business, ClassifyError> {
+    let shipped = &SHIPPED.business;
+    let or = |a: &Option<Spanned<f64>>, b: &Option<Spanned<f64>>| a.clone().or_else(|| b.clone());
+    let list = |own: &Option<Vec<String>>, shipped: &Option<Vec<String>>| -> Vec<String> {
+        own.as_ref()
+            .or(shipped.as_ref())
+            .into_iter()
+            .flatten()
+            .filter(|w| !w.trim().is_empty())
+            .cloned()
+            .collect()
+    };
+    let words = list(&own.words, &shipped.words);
+    let public = list(&own.public, &shipped.public);
+    let both: Vec<String> = words.iter().chain(&public).cloned().collect();
+    Ok(Business {
+        weight: file.number(
+            or(&own.weight, &shipped.weight).as_ref(),
+            "business.weight",
+            0.0,
+            -1e3,
+            1e3,
+        )?,
+        min_hits: file.number(
+            or(&own.min_hits, &shipped.min_hits).as_ref(),
+            "business.min_hits",
+            3.0,
+            0.0,
+            1e6,
+        )?,
+        public_max: file.number(
+            or(&own.public_max, &shipped.public_max).as_ref(),
+            "business.public_max",
+            1.0,
+            0.0,
+            1e6,
+        )? as u32,
+        cap: own.cap.or(shipped.cap).unwrap_or(false),
+        matcher: matcher(file.path, "business.words", &both)?,
+        words,
+        public,
+    })
+}
+
 /// The default lower bound of the 待定 band.
 const DEFAULT_MAYBE: f64 = 0.1;
 
@@ -195,6 +271,7 @@ pub struct Rules {
     pub keywords: Vec<Keyword>,
     pub outlets: Vec<Outlet>,
     pub commentary: Commentary,
+    pub business: Business,
     pub(crate) matcher: AhoCorasick,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
@@ -224,6 +301,19 @@ struct RawRules {
     outlet: Vec<Spanned<RawOutlet>>,
     #[serde(default)]
     commentary: RawCommentary,
+    #[serde(default)]
+    business: RawBusiness,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBusiness {
+    weight: Option<Spanned<f64>>,
+    min_hits: Option<Spanned<f64>>,
+    public_max: Option<Spanned<f64>>,
+    cap: Option<bool>,
+    words: Option<Vec<String>>,
+    public: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -512,6 +602,7 @@ impl Rules {
             });
         }
         let commentary = commentary(&file, &raw.commentary)?;
+        let business = business(&file, &raw.business)?;
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(keywords.iter().map(|k| k.text.as_str()))
@@ -529,6 +620,7 @@ impl Rules {
             keywords,
             outlets,
             commentary,
+            business,
             matcher,
             fingerprint: crate::text::fnv1a(text.as_bytes()),
         })
