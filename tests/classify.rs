@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use kuaibao::classify::{
-    ClassifyInput, Model, Rules, SourceHint, classify, evaluate, learning_curve, load_set, train_on,
+    ClassifyInput, Model, Rules, SourceHint, Verdict, classify, evaluate, learning_curve, load_set,
+    train_on,
 };
 
 const DEV: &str = "tests/classify/dev.jsonl";
@@ -130,6 +131,48 @@ fn off_topic_scores_low() {
     assert!(!c.relevant, "{c:#?}");
     assert!(c.relevance < rules.relevance.threshold);
     assert_eq!(c.section, None);
+}
+
+#[test]
+fn a_company_hiring_drive_is_never_a_candidate_but_a_public_job_fair_is() {
+    let rules = Rules::default();
+    let company = classify(
+        &ClassifyInput {
+            title: "多家新能源车企启动春季校招 研发岗年薪最高开到百万".into(),
+            content: "中新网2月20日电 春节后，多家新能源车企启动春季校园招聘，\
+                      研发、智能驾驶岗位需求旺盛。某头部车企招聘负责人表示，今年计划招聘应届生3000人，\
+                      算法岗年薪最高开到百万元。招聘平台数据显示，汽车行业人才需求同比增长三成。"
+                .into(),
+            origin: Some("中国新闻网".into()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_ne!(company.verdict, Verdict::Relevant, "{company:#?}");
+    assert!(
+        company
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("business news")),
+        "{:#?}",
+        company.reasons
+    );
+    let public = classify(
+        &ClassifyInput {
+            title: "人社部启动2027年春季大型招聘活动".into(),
+            content: "人力资源社会保障部近日印发通知，部署开展2027年春风行动暨就业援助月活动，\
+                      各地公共就业服务机构将举办专场招聘会，组织企业集中发布岗位，\
+                      帮助农民工和就业困难人员求职就业。"
+                .into(),
+            origin: Some("人力资源社会保障部".into()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(public.verdict, Verdict::Relevant, "{public:#?}");
+    assert_eq!(public.section.as_deref(), Some("focus"));
 }
 
 #[test]
