@@ -23,6 +23,13 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("dateline pattern")
 });
 
+/// A wire dateline followed by a headline of its own: `新华社北京1月7日电
+/// 题：春节前的“清欠”，不能止于一阵风`.
+static HEADED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*[^\s，。]{0,12}?(?:社|网)[^\s，。]{0,8}?\d{1,2}月\d{1,2}日电\s*题[：:]")
+        .expect("headed dispatch pattern")
+});
+
 /// A byline paragraph: `□ 李锋`, `■ 白 川`, `文/王某`, `文｜半月谈评论员`,
 /// `作者：许诺（高校辅导员）`, `本报评论员`, `新华社特约评论员`, or a bare
 /// name of two to four characters (`金观平`).
@@ -54,7 +61,12 @@ pub(super) fn weigh(
     let mut paragraphs = body.lines().map(str::trim).filter(|p| !p.is_empty());
     let first = paragraphs.next().unwrap_or_default();
     let last = paragraphs.next_back().unwrap_or(first);
-    if let Some(m) = DATELINE.find(first) {
+    // `新华社北京1月7日电 题：…` heads a commentary or a feature carried
+    // on the wire (新华时评, 中新网评): the dateline says who sent it, the
+    // `题：` that it is not a report.
+    if let Some(m) = HEADED.find(first) {
+        add(c.byline, format!("wire commentary {}", m.as_str().trim()));
+    } else if let Some(m) = DATELINE.find(first) {
         add(
             c.dateline,
             format!("newswire dateline {}", m.as_str().trim()),
@@ -126,6 +138,13 @@ mod tests {
         {
             assert!(!DATELINE.is_match(d), "{d}");
         }
+    }
+
+    #[test]
+    fn a_dateline_with_its_own_headline_is_wire_commentary() {
+        let headed = "新华社北京1月7日电 题：春节前的“清欠”，不能止于一阵风";
+        assert!(HEADED.is_match(headed));
+        assert!(!HEADED.is_match("新华社北京1月7日电（记者 王某）人社部…"));
     }
 
     #[test]

@@ -458,6 +458,24 @@ fn keyword(
     Ok((i, weight))
 }
 
+/// The keywords match leftmost-longest, so a section keyword that contains
+/// a relevance keyword (`世界技能大赛` ⊃ `技能`) would hide it: the
+/// keywords from `first_without` on (those with no relevance weight of
+/// their own) take the relevance of the longest relevance keyword inside
+/// them, which is what the text would have matched without them.
+fn inherit_relevance(keywords: &mut [Keyword], first_without: usize) {
+    let (weighted, rest) = keywords.split_at_mut(first_without);
+    for k in rest {
+        if let Some(inner) = weighted
+            .iter()
+            .filter(|w| w.text.len() < k.text.len() && k.text.contains(w.text.as_str()))
+            .max_by_key(|w| w.text.len())
+        {
+            k.relevance = inner.relevance;
+        }
+    }
+}
+
 impl Rules {
     /// Reads and validates a rules file.
     pub fn load(path: &Path) -> Result<Rules, ClassifyError> {
@@ -549,6 +567,7 @@ impl Rules {
             )?;
             keywords[i].relevance = weight;
         }
+        let with_relevance = keywords.len();
         let mut base = [0.0; 4];
         for (id, section) in &raw.sections {
             let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
@@ -601,6 +620,7 @@ impl Rules {
                 weight: file.number(o.weight.as_ref(), &format!("{key}.weight"), 1.0, -big, big)?,
             });
         }
+        inherit_relevance(&mut keywords, with_relevance);
         let commentary = commentary(&file, &raw.commentary)?;
         let business = business(&file, &raw.business)?;
         let matcher = AhoCorasickBuilder::new()
@@ -656,6 +676,19 @@ mod tests {
         assert_eq!(r.commentary.byline, shipped.commentary.byline);
         assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
         assert_eq!(r.relevance.maybe, 0.1);
+    }
+
+    #[test]
+    fn a_section_keyword_does_not_hide_the_relevance_inside_it() {
+        let text = "[relevance]\n[relevance.keywords]\n\"技能\" = 1.3\n\
+                    [sections.focus.keywords]\n\"世界技能大赛\" = 2.0\n";
+        let r = Rules::from_toml(Path::new("r.toml"), text).unwrap();
+        let k = r
+            .keywords
+            .iter()
+            .find(|k| k.text == "世界技能大赛")
+            .unwrap();
+        assert_eq!((k.relevance, k.sections[0]), (1.3, 2.0));
     }
 
     #[test]
