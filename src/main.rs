@@ -495,6 +495,32 @@ fn tune_malloc() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
 
+impl Command {
+    /// Whether the command talks to outlets or clients over the network.
+    fn opens_sockets(&self) -> bool {
+        matches!(
+            self,
+            Command::Poll(_) | Command::Serve { .. } | Command::Demo(_) | Command::Sources(_)
+        )
+    }
+}
+
+/// `kuaibao review list | head` closes the pipe early; Rust ignores
+/// SIGPIPE, so the next `println!` would panic. A command that only prints
+/// gets the default action back and ends quietly, like any Unix filter.
+/// Not for commands with sockets: a peer that hangs up would kill them.
+#[cfg(unix)]
+fn end_quietly_on_closed_stdout() {
+    // SAFETY: restores the default disposition of one signal before any
+    // thread is started; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_closed_stdout() {}
+
 fn main() -> ExitCode {
     tune_malloc();
     let cli = match Cli::try_parse() {
@@ -510,6 +536,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    if !cli.command.opens_sockets() {
+        end_quietly_on_closed_stdout();
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

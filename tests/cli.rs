@@ -571,3 +571,21 @@ async fn sources_discover_finds_the_news_column_from_the_home_page() {
     assert_eq!(columns[0]["name"], "工作动态");
     assert_eq!(columns[0]["items"], 6);
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_output_without_a_panic() {
+    // `kuaibao classify eval … | head -1`: the reader goes away after the
+    // first line and the rest of the report has nowhere to go.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+        .args(["classify", "eval", "tests/classify/tuning.jsonl"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kuaibao");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
