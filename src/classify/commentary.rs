@@ -30,6 +30,15 @@ static HEADED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("headed dispatch pattern")
 });
 
+/// A question-and-answer text: `问：…` and `答：…` paragraphs, or an
+/// office's reply (`国家医保局答复：`, `作出解答`).
+static QUESTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^\s*问[：:]").expect("question pattern"));
+static ANSWER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^\s*|[。？\s])答[：:]|^[^，。\n]{0,12}答复[：:]|作出解答")
+        .expect("answer pattern")
+});
+
 /// A byline paragraph: `□ 李锋`, `■ 白 川`, `文/王某`, `文｜半月谈评论员`,
 /// `作者：许诺（高校辅导员）`, `本报评论员`, `新华社特约评论员`, or a bare
 /// name of two to four characters (`金观平`).
@@ -82,6 +91,16 @@ pub(super) fn weigh(
     {
         let shown: String = b.chars().take(16).collect();
         add(c.byline, format!("byline {shown}"));
+    }
+    // A question-and-answer text asks in order to explain: its question
+    // marks, in the title and the text, are not an argument's.
+    let explainer = ANSWER.is_match(body) && (QUESTION.is_match(body) || !body.contains("问："));
+    if explainer {
+        add(
+            c.explainer,
+            "questions and answers: an explainer".to_string(),
+        );
+        return;
     }
     let chars = body.chars().count().max(300) as f64;
     let (mut argued, mut reported) = (0u32, 0u32);
@@ -145,6 +164,14 @@ mod tests {
         let headed = "新华社北京1月7日电 题：春节前的“清欠”，不能止于一阵风";
         assert!(HEADED.is_match(headed));
         assert!(!HEADED.is_match("新华社北京1月7日电（记者 王某）人社部…"));
+    }
+
+    #[test]
+    fn questions_and_answers_make_an_explainer() {
+        let qa = "问：哪些人可以参加？答：离校2年内未就业高校毕业生。\n问：怎么申领？\n答：登录网上办事大厅。";
+        assert!(QUESTION.is_match(qa) && ANSWER.is_match(qa));
+        assert!(ANSWER.is_match("网友留言：可以吗？\n国家医保局答复：按照国家部署，…"));
+        assert!(!ANSWER.is_match("群众来咨询，常常得到“你去县里问”的答复。"));
     }
 
     #[test]

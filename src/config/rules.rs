@@ -70,6 +70,9 @@ pub struct Commentary {
     pub title_arguments: Vec<String>,
     /// Weight of ln(1 + reporting markers): news, so usually negative.
     pub reporting: f64,
+    /// A question-and-answer text (`问：…答：`, `国家医保局答复：`): a
+    /// policy explainer, however questioning its title; usually negative.
+    pub explainer: f64,
     pub reporting_words: Vec<String>,
     /// One automaton over `arguments` then `reporting_words`.
     pub(crate) body_matcher: AhoCorasick,
@@ -148,6 +151,7 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
             .clone()
             .or_else(|| shipped.title_arguments.clone()),
         reporting: or(&own.reporting, &shipped.reporting),
+        explainer: or(&own.explainer, &shipped.explainer),
         reporting_words: own
             .reporting_words
             .clone()
@@ -181,6 +185,13 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
         reporting: file.number(
             raw.reporting.as_ref(),
             "commentary.reporting",
+            0.0,
+            -big,
+            big,
+        )?,
+        explainer: file.number(
+            raw.explainer.as_ref(),
+            "commentary.explainer",
             0.0,
             -big,
             big,
@@ -239,7 +250,7 @@ fn business(file: &File<'_>, own: &RawBusiness) -> Result<Business, ClassifyErro
 }
 
 /// The default lower bound of the 待定 band.
-const DEFAULT_MAYBE: f64 = 0.1;
+const DEFAULT_MAYBE: f64 = 0.05;
 
 /// An outlet or channel prior.
 #[derive(Debug, Clone)]
@@ -329,6 +340,7 @@ struct RawCommentary {
     title_arguments: Option<Vec<String>>,
     reporting: Option<Spanned<f64>>,
     reporting_words: Option<Vec<String>>,
+    explainer: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -664,7 +676,7 @@ mod tests {
         let r = Rules::default();
         assert!(r.keywords.len() > 100);
         assert_eq!(r.relevance.threshold, 0.7);
-        assert_eq!(r.relevance.maybe, 0.1);
+        assert_eq!(r.relevance.maybe, 0.05);
         assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
         assert!(!r.commentary.addresses.is_empty());
     }
@@ -675,7 +687,7 @@ mod tests {
         let shipped = Rules::default();
         assert_eq!(r.commentary.byline, shipped.commentary.byline);
         assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
-        assert_eq!(r.relevance.maybe, 0.1);
+        assert_eq!(r.relevance.maybe, 0.05);
     }
 
     #[test]
