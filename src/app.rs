@@ -160,7 +160,7 @@ pub fn move_to_section(
     section: &str,
     editor: &str,
 ) -> Result<Option<String>, AppError> {
-    let before = store.set_section(id, Some(section), crate::classify::filed_title)?;
+    let before = store.set_section(id, Some(section), &crate::classify::filed_title)?;
     if before.as_deref() != Some(section) {
         store.record_decision(id, crate::store::Decision::Move, Some(editor))?;
         audit(store, editor, "move", id, before.as_deref(), Some(section))?;

@@ -1458,7 +1458,7 @@ async fn move_remove_and_add_reorder_the_draft_and_are_audited() {
     f.store
         .lock()
         .unwrap()
-        .set_section(injury, Some("focus"), kuaibao::classify::filed_title)
+        .set_section(injury, Some("focus"), &kuaibao::classify::filed_title)
         .unwrap();
     f.approve(&["grads", "injury", "pension", "skills"]);
     let s = f.login("alice").await;
@@ -1609,7 +1609,7 @@ async fn issue_forms_without_the_csrf_token_are_refused_and_change_nothing() {
     f.store
         .lock()
         .unwrap()
-        .set_section(injury, Some("focus"), kuaibao::classify::filed_title)
+        .set_section(injury, Some("focus"), &kuaibao::classify::filed_title)
         .unwrap();
     f.approve(&["grads", "injury", "pension"]);
     let s = f.login("alice").await;

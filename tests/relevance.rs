@@ -185,7 +185,9 @@ fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
         .unwrap()
         .expect("a model");
     assert_eq!(model.decisions(), 2);
-    // The rejected item's words now lean off-topic.
+    // Two decisions train a model but earn it no trust: cross-validation
+    // needs ten, and until then the rules decide alone.
+    assert_eq!(model.trust(), 0.0);
     let scores = model.scores(&kuaibao::classify::model::features(
         &kuaibao::classify::ClassifyInput {
             title: "美食节".into(),
@@ -193,10 +195,7 @@ fn approvals_and_rejections_are_recorded_and_the_model_retrains_from_them() {
             ..Default::default()
         },
     ));
-    assert!(
-        scores.correction[kuaibao::classify::model::OFF] > scores.correction[0],
-        "{scores:?}"
-    );
+    assert_eq!(scores.correction, [0.0; kuaibao::classify::model::CLASSES]);
 
     // A reversal teaches the item's final state, not both.
     store

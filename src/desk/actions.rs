@@ -295,7 +295,8 @@ fn apply(
             })
         }
         Op::Move(section) => {
-            let before = store.set_section(id, section.as_deref(), crate::classify::filed_title)?;
+            let before =
+                store.set_section(id, section.as_deref(), &crate::classify::filed_title)?;
             let to = section_label(config, section.as_deref());
             if before == section {
                 return Ok(Outcome {
@@ -706,7 +707,7 @@ fn revert(store: &mut Store, user: &str, e: &AuditRecord) -> Result<Option<Strin
             Ok(Some(before.as_str().to_string()))
         }
         "move" => {
-            store.set_section(id, e.before.as_deref(), crate::classify::filed_title)?;
+            store.set_section(id, e.before.as_deref(), &crate::classify::filed_title)?;
             store.forget_decision(id, Decision::Move, user)?;
             Ok(e.before.clone())
         }

@@ -44,7 +44,7 @@ pub fn store_item(
     cfg: &DedupConfig,
 ) -> Result<Stored, StoreError> {
     let story = dedup::prepare_story(item, Utc::now(), cfg);
-    store.save_item(item, status, &story, |stored| {
+    store.save_item(item, status, &story, &mut |stored| {
         dedup::place(stored, &story, cfg)
     })
 }
@@ -917,7 +917,7 @@ impl Poller {
             let stored = store
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .save_item(&item, status, &story, |stored| {
+                .save_item(&item, status, &story, &mut |stored| {
                     dedup::place(stored, &story, &config.dedup)
                 })
                 .map_err(|e| e.to_string());

@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, parse_ts, ts};
+use super::{SqliteStore, StoreError, parse_ts, ts};
 
 /// What an account may do on the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -177,17 +177,85 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-impl Store {
+pub trait AccountStore {
     /// The id of the account named `name`.
-    pub fn user_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
+    fn user_id(&self, name: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Creates an account; its id, or `None` when the name is taken.
+    fn insert_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Replaces a user's password hash and ends all their sessions, in one
+    /// transaction; how many sessions ended.
+    fn set_password_hash(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+
+    /// Disables (or enables again) an account: a disabled account can
+    /// neither log in nor use the sessions it has. Whether it exists.
+    fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError>;
+
+    /// Accounts, by name (`name`: only that one), with their sessions that
+    /// are still open at `now`.
+    fn users(&self, name: Option<&str>, now: DateTime<Utc>) -> Result<Vec<UserInfo>, StoreError>;
+
+    /// What a login checks for the account named `name`.
+    fn user_credentials(&self, name: &str) -> Result<Option<UserCredentials>, StoreError>;
+
+    /// Deletes an account and its sessions; audit entries keep its name.
+    /// How many sessions ended.
+    fn delete_user(&self, user_id: i64) -> Result<usize, StoreError>;
+
+    fn insert_session(&self, s: &NewSessionRow<'_>) -> Result<(), StoreError>;
+
+    /// The session whose token hashes to `token_hash`, with its user.
+    fn session(&self, token_hash: &str) -> Result<Option<StoredSession>, StoreError>;
+
+    /// Renews a session: seen at `seen`, now expiring at `expires_at`.
+    fn touch_session(
+        &self,
+        token_hash: &str,
+        seen: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes one session; whether there was one.
+    fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError>;
+
+    /// Deletes every session of a user; how many.
+    fn delete_user_sessions(&self, user_id: i64) -> Result<usize, StoreError>;
+
+    /// Deletes the sessions expired at `now`; how many.
+    fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<usize, StoreError>;
+
+    /// Sessions stored, expired or not (what a purge leaves).
+    fn session_count(&self) -> Result<i64, StoreError>;
+
+    /// Records an action at `at`; its id.
+    fn record_audit(&self, entry: &AuditEntry<'_>, at: DateTime<Utc>) -> Result<i64, StoreError>;
+
+    /// Recorded actions, newest first; within one second, in the order they
+    /// were recorded (newest first too).
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+impl AccountStore for SqliteStore {
+    fn user_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
             .optional()?)
     }
 
-    /// Creates an account; its id, or `None` when the name is taken.
-    pub fn insert_user(
+    fn insert_user(
         &self,
         name: &str,
         role: Role,
@@ -209,9 +277,7 @@ impl Store {
         }
     }
 
-    /// Replaces a user's password hash and ends all their sessions, in one
-    /// transaction; how many sessions ended.
-    pub fn set_password_hash(
+    fn set_password_hash(
         &self,
         user_id: i64,
         password_hash: &str,
@@ -227,22 +293,14 @@ impl Store {
         Ok(ended)
     }
 
-    /// Disables (or enables again) an account: a disabled account can
-    /// neither log in nor use the sessions it has. Whether it exists.
-    pub fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+    fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
         Ok(self.conn.execute(
             "UPDATE users SET disabled = ?2 WHERE name = ?1",
             params![name, disabled],
         )? > 0)
     }
 
-    /// Accounts, by name (`name`: only that one), with their sessions that
-    /// are still open at `now`.
-    pub fn users(
-        &self,
-        name: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<UserInfo>, StoreError> {
+    fn users(&self, name: Option<&str>, now: DateTime<Utc>) -> Result<Vec<UserInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT u.name, u.role, u.created_at, u.password_changed_at, u.disabled,
                     (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > ?1)
@@ -261,8 +319,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// What a login checks for the account named `name`.
-    pub fn user_credentials(&self, name: &str) -> Result<Option<UserCredentials>, StoreError> {
+    fn user_credentials(&self, name: &str) -> Result<Option<UserCredentials>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -280,9 +337,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Deletes an account and its sessions; audit entries keep its name.
-    /// How many sessions ended.
-    pub fn delete_user(&self, user_id: i64) -> Result<usize, StoreError> {
+    fn delete_user(&self, user_id: i64) -> Result<usize, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         // The foreign key cascades too, but only where `foreign_keys` is on;
         // sessions must not outlive their user on any connection.
@@ -292,7 +347,7 @@ impl Store {
         Ok(ended)
     }
 
-    pub fn insert_session(&self, s: &NewSessionRow<'_>) -> Result<(), StoreError> {
+    fn insert_session(&self, s: &NewSessionRow<'_>) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at,
                  max_expires_at, idle_secs, last_seen_at, address, user_agent)
@@ -312,8 +367,7 @@ impl Store {
         Ok(())
     }
 
-    /// The session whose token hashes to `token_hash`, with its user.
-    pub fn session(&self, token_hash: &str) -> Result<Option<StoredSession>, StoreError> {
+    fn session(&self, token_hash: &str) -> Result<Option<StoredSession>, StoreError> {
         let row = self
             .conn
             .query_row(
@@ -340,8 +394,7 @@ impl Store {
         Ok(row)
     }
 
-    /// Renews a session: seen at `seen`, now expiring at `expires_at`.
-    pub fn touch_session(
+    fn touch_session(
         &self,
         token_hash: &str,
         seen: DateTime<Utc>,
@@ -354,41 +407,32 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes one session; whether there was one.
-    pub fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+    fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
         Ok(self
             .conn
             .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?
             > 0)
     }
 
-    /// Deletes every session of a user; how many.
-    pub fn delete_user_sessions(&self, user_id: i64) -> Result<usize, StoreError> {
+    fn delete_user_sessions(&self, user_id: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?)
     }
 
-    /// Deletes the sessions expired at `now`; how many.
-    pub fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .execute("DELETE FROM sessions WHERE expires_at <= ?1", [ts(now)])?)
     }
 
-    /// Sessions stored, expired or not (what a purge leaves).
-    pub fn session_count(&self) -> Result<i64, StoreError> {
+    fn session_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?)
     }
 
-    /// Records an action at `at`; its id.
-    pub fn record_audit(
-        &self,
-        entry: &AuditEntry<'_>,
-        at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
+    fn record_audit(&self, entry: &AuditEntry<'_>, at: DateTime<Utc>) -> Result<i64, StoreError> {
         self.conn.execute(
             "INSERT INTO audit_log (at, user_name, action, item_id, story_id, before, after, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -406,9 +450,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Recorded actions, newest first; within one second, in the order they
-    /// were recorded (newest first too).
-    pub fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, at, user_name, action, item_id, story_id, before, after, detail
              FROM audit_log
@@ -448,7 +490,7 @@ mod tests {
     #[test]
     fn removing_a_user_by_hand_cascades_to_sessions_as_the_store_has_foreign_keys_on() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(&dir.path().join("kuaibao.db")).expect("store");
+        let store = SqliteStore::open(&dir.path().join("kuaibao.db")).expect("store");
         let now = Utc::now();
         let id = store
             .insert_user("alice", Role::Editor, "$argon2id$x", now)

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::dedup::{Fingerprint, ItemId, StoredStories, StoryText, story_text};
 
 /// Stores an item's fingerprint and band keys (replacing earlier ones).
@@ -161,13 +161,35 @@ pub struct UnindexedItem {
     pub date: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
-impl Store {
+pub trait IndexStore {
     /// Saves fingerprints (`(item, day, fingerprint)`, replacing earlier
     /// ones) in one transaction.
-    pub fn save_fingerprints(
-        &mut self,
-        rows: &[(ItemId, i64, Fingerprint)],
-    ) -> Result<(), StoreError> {
+    fn save_fingerprints(&mut self, rows: &[(ItemId, i64, Fingerprint)]) -> Result<(), StoreError>;
+
+    /// An item's stored day and fingerprint.
+    fn fingerprint(&self, id: ItemId) -> Result<Option<(i64, Fingerprint)>, StoreError>;
+
+    /// Stored items sharing at least one band with `fp` whose day is
+    /// `since_day` or later (all days when `None`), most shared bands
+    /// first, then by id.
+    fn dedup_candidates(
+        &self,
+        fp: &Fingerprint,
+        since_day: Option<i64>,
+    ) -> Result<Vec<ItemId>, StoreError>;
+
+    /// Whether this database was opened at schema version 1, from before
+    /// stories: its items have no fingerprints yet, and new copies of them
+    /// are recognized only once [`Store::unindexed_items`] are saved.
+    fn needs_fingerprints(&self) -> bool;
+
+    /// Items without a fingerprint (stored before fingerprints existed, or
+    /// too short to have one).
+    fn unindexed_items(&self) -> Result<Vec<UnindexedItem>, StoreError>;
+}
+
+impl IndexStore for SqliteStore {
+    fn save_fingerprints(&mut self, rows: &[(ItemId, i64, Fingerprint)]) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -178,15 +200,11 @@ impl Store {
         Ok(())
     }
 
-    /// An item's stored day and fingerprint.
-    pub fn fingerprint(&self, id: ItemId) -> Result<Option<(i64, Fingerprint)>, StoreError> {
+    fn fingerprint(&self, id: ItemId) -> Result<Option<(i64, Fingerprint)>, StoreError> {
         Ok(load(&self.conn, id)?)
     }
 
-    /// Stored items sharing at least one band with `fp` whose day is
-    /// `since_day` or later (all days when `None`), most shared bands
-    /// first, then by id.
-    pub fn dedup_candidates(
+    fn dedup_candidates(
         &self,
         fp: &Fingerprint,
         since_day: Option<i64>,
@@ -194,16 +212,11 @@ impl Store {
         Ok(candidates(&self.conn, fp, since_day)?)
     }
 
-    /// Whether this database was opened at schema version 1, from before
-    /// stories: its items have no fingerprints yet, and new copies of them
-    /// are recognized only once [`Store::unindexed_items`] are saved.
-    pub fn needs_fingerprints(&self) -> bool {
+    fn needs_fingerprints(&self) -> bool {
         (1..2).contains(&self.opened_version)
     }
 
-    /// Items without a fingerprint (stored before fingerprints existed, or
-    /// too short to have one).
-    pub fn unindexed_items(&self) -> Result<Vec<UnindexedItem>, StoreError> {
+    fn unindexed_items(&self) -> Result<Vec<UnindexedItem>, StoreError> {
         let rows: Vec<(i64, String, String, String, Option<String>, String)> = self
             .conn
             .prepare(

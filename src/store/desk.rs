@@ -16,7 +16,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, para
 use serde::Serialize;
 
 use super::stories::{open, refresh_primary};
-use super::{Status, Store, StoreError, parse_ts, ts};
+use super::{SqliteStore, Status, StoreError, parse_ts, ts};
 
 /// Which part of the queue to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,11 +268,55 @@ fn primary_of(tx: &Transaction<'_>, item_id: i64) -> Result<i64, StoreError> {
     .ok_or(StoreError::NoSuchItem(item_id))
 }
 
-impl Store {
+pub trait DeskStore {
     /// Adds items stored since the last call to the search index, at most
     /// `limit` of them (all when `None`), in one transaction; returns how
     /// many.
-    pub fn index_search_text(&mut self, limit: Option<usize>) -> Result<usize, StoreError> {
+    fn index_search_text(&mut self, limit: Option<usize>) -> Result<usize, StoreError>;
+
+    /// One page of the desk's queue: stories grouped by their section in
+    /// bulletin order (unfiled last), most relevant first within a group,
+    /// then newest.
+    fn desk_items(&mut self, q: &DeskQuery) -> Result<DeskPage, StoreError>;
+
+    /// The story `item_id` belongs to, as the desk shows it (under its
+    /// primary item, whichever copy `item_id` is).
+    fn desk_item(&self, item_id: i64) -> Result<Option<DeskItem>, StoreError>;
+
+    /// Files the story of `item_id` under `section` (None: no section) and
+    /// keeps the classifier from re-filing it; returns the section it had.
+    /// Applies to the story's primary item, which the feeds file. A
+    /// bulletin title no editor set follows the move: `retitle(title,
+    /// section, region)` gives the new one (None: the outlet's title), as
+    /// [`crate::classify::filed_title`] does.
+    fn set_section(
+        &mut self,
+        item_id: i64,
+        section: Option<&str>,
+        retitle: &super::Retitle,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Sets the bulletin's title of the story of `item_id` (None or blank:
+    /// the outlet's own title again) and keeps the classifier from
+    /// rewriting it; returns the bulletin title it had.
+    fn set_bulletin_title(
+        &mut self,
+        item_id: i64,
+        title: Option<&str>,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Puts `items` (ids of one or more stories) together into a new story
+    /// of their own with `status`: what undoing a merge needs. The story
+    /// takes the identity of the first item, so a merge undone soon gets
+    /// its old feed entry id back. Returns the new story's id.
+    fn regroup_items(&mut self, items: &[i64], status: Status) -> Result<i64, StoreError>;
+
+    /// The ids of a story's items.
+    fn story_item_ids(&self, story: i64) -> Result<Vec<i64>, StoreError>;
+}
+
+impl DeskStore for SqliteStore {
+    fn index_search_text(&mut self, limit: Option<usize>) -> Result<usize, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -303,10 +347,7 @@ impl Store {
         Ok(count as usize)
     }
 
-    /// One page of the desk's queue: stories grouped by their section in
-    /// bulletin order (unfiled last), most relevant first within a group,
-    /// then newest.
-    pub fn desk_items(&mut self, q: &DeskQuery) -> Result<DeskPage, StoreError> {
+    fn desk_items(&mut self, q: &DeskQuery) -> Result<DeskPage, StoreError> {
         if q.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
             // A search sees every stored item, also those not yet indexed.
             self.index_search_text(None)?;
@@ -363,9 +404,7 @@ impl Store {
         })
     }
 
-    /// The story `item_id` belongs to, as the desk shows it (under its
-    /// primary item, whichever copy `item_id` is).
-    pub fn desk_item(&self, item_id: i64) -> Result<Option<DeskItem>, StoreError> {
+    fn desk_item(&self, item_id: i64) -> Result<Option<DeskItem>, StoreError> {
         let story: Option<i64> = self
             .conn
             .query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
@@ -378,6 +417,127 @@ impl Store {
         }
     }
 
+    fn set_section(
+        &mut self,
+        item_id: i64,
+        section: Option<&str>,
+        retitle: &super::Retitle,
+    ) -> Result<Option<String>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let primary = primary_of(&tx, item_id)?;
+        let old: Option<String> =
+            tx.query_row("SELECT section FROM items WHERE id = ?1", [primary], |r| {
+                r.get(0)
+            })?;
+        if old.as_deref() != section {
+            let now = bumped_now(&tx)?;
+            tx.execute(
+                "UPDATE items SET section = ?2, section_fixed = 1, updated_at = ?3 WHERE id = ?1",
+                params![primary, section, now],
+            )?;
+            let (title, region, fixed): (String, Option<String>, bool) = tx.query_row(
+                "SELECT title, region, title_fixed FROM items WHERE id = ?1",
+                [primary],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            if !fixed {
+                let bulletin = retitle(&title, section, region.as_deref()).filter(|b| *b != title);
+                tx.execute(
+                    "UPDATE items SET bulletin_title = ?2 WHERE id = ?1",
+                    params![primary, bulletin],
+                )?;
+            }
+        } else {
+            tx.execute(
+                "UPDATE items SET section_fixed = 1 WHERE id = ?1",
+                [primary],
+            )?;
+        }
+        tx.commit()?;
+        Ok(old)
+    }
+
+    fn set_bulletin_title(
+        &mut self,
+        item_id: i64,
+        title: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let title = title.map(str::trim).filter(|t| !t.is_empty());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let primary = primary_of(&tx, item_id)?;
+        let old: Option<String> = tx.query_row(
+            "SELECT bulletin_title FROM items WHERE id = ?1",
+            [primary],
+            |r| r.get(0),
+        )?;
+        if old.as_deref() != title {
+            let now = bumped_now(&tx)?;
+            tx.execute(
+                "UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1",
+                params![primary, title, now],
+            )?;
+        } else {
+            tx.execute("UPDATE items SET title_fixed = 1 WHERE id = ?1", [primary])?;
+        }
+        tx.commit()?;
+        Ok(old)
+    }
+
+    fn regroup_items(&mut self, items: &[i64], status: Status) -> Result<i64, StoreError> {
+        let Some(&first) = items.first() else {
+            return Err(StoreError::NoSuchItem(0));
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let uid: String = tx
+            .query_row("SELECT uid FROM items WHERE id = ?1", [first], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NoSuchItem(first))?;
+        let now = bumped_now(&tx)?;
+        let story = open(&tx, &uid, &now)?;
+        let mut left = Vec::new();
+        for &id in items {
+            let from: i64 = tx
+                .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?
+                .ok_or(StoreError::NoSuchItem(id))?;
+            tx.execute(
+                "UPDATE items SET story_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, story, status.as_str(), now],
+            )?;
+            if !left.contains(&from) {
+                left.push(from);
+            }
+        }
+        refresh_primary(&tx, story, &now)?;
+        for from in left {
+            refresh_primary(&tx, from, &now)?;
+            tx.execute(
+                "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
+                params![from, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(story)
+    }
+
+    fn story_item_ids(&self, story: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM items WHERE story_id = ?1 ORDER BY id")?
+            .query_map([story], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+impl SqliteStore {
     fn desk_story(&self, story: i64) -> Result<Option<DeskItem>, StoreError> {
         let row = self
             .conn
@@ -448,139 +608,6 @@ impl Store {
         }
         Ok(Some(item))
     }
-
-    /// Files the story of `item_id` under `section` (None: no section) and
-    /// keeps the classifier from re-filing it; returns the section it had.
-    /// Applies to the story's primary item, which the feeds file. A
-    /// bulletin title no editor set follows the move: `retitle(title,
-    /// section, region)` gives the new one (None: the outlet's title), as
-    /// [`crate::classify::filed_title`] does.
-    pub fn set_section(
-        &mut self,
-        item_id: i64,
-        section: Option<&str>,
-        retitle: impl FnOnce(&str, Option<&str>, Option<&str>) -> Option<String>,
-    ) -> Result<Option<String>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let primary = primary_of(&tx, item_id)?;
-        let old: Option<String> =
-            tx.query_row("SELECT section FROM items WHERE id = ?1", [primary], |r| {
-                r.get(0)
-            })?;
-        if old.as_deref() != section {
-            let now = bumped_now(&tx)?;
-            tx.execute(
-                "UPDATE items SET section = ?2, section_fixed = 1, updated_at = ?3 WHERE id = ?1",
-                params![primary, section, now],
-            )?;
-            let (title, region, fixed): (String, Option<String>, bool) = tx.query_row(
-                "SELECT title, region, title_fixed FROM items WHERE id = ?1",
-                [primary],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            if !fixed {
-                let bulletin = retitle(&title, section, region.as_deref()).filter(|b| *b != title);
-                tx.execute(
-                    "UPDATE items SET bulletin_title = ?2 WHERE id = ?1",
-                    params![primary, bulletin],
-                )?;
-            }
-        } else {
-            tx.execute(
-                "UPDATE items SET section_fixed = 1 WHERE id = ?1",
-                [primary],
-            )?;
-        }
-        tx.commit()?;
-        Ok(old)
-    }
-
-    /// Sets the bulletin's title of the story of `item_id` (None or blank:
-    /// the outlet's own title again) and keeps the classifier from
-    /// rewriting it; returns the bulletin title it had.
-    pub fn set_bulletin_title(
-        &mut self,
-        item_id: i64,
-        title: Option<&str>,
-    ) -> Result<Option<String>, StoreError> {
-        let title = title.map(str::trim).filter(|t| !t.is_empty());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let primary = primary_of(&tx, item_id)?;
-        let old: Option<String> = tx.query_row(
-            "SELECT bulletin_title FROM items WHERE id = ?1",
-            [primary],
-            |r| r.get(0),
-        )?;
-        if old.as_deref() != title {
-            let now = bumped_now(&tx)?;
-            tx.execute(
-                "UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1",
-                params![primary, title, now],
-            )?;
-        } else {
-            tx.execute("UPDATE items SET title_fixed = 1 WHERE id = ?1", [primary])?;
-        }
-        tx.commit()?;
-        Ok(old)
-    }
-
-    /// Puts `items` (ids of one or more stories) together into a new story
-    /// of their own with `status`: what undoing a merge needs. The story
-    /// takes the identity of the first item, so a merge undone soon gets
-    /// its old feed entry id back. Returns the new story's id.
-    pub fn regroup_items(&mut self, items: &[i64], status: Status) -> Result<i64, StoreError> {
-        let Some(&first) = items.first() else {
-            return Err(StoreError::NoSuchItem(0));
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let uid: String = tx
-            .query_row("SELECT uid FROM items WHERE id = ?1", [first], |r| r.get(0))
-            .optional()?
-            .ok_or(StoreError::NoSuchItem(first))?;
-        let now = bumped_now(&tx)?;
-        let story = open(&tx, &uid, &now)?;
-        let mut left = Vec::new();
-        for &id in items {
-            let from: i64 = tx
-                .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?
-                .ok_or(StoreError::NoSuchItem(id))?;
-            tx.execute(
-                "UPDATE items SET story_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, story, status.as_str(), now],
-            )?;
-            if !left.contains(&from) {
-                left.push(from);
-            }
-        }
-        refresh_primary(&tx, story, &now)?;
-        for from in left {
-            refresh_primary(&tx, from, &now)?;
-            tx.execute(
-                "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-                params![from, now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(story)
-    }
-
-    /// The ids of a story's items.
-    pub fn story_item_ids(&self, story: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT id FROM items WHERE story_id = ?1 ORDER BY id")?
-            .query_map([story], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
-    }
 }
 
 #[cfg(test)]
@@ -614,8 +641,8 @@ mod tests {
                          '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 1);",
         )
         .expect("a version 3 item");
-        let mut store = Store::setup(conn, ":memory:").expect("migrated");
-        let find = |store: &mut Store, text: &str| {
+        let mut store = SqliteStore::setup(conn, ":memory:").expect("migrated");
+        let find = |store: &mut SqliteStore, text: &str| {
             store
                 .desk_items(&DeskQuery {
                     text: Some(text.into()),

@@ -21,7 +21,7 @@ use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, ts};
+use super::{SqliteStore, StoreError, ts};
 
 /// Id and name of the section that collects the stories whose section is
 /// unset or no longer configured: they still print, last, rather than
@@ -351,12 +351,95 @@ impl IssueEdits {
     }
 }
 
-impl Store {
+pub trait IssueStore {
     /// Drafts issue `number` dated `date` with every approved story that no
     /// other issue (draft or published) holds, grouped by section in
     /// `sections` order (stories without a configured section last), by
     /// date within a section.
-    pub fn create_issue(
+    fn create_issue(
+        &mut self,
+        number: &str,
+        date: NaiveDate,
+        sections: &[String],
+    ) -> Result<IssueInfo, StoreError>;
+
+    /// One issue with its stories in print order (`sections`: section ids
+    /// in bulletin order).
+    fn issue(&self, number: &str, sections: &[String]) -> Result<IssueDetail, StoreError>;
+
+    /// The approved stories that no issue holds yet, in the order a new
+    /// draft would file them (`sections`: section ids in bulletin order):
+    /// what the next `issue new` takes, and what may be added to a draft.
+    fn free_stories(&self, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError>;
+
+    /// Every issue, newest number first, with how many stories each holds.
+    fn issues(&self) -> Result<Vec<IssueInfo>, StoreError>;
+
+    /// Adds an approved story to a draft, at the end of its section;
+    /// returns its position. A story is in one issue at most: one that is
+    /// in another issue must be removed there first.
+    fn issue_add(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<usize, StoreError>;
+
+    /// Takes a story out of a draft; the stories after it move up.
+    fn issue_remove(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<(), StoreError>;
+
+    /// Moves a story of a draft to `new_position` (1-based, in the whole
+    /// issue as `issue show` numbers it). A story stays in its section: a
+    /// position before its section's first or after its last puts it
+    /// first or last there. Returns the position it ends up at.
+    fn issue_move(
+        &mut self,
+        number: &str,
+        story_id: i64,
+        new_position: usize,
+        sections: &[String],
+    ) -> Result<usize, StoreError>;
+
+    /// Sets the date printed under a draft's masthead.
+    fn set_issue_date(&mut self, number: &str, date: NaiveDate) -> Result<(), StoreError>;
+
+    /// Applies several edits to a draft at once, all or none: the date,
+    /// then the removals, then the additions, then the moves (so a move's
+    /// position counts in the issue as the removals and additions left
+    /// it). Returns the issue as edited.
+    fn edit_issue(
+        &mut self,
+        number: &str,
+        edits: &IssueEdits,
+        sections: &[String],
+    ) -> Result<IssueDetail, StoreError>;
+
+    /// Publishes a draft: it is served and in `feeds/issues.xml` from now
+    /// on, and frozen. Refused while it is empty or holds a story that is
+    /// no longer approved (an editor rejected it after it was drafted):
+    /// nothing unapproved goes out. Publishing a published issue changes
+    /// nothing.
+    fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError>;
+
+    /// Turns a published issue back into a draft (to correct it); it leaves
+    /// the served issues and the feed until published again. A draft stays
+    /// as it is.
+    fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError>;
+
+    /// Deletes a draft; its stories are free for another issue.
+    fn delete_issue(&mut self, number: &str) -> Result<(), StoreError>;
+
+    /// The stored (sanitized) HTML of an item, for laying it out.
+    fn item_html(&self, item_id: i64) -> Result<String, StoreError>;
+}
+
+impl IssueStore for SqliteStore {
+    fn create_issue(
         &mut self,
         number: &str,
         date: NaiveDate,
@@ -396,23 +479,17 @@ impl Store {
         Ok(info)
     }
 
-    /// One issue with its stories in print order (`sections`: section ids
-    /// in bulletin order).
-    pub fn issue(&self, number: &str, sections: &[String]) -> Result<IssueDetail, StoreError> {
+    fn issue(&self, number: &str, sections: &[String]) -> Result<IssueDetail, StoreError> {
         let (id, info) = issue_row(&self.conn, number)?;
         let entries = ordered_entries(&self.conn, id, sections)?;
         Ok(IssueDetail { info, entries })
     }
 
-    /// The approved stories that no issue holds yet, in the order a new
-    /// draft would file them (`sections`: section ids in bulletin order):
-    /// what the next `issue new` takes, and what may be added to a draft.
-    pub fn free_stories(&self, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError> {
+    fn free_stories(&self, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError> {
         free_entries(&self.conn, sections)
     }
 
-    /// Every issue, newest number first, with how many stories each holds.
-    pub fn issues(&self) -> Result<Vec<IssueInfo>, StoreError> {
+    fn issues(&self) -> Result<Vec<IssueInfo>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT number, issue_date, status, created_at, updated_at, published_at,
                     (SELECT COUNT(*) FROM issue_stories x JOIN stories st ON st.id = x.story_id
@@ -423,10 +500,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Adds an approved story to a draft, at the end of its section;
-    /// returns its position. A story is in one issue at most: one that is
-    /// in another issue must be removed there first.
-    pub fn issue_add(
+    fn issue_add(
         &mut self,
         number: &str,
         story_id: i64,
@@ -436,8 +510,7 @@ impl Store {
         self.position_of(number, story_id, sections)
     }
 
-    /// Takes a story out of a draft; the stories after it move up.
-    pub fn issue_remove(
+    fn issue_remove(
         &mut self,
         number: &str,
         story_id: i64,
@@ -450,11 +523,7 @@ impl Store {
         self.edit_issue(number, &edits, sections).map(|_| ())
     }
 
-    /// Moves a story of a draft to `new_position` (1-based, in the whole
-    /// issue as `issue show` numbers it). A story stays in its section: a
-    /// position before its section's first or after its last puts it
-    /// first or last there. Returns the position it ends up at.
-    pub fn issue_move(
+    fn issue_move(
         &mut self,
         number: &str,
         story_id: i64,
@@ -469,8 +538,7 @@ impl Store {
         self.position_of(number, story_id, sections)
     }
 
-    /// Sets the date printed under a draft's masthead.
-    pub fn set_issue_date(&mut self, number: &str, date: NaiveDate) -> Result<(), StoreError> {
+    fn set_issue_date(&mut self, number: &str, date: NaiveDate) -> Result<(), StoreError> {
         let edits = IssueEdits {
             date: Some(date),
             ..IssueEdits::default()
@@ -479,11 +547,7 @@ impl Store {
         self.edit_issue(number, &edits, &[]).map(|_| ())
     }
 
-    /// Applies several edits to a draft at once, all or none: the date,
-    /// then the removals, then the additions, then the moves (so a move's
-    /// position counts in the issue as the removals and additions left
-    /// it). Returns the issue as edited.
-    pub fn edit_issue(
+    fn edit_issue(
         &mut self,
         number: &str,
         edits: &IssueEdits,
@@ -545,26 +609,7 @@ impl Store {
         Ok(IssueDetail { info, entries })
     }
 
-    fn position_of(
-        &self,
-        number: &str,
-        story_id: i64,
-        sections: &[String],
-    ) -> Result<usize, StoreError> {
-        Ok(self
-            .issue(number, sections)?
-            .entries
-            .iter()
-            .find(|e| e.story_id == story_id)
-            .map_or(0, |e| e.position))
-    }
-
-    /// Publishes a draft: it is served and in `feeds/issues.xml` from now
-    /// on, and frozen. Refused while it is empty or holds a story that is
-    /// no longer approved (an editor rejected it after it was drafted):
-    /// nothing unapproved goes out. Publishing a published issue changes
-    /// nothing.
-    pub fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
+    fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -599,10 +644,7 @@ impl Store {
         Ok(info)
     }
 
-    /// Turns a published issue back into a draft (to correct it); it leaves
-    /// the served issues and the feed until published again. A draft stays
-    /// as it is.
-    pub fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
+    fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -617,8 +659,7 @@ impl Store {
         Ok(info)
     }
 
-    /// Deletes a draft; its stories are free for another issue.
-    pub fn delete_issue(&mut self, number: &str) -> Result<(), StoreError> {
+    fn delete_issue(&mut self, number: &str) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -632,12 +673,27 @@ impl Store {
         Ok(())
     }
 
-    /// The stored (sanitized) HTML of an item, for laying it out.
-    pub fn item_html(&self, item_id: i64) -> Result<String, StoreError> {
+    fn item_html(&self, item_id: i64) -> Result<String, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT content_html FROM items WHERE id = ?1")?
             .query_row([item_id], |r| r.get(0))?)
+    }
+}
+
+impl SqliteStore {
+    fn position_of(
+        &self,
+        number: &str,
+        story_id: i64,
+        sections: &[String],
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .issue(number, sections)?
+            .entries
+            .iter()
+            .find(|e| e.story_id == story_id)
+            .map_or(0, |e| e.position))
     }
 }
 

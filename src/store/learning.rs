@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Status, Store, StoreError, ts};
+use super::{SqliteStore, Status, StoreError, ts};
 use crate::classify::{DecidedItem, DecisionLog, Model};
 
 /// What an editor decided about an item.
@@ -57,10 +57,34 @@ pub(super) struct ModelCache {
     model: Option<Arc<Model>>,
 }
 
-impl Store {
+pub trait DecisionStore {
     /// Records a decision about an item's story (on its primary item, the
     /// text the editor read).
-    pub fn record_decision(
+    fn record_decision(
+        &mut self,
+        item_id: i64,
+        decision: Decision,
+        editor: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Takes back the latest `decision` `editor` made on the item's story
+    /// (an undone decision is no training data).
+    fn forget_decision(
+        &mut self,
+        item_id: i64,
+        decision: Decision,
+        editor: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// How many decisions editors have made.
+    fn decision_count(&self) -> Result<i64, StoreError>;
+    /// How many decisions (up to which decision id) the saved model was
+    /// trained on; `None` before the first training.
+    fn model_trained_on(&self) -> Result<Option<i64>, StoreError>;
+}
+
+impl DecisionStore for SqliteStore {
+    fn record_decision(
         &mut self,
         item_id: i64,
         decision: Decision,
@@ -84,9 +108,7 @@ impl Store {
         Ok(())
     }
 
-    /// Takes back the latest `decision` `editor` made on the item's story
-    /// (an undone decision is no training data).
-    pub fn forget_decision(
+    fn forget_decision(
         &mut self,
         item_id: i64,
         decision: Decision,
@@ -103,18 +125,12 @@ impl Store {
         )? > 0)
     }
 
-    /// How many decisions editors have made.
-    pub fn decision_count(&self) -> Result<i64, StoreError> {
+    fn decision_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM decisions", [], |r| r.get(0))?)
     }
-}
-
-impl Store {
-    /// How many decisions (up to which decision id) the saved model was
-    /// trained on; `None` before the first training.
-    pub fn model_trained_on(&self) -> Result<Option<i64>, StoreError> {
+    fn model_trained_on(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -126,7 +142,7 @@ impl Store {
     }
 }
 
-impl DecisionLog for Store {
+impl DecisionLog for SqliteStore {
     type Error = StoreError;
 
     fn latest_decision(&mut self) -> Result<i64, StoreError> {

@@ -1,28 +1,34 @@
 //! Store, layer 4 (store): persistence, above the pipeline stages and below
 //! the orchestration (poll), the renderers, the commands and the web. Its one
-//! job is to keep what the pipeline and the editors produce, in SQLite, and
-//! give it back as typed rows; it decides nothing (which story an item
-//! joins is [`crate::dedup`]'s, the editors' model is
-//! [`crate::classify`]'s, titles are composed by classify and assemble).
+//! job is to keep what the pipeline and the editors produce and give it
+//! back as typed rows; it decides nothing (which story an item joins is
+//! [`crate::dedup`]'s, the editors' model is [`crate::classify`]'s, titles
+//! are composed by classify and assemble).
 //!
 //! Every SQL statement of kuaibao is under `src/store`, every migration in
 //! `store::schema`. No connection is handed out and no signature names a
-//! rusqlite type, so the public API below is the seam a second backend
-//! (PostgreSQL) implements. By concern:
+//! driver's type: the API is a set of traits, one per concern, that a
+//! backend implements, and [`Store`] holds one backend behind them
+//! ([`Backend`]). [`SqliteStore`] is the embedded backend, here. By concern:
 //!
-//! - **items and sources** (this file): [`Store::save_item`],
-//!   [`Store::find_known`], review ([`Store::review_items`],
-//!   [`Store::set_status`]), feeds ([`Store::feed_entries`],
-//!   [`Store::feed_version`]), sources' fetch state
-//!   ([`Store::sync_sources`], [`Store::record_fetch`],
-//!   [`Store::source_states`]), HTTP validators, health
-//!   ([`Store::ping`], [`Store::counts`], [`Store::integrity_check`]);
-//! - **stories** (`store::stories`): grouping, splitting, merging;
-//! - **the desk** (`store::desk`): the queue, search, an editor's corrections;
-//! - **decisions and the model** (`store::learning`);
-//! - **issues** (`store::issues`);
-//! - **accounts** (`store::accounts`): users, sessions, the audit log;
-//! - **the dedup index** (`store::dedup`): fingerprints and band keys.
+//! - **items and sources** ([`ItemStore`], this file): `save_item`,
+//!   `find_known`, review (`review_items`, `set_status`), feeds
+//!   (`feed_entries`, `feed_version`), sources' fetch state
+//!   (`sync_sources`, `record_fetch`, `source_states`), HTTP validators,
+//!   health (`ping`, `counts`, `integrity_check`);
+//! - **stories** ([`StoryStore`], `store::stories`): grouping, splitting,
+//!   merging;
+//! - **the desk** ([`DeskStore`], `store::desk`): the queue, search, an
+//!   editor's corrections;
+//! - **decisions and the model** ([`DecisionStore`] and
+//!   [`crate::classify::DecisionLog`], `store::learning`);
+//! - **issues** ([`IssueStore`], `store::issues`);
+//! - **accounts** ([`AccountStore`], `store::accounts`): users, sessions,
+//!   the audit log;
+//! - **the dedup index** ([`IndexStore`], `store::dedup`): fingerprints and
+//!   band keys;
+//! - **repairs** ([`RepairStore`], `store::repairs`): outlets' healed
+//!   selectors.
 //!
 //! WAL mode, one transaction per item (a poll killed half way loses nothing
 //! it committed), schema migrations keyed by `PRAGMA user_version`. An item
@@ -39,6 +45,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
+use crate::classify::DecisionLog;
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
 use crate::model::{FeedEntry, NewItem, Validators};
@@ -51,18 +58,25 @@ mod learning;
 mod repairs;
 mod schema;
 mod stories;
+pub use accounts::AccountStore;
 pub use accounts::{
     AuditEntry, AuditQuery, AuditRecord, NewSessionRow, Role, StoredSession, UserCredentials,
     UserInfo,
 };
+pub use dedup::IndexStore;
 pub use dedup::UnindexedItem;
+pub use desk::DeskStore;
+pub use issues::IssueStore;
 pub use issues::{
     IssueDetail, IssueEdits, IssueEntry, IssueInfo, IssueStatus, UNSECTIONED_ID, UNSECTIONED_NAME,
     check_issue_number, section_rank,
 };
 pub use learning::Decision;
+pub use learning::DecisionStore;
+pub use repairs::RepairStore;
 pub use repairs::{NewRepair, RepairRow};
 use schema::MIGRATIONS;
+pub use stories::StoryStore;
 pub use stories::{StoryDetail, StoryMember, StorySummary, same_outlet};
 mod desk;
 pub use desk::{DeskItem, DeskMember, DeskPage, DeskQuery, FIRST_PARAGRAPH_CHARS, SectionFilter};
@@ -281,7 +295,131 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(15);
 /// …or when the write-ahead log has grown past this.
 pub const CHECKPOINT_WAL_BYTES: u64 = 32 << 20;
 
+/// Picks the story a new item joins, inside the transaction that stores it:
+/// handed the stored items, it answers the item whose story the new one
+/// joins, or `None` for a story of its own ([`crate::dedup::place`]).
+pub type PlaceStory<'a> = dyn FnMut(&mut dyn StoredStories<Error = StoreError>) -> Result<Option<ItemId>, StoreError>
+    + 'a;
+
+/// A section's bulletin title: `retitle(title, section, region)` (None: the
+/// outlet's title), as [`crate::classify::filed_title`] gives it.
+pub type Retitle = dyn Fn(&str, Option<&str>, Option<&str>) -> Option<String>;
+
+/// The store, on whichever backend the configuration names. Every method
+/// of the backend traits ([`ItemStore`], [`StoryStore`], [`DeskStore`],
+/// [`DecisionStore`], [`IssueStore`], [`AccountStore`], [`IndexStore`],
+/// [`RepairStore`]) is called on it directly: it dereferences to the
+/// backend.
 pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+/// Everything a backend keeps: one implementation per database. A method
+/// added to one of the traits is added to every backend, and the store's
+/// test suite runs against each.
+pub trait Backend:
+    ItemStore
+    + StoryStore
+    + DeskStore
+    + DecisionStore
+    + IssueStore
+    + AccountStore
+    + IndexStore
+    + RepairStore
+    + DecisionLog<Error = StoreError>
+    + Send
+{
+}
+
+impl<T> Backend for T where
+    T: ItemStore
+        + StoryStore
+        + DeskStore
+        + DecisionStore
+        + IssueStore
+        + AccountStore
+        + IndexStore
+        + RepairStore
+        + DecisionLog<Error = StoreError>
+        + Send
+{
+}
+
+impl std::ops::Deref for Store {
+    type Target = dyn Backend;
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        &*self.backend
+    }
+}
+
+impl std::ops::DerefMut for Store {
+    fn deref_mut(&mut self) -> &mut (dyn Backend + 'static) {
+        &mut *self.backend
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path` and brings
+    /// its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        SqliteStore::open(path).map(Store::new)
+    }
+
+    /// A private in-memory SQLite database, for tests and `sources test`.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        SqliteStore::open_in_memory().map(Store::new)
+    }
+
+    /// Another handle on the SQLite database at `path`, already set up by
+    /// [`Store::open`] (no migrations run): for work that must not hold
+    /// the main handle's lock for its duration, such as the desk's
+    /// password check. Waits up to `busy` for another writer.
+    pub fn open_handle(path: &Path, busy: Duration) -> Result<Store, StoreError> {
+        SqliteStore::open_handle(path, busy).map(Store::new)
+    }
+
+    fn new(backend: impl Backend + 'static) -> Store {
+        Store {
+            backend: Box::new(backend),
+        }
+    }
+
+    #[cfg(test)]
+    fn setup(conn: Connection, path: &str) -> Result<Store, StoreError> {
+        SqliteStore::setup(conn, path).map(Store::new)
+    }
+}
+
+/// The editors' decisions and model, for [`crate::classify::current_model`].
+impl DecisionLog for Store {
+    type Error = StoreError;
+
+    fn latest_decision(&mut self) -> Result<i64, StoreError> {
+        self.backend.latest_decision()
+    }
+
+    fn saved_model(
+        &mut self,
+        latest: i64,
+    ) -> Result<Option<std::sync::Arc<crate::classify::Model>>, StoreError> {
+        self.backend.saved_model(latest)
+    }
+
+    fn decided_items(&mut self) -> Result<Vec<crate::classify::DecidedItem>, StoreError> {
+        self.backend.decided_items()
+    }
+
+    fn save_model(
+        &mut self,
+        latest: i64,
+        model: std::sync::Arc<crate::classify::Model>,
+    ) -> Result<(), StoreError> {
+        self.backend.save_model(latest, model)
+    }
+}
+
+/// The embedded backend: one SQLite file.
+pub struct SqliteStore {
     conn: Connection,
     /// The `-wal` file, whose size decides a checkpoint (None in memory).
     wal_path: Option<std::path::PathBuf>,
@@ -304,90 +442,181 @@ fn parse_ts(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).ok()
 }
 
-impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to
-    /// date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
-        }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Store::setup(conn, &path.display().to_string())
-    }
-
-    /// A private in-memory database, for tests and `sources test`.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::setup(Connection::open_in_memory()?, ":memory:")
-    }
-
-    fn setup(mut conn: Connection, path: &str) -> Result<Store, StoreError> {
-        // A cron run may overlap a daemon: wait for the other writer rather
-        // than fail at once.
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // No checkpoint inside an item's commit (each one fsyncs and would
-        // dominate that insert's time): the poller checkpoints between
-        // sources, and closing the connection checkpoints what is left.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        // After a checkpoint the log is cut back to this (it is reused from
-        // the start rather than grown).
-        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_WAL_BYTES as i64)?;
-        // 32 MiB of page cache (the default is 2 MiB): the band index's
-        // pages are touched at random by every insert, and rereading them
-        // from the OS on each one costs more than the memory.
-        conn.pragma_update(None, "cache_size", -32_768)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(StoreError::TooNew {
-                path: path.to_string(),
-                found: version,
-                supported,
-            });
-        }
-        if (version as usize) < MIGRATIONS.len() {
-            // Table rebuilds (DROP of a referenced table) must not cascade;
-            // the pragma is a no-op inside a transaction, so it is set here.
-            conn.pragma_update(None, "foreign_keys", "OFF")?;
-            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                tx.execute_batch(sql)?;
-                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-                tx.commit()?;
-            }
-            conn.pragma_update(None, "foreign_keys", "ON")?;
-        }
-        let wal_path =
-            (path != ":memory:").then(|| std::path::PathBuf::from(format!("{path}-wal")));
-        let store = Store {
-            conn,
-            wal_path,
-            last_checkpoint: std::time::Instant::now(),
-            opened_version: version,
-            model_cache: learning::ModelCache::default(),
-        };
-        Ok(store)
-    }
-
+pub trait ItemStore {
     /// The schema version this database is at.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
+    fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Records the configured sources (name, URL, kind may have changed).
+    fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError>;
+
+    fn validators(&self, url: &str) -> Result<Validators, StoreError>;
+
+    fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError>;
+
+    /// The item a listed entry already is, if any: the same guid from this
+    /// source, or the same canonical URL from anywhere.
+    fn find_known(
+        &self,
+        source_id: &str,
+        guid: Option<&str>,
+        canonical_url: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// Stores one item in its own transaction; `story` is its prepared
+    /// story text (fingerprint and day, see [`crate::dedup::prepare_story`]).
+    ///
+    /// An item already stored (the same guid from the source, the same
+    /// canonical URL) is updated if its text changed, and stays in its
+    /// story; the same text stored from the same source is one more page of
+    /// that item; the same text from another outlet joins that copy's
+    /// story. Otherwise `place` decides the story, inside the transaction
+    /// (so two writers cannot both open one): it is handed the stored items
+    /// and answers the item whose story the new one joins, or `None` for a
+    /// story of its own ([`crate::dedup::place`]).
+    fn save_item(
+        &mut self,
+        item: &NewItem,
+        status: Status,
+        story: &PreparedStory,
+        place: &mut PlaceStory<'_>,
+    ) -> Result<Stored, StoreError>;
+
+    /// Records a fetch in the log and updates the source's health.
+    fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError>;
+
+    /// Every configured source's health, in `ids` order.
+    fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError>;
+
+    /// When the source is next due, if it was ever polled.
+    fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError>;
+
+    /// Failures in a row recorded for the source (0 when unknown).
+    fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError>;
+
+    /// How many items were first seen on the source at or after `since`:
+    /// its recent publishing rate, for the adaptive schedule.
+    /// How many of a source's items were published since `since`, by their
+    /// own date (when it is known) rather than when kuaibao first saw them:
+    /// the first poll of a list finds weeks of items at once, which says
+    /// nothing about how often the outlet publishes.
+    fn items_published_since(
+        &self,
+        source_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+
+    fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Items for review, newest first; `status` None = every status.
+    fn review_items(
+        &self,
+        status: Option<Status>,
+        limit: usize,
+    ) -> Result<Vec<ReviewItem>, StoreError>;
+
+    /// One item (any item, not only a story's primary) as review shows it.
+    fn review_item(&self, id: i64) -> Result<ReviewItem, StoreError>;
+
+    /// An item's plain text, for `review show`.
+    fn item_text(&self, id: i64) -> Result<String, StoreError>;
+
+    /// Sets the review status of an item's story (every item of it: a
+    /// story is reviewed once, whichever outlet's copy is named); returns
+    /// the status the item had.
+    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError>;
+
+    /// [`Store::set_status`], naming the editor; an approval or rejection
+    /// is recorded as a decision the classifier learns from.
+    fn set_status_by(
+        &mut self,
+        id: i64,
+        status: Status,
+        editor: Option<&str>,
+    ) -> Result<Status, StoreError>;
+
+    /// Puts a story's status back as it was (an undo): no decision is
+    /// recorded, the undone one is forgotten by the caller.
+    fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError>;
+
+    /// The items to publish, newest first: approved ones, and in auto mode
+    /// candidates too; never a 待定 (maybe), rejected or irrelevant one,
+    /// whatever the mode, until an editor approves it.
+    fn feed_entries(
+        &self,
+        include_candidates: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
+
+    /// The items to publish that are filed under `month` (`YYYY-MM`, by
+    /// their own date in Beijing time, else when they last changed), newest
+    /// first: one monthly archive.
+    fn feed_entries_in_month(
+        &self,
+        include_candidates: bool,
+        month: &str,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
+
+    /// Every (section, month) that has items to publish: which monthly
+    /// archives exist, without reading any item.
+    fn publishable_months(
+        &self,
+        include_candidates: bool,
+    ) -> Result<Vec<(Option<String>, String)>, StoreError>;
+
+    /// Counts of items per status.
+    fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError>;
+
+    /// Copies the write-ahead log into the database as far as readers
+    /// allow (`PRAGMA wal_checkpoint(PASSIVE)`: never waits for them), if
+    /// the last checkpoint is [`CHECKPOINT_EVERY`] old or the log has grown
+    /// past [`CHECKPOINT_WAL_BYTES`]. A checkpoint fsyncs, which on slow
+    /// disks costs tens of milliseconds: once per item would double an
+    /// insert's time; never during a big first poll would grow the log by
+    /// hundreds of megabytes instead of reusing it.
+    fn checkpoint(&mut self) -> Result<(), StoreError>;
+
+    /// `PRAGMA integrity_check`: "ok" on a sound database.
+    fn integrity_check(&self) -> Result<String, StoreError>;
+
+    /// Records a fresh classification of a stored item (the classifier run
+    /// again over it): its relevance and explanation, and its section,
+    /// region and bulletin title unless an editor set them. Its status and
+    /// story stay.
+    fn set_classification(&mut self, item_id: i64, c: &Classification) -> Result<(), StoreError>;
+
+    /// The item stored from, or also seen at, the page `url`.
+    fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError>;
+
+    /// How much the database holds.
+    fn counts(&self) -> Result<StoreCounts, StoreError>;
+
+    /// Whether the database answers (the server's health check).
+    fn ping(&self) -> Result<(), StoreError>;
+
+    /// A number that changes whenever another connection commits a change
+    /// to the database (`PRAGMA data_version`); this connection's own
+    /// writes do not change it.
+    fn data_version(&self) -> Result<i64, StoreError>;
+
+    /// What changes whenever an item enters or leaves the publishable set
+    /// (approved, and with `include_candidates` candidates too) or one of
+    /// them changes (every such write bumps `updated_at`), or a source is
+    /// renamed (entries name their source): whether the served documents
+    /// must be rendered again.
+    fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError>;
+
+    /// The database file (None in memory).
+    fn path(&self) -> Option<std::path::PathBuf>;
+}
+
+impl ItemStore for SqliteStore {
+    fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
-    /// Records the configured sources (name, URL, kind may have changed).
-    pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
+    fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         for s in sources {
             tx.execute(
@@ -400,7 +629,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+    fn validators(&self, url: &str) -> Result<Validators, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -417,7 +646,7 @@ impl Store {
             .unwrap_or_default())
     }
 
-    pub fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError> {
+    fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError> {
         if v.is_empty() {
             self.conn
                 .execute("DELETE FROM http_cache WHERE url = ?1", [url])?;
@@ -432,9 +661,7 @@ impl Store {
         Ok(())
     }
 
-    /// The item a listed entry already is, if any: the same guid from this
-    /// source, or the same canonical URL from anywhere.
-    pub fn find_known(
+    fn find_known(
         &self,
         source_id: &str,
         guid: Option<&str>,
@@ -443,25 +670,12 @@ impl Store {
         find_known(&self.conn, source_id, guid, canonical_url)
     }
 
-    /// Stores one item in its own transaction; `story` is its prepared
-    /// story text (fingerprint and day, see [`crate::dedup::prepare_story`]).
-    ///
-    /// An item already stored (the same guid from the source, the same
-    /// canonical URL) is updated if its text changed, and stays in its
-    /// story; the same text stored from the same source is one more page of
-    /// that item; the same text from another outlet joins that copy's
-    /// story. Otherwise `place` decides the story, inside the transaction
-    /// (so two writers cannot both open one): it is handed the stored items
-    /// and answers the item whose story the new one joins, or `None` for a
-    /// story of its own ([`crate::dedup::place`]).
-    pub fn save_item(
+    fn save_item(
         &mut self,
         item: &NewItem,
         status: Status,
         story: &PreparedStory,
-        place: impl FnOnce(
-            &mut dyn StoredStories<Error = StoreError>,
-        ) -> Result<Option<ItemId>, StoreError>,
+        place: &mut PlaceStory<'_>,
     ) -> Result<Stored, StoreError> {
         let tx = self
             .conn
@@ -473,8 +687,7 @@ impl Store {
         Ok(stored)
     }
 
-    /// Records a fetch in the log and updates the source's health.
-    pub fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError> {
+    fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let started = ts(r.started_at);
         tx.execute(
@@ -521,8 +734,7 @@ impl Store {
         Ok(())
     }
 
-    /// Every configured source's health, in `ids` order.
-    pub fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError> {
+    fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
                     consecutive_failures, last_item_count, next_due_at,
@@ -559,8 +771,7 @@ impl Store {
         Ok(out)
     }
 
-    /// When the source is next due, if it was ever polled.
-    pub fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+    fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
         let due: Option<Option<String>> = self
             .conn
             .query_row(
@@ -572,8 +783,7 @@ impl Store {
         Ok(due.flatten().as_deref().and_then(parse_ts))
     }
 
-    /// Failures in a row recorded for the source (0 when unknown).
-    pub fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError> {
+    fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -585,13 +795,7 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// How many items were first seen on the source at or after `since`:
-    /// its recent publishing rate, for the adaptive schedule.
-    /// How many of a source's items were published since `since`, by their
-    /// own date (when it is known) rather than when kuaibao first saw them:
-    /// the first poll of a list finds weeks of items at once, which says
-    /// nothing about how often the outlet publishes.
-    pub fn items_published_since(
+    fn items_published_since(
         &self,
         source_id: &str,
         since: DateTime<Utc>,
@@ -604,7 +808,7 @@ impl Store {
         )?)
     }
 
-    pub fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
+    fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -616,8 +820,7 @@ impl Store {
             .flatten())
     }
 
-    /// Items for review, newest first; `status` None = every status.
-    pub fn review_items(
+    fn review_items(
         &self,
         status: Option<Status>,
         limit: usize,
@@ -629,14 +832,262 @@ impl Store {
         )
     }
 
-    /// One item (any item, not only a story's primary) as review shows it.
-    pub fn review_item(&self, id: i64) -> Result<ReviewItem, StoreError> {
+    fn review_item(&self, id: i64) -> Result<ReviewItem, StoreError> {
         self.query_review(
             "JOIN items i ON i.story_id = st.id WHERE i.id = ?1",
             params![id],
         )?
         .pop()
         .ok_or(StoreError::NoSuchItem(id))
+    }
+
+    fn item_text(&self, id: i64) -> Result<String, StoreError> {
+        self.conn
+            .query_row("SELECT content_text FROM items WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NoSuchItem(id))
+    }
+
+    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        self.set_status_by(id, status, None)
+    }
+
+    fn set_status_by(
+        &mut self,
+        id: i64,
+        status: Status,
+        editor: Option<&str>,
+    ) -> Result<Status, StoreError> {
+        let old = self.write_status(id, status)?;
+        if old != status
+            && let Some(decision) = Decision::of_status(status)
+        {
+            self.record_decision(id, decision, editor)?;
+        }
+        Ok(old)
+    }
+
+    fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        self.write_status(id, status)
+    }
+
+    fn feed_entries(
+        &self,
+        include_candidates: bool,
+        limit: Option<usize>,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        self.publishable(include_candidates, None, limit)
+    }
+
+    fn feed_entries_in_month(
+        &self,
+        include_candidates: bool,
+        month: &str,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        self.publishable(include_candidates, Some(month), None)
+    }
+
+    fn publishable_months(
+        &self,
+        include_candidates: bool,
+    ) -> Result<Vec<(Option<String>, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
+             FROM stories st JOIN items p ON p.id = st.primary_item
+             WHERE p.status = 'approved' OR (?1 AND p.status = 'candidate')
+             ORDER BY month",
+        )?;
+        let rows = stmt.query_map([include_candidates], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        let wal_big = self
+            .wal_path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.len() > CHECKPOINT_WAL_BYTES);
+        if !wal_big && self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+            return Ok(());
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.last_checkpoint = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    fn set_classification(&mut self, item_id: i64, c: &Classification) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        if write_classification(&tx, item_id, c)? == 0 {
+            return Err(StoreError::NoSuchItem(item_id));
+        }
+        tx.execute(
+            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
+            params![item_id, ts(Utc::now())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM items WHERE url = ?1
+                 UNION ALL SELECT item_id FROM item_links WHERE url = ?1 LIMIT 1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn counts(&self) -> Result<StoreCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
+                    (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
+            [],
+            |r| {
+                Ok(StoreCounts {
+                    items: r.get(0)?,
+                    pages: r.get(1)?,
+                    stories: r.get(2)?,
+                    fingerprints: r.get(3)?,
+                })
+            },
+        )?)
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
+        let (count, max_updated, id_sum) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
+             WHERE status = 'approved' OR (?1 AND status = 'candidate')",
+            [include_candidates],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let sources = self.conn.query_row(
+            "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
+             FROM (SELECT id, name, url FROM sources ORDER BY id)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(FeedVersion {
+            count,
+            max_updated,
+            id_sum,
+            sources,
+        })
+    }
+
+    fn path(&self) -> Option<std::path::PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and brings its schema up to
+    /// date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        SqliteStore::setup(conn, &path.display().to_string())
+    }
+
+    /// A private in-memory database, for tests and `sources test`.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::setup(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn setup(mut conn: Connection, path: &str) -> Result<SqliteStore, StoreError> {
+        // A cron run may overlap a daemon: wait for the other writer rather
+        // than fail at once.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // No checkpoint inside an item's commit (each one fsyncs and would
+        // dominate that insert's time): the poller checkpoints between
+        // sources, and closing the connection checkpoints what is left.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // After a checkpoint the log is cut back to this (it is reused from
+        // the start rather than grown).
+        conn.pragma_update(None, "journal_size_limit", CHECKPOINT_WAL_BYTES as i64)?;
+        // 32 MiB of page cache (the default is 2 MiB): the band index's
+        // pages are touched at random by every insert, and rereading them
+        // from the OS on each one costs more than the memory.
+        conn.pragma_update(None, "cache_size", -32_768)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: path.to_string(),
+                found: version,
+                supported,
+            });
+        }
+        if (version as usize) < MIGRATIONS.len() {
+            // Table rebuilds (DROP of a referenced table) must not cascade;
+            // the pragma is a no-op inside a transaction, so it is set here.
+            conn.pragma_update(None, "foreign_keys", "OFF")?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()?;
+            }
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+        }
+        let wal_path =
+            (path != ":memory:").then(|| std::path::PathBuf::from(format!("{path}-wal")));
+        let store = SqliteStore {
+            conn,
+            wal_path,
+            last_checkpoint: std::time::Instant::now(),
+            opened_version: version,
+            model_cache: learning::ModelCache::default(),
+        };
+        Ok(store)
     }
 
     /// Review rows: `tail` joins `items i` to `stories st` and filters.
@@ -686,46 +1137,6 @@ impl Store {
         Ok(items)
     }
 
-    /// An item's plain text, for `review show`.
-    pub fn item_text(&self, id: i64) -> Result<String, StoreError> {
-        self.conn
-            .query_row("SELECT content_text FROM items WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or(StoreError::NoSuchItem(id))
-    }
-
-    /// Sets the review status of an item's story (every item of it: a
-    /// story is reviewed once, whichever outlet's copy is named); returns
-    /// the status the item had.
-    pub fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
-        self.set_status_by(id, status, None)
-    }
-
-    /// [`Store::set_status`], naming the editor; an approval or rejection
-    /// is recorded as a decision the classifier learns from.
-    pub fn set_status_by(
-        &mut self,
-        id: i64,
-        status: Status,
-        editor: Option<&str>,
-    ) -> Result<Status, StoreError> {
-        let old = self.write_status(id, status)?;
-        if old != status
-            && let Some(decision) = Decision::of_status(status)
-        {
-            self.record_decision(id, decision, editor)?;
-        }
-        Ok(old)
-    }
-
-    /// Puts a story's status back as it was (an undo): no decision is
-    /// recorded, the undone one is forgotten by the caller.
-    pub fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
-        self.write_status(id, status)
-    }
-
     fn write_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
         let tx = self.conn.transaction()?;
         let old: Option<String> = tx
@@ -745,44 +1156,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(old)
-    }
-
-    /// The items to publish, newest first: approved ones, and in auto mode
-    /// candidates too; never a 待定 (maybe), rejected or irrelevant one,
-    /// whatever the mode, until an editor approves it.
-    pub fn feed_entries(
-        &self,
-        include_candidates: bool,
-        limit: Option<usize>,
-    ) -> Result<Vec<FeedEntry>, StoreError> {
-        self.publishable(include_candidates, None, limit)
-    }
-
-    /// The items to publish that are filed under `month` (`YYYY-MM`, by
-    /// their own date in Beijing time, else when they last changed), newest
-    /// first: one monthly archive.
-    pub fn feed_entries_in_month(
-        &self,
-        include_candidates: bool,
-        month: &str,
-    ) -> Result<Vec<FeedEntry>, StoreError> {
-        self.publishable(include_candidates, Some(month), None)
-    }
-
-    /// Every (section, month) that has items to publish: which monthly
-    /// archives exist, without reading any item.
-    pub fn publishable_months(
-        &self,
-        include_candidates: bool,
-    ) -> Result<Vec<(Option<String>, String)>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
-             FROM stories st JOIN items p ON p.id = st.primary_item
-             WHERE p.status = 'approved' OR (?1 AND p.status = 'candidate')
-             ORDER BY month",
-        )?;
-        let rows = stmt.query_map([include_candidates], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn publishable(
@@ -852,151 +1225,11 @@ impl Store {
             .collect()
     }
 
-    /// Counts of items per status.
-    pub fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Copies the write-ahead log into the database as far as readers
-    /// allow (`PRAGMA wal_checkpoint(PASSIVE)`: never waits for them), if
-    /// the last checkpoint is [`CHECKPOINT_EVERY`] old or the log has grown
-    /// past [`CHECKPOINT_WAL_BYTES`]. A checkpoint fsyncs, which on slow
-    /// disks costs tens of milliseconds: once per item would double an
-    /// insert's time; never during a big first poll would grow the log by
-    /// hundreds of megabytes instead of reusing it.
-    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
-        let wal_big = self
-            .wal_path
-            .as_ref()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .is_some_and(|m| m.len() > CHECKPOINT_WAL_BYTES);
-        if !wal_big && self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
-            return Ok(());
-        }
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        self.last_checkpoint = std::time::Instant::now();
-        Ok(())
-    }
-
-    /// `PRAGMA integrity_check`: "ok" on a sound database.
-    pub fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
-    }
-
-    /// Records a fresh classification of a stored item (the classifier run
-    /// again over it): its relevance and explanation, and its section,
-    /// region and bulletin title unless an editor set them. Its status and
-    /// story stay.
-    pub fn set_classification(
-        &mut self,
-        item_id: i64,
-        c: &Classification,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        if write_classification(&tx, item_id, c)? == 0 {
-            return Err(StoreError::NoSuchItem(item_id));
-        }
-        tx.execute(
-            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
-            params![item_id, ts(Utc::now())],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The item stored from, or also seen at, the page `url`.
-    pub fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id FROM items WHERE url = ?1
-                 UNION ALL SELECT item_id FROM item_links WHERE url = ?1 LIMIT 1",
-                [url],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    /// How much the database holds.
-    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
-                    (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
-            [],
-            |r| {
-                Ok(StoreCounts {
-                    items: r.get(0)?,
-                    pages: r.get(1)?,
-                    stories: r.get(2)?,
-                    fingerprints: r.get(3)?,
-                })
-            },
-        )?)
-    }
-
-    /// Whether the database answers (the server's health check).
-    pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
-    }
-
-    /// A number that changes whenever another connection commits a change
-    /// to the database (`PRAGMA data_version`); this connection's own
-    /// writes do not change it.
-    pub fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
-    }
-
-    /// What changes whenever an item enters or leaves the publishable set
-    /// (approved, and with `include_candidates` candidates too) or one of
-    /// them changes (every such write bumps `updated_at`), or a source is
-    /// renamed (entries name their source): whether the served documents
-    /// must be rendered again.
-    pub fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
-        let (count, max_updated, id_sum) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
-             WHERE status = 'approved' OR (?1 AND status = 'candidate')",
-            [include_candidates],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let sources = self.conn.query_row(
-            "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
-             FROM (SELECT id, name, url FROM sources ORDER BY id)",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(FeedVersion {
-            count,
-            max_updated,
-            id_sum,
-            sources,
-        })
-    }
-
-    /// The database file (None in memory).
-    pub fn path(&self) -> Option<std::path::PathBuf> {
-        self.conn
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(std::path::PathBuf::from)
-    }
-
     /// Another handle on the database file at `path`, already set up by
     /// [`Store::open`] (no migrations run): for work that must not hold
     /// the main handle's lock for its duration, such as the desk's
     /// password check. Waits up to `busy` for another writer.
-    pub fn open_handle(path: &Path, busy: Duration) -> Result<Store, StoreError> {
+    pub fn open_handle(path: &Path, busy: Duration) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -1004,7 +1237,7 @@ impl Store {
         conn.busy_timeout(busy)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let opened_version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn,
             wal_path: None,
             last_checkpoint: std::time::Instant::now(),

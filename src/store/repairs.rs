@@ -8,7 +8,7 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, ts};
+use super::{SqliteStore, StoreError, ts};
 
 /// One repair as stored.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -61,10 +61,33 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RepairRow> {
     })
 }
 
-impl Store {
+pub trait RepairStore {
     /// Records a repair. A new proposal replaces the source's older ones:
     /// only the latest evidence counts.
-    pub fn record_repair(&mut self, r: &NewRepair<'_>) -> Result<i64, StoreError> {
+    fn record_repair(&mut self, r: &NewRepair<'_>) -> Result<i64, StoreError>;
+
+    /// The source's latest repair of any status.
+    fn latest_repair(&self, source_id: &str) -> Result<Option<RepairRow>, StoreError>;
+
+    /// One repair by id.
+    fn repair(&self, id: i64) -> Result<Option<RepairRow>, StoreError>;
+
+    /// Repairs waiting for an editor, one per source, newest first.
+    fn proposed_repairs(&self) -> Result<Vec<RepairRow>, StoreError>;
+
+    /// Marks a repair applied or dismissed by `by`.
+    fn decide_repair(&mut self, id: i64, status: &str, by: &str) -> Result<(), StoreError>;
+
+    /// Canonical URLs of the articles this source has stored, newest first:
+    /// what a repaired list must find again.
+    fn source_urls(&self, source_id: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// The stored text of the item at `url` (canonical), if any.
+    fn text_at(&self, url: &str) -> Result<Option<String>, StoreError>;
+}
+
+impl RepairStore for SqliteStore {
+    fn record_repair(&mut self, r: &NewRepair<'_>) -> Result<i64, StoreError> {
         let now = ts(Utc::now());
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -91,8 +114,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The source's latest repair of any status.
-    pub fn latest_repair(&self, source_id: &str) -> Result<Option<RepairRow>, StoreError> {
+    fn latest_repair(&self, source_id: &str) -> Result<Option<RepairRow>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -103,8 +125,7 @@ impl Store {
             .optional()?)
     }
 
-    /// One repair by id.
-    pub fn repair(&self, id: i64) -> Result<Option<RepairRow>, StoreError> {
+    fn repair(&self, id: i64) -> Result<Option<RepairRow>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -115,8 +136,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Repairs waiting for an editor, one per source, newest first.
-    pub fn proposed_repairs(&self) -> Result<Vec<RepairRow>, StoreError> {
+    fn proposed_repairs(&self) -> Result<Vec<RepairRow>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM source_repairs WHERE status = 'proposed' ORDER BY id DESC"
         ))?;
@@ -124,8 +144,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Marks a repair applied or dismissed by `by`.
-    pub fn decide_repair(&mut self, id: i64, status: &str, by: &str) -> Result<(), StoreError> {
+    fn decide_repair(&mut self, id: i64, status: &str, by: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE source_repairs SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1",
             params![id, status, ts(Utc::now()), by],
@@ -133,9 +152,7 @@ impl Store {
         Ok(())
     }
 
-    /// Canonical URLs of the articles this source has stored, newest first:
-    /// what a repaired list must find again.
-    pub fn source_urls(&self, source_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    fn source_urls(&self, source_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT canonical_url FROM item_links WHERE source_id = ?1 ORDER BY rowid DESC LIMIT ?2",
         )?;
@@ -143,8 +160,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The stored text of the item at `url` (canonical), if any.
-    pub fn text_at(&self, url: &str) -> Result<Option<String>, StoreError> {
+    fn text_at(&self, url: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .query_row(

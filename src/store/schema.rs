@@ -398,7 +398,7 @@ mod tests {
     use rusqlite::Connection;
 
     use super::MIGRATIONS;
-    use crate::store::Store;
+    use crate::store::{ItemStore, SqliteStore};
 
     /// The schema as `schema.sql` records it: every object's SQL, by type
     /// and name.
@@ -430,7 +430,7 @@ mod tests {
 
     #[test]
     fn a_new_database_has_the_recorded_schema() {
-        let store = Store::open_in_memory().expect("open");
+        let store = SqliteStore::open_in_memory().expect("open");
         assert_eq!(store.schema_version().expect("version"), 8);
         assert_eq!(dump(&store.conn), recorded());
     }
@@ -444,7 +444,7 @@ mod tests {
             }
             conn.pragma_update(None, "user_version", version as i64)
                 .expect("version");
-            let store = Store::setup(conn, ":memory:").expect("opens");
+            let store = SqliteStore::setup(conn, ":memory:").expect("opens");
             assert_eq!(
                 store.schema_version().expect("version"),
                 MIGRATIONS.len() as i64
@@ -459,7 +459,7 @@ mod tests {
         conn.pragma_update(None, "user_version", MIGRATIONS.len() as i64 + 1)
             .expect("version");
         assert!(matches!(
-            Store::setup(conn, ":memory:"),
+            SqliteStore::setup(conn, ":memory:"),
             Err(crate::store::StoreError::TooNew { .. })
         ));
     }

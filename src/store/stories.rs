@@ -18,7 +18,7 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Status, Store, StoreError, parse_ts, ts};
+use super::{SqliteStore, Status, StoreError, parse_ts, ts};
 use crate::model::Via;
 
 /// A story as `stories list` shows it.
@@ -180,10 +180,28 @@ pub(super) fn refresh_primary(
     Ok(())
 }
 
-impl Store {
+pub trait StoryStore {
     /// Stories, newest first; `grouped` = only those carried by more than
     /// one item.
-    pub fn stories(&self, grouped: bool, limit: usize) -> Result<Vec<StorySummary>, StoreError> {
+    fn stories(&self, grouped: bool, limit: usize) -> Result<Vec<StorySummary>, StoreError>;
+
+    /// A story with every item in it.
+    fn story(&self, id: i64) -> Result<StoryDetail, StoreError>;
+
+    /// The story an item belongs to.
+    fn story_of(&self, item_id: i64) -> Result<i64, StoreError>;
+
+    /// Takes an item out of its story into a story of its own; returns the
+    /// new story's id. The story it left keeps its id and feed entry.
+    fn split_item(&mut self, item_id: i64) -> Result<i64, StoreError>;
+
+    /// Moves every item of story `from` into story `into`, which keeps its
+    /// id, feed entry and review status (the moved items take it on).
+    fn merge_stories(&mut self, into: i64, from: i64) -> Result<(), StoreError>;
+}
+
+impl StoryStore for SqliteStore {
+    fn stories(&self, grouped: bool, limit: usize) -> Result<Vec<StorySummary>, StoreError> {
         let ids: Vec<i64> = self
             .conn
             .prepare(
@@ -199,6 +217,118 @@ impl Store {
             .map(|v| v.into_iter().flatten().collect())
     }
 
+    fn story(&self, id: i64) -> Result<StoryDetail, StoreError> {
+        let summary = self.story_summary(id)?.ok_or(StoreError::NoSuchStory(id))?;
+        let mut members: Vec<StoryMember> = self
+            .conn
+            .prepare(
+                "SELECT i.id, i.title, i.source_id, COALESCE(s.name, i.source_id), i.origin, i.url,
+                        i.published_at, i.first_seen_at
+                 FROM items i LEFT JOIN sources s ON s.id = i.source_id
+                 WHERE i.story_id = ?1 ORDER BY i.id <> ?2, COALESCE(i.published_at, i.first_seen_at), i.id",
+            )?
+            .query_map(params![id, summary.primary_item], |r| {
+                Ok(StoryMember {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    source_id: r.get(2)?,
+                    source_name: r.get(3)?,
+                    origin: r.get(4)?,
+                    url: r.get(5)?,
+                    published: r.get(6)?,
+                    first_seen: r.get(7)?,
+                    primary: false,
+                    pages: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut pages = self.conn.prepare_cached(
+            "SELECT url FROM item_links WHERE item_id = ?1 ORDER BY first_seen_at, url",
+        )?;
+        for m in &mut members {
+            m.primary = m.id == summary.primary_item;
+            m.pages = pages
+                .query_map([m.id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(StoryDetail { summary, members })
+    }
+
+    fn story_of(&self, item_id: i64) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NoSuchItem(item_id))
+    }
+
+    fn split_item(&mut self, item_id: i64) -> Result<i64, StoreError> {
+        let story = self.story_of(item_id)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let members: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM items WHERE story_id = ?1",
+            [story],
+            |r| r.get(0),
+        )?;
+        if members < 2 {
+            return Err(StoreError::AloneInStory {
+                item: item_id,
+                story,
+            });
+        }
+        let uid: String = tx.query_row("SELECT uid FROM items WHERE id = ?1", [item_id], |r| {
+            r.get(0)
+        })?;
+        let now = ts(Utc::now());
+        let new_story = open(&tx, &uid, &now)?;
+        tx.execute(
+            "UPDATE items SET story_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![item_id, new_story, now],
+        )?;
+        refresh_primary(&tx, new_story, &now)?;
+        refresh_primary(&tx, story, &now)?;
+        tx.commit()?;
+        Ok(new_story)
+    }
+
+    fn merge_stories(&mut self, into: i64, from: i64) -> Result<(), StoreError> {
+        if into == from {
+            return Err(StoreError::SameStory(into));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let status_of = |id: i64| -> Result<String, StoreError> {
+            tx.query_row(
+                "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NoSuchStory(id))
+        };
+        let status = status_of(into)?;
+        status_of(from)?;
+        let now = ts(Utc::now());
+        tx.execute(
+            "UPDATE items SET story_id = ?1, status = ?3, updated_at = ?4 WHERE story_id = ?2",
+            params![into, from, status, now],
+        )?;
+        tx.execute("DELETE FROM stories WHERE id = ?1", [from])?;
+        refresh_primary(&tx, into, &now)?;
+        tx.execute(
+            "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
+            params![into, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl SqliteStore {
     fn story_summary(&self, id: i64) -> Result<Option<StorySummary>, StoreError> {
         let row = self
             .conn
@@ -279,122 +409,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// A story with every item in it.
-    pub fn story(&self, id: i64) -> Result<StoryDetail, StoreError> {
-        let summary = self.story_summary(id)?.ok_or(StoreError::NoSuchStory(id))?;
-        let mut members: Vec<StoryMember> = self
-            .conn
-            .prepare(
-                "SELECT i.id, i.title, i.source_id, COALESCE(s.name, i.source_id), i.origin, i.url,
-                        i.published_at, i.first_seen_at
-                 FROM items i LEFT JOIN sources s ON s.id = i.source_id
-                 WHERE i.story_id = ?1 ORDER BY i.id <> ?2, COALESCE(i.published_at, i.first_seen_at), i.id",
-            )?
-            .query_map(params![id, summary.primary_item], |r| {
-                Ok(StoryMember {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    source_id: r.get(2)?,
-                    source_name: r.get(3)?,
-                    origin: r.get(4)?,
-                    url: r.get(5)?,
-                    published: r.get(6)?,
-                    first_seen: r.get(7)?,
-                    primary: false,
-                    pages: Vec::new(),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut pages = self.conn.prepare_cached(
-            "SELECT url FROM item_links WHERE item_id = ?1 ORDER BY first_seen_at, url",
-        )?;
-        for m in &mut members {
-            m.primary = m.id == summary.primary_item;
-            m.pages = pages
-                .query_map([m.id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-        }
-        Ok(StoryDetail { summary, members })
-    }
-
-    /// The story an item belongs to.
-    pub fn story_of(&self, item_id: i64) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or(StoreError::NoSuchItem(item_id))
-    }
-
-    /// Takes an item out of its story into a story of its own; returns the
-    /// new story's id. The story it left keeps its id and feed entry.
-    pub fn split_item(&mut self, item_id: i64) -> Result<i64, StoreError> {
-        let story = self.story_of(item_id)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let members: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM items WHERE story_id = ?1",
-            [story],
-            |r| r.get(0),
-        )?;
-        if members < 2 {
-            return Err(StoreError::AloneInStory {
-                item: item_id,
-                story,
-            });
-        }
-        let uid: String = tx.query_row("SELECT uid FROM items WHERE id = ?1", [item_id], |r| {
-            r.get(0)
-        })?;
-        let now = ts(Utc::now());
-        let new_story = open(&tx, &uid, &now)?;
-        tx.execute(
-            "UPDATE items SET story_id = ?2, updated_at = ?3 WHERE id = ?1",
-            params![item_id, new_story, now],
-        )?;
-        refresh_primary(&tx, new_story, &now)?;
-        refresh_primary(&tx, story, &now)?;
-        tx.commit()?;
-        Ok(new_story)
-    }
-
-    /// Moves every item of story `from` into story `into`, which keeps its
-    /// id, feed entry and review status (the moved items take it on).
-    pub fn merge_stories(&mut self, into: i64, from: i64) -> Result<(), StoreError> {
-        if into == from {
-            return Err(StoreError::SameStory(into));
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let status_of = |id: i64| -> Result<String, StoreError> {
-            tx.query_row(
-                "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NoSuchStory(id))
-        };
-        let status = status_of(into)?;
-        status_of(from)?;
-        let now = ts(Utc::now());
-        tx.execute(
-            "UPDATE items SET story_id = ?1, status = ?3, updated_at = ?4 WHERE story_id = ?2",
-            params![into, from, status, now],
-        )?;
-        tx.execute("DELETE FROM stories WHERE id = ?1", [from])?;
-        refresh_primary(&tx, into, &now)?;
-        tx.execute(
-            "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-            params![into, now],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 }
 
