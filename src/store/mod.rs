@@ -48,6 +48,7 @@ mod accounts;
 mod dedup;
 mod issues;
 mod learning;
+pub mod postgres;
 mod repairs;
 mod schema;
 mod stories;
