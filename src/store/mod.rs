@@ -55,6 +55,7 @@ mod accounts;
 mod dedup;
 mod issues;
 mod learning;
+pub mod postgres;
 mod repairs;
 mod schema;
 mod stories;
