@@ -169,6 +169,18 @@ fn a_bad_url_or_an_absent_server_is_a_clear_error() {
     assert!(message.contains("os error"), "{message}");
 }
 
+#[test]
+fn a_url_that_requires_tls_is_refused_rather_than_sent_in_clear() {
+    let Some(db) = database("tls_required") else {
+        return;
+    };
+    // No TLS yet (NoTls): the default `sslmode=prefer` connects in clear,
+    // `require` must not.
+    PgStore::connect(&db.url).expect("prefer");
+    let err = PgStore::connect(&format!("{}?sslmode=require", db.url)).expect_err("require");
+    assert!(matches!(err, PgError::Connect { .. }), "{err:?}");
+}
+
 /// Tables and their columns, by name, from SQLite's `PRAGMA table_info`.
 fn sqlite_columns() -> BTreeMap<String, BTreeSet<String>> {
     let dir = tempfile::tempdir().expect("dir");
