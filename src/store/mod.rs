@@ -91,6 +91,9 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The PostgreSQL backend's errors, with the server's own words.
+    #[error(transparent)]
+    Postgres(#[from] postgres::PgError),
     #[error(
         "database {path} has schema version {found}, newer than this kuaibao ({supported}); upgrade kuaibao"
     )]
@@ -129,6 +132,13 @@ pub enum StoreError {
     },
     #[error("issue {0} holds no stories: there is nothing to publish")]
     EmptyIssue(String),
+}
+
+/// A PostgreSQL statement's error, as `?` meets it in that backend.
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(postgres::PgError::Sql(e))
+    }
 }
 
 pub use crate::model::Status;
