@@ -78,7 +78,7 @@ impl AppError {
 }
 
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    let mut store = Store::open(&config.storage.database)?;
+    let mut store = Store::open_configured(&config.storage)?;
     crate::poll::index_unindexed(&mut store, &config.dedup)?;
     Ok(store)
 }

@@ -371,3 +371,40 @@ fn trusted_proxies_are_networks_and_a_bad_one_names_its_line() {
     assert!(msg.contains("server.trusted_proxies"), "{msg}");
     assert!(msg.contains("proxy.local"), "{msg}");
 }
+
+#[test]
+fn storage_url_selects_postgresql_and_never_prints_its_password() {
+    let config = load(
+        "sources = \"sources.toml\"\n[storage]\nurl = \"postgres://kuaibao:s3cret@db.example:5432/kuaibao\"\n",
+        ONE_SOURCE,
+    )
+    .expect("config");
+    let url = config.storage.url.expect("a PostgreSQL url");
+    assert_eq!(
+        url.expose(),
+        "postgres://kuaibao:s3cret@db.example:5432/kuaibao"
+    );
+    assert!(!url.to_string().contains("s3cret"), "{url}");
+    assert!(!format!("{url:?}").contains("s3cret"), "{url:?}");
+    let sqlite = load("sources = \"sources.toml\"\n", ONE_SOURCE).expect("config");
+    assert!(sqlite.storage.url.is_none(), "SQLite stays the default");
+}
+
+#[test]
+fn storage_url_and_database_together_or_a_non_postgres_url_are_refused_with_their_line() {
+    let both = error(
+        "sources = \"sources.toml\"\n[storage]\ndatabase = \"k.db\"\nurl = \"postgres://db/k\"\n",
+        ONE_SOURCE,
+    );
+    assert!(both.contains("kuaibao.toml:4:"), "{both}");
+    assert!(
+        both.contains("storage.url") && both.contains("not both"),
+        "{both}"
+    );
+    let mysql = error(
+        "sources = \"sources.toml\"\n[storage]\nurl = \"mysql://db/k\"\n",
+        ONE_SOURCE,
+    );
+    assert!(mysql.contains("kuaibao.toml:3:"), "{mysql}");
+    assert!(mysql.contains("PostgreSQL URL"), "{mysql}");
+}

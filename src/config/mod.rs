@@ -119,7 +119,41 @@ impl Default for DedupConfig {
 
 #[derive(Debug, Clone)]
 pub struct Storage {
+    /// The SQLite file (the embedded default), also where the cron lock
+    /// and the daemon's files sit beside it.
     pub database: PathBuf,
+    /// `[storage] url`: a PostgreSQL database that many kuaibao processes
+    /// share, instead of the SQLite file.
+    pub url: Option<DatabaseUrl>,
+}
+
+/// A `postgres://` URL. It may hold a password, so it prints without one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as written, password and all: for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                f.write_str(u.as_str())
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -423,6 +457,29 @@ impl Config {
         let (title, society, base_url) = masthead(&file, raw.title, raw.society, raw.base_url)?;
         let (sections, rules, rules_path) =
             sections_and_rules(dir, raw.sections.as_ref(), raw.rules.as_deref())?;
+        let url = match (&raw.storage.url, &raw.storage.database) {
+            (Some(url), Some(_)) => {
+                return Err(file.invalid(
+                    url,
+                    "storage.url",
+                    "give either `database` (a SQLite file) or `url` (PostgreSQL), not both",
+                ));
+            }
+            (Some(url), None) => {
+                let text = url.get_ref().trim();
+                if !(text.starts_with("postgres://") || text.starts_with("postgresql://"))
+                    || url::Url::parse(text).is_err()
+                {
+                    return Err(file.invalid(
+                        url,
+                        "storage.url",
+                        "expected a PostgreSQL URL such as \"postgres://kuaibao@db.example/kuaibao\"",
+                    ));
+                }
+                Some(DatabaseUrl(text.to_string()))
+            }
+            _ => None,
+        };
         let storage = Storage {
             database: dir.join(
                 raw.storage
@@ -430,6 +487,7 @@ impl Config {
                     .map(|d| d.into_inner())
                     .unwrap_or_else(|| "kuaibao.db".into()),
             ),
+            url,
         };
         let poll = poll_table(&file, raw.poll)?;
         let schedule = schedule_table(&file, raw.schedule)?;
@@ -1212,6 +1270,7 @@ struct RawDedup {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     database: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -91,6 +91,12 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// `[storage] url` names PostgreSQL, whose backend does not yet hold
+    /// every part of the store in this build.
+    #[error(
+        "[storage] url = \"{0}\": the PostgreSQL backend is not complete in this build (issue 15); use `database` (SQLite) for now"
+    )]
+    PostgresIncomplete(String),
     /// The PostgreSQL backend's errors, with the server's own words.
     #[error(transparent)]
     Postgres(#[from] postgres::PgError),
@@ -374,6 +380,15 @@ impl Store {
     /// its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         SqliteStore::open(path).map(Store::new)
+    }
+
+    /// The store the configuration names: PostgreSQL for `[storage] url`,
+    /// else the SQLite file `[storage] database`.
+    pub fn open_configured(storage: &crate::config::Storage) -> Result<Store, StoreError> {
+        match &storage.url {
+            Some(url) => Err(StoreError::PostgresIncomplete(url.to_string())),
+            None => Store::open(&storage.database),
+        }
     }
 
     /// A private in-memory SQLite database, for tests and `sources test`.
