@@ -121,6 +121,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the SQLite database into an empty PostgreSQL database, ids
+    /// and all, and verify every table by row count and checksum.
+    Migrate {
+        /// The PostgreSQL database: `postgres://user:password@host:port/dbname`
+        /// (from the environment, the password stays out of `ps`).
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "KUAIBAO_MIGRATE_TO",
+            hide_env_values = true
+        )]
+        to: String,
+        /// Print the per-table report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -500,7 +516,11 @@ impl Command {
     fn opens_sockets(&self) -> bool {
         matches!(
             self,
-            Command::Poll(_) | Command::Serve { .. } | Command::Demo(_) | Command::Sources(_)
+            Command::Poll(_)
+                | Command::Serve { .. }
+                | Command::Demo(_)
+                | Command::Sources(_)
+                | Command::Migrate { .. }
         )
     }
 }
@@ -617,6 +637,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             item,
             json,
         } => cli::accounts::audit(config, limit, user, item, json),
+        Command::Migrate { to, json } => cli::migrate::migrate(config, &to, json, cli.quiet),
         Command::Demo(args) => cli::daemon::demo(config, args),
         Command::Serve { listen } => cli::daemon::serve(config, listen),
     }

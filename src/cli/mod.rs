@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod daemon;
 pub(crate) mod editorial;
 pub(crate) mod issue;
+pub(crate) mod migrate;
 pub(crate) mod pipeline;
 pub(crate) mod sources;
 

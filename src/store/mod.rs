@@ -55,6 +55,7 @@ mod accounts;
 mod dedup;
 mod issues;
 mod learning;
+pub mod migrate;
 pub mod postgres;
 mod repairs;
 mod schema;
@@ -100,6 +101,9 @@ pub enum StoreError {
     /// The PostgreSQL backend's errors, with the server's own words.
     #[error(transparent)]
     Postgres(#[from] postgres::PgError),
+    /// `kuaibao migrate` refused, or found a value it cannot copy.
+    #[error(transparent)]
+    Migrate(#[from] migrate::MigrateError),
     #[error(
         "database {path} has schema version {found}, newer than this kuaibao ({supported}); upgrade kuaibao"
     )]

@@ -124,6 +124,17 @@ impl PgStore {
         })
     }
 
+    /// The connection and the target's name, for `store::migrate`, which
+    /// copies with COPY in a transaction of its own rather than through
+    /// this store's methods.
+    pub(in crate::store) fn into_parts(self) -> (Client, String) {
+        let client = self
+            .client
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        (client, self.target)
+    }
+
     /// The database, as messages name it (no password).
     pub fn target(&self) -> &str {
         &self.target
