@@ -25,8 +25,7 @@ use kuaibao::store::migrate::{
 };
 use kuaibao::store::postgres::PgStore;
 use kuaibao::store::{
-    AccountStore, AuditEntry, FetchOutcomeKind, FetchRecord, IssueStore, ItemStore, NewRepair,
-    NewSessionRow, RepairStore, Status, Store, StoreError,
+    AuditEntry, FetchOutcomeKind, FetchRecord, NewRepair, NewSessionRow, Status, Store, StoreError,
 };
 use postgres::{Client, NoTls};
 use support::pg_server::database;
@@ -564,7 +563,7 @@ fn the_command_prints_each_table_and_exits_non_zero_when_refused() {
         return;
     };
     let tc = common::TestConfig::new(
-        "[[source]]\nid = \"gd\"\nname = \"广东人社\"\nurl = \"http://127.0.0.1:9/gd/list.html\"\nkind = \"html\"\n",
+        "[[source]]\nid = \"gd\"\nname = \"广东人社\"\nurl = \"http://127.0.0.1:9/gd/list.xml\"\nkind = \"feed\"\n",
         "",
     );
     populated_sqlite(tc.dir.path());

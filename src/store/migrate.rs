@@ -726,7 +726,7 @@ fn reset_sequences(tx: &mut Transaction<'_>, p: &Plan) -> Result<(), StoreError>
         // `true`: the value given is taken, the next one is MAX + 1.
         tx.query_one(
             &format!(
-                "SELECT setval($1::regclass, (SELECT MAX({}) FROM {}), true)",
+                "SELECT setval($1::text::regclass, (SELECT MAX({}) FROM {}), true)",
                 quote(column),
                 quote(&p.table)
             ),
