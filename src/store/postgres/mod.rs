@@ -32,6 +32,8 @@ use postgres::{Client, Config, NoTls};
 use super::{SourceState, StoreCounts, parse_ts, ts};
 use crate::config::Source;
 
+mod accounts;
+mod issues;
 mod leases;
 mod schema;
 
@@ -61,6 +63,10 @@ pub enum PgError {
     },
     #[error("{what} is too far in the future to be stored")]
     TimeOutOfRange { what: &'static str },
+    /// A value the store wrote in one form only, found in another (a row
+    /// edited by hand): reported rather than guessed at.
+    #[error("PostgreSQL {what} {value:?} cannot be read")]
+    Unreadable { what: &'static str, value: String },
 }
 
 /// An error and its causes on one line: the driver's own message is only
