@@ -32,8 +32,11 @@ use postgres::{Client, Config, NoTls};
 use super::{SourceState, StoreCounts, parse_ts, ts};
 use crate::config::Source;
 
+mod dedup;
+mod items;
 mod leases;
 mod schema;
+mod shared;
 
 pub use leases::{HostTurn, Lease};
 use schema::MIGRATIONS;
