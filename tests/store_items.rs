@@ -791,3 +791,203 @@ fn a_text_too_short_to_fingerprint_is_stored_unindexed_and_can_be_indexed_later<
     assert!(store.unindexed_items().expect("unindexed").is_empty());
 }
 on_both_backends!(a_text_too_short_to_fingerprint_is_stored_unindexed_and_can_be_indexed_later);
+
+// --- many connections ----------------------------------------------------------
+
+/// A SQLite database file and a way to open more connections to it.
+fn sqlite_file() -> (tempfile::TempDir, impl Fn() -> kuaibao::store::SqliteStore) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("kuaibao.db");
+    drop(kuaibao::store::SqliteStore::open(&path).expect("create"));
+    (dir, move || {
+        kuaibao::store::SqliteStore::open(&path).expect("open")
+    })
+}
+
+/// A PostgreSQL database and a way to open more connections to it; `None`
+/// when the test skips.
+fn postgres_db(
+    test: &str,
+) -> Option<(
+    support::pg_server::TestDb,
+    impl Fn() -> kuaibao::store::postgres::PgStore,
+)> {
+    let db = support::pg_server::database(test)?;
+    let url = db.url.clone();
+    Some((db, move || {
+        kuaibao::store::postgres::PgStore::connect(&url).expect("connect")
+    }))
+}
+
+/// What another connection commits moves `data_version` (the served
+/// documents' cheap check); reading does not.
+fn another_connections_commit_changes_the_data_version<S: ItemStore>(open: impl Fn() -> S) {
+    let mut writer = open();
+    let reader = open();
+    sync(&mut writer);
+    let before = reader.data_version().expect("version");
+    reader.review_items(None, 10).expect("read");
+    assert_eq!(reader.data_version().expect("version"), before);
+    let id = save(&mut writer, &original(), Status::Candidate).id();
+    let saved = reader.data_version().expect("version");
+    assert_ne!(saved, before, "an item saved elsewhere");
+    writer.set_status(id, Status::Approved).expect("approve");
+    assert_ne!(
+        reader.data_version().expect("version"),
+        saved,
+        "a status set elsewhere"
+    );
+}
+
+#[test]
+fn another_connections_commit_changes_the_data_version_sqlite() {
+    let (_dir, open) = sqlite_file();
+    another_connections_commit_changes_the_data_version(open);
+}
+
+#[test]
+fn another_connections_commit_changes_the_data_version_postgres() {
+    let Some((_db, open)) = postgres_db("store_items::data_version") else {
+        return;
+    };
+    another_connections_commit_changes_the_data_version(open);
+}
+
+/// Writers on several connections at once (pollers in several processes):
+/// the same article saved twice is one item, and the same text from two
+/// outlets is one story, however their transactions interleave.
+fn concurrent_writers_store_each_article_once_and_each_story_once<S: ItemStore + Send>(
+    open: impl Fn() -> S,
+) {
+    let mut first = open();
+    sync(&mut first);
+    let articles: Vec<NewItem> = sample_articles()
+        .into_iter()
+        .take(6)
+        .enumerate()
+        .map(|(n, a)| {
+            item(
+                "mohrss",
+                &format!("a{n}"),
+                &a.original_title,
+                &a.origin,
+                &a.paragraphs,
+                "2025-06-16T17:05:00+08:00",
+            )
+        })
+        .collect();
+    let copy = |a: &NewItem, source: &str| {
+        let mut c = a.clone();
+        c.source_id = source.into();
+        c.url = a.url.replace("mohrss", source);
+        c.canonical_url = c.url.clone();
+        c
+    };
+    // Two writers of the original, two of copies from two other outlets.
+    let plans: Vec<Vec<NewItem>> = vec![
+        articles.clone(),
+        articles.iter().rev().cloned().collect(),
+        articles.iter().map(|a| copy(a, "xinhua")).collect(),
+        articles.iter().rev().map(|a| copy(a, "gov")).collect(),
+    ];
+    let stores: Vec<S> = plans.iter().map(|_| open()).collect();
+    let barrier = std::sync::Barrier::new(plans.len());
+    std::thread::scope(|s| {
+        for (mut store, plan) in stores.into_iter().zip(&plans) {
+            let barrier = &barrier;
+            s.spawn(move || {
+                barrier.wait();
+                for item in plan {
+                    save(&mut store, item, Status::Candidate);
+                }
+            });
+        }
+    });
+    let counts = first.counts().expect("counts");
+    assert_eq!(counts.items, 18, "each article once per outlet");
+    assert_eq!(counts.stories, 6, "each story once: {counts:?}");
+    assert_eq!(first.integrity_check().expect("check"), "ok");
+    for r in first.review_items(None, 100).expect("review") {
+        assert_eq!(r.story_items, 3, "{r:?}");
+    }
+}
+
+#[test]
+fn concurrent_writers_store_each_article_once_and_each_story_once_sqlite() {
+    let (_dir, open) = sqlite_file();
+    concurrent_writers_store_each_article_once_and_each_story_once(open);
+}
+
+#[test]
+fn concurrent_writers_store_each_article_once_and_each_story_once_postgres() {
+    let Some((_db, open)) = postgres_db("store_items::concurrent_writers") else {
+        return;
+    };
+    concurrent_writers_store_each_article_once_and_each_story_once(open);
+}
+
+/// An editor's approval or rejection is a decision the classifier learns
+/// from, recorded on the story's primary item; a status with no decision
+/// (待定, back to candidate) and an undo record none. Read with each
+/// backend's own client: `DecisionStore` is another trait.
+fn an_editors_decision_is_recorded_on_the_storys_primary_item<S: ItemStore + ?Sized>(
+    store: &mut S,
+    decisions: impl Fn() -> Vec<(i64, String, Option<String>)>,
+) {
+    sync(store);
+    let a = save(store, &original(), Status::Candidate).id();
+    let b = save(store, &chinanews_copy(), Status::Candidate).id();
+    store
+        .set_status_by(b, Status::Approved, Some("editor"))
+        .expect("approve");
+    store
+        .set_status_by(b, Status::Approved, Some("editor"))
+        .expect("again");
+    store.set_status_by(b, Status::Maybe, None).expect("maybe");
+    store.restore_status(b, Status::Approved).expect("undo");
+    store.set_status(a, Status::Irrelevant).expect("reject");
+    assert_eq!(
+        decisions(),
+        vec![
+            (a, "approve".to_string(), Some("editor".to_string())),
+            (a, "reject".to_string(), None),
+        ],
+        "once per change, on the primary"
+    );
+}
+
+#[test]
+fn an_editors_decision_is_recorded_on_the_storys_primary_item_sqlite() {
+    let (dir, open) = sqlite_file();
+    let path = dir.path().join("kuaibao.db");
+    let mut store = open();
+    an_editors_decision_is_recorded_on_the_storys_primary_item(&mut store, || {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.prepare("SELECT item_id, action, editor FROM decisions ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    });
+}
+
+#[test]
+fn an_editors_decision_is_recorded_on_the_storys_primary_item_postgres() {
+    let Some((db, open)) = postgres_db("store_items::decisions") else {
+        return;
+    };
+    let mut store = open();
+    an_editors_decision_is_recorded_on_the_storys_primary_item(&mut store, || {
+        let mut client = postgres::Client::connect(&db.url, postgres::NoTls).expect("client");
+        client
+            .query(
+                "SELECT item_id, action, editor FROM decisions ORDER BY id",
+                &[],
+            )
+            .expect("query")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    });
+}
