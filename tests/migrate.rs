@@ -575,6 +575,8 @@ fn the_command_prints_each_table_and_exits_non_zero_when_refused() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown with `--nocapture`: what an operator reads.
+    println!("{stdout}");
     for table in COPIED_TABLES {
         let line = stdout
             .lines()

@@ -655,7 +655,7 @@ fn copy_table(
         let values: Vec<&(dyn ToSql + Sync)> = cells.iter().map(Cell::as_sql).collect();
         writer.write(&values)?;
         read += 1;
-        if read % PROGRESS_EVERY == 0 {
+        if read.is_multiple_of(PROGRESS_EVERY) {
             progress(Progress::Copying {
                 table: &p.table,
                 rows: read,
