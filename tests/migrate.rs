@@ -566,7 +566,28 @@ fn the_command_prints_each_table_and_exits_non_zero_when_refused() {
         "[[source]]\nid = \"gd\"\nname = \"广东人社\"\nurl = \"http://127.0.0.1:9/gd/list.xml\"\nkind = \"feed\"\n",
         "",
     );
-    populated_sqlite(tc.dir.path());
+    let path = populated_sqlite(tc.dir.path());
+
+    // A value that cannot be copied: exit 1, the row named, nothing kept.
+    let set_relevance = |value: &str| {
+        rusqlite::Connection::open(&path)
+            .expect("open")
+            .execute(
+                &format!("UPDATE items SET relevance = {value} WHERE id = 1"),
+                [],
+            )
+            .expect("update");
+    };
+    set_relevance("'high'");
+    let failed = common::kuaibao(&tc.path(), &["migrate", "--to", &db.url]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("items, row id = 1, column relevance"),
+        "{stderr}"
+    );
+    assert!(postgres_counts(&db.url).iter().all(|(_, n)| *n == 0));
+    set_relevance("0.25");
 
     let out = common::kuaibao(&tc.path(), &["migrate", "--to", &db.url]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -575,6 +596,8 @@ fn the_command_prints_each_table_and_exits_non_zero_when_refused() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown with `--nocapture`: what an operator reads.
+    println!("{stdout}");
     for table in COPIED_TABLES {
         let line = stdout
             .lines()

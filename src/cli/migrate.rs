@@ -32,9 +32,14 @@ pub(crate) fn migrate(config_path: &Path, to: &str, json: bool, quiet: bool) -> 
     }
     let report = match result {
         Ok(report) => report,
-        // A refusal is the command declining its work, not a broken setup:
+        // A refusal, or a row that cannot be copied, is the command not
+        // doing its work (the target is left empty), not a broken setup:
         // exit 1, like any command that could not do what it was asked.
-        Err(StoreError::Migrate(e @ MigrateError::NotEmpty { .. })) => {
+        Err(StoreError::Migrate(
+            e @ (MigrateError::NotEmpty { .. }
+            | MigrateError::Value { .. }
+            | MigrateError::Stored { .. }),
+        )) => {
             eprintln!("kuaibao: {e}");
             return Ok(exit::FAILED);
         }

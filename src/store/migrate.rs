@@ -253,6 +253,9 @@ pub fn migrate_sqlite_to_postgres(
     for p in &plans {
         sqlite_sums.push(copy_table(&snapshot, &mut tx, p, &mut progress)?);
     }
+    // SQLite has given all it will: end its read transaction before the
+    // PostgreSQL commit, so that nothing can fail after that commit.
+    snapshot.finish()?;
     for p in &plans {
         reset_sequences(&mut tx, p)?;
     }
@@ -277,7 +280,6 @@ pub fn migrate_sqlite_to_postgres(
         // Explicit, though dropping would do the same: nothing is kept.
         tx.rollback()?;
     }
-    snapshot.finish()?;
     Ok(MigrationReport {
         target,
         tables,
