@@ -188,7 +188,8 @@ fn write_order(
     entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
     db.execute(
         "DELETE FROM issue_stories
-         WHERE issue_id = $1 AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = story_id)",
+         WHERE issue_id = $1
+           AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = issue_stories.story_id)",
         &[&issue_id],
     )?;
     let update =
