@@ -33,9 +33,12 @@ use super::{SourceState, StoreCounts, parse_ts, ts};
 use crate::config::Source;
 
 mod accounts;
+mod dedup;
 mod issues;
+mod items;
 mod leases;
 mod schema;
+mod shared;
 
 pub use leases::{HostTurn, Lease};
 use schema::MIGRATIONS;
