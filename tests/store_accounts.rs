@@ -12,6 +12,7 @@
 
 mod support;
 
+use std::sync::Barrier;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -19,6 +20,7 @@ use kuaibao::config::{DedupConfig, EncodingChoice, Source, SourceKind};
 use kuaibao::dedup::prepare_story;
 use kuaibao::model::NewItem;
 use kuaibao::normalize::sanitize_html;
+use kuaibao::store::postgres::PgStore;
 use kuaibao::store::{
     AccountStore, AuditEntry, AuditQuery, IssueEdits, IssueStatus, IssueStore, ItemStore,
     NewSessionRow, Role, Status, StoreError,
@@ -456,20 +458,6 @@ on_both_backends!(audit_entries_come_back_newest_first_and_filtered);
 
 // --- issues -------------------------------------------------------------------
 
-// TEMPORARY: PgStore has no ItemStore yet (branch pg-items); until it is
-// merged, the issue tests run on SQLite only.
-macro_rules! on_sqlite_until_items {
-    ($suite:ident) => {
-        mod $suite {
-            #[test]
-            fn sqlite() {
-                let mut store = $crate::support::backends::sqlite();
-                super::$suite(&mut store);
-            }
-        }
-    };
-}
-
 /// Section ids in bulletin order, as the configuration gives them.
 fn sections() -> Vec<String> {
     ["focus", "regional", "opinion", "abroad"]
@@ -671,9 +659,7 @@ fn a_new_issue_holds_every_approved_story_by_section_in_bulletin_order_then_by_d
     assert_eq!(order[0], "abroad");
     assert_eq!(order[9], "focus");
 }
-on_sqlite_until_items!(
-    a_new_issue_holds_every_approved_story_by_section_in_bulletin_order_then_by_date
-);
+on_both_backends!(a_new_issue_holds_every_approved_story_by_section_in_bulletin_order_then_by_date);
 
 fn a_second_issue_holds_only_the_stories_approved_since_and_unsectioned_ones_last<
     S: ItemStore + IssueStore + ?Sized,
@@ -756,9 +742,7 @@ fn a_second_issue_holds_only_the_stories_approved_since_and_unsectioned_ones_las
     );
     assert_eq!(list[1].date, day(2025, 7, 4));
 }
-on_sqlite_until_items!(
-    a_second_issue_holds_only_the_stories_approved_since_and_unsectioned_ones_last
-);
+on_both_backends!(a_second_issue_holds_only_the_stories_approved_since_and_unsectioned_ones_last);
 
 fn issue_numbers_must_be_six_digits_and_unique<S: ItemStore + IssueStore + ?Sized>(store: &mut S) {
     ten_stories(store);
@@ -802,7 +786,7 @@ fn issue_numbers_must_be_six_digits_and_unique<S: ItemStore + IssueStore + ?Size
     }
     assert_eq!(store.issues().expect("list").len(), 1);
 }
-on_sqlite_until_items!(issue_numbers_must_be_six_digits_and_unique);
+on_both_backends!(issue_numbers_must_be_six_digits_and_unique);
 
 fn edits_add_remove_and_move_stories_as_asked_within_their_sections<
     S: ItemStore + IssueStore + ?Sized,
@@ -960,7 +944,7 @@ fn edits_add_remove_and_move_stories_as_asked_within_their_sections<
         day(2025, 6, 21)
     );
 }
-on_sqlite_until_items!(edits_add_remove_and_move_stories_as_asked_within_their_sections);
+on_both_backends!(edits_add_remove_and_move_stories_as_asked_within_their_sections);
 
 fn a_published_issue_cannot_be_edited_until_unpublished<S: ItemStore + IssueStore + ?Sized>(
     store: &mut S,
@@ -1021,7 +1005,7 @@ fn a_published_issue_cannot_be_edited_until_unpublished<S: ItemStore + IssueStor
         .expect("again");
     assert_eq!(info.stories, 11);
 }
-on_sqlite_until_items!(a_published_issue_cannot_be_edited_until_unpublished);
+on_both_backends!(a_published_issue_cannot_be_edited_until_unpublished);
 
 fn an_issue_is_published_only_when_every_story_in_it_is_still_approved<
     S: ItemStore + IssueStore + ?Sized,
@@ -1078,7 +1062,7 @@ fn an_issue_is_published_only_when_every_story_in_it_is_still_approved<
         IssueStatus::Published
     );
 }
-on_sqlite_until_items!(an_issue_is_published_only_when_every_story_in_it_is_still_approved);
+on_both_backends!(an_issue_is_published_only_when_every_story_in_it_is_still_approved);
 
 fn an_issue_prints_the_bulletin_title_and_the_sources_name_when_the_article_names_none<
     S: ItemStore + IssueStore + ?Sized,
@@ -1123,6 +1107,123 @@ fn an_issue_prints_the_bulletin_title_and_the_sources_name_when_the_article_name
     assert!(html.contains("第 titled 条消息的正文"), "{html}");
     assert!(store.item_html(999_999).is_err(), "no such item");
 }
-on_sqlite_until_items!(
+on_both_backends!(
     an_issue_prints_the_bulletin_title_and_the_sources_name_when_the_article_names_none
 );
+
+// --- many processes on one PostgreSQL database ----------------------------------
+
+/// `n` stores on one fresh database, each its own connection, as `n`
+/// kuaibao processes would be; `None` when the test skips.
+fn shared_postgres(test: &str, n: usize) -> Option<(support::pg_server::TestDb, Vec<PgStore>)> {
+    let db = support::pg_server::database(test)?;
+    let stores = (0..n)
+        .map(|_| PgStore::connect(&db.url).expect("connect"))
+        .collect();
+    Some((db, stores))
+}
+
+/// Runs `work(i, store)` on every store at once (released together by a
+/// barrier); the answers in store order.
+fn at_once<T: Send>(
+    stores: &mut [PgStore],
+    work: impl Fn(usize, &mut PgStore) -> T + Sync,
+) -> Vec<T> {
+    let barrier = Barrier::new(stores.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter_mut()
+            .enumerate()
+            .map(|(i, store)| {
+                let (barrier, work) = (&barrier, &work);
+                scope.spawn(move || {
+                    barrier.wait();
+                    work(i, store)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    })
+}
+
+#[test]
+fn drafts_created_at_once_by_several_processes_never_share_a_story() {
+    let Some((_db, mut stores)) = shared_postgres("drafts_created_at_once", 4) else {
+        return;
+    };
+    stores[0].sync_sources(&[demo_source()]).expect("sources");
+    let mut all = Vec::new();
+    for i in 0..40 {
+        let date = format!("2025-06-{:02} 08:00", i % 28 + 1);
+        all.push(
+            add(
+                &mut stores[0],
+                &article(&format!("s{i}"), Some("focus"), &date),
+                Status::Approved,
+            )
+            .0,
+        );
+    }
+    let created = at_once(&mut stores, |i, store| {
+        store
+            .create_issue(&format!("2025{:02}", i + 10), day(2025, 7, 1), &sections())
+            .expect("create")
+            .stories
+    });
+    assert_eq!(created.iter().sum::<i64>(), 40, "{created:?}");
+    let mut held: Vec<i64> = (0..4)
+        .flat_map(|i| story_ids(&stores[0], &format!("2025{:02}", i + 10)))
+        .collect();
+    held.sort_unstable();
+    all.sort_unstable();
+    assert_eq!(held, all, "every story in exactly one issue");
+}
+
+#[test]
+fn one_story_added_to_several_drafts_at_once_lands_in_one() {
+    let Some((_db, mut stores)) = shared_postgres("one_story_added_at_once", 4) else {
+        return;
+    };
+    stores[0].sync_sources(&[demo_source()]).expect("sources");
+    for i in 0..4 {
+        stores[0]
+            .create_issue(&format!("2025{:02}", i + 10), day(2025, 7, 1), &sections())
+            .expect("empty draft");
+    }
+    let (story, _) = add(
+        &mut stores[0],
+        &article("contested", Some("focus"), "2025-06-01 08:00"),
+        Status::Approved,
+    );
+    let added = at_once(&mut stores, |i, store| {
+        store.issue_add(&format!("2025{:02}", i + 10), story, &sections())
+    });
+    let won: Vec<usize> = added
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.is_ok().then_some(i))
+        .collect();
+    assert_eq!(won.len(), 1, "{added:?}");
+    for r in &added {
+        if let Err(e) = r {
+            assert!(matches!(e, StoreError::StoryInIssue { .. }), "{e}");
+        }
+    }
+}
+
+#[test]
+fn one_name_added_by_several_processes_at_once_is_one_account() {
+    let Some((_db, mut stores)) = shared_postgres("one_name_at_once", 4) else {
+        return;
+    };
+    let ids = at_once(&mut stores, |_, store| {
+        store
+            .insert_user("alice", Role::Editor, "$argon2id$x", t0())
+            .expect("no error, taken or not")
+    });
+    assert_eq!(ids.iter().flatten().count(), 1, "{ids:?}");
+    assert_eq!(stores[0].users(None, t0()).expect("users").len(), 1);
+}

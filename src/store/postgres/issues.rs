@@ -14,16 +14,21 @@
 //!   [`ISSUES_LOCK`]; two drafts created at once cannot both take the same
 //!   free stories, and an edit's check-then-insert cannot race another's;
 //! - *only approved stories go in, and out*: an editor may reject a story
-//!   in another process while an issue is drafted or published. The rows
-//!   the approval was read from (the story and its primary item) are
-//!   locked `FOR SHARE` until the issue's transaction commits, so a
-//!   status change or a merge of those stories waits for it, and a change
-//!   that committed first is what the check reads (READ COMMITTED re-reads
-//!   a row changed under a locking read).
+//!   in another process while an issue is drafted or published. A
+//!   transaction that reads approvals to decide (drafting, editing,
+//!   publishing) also takes the stories' lock (`shared::lock_stories`),
+//!   which every status change, placement, split and merge holds: those
+//!   wait for the issue to commit, and one that committed first is what
+//!   the check reads (READ COMMITTED reads afresh per statement). The
+//!   issues' lock is always taken first, and no story writer takes it, so
+//!   the two cannot deadlock. The rows the approval was read from (the
+//!   story and its primary item) are locked `FOR SHARE` as well, for any
+//!   writer that changes them without the stories' lock.
 
 use chrono::{NaiveDate, Utc};
 use postgres::{GenericClient, Row};
 
+use super::shared::lock_stories;
 use super::{PgError, PgStore};
 use crate::store::issues::{
     IssueDetail, IssueEdits, IssueEntry, IssueInfo, IssueStatus, IssueStore, check_issue_number,
@@ -188,7 +193,8 @@ fn write_order(
     entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
     db.execute(
         "DELETE FROM issue_stories
-         WHERE issue_id = $1 AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = story_id)",
+         WHERE issue_id = $1
+           AND NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = issue_stories.story_id)",
         &[&issue_id],
     )?;
     let update =
@@ -243,13 +249,27 @@ fn add_story(db: &mut impl GenericClient, issue_id: i64, story_id: i64) -> Resul
     Ok(())
 }
 
+/// What a transaction that changes issues reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Only the issue's own rows.
+    Issue,
+    /// Whether stories are approved, to decide on them.
+    Approvals,
+}
+
 /// Begins a transaction that changes issues: holds [`ISSUES_LOCK`] to its
-/// end (see the module doc).
+/// end, and the stories' lock too when it decides on approvals (see the
+/// module doc for the order).
 fn issue_transaction(
     client: &mut postgres::Client,
+    reads: Reads,
 ) -> Result<postgres::Transaction<'_>, StoreError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ISSUES_LOCK])?;
+    if reads == Reads::Approvals {
+        lock_stories(&mut tx)?;
+    }
     Ok(tx)
 }
 
@@ -262,7 +282,7 @@ impl IssueStore for PgStore {
     ) -> Result<IssueInfo, StoreError> {
         check_issue_number(number)?;
         let mut db = self.db();
-        let mut tx = issue_transaction(&mut db)?;
+        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
         // Under the lock, nobody else creates this number between the
         // check and the insert (the UNIQUE constraint would only fail the
         // transaction, not say which error it is).
@@ -379,7 +399,7 @@ impl IssueStore for PgStore {
         let mut db = self.db();
         // Any error returns before `commit`: the transaction rolls back
         // when dropped, and no edit is applied.
-        let mut tx = issue_transaction(&mut db)?;
+        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
         let issue_id = draft_id(&mut tx, number)?;
         if let Some(date) = edits.date {
             tx.execute(
@@ -435,7 +455,7 @@ impl IssueStore for PgStore {
 
     fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
         let mut db = self.db();
-        let mut tx = issue_transaction(&mut db)?;
+        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
         let (issue_id, info) = issue_row(&mut tx, number)?;
         if info.status == IssueStatus::Published {
             return Ok(info);
@@ -477,7 +497,7 @@ impl IssueStore for PgStore {
 
     fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
         let mut db = self.db();
-        let mut tx = issue_transaction(&mut db)?;
+        let mut tx = issue_transaction(&mut db, Reads::Issue)?;
         let (issue_id, _) = issue_row(&mut tx, number)?;
         tx.execute(
             "UPDATE issues SET status = 'draft', published_at = NULL, updated_at = $2
@@ -491,7 +511,7 @@ impl IssueStore for PgStore {
 
     fn delete_issue(&mut self, number: &str) -> Result<(), StoreError> {
         let mut db = self.db();
-        let mut tx = issue_transaction(&mut db)?;
+        let mut tx = issue_transaction(&mut db, Reads::Issue)?;
         let issue_id = draft_id(&mut tx, number)?;
         // The foreign key cascades too; deleted explicitly as the SQLite
         // store does, so the two read alike.
