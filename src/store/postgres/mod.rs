@@ -32,8 +32,12 @@ use postgres::{Client, Config, NoTls};
 use super::{SourceState, StoreCounts, parse_ts, ts};
 use crate::config::Source;
 
+mod desk;
+mod learning;
 mod leases;
+mod repairs;
 mod schema;
+mod stories;
 
 pub use leases::{HostTurn, Lease};
 use schema::MIGRATIONS;
@@ -88,6 +92,8 @@ pub struct PgStore {
     client: Mutex<Client>,
     /// `user@host:port/dbname`, for messages (no password).
     target: String,
+    /// The editors' model as last read or saved (`store::postgres::learning`).
+    model_cache: learning::ModelCache,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -121,6 +127,7 @@ impl PgStore {
         Ok(PgStore {
             client: Mutex::new(client),
             target,
+            model_cache: learning::ModelCache::default(),
         })
     }
 
