@@ -18,7 +18,8 @@ use postgres::GenericClient;
 use postgres::types::ToSql;
 
 use super::PgStore;
-use super::stories::{lock_stories, open, refresh_primary, story_outlets};
+use super::shared::{lock_stories, open_story, refresh_primary};
+use super::stories::story_outlets;
 use crate::model::SanitizedHtml;
 use crate::store::{
     DeskItem, DeskMember, DeskPage, DeskQuery, DeskStore, FIRST_PARAGRAPH_CHARS, Retitle,
@@ -427,7 +428,7 @@ impl DeskStore for PgStore {
             .ok_or(StoreError::NoSuchItem(first))?
             .try_get(0)?;
         let now = bumped_now(&mut tx)?;
-        let story = open(&mut tx, &uid, &now)?;
+        let story = open_story(&mut tx, &uid, &now)?;
         let mut left = Vec::new();
         for &id in items {
             let from: i64 = tx

@@ -32,11 +32,14 @@ use postgres::{Client, Config, NoTls};
 use super::{SourceState, StoreCounts, parse_ts, ts};
 use crate::config::Source;
 
+mod dedup;
 mod desk;
+mod items;
 mod learning;
 mod leases;
 mod repairs;
 mod schema;
+mod shared;
 mod stories;
 
 pub use leases::{HostTurn, Lease};

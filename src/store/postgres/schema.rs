@@ -13,6 +13,7 @@
 //! | --- | --- |
 //! | 1 | [`BASE`]: the tables of a SQLite database at `user_version` 8 |
 //! | 2 | [`COORDINATION`]: source leases and per-host budgets, for many pollers |
+//! | 3 | [`DATA_VERSION`]: a counter every writing transaction bumps (SQLite's `PRAGMA data_version`) |
 //!
 //! Migration 1 is the PostgreSQL form of the SQLite schema as its eight
 //! migrations left it (`src/store/schema.sql`): the same tables with the
@@ -48,7 +49,7 @@
 //!   `WITHOUT ROWID` table is.
 
 /// Schema migrations, applied in order; version = position + 1.
-pub(super) const MIGRATIONS: &[&str] = &[BASE, COORDINATION];
+pub(super) const MIGRATIONS: &[&str] = &[BASE, COORDINATION, DATA_VERSION];
 
 /// Migration 1: the SQLite schema at `user_version` 8, table for table.
 /// `pg_trgm` is a trusted extension (PostgreSQL 13+): the database's owner
@@ -298,4 +299,60 @@ CREATE TABLE host_budget (
     -- No request to this host starts before this.
     next_allowed_at TIMESTAMPTZ NOT NULL
 );
+"#;
+
+/// Migration 3: what `ItemStore::data_version` reads, PostgreSQL having no
+/// `PRAGMA data_version`. The served documents' cheap check compares it to
+/// learn whether another process committed anything.
+///
+/// One row, bumped once per transaction that inserts, updates or deletes
+/// rows of a data table, by triggers, so that every writer bumps it
+/// without having to remember to (the other traits' writes included). The
+/// triggers are constraint triggers `INITIALLY DEFERRED`: they run at
+/// commit, so the row is locked only for the commit's last moment (an
+/// ordinary trigger would hold its lock from a transaction's first write
+/// to its commit, serialising every writer on it), and a reader never sees
+/// the new number before the data it stands for: the bump commits with
+/// that data. A sequence would not do: `nextval` is visible to others at
+/// once, before the data commits, and is never rolled back.
+///
+/// Left out: the dedup index (`item_fingerprints`, `item_bands`, written
+/// only with an item or by a backfill that changes nothing readers see),
+/// and migration 2's coordination tables (leases and host turns change
+/// every few seconds and are no data).
+const DATA_VERSION: &str = r#"
+CREATE TABLE data_version (
+    id      BIGINT PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+INSERT INTO data_version (id, version) VALUES (1, 0);
+
+-- Once per transaction: the first row event at commit bumps, the others
+-- find the transaction-local mark and return.
+CREATE FUNCTION kuaibao_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('kuaibao.data_version_bumped', true) IS DISTINCT FROM txid_current()::text THEN
+        PERFORM set_config('kuaibao.data_version_bumped', txid_current()::text, true);
+        UPDATE data_version SET version = version + 1 WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['sources', 'http_cache', 'items', 'item_links', 'fetch_log',
+                             'stories', 'decisions', 'classifier_model', 'users', 'sessions',
+                             'audit_log', 'issues', 'issue_stories', 'source_repairs']
+    LOOP
+        EXECUTE format(
+            'CREATE CONSTRAINT TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+             EXECUTE FUNCTION kuaibao_bump_data_version()',
+            t || '_data_version', t);
+    END LOOP;
+END
+$$;
 "#;
