@@ -1326,3 +1326,119 @@ where
     );
 }
 on_both_backends!(a_sources_stored_pages_are_listed_newest_first_and_their_text_is_found_by_url);
+
+// -------------------------------------------------------- several writers
+
+/// A SQLite file and a way to open more handles on it.
+fn sqlite_file() -> (tempfile::TempDir, impl Fn() -> kuaibao::store::SqliteStore) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("kuaibao.db");
+    drop(kuaibao::store::SqliteStore::open(&path).expect("create"));
+    (dir, move || {
+        kuaibao::store::SqliteStore::open(&path).expect("open")
+    })
+}
+
+/// A PostgreSQL database and a way to open more connections to it; `None`
+/// when the test skips.
+fn postgres_db(
+    test: &str,
+) -> Option<(
+    support::pg_server::TestDb,
+    impl Fn() -> kuaibao::store::postgres::PgStore,
+)> {
+    let db = support::pg_server::database(test)?;
+    let url = db.url.clone();
+    Some((db, move || {
+        kuaibao::store::postgres::PgStore::connect(&url).expect("connect")
+    }))
+}
+
+/// Two editors in two processes split the two items of the same stories
+/// apart at the same moment: for each story one split happens and the
+/// other finds the item alone, as if one after the other; the story keeps
+/// its id, and no item is left without a story.
+fn two_editors_splitting_one_story_at_once_split_it_once<S>(open: impl Fn() -> S)
+where
+    S: ItemStore + StoryStore + Send,
+{
+    let mut first = open();
+    with_sources(&mut first);
+    let mut pairs = Vec::new();
+    for (n, a) in sample_articles().into_iter().take(8).enumerate() {
+        let one = item(
+            "mohrss",
+            &format!("a{n}"),
+            &a.original_title,
+            &a.origin,
+            &a.paragraphs,
+            Some("2025-06-16T17:05:00+08:00"),
+        );
+        let mut other = one.clone();
+        other.source_id = "xinhua".into();
+        other.url = one.url.replace("mohrss", "xinhua");
+        other.canonical_url = other.url.clone();
+        other.content_text.push_str("\n（新华社）");
+        other.content_hash = content_hash(&other.content_text).unwrap_or_default();
+        let x = save(&mut first, &one, Status::Candidate);
+        let y = save(&mut first, &other, Status::Candidate);
+        let story = first.story_of(x).expect("story");
+        assert_eq!(first.story_of(y).expect("story"), story, "grouped");
+        pairs.push((story, x, y));
+    }
+    let barrier = std::sync::Barrier::new(2);
+    let results: Vec<Vec<Result<i64, StoreError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = [0, 1]
+            .into_iter()
+            .map(|side| {
+                let mut store = open();
+                let (barrier, pairs) = (&barrier, &pairs);
+                s.spawn(move || {
+                    barrier.wait();
+                    pairs
+                        .iter()
+                        .map(|&(_, x, y)| store.split_item(if side == 0 { x } else { y }))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a writer"))
+            .collect()
+    });
+    for (n, &(story, x, y)) in pairs.iter().enumerate() {
+        let outcomes = [&results[0][n], &results[1][n]];
+        let splits = outcomes.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(splits, 1, "story {story}: {outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::AloneInStory { .. }))),
+            "{outcomes:?}"
+        );
+        let kept = first.story(story).expect("the story keeps its id");
+        assert_eq!(kept.summary.items, 1);
+        let (sx, sy) = (
+            first.story_of(x).expect("story"),
+            first.story_of(y).expect("story"),
+        );
+        assert_ne!(sx, sy);
+        assert!(sx == story || sy == story);
+    }
+    assert_eq!(first.stories(false, 100).expect("stories").len(), 16);
+}
+
+#[test]
+fn two_editors_splitting_one_story_at_once_split_it_once_sqlite() {
+    let (_dir, open) = sqlite_file();
+    two_editors_splitting_one_story_at_once_split_it_once(open);
+}
+
+#[test]
+fn two_editors_splitting_one_story_at_once_split_it_once_postgres() {
+    let Some((_db, open)) = postgres_db("store_stories::two_editors_splitting") else {
+        return;
+    };
+    two_editors_splitting_one_story_at_once_split_it_once(open);
+}
