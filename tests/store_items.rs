@@ -991,3 +991,22 @@ fn an_editors_decision_is_recorded_on_the_storys_primary_item_postgres() {
             .collect()
     });
 }
+
+/// PostgreSQL has no `PRAGMA integrity_check`; its check is of kuaibao's
+/// own invariants, and says what is broken.
+#[test]
+fn the_postgres_integrity_check_names_an_item_left_without_a_story() {
+    let Some((db, open)) = postgres_db("store_items::integrity") else {
+        return;
+    };
+    let mut store = open();
+    sync(&mut store);
+    save(&mut store, &original(), Status::Candidate);
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).expect("client");
+    client.execute("DELETE FROM stories", &[]).expect("break");
+    assert_eq!(
+        store.integrity_check().expect("check"),
+        "1 items in no story"
+    );
+}
