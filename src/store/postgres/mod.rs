@@ -34,11 +34,15 @@ use crate::config::Source;
 
 mod accounts;
 mod dedup;
+mod desk;
 mod issues;
 mod items;
+mod learning;
 mod leases;
+mod repairs;
 mod schema;
 mod shared;
+mod stories;
 
 pub use leases::{HostTurn, Lease};
 use schema::MIGRATIONS;
@@ -97,6 +101,8 @@ pub struct PgStore {
     client: Mutex<Client>,
     /// `user@host:port/dbname`, for messages (no password).
     target: String,
+    /// The editors' model as last read or saved (`store::postgres::learning`).
+    model_cache: learning::ModelCache,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -130,6 +136,7 @@ impl PgStore {
         Ok(PgStore {
             client: Mutex::new(client),
             target,
+            model_cache: learning::ModelCache::default(),
         })
     }
 
@@ -359,3 +366,9 @@ fn later(
 fn stored_ts(t: DateTime<chrono::Utc>) -> String {
     ts(t)
 }
+
+// PgStore implements every part of the store: it is a whole backend.
+const _: fn() = || {
+    fn backend<T: super::Backend>() {}
+    backend::<PgStore>();
+};
