@@ -91,8 +91,10 @@ pub const SQLITE_ONLY_TABLES: &[&str] = &[
     "search_index_state",
 ];
 
-/// The PostgreSQL table that records migrations: kuaibao's schema, not data.
-const MIGRATIONS_TABLE: &str = "schema_migrations";
+/// The PostgreSQL tables that hold kuaibao's bookkeeping, not data: the
+/// migrations applied, and the one-row counter of committed writes that
+/// the schema creates (`data_version`).
+const BOOKKEEPING_TABLES: [&str; 2] = ["schema_migrations", "data_version"];
 
 /// How often (in rows) the copy reports progress.
 const PROGRESS_EVERY: u64 = 2_000;
@@ -328,9 +330,9 @@ fn refuse_unless_empty(tx: &mut Transaction<'_>, target: &str) -> Result<(), Sto
         .query(
             "SELECT table_name::text FROM information_schema.tables
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-               AND table_name <> $1
+               AND table_name <> ALL($1)
              ORDER BY table_name",
-            &[&MIGRATIONS_TABLE],
+            &[&&BOOKKEEPING_TABLES[..]],
         )?
         .iter()
         .map(|r| r.try_get(0))
