@@ -553,7 +553,10 @@ pub trait ItemStore {
     /// Sets the review status of an item's story (every item of it: a
     /// story is reviewed once, whichever outlet's copy is named); returns
     /// the status the item had.
-    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError>;
+    /// No editor's name: from the pipeline or a test.
+    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
+        self.set_status_by(id, status, None)
+    }
 
     /// [`Store::set_status`], naming the editor; an approval or rejection
     /// is recorded as a decision the classifier learns from.
@@ -878,10 +881,6 @@ impl ItemStore for SqliteStore {
             })
             .optional()?
             .ok_or(StoreError::NoSuchItem(id))
-    }
-
-    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
-        self.set_status_by(id, status, None)
     }
 
     fn set_status_by(

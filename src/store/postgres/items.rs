@@ -218,10 +218,6 @@ impl ItemStore for PgStore {
             .ok_or(StoreError::NoSuchItem(id))
     }
 
-    fn set_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
-        self.set_status_by(id, status, None)
-    }
-
     fn set_status_by(
         &mut self,
         id: i64,
