@@ -1869,6 +1869,28 @@ where
     }
 }
 
+/// The text of `#flash` on the page a form post was redirected to, read
+/// again while the old page's element goes stale under it.
+async fn flash_after_redirect(
+    browser: &fantoccini::Client,
+) -> Result<String, fantoccini::error::CmdError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let read = async {
+            let flash = browser.find(fantoccini::Locator::Css("#flash")).await?;
+            flash.text().await
+        };
+        match read.await {
+            Ok(text) if !text.trim().is_empty() => return Ok(text),
+            Ok(_) | Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(text) => return Ok(text),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_editor_works_the_queue_in_a_real_browser() {
     let (chromedriver, chromium) = (common::on_path("chromedriver"), common::on_path("chromium"));
@@ -2499,8 +2521,9 @@ async fn an_admin_applies_a_proposed_selector_repair_from_the_banner_in_a_real_b
             .await?
             .click()
             .await?;
-        let flash = browser.wait().for_element(Locator::Css("#flash")).await?;
-        let message = flash.text().await?;
+        // The click posts a form and the server redirects: until the new
+        // page is in, a #flash found may belong to the page being replaced.
+        let message = flash_after_redirect(&browser).await?;
         assert!(message.contains("已应用"), "{message}");
         assert_eq!(browser.current_url().await?.path(), "/desk/sources");
         assert!(
