@@ -33,7 +33,7 @@ fn text(out: &[u8]) -> String {
 fn article_page(n: usize) -> String {
     format!(
         r#"<html><head><meta charset="utf-8"></head><body><h1>第{n}条</h1><div class="info">发布日期：2025-06-{:02}　来源：测试厅</div>
-        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，编号{n}。</p></div></body></html>"#,
+        <div class="body"><p>第{n}条消息：某省人力资源和社会保障厅印发通知，进一步做好高校毕业生等青年就业创业工作，编号{n}。通知要求各地落实一次性扩岗补助和社会保险补贴政策，为离校未就业毕业生提供实名制就业服务。</p></div></body></html>"#,
         n % 28 + 1
     )
 }

@@ -421,7 +421,7 @@ const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <item><title>期待更多举措，打破“年龄门槛”</title><link>https://guancha.gmw.cn/2025-06/10/content_1.htm</link>
 <guid isPermaLink="false">gmw-1</guid><pubDate>Tue, 10 Jun 2025 08:00:00 +0800</pubDate>
 <description>有媒体报道称，已有部分企业在招聘时放宽年龄限制。</description>
-<content:encoded><![CDATA[<p>有媒体报道称，已有部分企业在招聘时放宽年龄限制，企业受访人士表示“更看重大龄求职者的经验和能力”。</p><script>track()</script><p><img src="/pic/1.jpg" onerror="steal()">年龄门槛，是围绕年龄界限所产生的职业瓶颈和社会焦虑现象。</p><p>打破就业中的年龄门槛，需要完善劳动者权益保障，让大龄劳动者平等就业。</p><p><a href="javascript:alert(1)">分享</a></p>]]></content:encoded>
+<content:encoded><![CDATA[<p>有媒体报道称，已有部分企业在招聘时放宽年龄限制，企业受访人士表示“更看重大龄求职者的经验和能力”。</p><script>track()</script><p><img src="/pic/1.jpg" onerror="steal()">年龄门槛，是围绕年龄界限所产生的职业瓶颈和社会焦虑现象。</p><p>打破就业中的年龄门槛，需要完善劳动者权益保障，让大龄劳动者平等就业。用人单位在招聘中设置不合理的年龄限制，既浪费了人力资源，也加剧了中年求职者的就业焦虑。</p><p>期待相关部门出台更多举措，清理招聘中的年龄歧视，为劳动者提供公平的就业环境。</p><p><a href="javascript:alert(1)">分享</a></p>]]></content:encoded>
 </item></channel></rss>"#;
 
 #[tokio::test]

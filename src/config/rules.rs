@@ -675,7 +675,7 @@ mod tests {
     fn shipped_rules_parse() {
         let r = Rules::default();
         assert!(r.keywords.len() > 100);
-        assert_eq!(r.relevance.threshold, 0.7);
+        assert_eq!(r.relevance.threshold, 0.88);
         assert_eq!(r.relevance.maybe, 0.05);
         assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
         assert!(!r.commentary.addresses.is_empty());
