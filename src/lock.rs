@@ -22,7 +22,8 @@ pub enum Job {
 }
 
 impl Job {
-    fn name(self) -> &'static str {
+    /// `poll` or `publish`.
+    pub fn name(self) -> &'static str {
         match self {
             Job::Poll => "poll",
             Job::Publish => "publish",
@@ -41,6 +42,19 @@ pub enum LockError {
         job: Job,
         database: PathBuf,
         lock: PathBuf,
+    },
+    /// The job's lock in a database many machines share (PostgreSQL) is
+    /// held by another process.
+    #[error(
+        "another kuaibao is already {doing} with {database} (its advisory lock there); try again later{hint}",
+        doing = doing(*job),
+        hint = if *job == Job::Poll { ", or pass --wait" } else { "" }
+    )]
+    BusyShared { job: Job, database: String },
+    #[error("cannot take the run lock in {database}: {source}")]
+    Database {
+        database: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("cannot use the lock file {path}: {source}")]
     Io {

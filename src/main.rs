@@ -571,9 +571,12 @@ fn main() -> ExitCode {
                 c.downcast_ref::<AccountError>()
                     .is_some_and(AccountError::is_usage)
             });
-            let busy = e
-                .chain()
-                .any(|c| matches!(c.downcast_ref::<LockError>(), Some(LockError::Busy { .. })));
+            let busy = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<LockError>(),
+                    Some(LockError::Busy { .. } | LockError::BusyShared { .. })
+                )
+            });
             ExitCode::from(if busy {
                 exit::BUSY
             } else if usage {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use kuaibao::app::{self};
-use kuaibao::lock::{self, Job};
+use kuaibao::lock::Job;
 use kuaibao::report;
 
 use super::{load_config, runtime};
@@ -120,11 +120,7 @@ pub(crate) fn serve(
     let listen = listen.unwrap_or(config.server.listen);
     // The daemon polls for as long as it runs: a cron poll still at work
     // gets a few minutes to finish first.
-    let _lock = lock::acquire(
-        &config.storage.database,
-        Job::Poll,
-        Duration::from_secs(300),
-    )?;
+    let _lock = kuaibao::store::lock_job(&config.storage, Job::Poll, Duration::from_secs(300))?;
     let rt = runtime()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use kuaibao::app::{self, AppError};
 use kuaibao::fetch::Fetcher;
-use kuaibao::lock::{self, Job};
+use kuaibao::lock::Job;
 use kuaibao::poll::{PollOptions, PollStatus, SourceReport};
 use kuaibao::report;
 
@@ -26,7 +26,7 @@ pub(crate) fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::R
         Some(text) => humantime::parse_duration(text)
             .with_context(|| format!("--wait {text}: expected a duration such as 30s, 10m, 1h"))?,
     };
-    let _lock = lock::acquire(&config.storage.database, Job::Poll, wait)?;
+    let _lock = kuaibao::store::lock_job(&config.storage, Job::Poll, wait)?;
     let store = Arc::new(Mutex::new(app::open_store(&config)?));
     let opts = PollOptions {
         only: args.sources,
@@ -99,11 +99,7 @@ pub(crate) fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::R
 pub(crate) fn publish(config_path: &Path, out: Option<PathBuf>, quiet: bool) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     // Publishing takes a moment: wait for another publish to finish.
-    let _lock = lock::acquire(
-        &config.storage.database,
-        Job::Publish,
-        Duration::from_secs(120),
-    )?;
+    let _lock = kuaibao::store::lock_job(&config.storage, Job::Publish, Duration::from_secs(120))?;
     let store = app::open_store(&config)?;
     let out = out.unwrap_or_else(|| config.publish.out.clone());
     let published = app::publish(&config, &store, &out)?;
@@ -255,7 +251,10 @@ pub(crate) fn check(config_path: &Path) -> anyhow::Result<u8> {
         config.sources.len(),
         config.sources.iter().filter(|s| s.enabled).count(),
         config.sections.len(),
-        config.storage.database.display(),
+        match &config.storage.url {
+            Some(url) => url.to_string(),
+            None => config.storage.database.display().to_string(),
+        },
         config.review.mode
     );
     Ok(exit::OK)

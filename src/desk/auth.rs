@@ -277,6 +277,8 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    // PostgreSQL: a connection of its own for the same reason.
+    let shared = config.storage.url.is_some().then(|| config.storage.clone());
     // Refused by the limiter: say so without spending a hash on it. Then
     // the global cap, before any waiting: over it, nothing queues.
     let admitted = state
@@ -298,7 +300,7 @@ pub(super) async fn login(State(state): State<DeskState>, req: Request) -> Respo
         address: address.clone(),
         user_agent: user_agent(&parts.headers),
     };
-    match attempt_login(&state, path, attempt).await {
+    match attempt_login(&state, path, shared, attempt).await {
         Ok(Ok(session)) => logged_in(&session, &next, &config),
         Ok(Err(e)) => failed_login(&name, &address, e, &page),
         Err(e) => {
@@ -348,6 +350,7 @@ struct Attempt {
 async fn attempt_login(
     state: &DeskState,
     path: Option<std::path::PathBuf>,
+    shared: Option<crate::config::Storage>,
     attempt: Attempt,
 ) -> Result<Result<accounts::Session, AccountError>, tokio::task::JoinError> {
     let limiter = state.login_limiter().clone();
@@ -379,9 +382,12 @@ async fn attempt_login(
             )?;
             Ok::<_, AccountError>(session)
         };
-        match path {
-            Some(path) => login(&Store::open_handle(&path, Duration::from_secs(10))?),
-            None => {
+        match (path, shared) {
+            (Some(path), _) => login(&Store::open_handle(&path, Duration::from_secs(10))?),
+            (None, Some(storage)) => {
+                login(&Store::open_another(&storage, Duration::from_secs(10))?)
+            }
+            (None, None) => {
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
                 login(&store)
             }

@@ -92,12 +92,6 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
-    /// `[storage] url` names PostgreSQL, whose backend does not yet hold
-    /// every part of the store in this build.
-    #[error(
-        "[storage] url = \"{0}\": the PostgreSQL backend is not complete in this build (issue 15); use `database` (SQLite) for now"
-    )]
-    PostgresIncomplete(String),
     /// The PostgreSQL backend's errors, with the server's own words.
     #[error(transparent)]
     Postgres(#[from] postgres::PgError),
@@ -390,8 +384,22 @@ impl Store {
     /// else the SQLite file `[storage] database`.
     pub fn open_configured(storage: &crate::config::Storage) -> Result<Store, StoreError> {
         match &storage.url {
-            Some(url) => Err(StoreError::PostgresIncomplete(url.to_string())),
+            Some(url) => Ok(Store::new(postgres::PgStore::connect(url.expose())?)),
             None => Store::open(&storage.database),
+        }
+    }
+
+    /// Another handle on the configured database for work that must not
+    /// wait on the main handle (the desk's password check): a new
+    /// connection to PostgreSQL, or [`Store::open_handle`] on the SQLite
+    /// file.
+    pub fn open_another(
+        storage: &crate::config::Storage,
+        busy: Duration,
+    ) -> Result<Store, StoreError> {
+        match &storage.url {
+            Some(url) => Ok(Store::new(postgres::PgStore::connect(url.expose())?)),
+            None => Store::open_handle(&storage.database, busy),
         }
     }
 
@@ -417,6 +425,31 @@ impl Store {
     #[cfg(test)]
     fn setup(conn: Connection, path: &str) -> Result<Store, StoreError> {
         SqliteStore::setup(conn, path).map(Store::new)
+    }
+}
+
+/// Held while a job (`poll`, `publish`) runs against the configured
+/// database; released on drop or when the process exits.
+#[derive(Debug)]
+pub enum JobLock {
+    /// A lock file beside the SQLite database.
+    File(crate::lock::RunLock),
+    /// An advisory lock in the shared PostgreSQL database.
+    Postgres(Box<postgres::PgJobLock>),
+}
+
+/// Takes `job`'s run lock for the configured database, waiting up to
+/// `wait` for another holder: so two crons, or cron and a daemon, never do
+/// one job at once, on one machine or on many.
+pub fn lock_job(
+    storage: &crate::config::Storage,
+    job: crate::lock::Job,
+    wait: Duration,
+) -> Result<JobLock, crate::lock::LockError> {
+    match &storage.url {
+        Some(url) => postgres::acquire_job_lock(url.expose(), job, wait)
+            .map(|l| JobLock::Postgres(Box::new(l))),
+        None => crate::lock::acquire(&storage.database, job, wait).map(JobLock::File),
     }
 }
 

@@ -158,17 +158,21 @@ impl StoredStories for Lookup<'_, '_> {
 
 impl IndexStore for PgStore {
     fn save_fingerprints(&mut self, rows: &[(ItemId, i64, Fingerprint)]) -> Result<(), StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        for (id, day, fp) in rows {
-            save(&mut tx, *id, *day, fp)?;
-        }
-        tx.commit()?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            for (id, day, fp) in rows {
+                save(&mut tx, *id, *day, fp)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn fingerprint(&self, id: ItemId) -> Result<Option<(i64, Fingerprint)>, StoreError> {
-        load(&mut *self.db(), id)
+        crate::store::postgres::outside_runtime(
+            || -> Result<Option<(i64, Fingerprint)>, StoreError> { load(&mut *self.db(), id) },
+        )
     }
 
     fn dedup_candidates(
@@ -176,38 +180,42 @@ impl IndexStore for PgStore {
         fp: &Fingerprint,
         since_day: Option<i64>,
     ) -> Result<Vec<ItemId>, StoreError> {
-        candidates(&mut *self.db(), fp, since_day)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<ItemId>, StoreError> {
+            candidates(&mut *self.db(), fp, since_day)
+        })
     }
 
     /// Never: this backend's schema had stories and fingerprints from its
     /// first migration, so no database of it holds items from before them.
     fn needs_fingerprints(&self) -> bool {
-        false
+        crate::store::postgres::outside_runtime(|| -> bool { false })
     }
 
     fn unindexed_items(&self) -> Result<Vec<UnindexedItem>, StoreError> {
-        let rows = self.db().query(
-            "SELECT id, title, content_text, origin, published_at, first_seen_at FROM items i
-             WHERE NOT EXISTS (SELECT 1 FROM item_fingerprints f WHERE f.item_id = i.id)
-             ORDER BY id",
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let title: String = r.try_get(1)?;
-                let text: String = r.try_get(2)?;
-                let origin: String = r.try_get(3)?;
-                let published: Option<String> = r.try_get(4)?;
-                let first_seen: String = r.try_get(5)?;
-                Ok(UnindexedItem {
-                    id: r.try_get(0)?,
-                    text: story_text(&title, &text, &origin),
-                    date: published
-                        .as_deref()
-                        .and_then(parse_ts)
-                        .or_else(|| parse_ts(&first_seen)),
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<UnindexedItem>, StoreError> {
+            let rows = self.db().query(
+                "SELECT id, title, content_text, origin, published_at, first_seen_at FROM items i
+                 WHERE NOT EXISTS (SELECT 1 FROM item_fingerprints f WHERE f.item_id = i.id)
+                 ORDER BY id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let title: String = r.try_get(1)?;
+                    let text: String = r.try_get(2)?;
+                    let origin: String = r.try_get(3)?;
+                    let published: Option<String> = r.try_get(4)?;
+                    let first_seen: String = r.try_get(5)?;
+                    Ok(UnindexedItem {
+                        id: r.try_get(0)?,
+                        text: story_text(&title, &text, &origin),
+                        date: published
+                            .as_deref()
+                            .and_then(parse_ts)
+                            .or_else(|| parse_ts(&first_seen)),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }

@@ -263,78 +263,82 @@ impl DeskStore for PgStore {
     /// Nothing to do: the `pg_trgm` indexes follow every insert and
     /// update, so no item is ever waiting to be indexed.
     fn index_search_text(&mut self, _limit: Option<usize>) -> Result<usize, StoreError> {
-        Ok(0)
+        crate::store::postgres::outside_runtime(|| -> Result<usize, StoreError> { Ok(0) })
     }
 
     fn desk_items(&mut self, q: &DeskQuery) -> Result<DeskPage, StoreError> {
-        let f = Filter::build(q);
-        let wh = f.sql();
-        let mut db = self.db();
-        // The counts and the page from one snapshot, as SQLite's reads
-        // between two writers see one.
-        let mut tx = db
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let mut groups = Vec::new();
-        let mut total = 0;
-        let rows = tx.query(
-            &format!(
-                "SELECT grp, COUNT(*) FROM (SELECT {GROUP} AS grp {FROM} WHERE {wh}) AS g
-                 GROUP BY grp ORDER BY grp"
-            ),
-            &f.refs(),
-        )?;
-        for r in rows {
-            let grp: i64 = r.try_get(0)?;
-            let n: i64 = r.try_get(1)?;
-            total += n;
-            let section = usize::try_from(grp)
-                .ok()
-                .and_then(|g| q.sections.get(g))
-                .cloned();
-            groups.push((section, n));
-        }
-        // The page's ids first, then each row: sorting whole rows would
-        // drag every matching body through the sorter.
-        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
-        let mut params = f.refs();
-        params.push(&limit);
-        params.push(&offset);
-        let n = params.len();
-        let ids = tx.query(
-            &format!(
-                "SELECT st.id {FROM} WHERE {wh}
-                 ORDER BY {GROUP}, i.relevance IS NULL, i.relevance DESC,
-                          COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC
-                 LIMIT ${} OFFSET ${n}",
-                n - 1
-            ),
-            &params,
-        )?;
-        let mut items = Vec::with_capacity(ids.len());
-        for r in ids {
-            if let Some(item) = desk_story(&mut tx, r.try_get(0)?)? {
-                items.push(item);
+        crate::store::postgres::outside_runtime(|| -> Result<DeskPage, StoreError> {
+            let f = Filter::build(q);
+            let wh = f.sql();
+            let mut db = self.db();
+            // The counts and the page from one snapshot, as SQLite's reads
+            // between two writers see one.
+            let mut tx = db
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let mut groups = Vec::new();
+            let mut total = 0;
+            let rows = tx.query(
+                &format!(
+                    "SELECT grp, COUNT(*) FROM (SELECT {GROUP} AS grp {FROM} WHERE {wh}) AS g
+                     GROUP BY grp ORDER BY grp"
+                ),
+                &f.refs(),
+            )?;
+            for r in rows {
+                let grp: i64 = r.try_get(0)?;
+                let n: i64 = r.try_get(1)?;
+                total += n;
+                let section = usize::try_from(grp)
+                    .ok()
+                    .and_then(|g| q.sections.get(g))
+                    .cloned();
+                groups.push((section, n));
             }
-        }
-        tx.commit()?;
-        Ok(DeskPage {
-            items,
-            total,
-            groups,
+            // The page's ids first, then each row: sorting whole rows would
+            // drag every matching body through the sorter.
+            let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+            let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
+            let mut params = f.refs();
+            params.push(&limit);
+            params.push(&offset);
+            let n = params.len();
+            let ids = tx.query(
+                &format!(
+                    "SELECT st.id {FROM} WHERE {wh}
+                     ORDER BY {GROUP}, i.relevance IS NULL, i.relevance DESC,
+                              COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC
+                     LIMIT ${} OFFSET ${n}",
+                    n - 1
+                ),
+                &params,
+            )?;
+            let mut items = Vec::with_capacity(ids.len());
+            for r in ids {
+                if let Some(item) = desk_story(&mut tx, r.try_get(0)?)? {
+                    items.push(item);
+                }
+            }
+            tx.commit()?;
+            Ok(DeskPage {
+                items,
+                total,
+                groups,
+            })
         })
     }
 
     fn desk_item(&self, item_id: i64) -> Result<Option<DeskItem>, StoreError> {
-        let mut db = self.db();
-        let story = db.query_opt("SELECT story_id FROM items WHERE id = $1", &[&item_id])?;
-        match story {
-            Some(r) => desk_story(&mut *db, r.try_get(0)?),
-            None => Ok(None),
-        }
+        crate::store::postgres::outside_runtime(|| -> Result<Option<DeskItem>, StoreError> {
+            let mut db = self.db();
+            let story = db.query_opt("SELECT story_id FROM items WHERE id = $1", &[&item_id])?;
+            match story {
+                Some(r) => desk_story(&mut *db, r.try_get(0)?),
+                None => Ok(None),
+            }
+        })
     }
 
     fn set_section(
@@ -343,45 +347,48 @@ impl DeskStore for PgStore {
         section: Option<&str>,
         retitle: &Retitle,
     ) -> Result<Option<String>, StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        // The story's primary must stay the primary until this commits.
-        lock_stories(&mut tx)?;
-        let primary = primary_of(&mut tx, item_id)?;
-        let old: Option<String> = tx
-            .query_one(
-                "SELECT section FROM items WHERE id = $1 FOR UPDATE",
-                &[&primary],
-            )?
-            .try_get(0)?;
-        if old.as_deref() != section {
-            let now = bumped_now(&mut tx)?;
-            tx.execute(
-                "UPDATE items SET section = $2, section_fixed = 1, updated_at = $3 WHERE id = $1",
-                &[&primary, &section, &now],
-            )?;
-            let r = tx.query_one(
-                "SELECT title, region, title_fixed FROM items WHERE id = $1",
-                &[&primary],
-            )?;
-            let title: String = r.try_get(0)?;
-            let region: Option<String> = r.try_get(1)?;
-            let fixed = r.try_get::<_, i64>(2)? != 0;
-            if !fixed {
-                let bulletin = retitle(&title, section, region.as_deref()).filter(|b| *b != title);
+        crate::store::postgres::outside_runtime(|| -> Result<Option<String>, StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            // The story's primary must stay the primary until this commits.
+            lock_stories(&mut tx)?;
+            let primary = primary_of(&mut tx, item_id)?;
+            let old: Option<String> = tx
+                .query_one(
+                    "SELECT section FROM items WHERE id = $1 FOR UPDATE",
+                    &[&primary],
+                )?
+                .try_get(0)?;
+            if old.as_deref() != section {
+                let now = bumped_now(&mut tx)?;
                 tx.execute(
-                    "UPDATE items SET bulletin_title = $2 WHERE id = $1",
-                    &[&primary, &bulletin],
+                    "UPDATE items SET section = $2, section_fixed = 1, updated_at = $3 WHERE id = $1",
+                    &[&primary, &section, &now],
+                )?;
+                let r = tx.query_one(
+                    "SELECT title, region, title_fixed FROM items WHERE id = $1",
+                    &[&primary],
+                )?;
+                let title: String = r.try_get(0)?;
+                let region: Option<String> = r.try_get(1)?;
+                let fixed = r.try_get::<_, i64>(2)? != 0;
+                if !fixed {
+                    let bulletin =
+                        retitle(&title, section, region.as_deref()).filter(|b| *b != title);
+                    tx.execute(
+                        "UPDATE items SET bulletin_title = $2 WHERE id = $1",
+                        &[&primary, &bulletin],
+                    )?;
+                }
+            } else {
+                tx.execute(
+                    "UPDATE items SET section_fixed = 1 WHERE id = $1",
+                    &[&primary],
                 )?;
             }
-        } else {
-            tx.execute(
-                "UPDATE items SET section_fixed = 1 WHERE id = $1",
-                &[&primary],
-            )?;
-        }
-        tx.commit()?;
-        Ok(old)
+            tx.commit()?;
+            Ok(old)
+        })
     }
 
     fn set_bulletin_title(
@@ -389,82 +396,88 @@ impl DeskStore for PgStore {
         item_id: i64,
         title: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
-        let title = title.map(str::trim).filter(|t| !t.is_empty());
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        lock_stories(&mut tx)?;
-        let primary = primary_of(&mut tx, item_id)?;
-        let old: Option<String> = tx
-            .query_one(
-                "SELECT bulletin_title FROM items WHERE id = $1 FOR UPDATE",
-                &[&primary],
-            )?
-            .try_get(0)?;
-        if old.as_deref() != title {
-            let now = bumped_now(&mut tx)?;
-            tx.execute(
-                "UPDATE items SET bulletin_title = $2, title_fixed = 1, updated_at = $3 WHERE id = $1",
-                &[&primary, &title, &now],
-            )?;
-        } else {
-            tx.execute(
-                "UPDATE items SET title_fixed = 1 WHERE id = $1",
-                &[&primary],
-            )?;
-        }
-        tx.commit()?;
-        Ok(old)
+        crate::store::postgres::outside_runtime(|| -> Result<Option<String>, StoreError> {
+            let title = title.map(str::trim).filter(|t| !t.is_empty());
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            lock_stories(&mut tx)?;
+            let primary = primary_of(&mut tx, item_id)?;
+            let old: Option<String> = tx
+                .query_one(
+                    "SELECT bulletin_title FROM items WHERE id = $1 FOR UPDATE",
+                    &[&primary],
+                )?
+                .try_get(0)?;
+            if old.as_deref() != title {
+                let now = bumped_now(&mut tx)?;
+                tx.execute(
+                    "UPDATE items SET bulletin_title = $2, title_fixed = 1, updated_at = $3 WHERE id = $1",
+                    &[&primary, &title, &now],
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE items SET title_fixed = 1 WHERE id = $1",
+                    &[&primary],
+                )?;
+            }
+            tx.commit()?;
+            Ok(old)
+        })
     }
 
     fn regroup_items(&mut self, items: &[i64], status: Status) -> Result<i64, StoreError> {
-        let Some(&first) = items.first() else {
-            return Err(StoreError::NoSuchItem(0));
-        };
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        lock_stories(&mut tx)?;
-        let uid: String = tx
-            .query_opt("SELECT uid FROM items WHERE id = $1", &[&first])?
-            .ok_or(StoreError::NoSuchItem(first))?
-            .try_get(0)?;
-        let now = bumped_now(&mut tx)?;
-        let story = open_story(&mut tx, &uid, &now)?;
-        let mut left = Vec::new();
-        for &id in items {
-            let from: i64 = tx
-                .query_opt("SELECT story_id FROM items WHERE id = $1", &[&id])?
-                .ok_or(StoreError::NoSuchItem(id))?
+        crate::store::postgres::outside_runtime(|| -> Result<i64, StoreError> {
+            let Some(&first) = items.first() else {
+                return Err(StoreError::NoSuchItem(0));
+            };
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            lock_stories(&mut tx)?;
+            let uid: String = tx
+                .query_opt("SELECT uid FROM items WHERE id = $1", &[&first])?
+                .ok_or(StoreError::NoSuchItem(first))?
                 .try_get(0)?;
-            tx.execute(
-                "UPDATE items SET story_id = $2, status = $3, updated_at = $4 WHERE id = $1",
-                &[&id, &story, &status.as_str(), &now],
-            )?;
-            if !left.contains(&from) {
-                left.push(from);
+            let now = bumped_now(&mut tx)?;
+            let story = open_story(&mut tx, &uid, &now)?;
+            let mut left = Vec::new();
+            for &id in items {
+                let from: i64 = tx
+                    .query_opt("SELECT story_id FROM items WHERE id = $1", &[&id])?
+                    .ok_or(StoreError::NoSuchItem(id))?
+                    .try_get(0)?;
+                tx.execute(
+                    "UPDATE items SET story_id = $2, status = $3, updated_at = $4 WHERE id = $1",
+                    &[&id, &story, &status.as_str(), &now],
+                )?;
+                if !left.contains(&from) {
+                    left.push(from);
+                }
             }
-        }
-        refresh_primary(&mut tx, story, &now)?;
-        for from in left {
-            refresh_primary(&mut tx, from, &now)?;
-            tx.execute(
-                "UPDATE stories SET updated_at = $2 WHERE id = $1",
-                &[&from, &now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(story)
+            refresh_primary(&mut tx, story, &now)?;
+            for from in left {
+                refresh_primary(&mut tx, from, &now)?;
+                tx.execute(
+                    "UPDATE stories SET updated_at = $2 WHERE id = $1",
+                    &[&from, &now],
+                )?;
+            }
+            tx.commit()?;
+            Ok(story)
+        })
     }
 
     fn story_item_ids(&self, story: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(self
-            .db()
-            .query(
-                "SELECT id FROM items WHERE story_id = $1 ORDER BY id",
-                &[&story],
-            )?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<i64>, StoreError> {
+            Ok(self
+                .db()
+                .query(
+                    "SELECT id FROM items WHERE story_id = $1 ORDER BY id",
+                    &[&story],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?)
+        })
     }
 }
 

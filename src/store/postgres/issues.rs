@@ -280,63 +280,71 @@ impl IssueStore for PgStore {
         date: NaiveDate,
         sections: &[String],
     ) -> Result<IssueInfo, StoreError> {
-        check_issue_number(number)?;
-        let mut db = self.db();
-        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
-        // Under the lock, nobody else creates this number between the
-        // check and the insert (the UNIQUE constraint would only fail the
-        // transaction, not say which error it is).
-        if tx
-            .query_opt("SELECT 1 FROM issues WHERE number = $1", &[&number])?
-            .is_some()
-        {
-            return Err(StoreError::DuplicateIssue(number.to_string()));
-        }
-        let now = ts(Utc::now());
-        let issue_id: i64 = tx
-            .query_one(
-                "INSERT INTO issues (number, issue_date, status, created_at, updated_at)
-                 VALUES ($1, $2, 'draft', $3, $3) RETURNING id",
-                &[&number, &date.format(DATE_FORMAT).to_string(), &now],
-            )?
-            .try_get(0)?;
-        let picks = free_entries(&mut tx, sections, true)?;
-        let insert = tx.prepare(
-            "INSERT INTO issue_stories (issue_id, story_id, position) VALUES ($1, $2, $3)",
-        )?;
-        for e in &picks {
-            tx.execute(&insert, &[&issue_id, &e.story_id, &position(e.position)])?;
-        }
-        let (_, info) = issue_row(&mut tx, number)?;
-        tx.commit()?;
-        Ok(info)
+        crate::store::postgres::outside_runtime(|| -> Result<IssueInfo, StoreError> {
+            check_issue_number(number)?;
+            let mut db = self.db();
+            let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
+            // Under the lock, nobody else creates this number between the
+            // check and the insert (the UNIQUE constraint would only fail the
+            // transaction, not say which error it is).
+            if tx
+                .query_opt("SELECT 1 FROM issues WHERE number = $1", &[&number])?
+                .is_some()
+            {
+                return Err(StoreError::DuplicateIssue(number.to_string()));
+            }
+            let now = ts(Utc::now());
+            let issue_id: i64 = tx
+                .query_one(
+                    "INSERT INTO issues (number, issue_date, status, created_at, updated_at)
+                     VALUES ($1, $2, 'draft', $3, $3) RETURNING id",
+                    &[&number, &date.format(DATE_FORMAT).to_string(), &now],
+                )?
+                .try_get(0)?;
+            let picks = free_entries(&mut tx, sections, true)?;
+            let insert = tx.prepare(
+                "INSERT INTO issue_stories (issue_id, story_id, position) VALUES ($1, $2, $3)",
+            )?;
+            for e in &picks {
+                tx.execute(&insert, &[&issue_id, &e.story_id, &position(e.position)])?;
+            }
+            let (_, info) = issue_row(&mut tx, number)?;
+            tx.commit()?;
+            Ok(info)
+        })
     }
 
     fn issue(&self, number: &str, sections: &[String]) -> Result<IssueDetail, StoreError> {
-        // One snapshot for the issue and its stories, as SQLite's single
-        // connection reads them between writes.
-        let mut db = self.db();
-        let mut tx = db
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let (id, info) = issue_row(&mut tx, number)?;
-        let entries = ordered_entries(&mut tx, id, sections)?;
-        tx.commit()?;
-        Ok(IssueDetail { info, entries })
+        crate::store::postgres::outside_runtime(|| -> Result<IssueDetail, StoreError> {
+            // One snapshot for the issue and its stories, as SQLite's single
+            // connection reads them between writes.
+            let mut db = self.db();
+            let mut tx = db
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let (id, info) = issue_row(&mut tx, number)?;
+            let entries = ordered_entries(&mut tx, id, sections)?;
+            tx.commit()?;
+            Ok(IssueDetail { info, entries })
+        })
     }
 
     fn free_stories(&self, sections: &[String]) -> Result<Vec<IssueEntry>, StoreError> {
-        free_entries(&mut *self.db(), sections, false)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<IssueEntry>, StoreError> {
+            free_entries(&mut *self.db(), sections, false)
+        })
     }
 
     fn issues(&self) -> Result<Vec<IssueInfo>, StoreError> {
-        let rows = self.db().query(
-            &format!("SELECT {INFO_COLUMNS} FROM issues ORDER BY number DESC"),
-            &[],
-        )?;
-        rows.iter().map(|r| info_from_row(r, 0)).collect()
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<IssueInfo>, StoreError> {
+            let rows = self.db().query(
+                &format!("SELECT {INFO_COLUMNS} FROM issues ORDER BY number DESC"),
+                &[],
+            )?;
+            rows.iter().map(|r| info_from_row(r, 0)).collect()
+        })
     }
 
     fn issue_add(
@@ -345,12 +353,14 @@ impl IssueStore for PgStore {
         story_id: i64,
         sections: &[String],
     ) -> Result<usize, StoreError> {
-        let edits = IssueEdits {
-            add: vec![story_id],
-            ..IssueEdits::default()
-        };
-        let detail = self.edit_issue(number, &edits, sections)?;
-        Ok(position_in(&detail, story_id))
+        crate::store::postgres::outside_runtime(|| -> Result<usize, StoreError> {
+            let edits = IssueEdits {
+                add: vec![story_id],
+                ..IssueEdits::default()
+            };
+            let detail = self.edit_issue(number, &edits, sections)?;
+            Ok(position_in(&detail, story_id))
+        })
     }
 
     fn issue_remove(
@@ -359,11 +369,13 @@ impl IssueStore for PgStore {
         story_id: i64,
         sections: &[String],
     ) -> Result<(), StoreError> {
-        let edits = IssueEdits {
-            remove: vec![story_id],
-            ..IssueEdits::default()
-        };
-        self.edit_issue(number, &edits, sections).map(|_| ())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let edits = IssueEdits {
+                remove: vec![story_id],
+                ..IssueEdits::default()
+            };
+            self.edit_issue(number, &edits, sections).map(|_| ())
+        })
     }
 
     fn issue_move(
@@ -373,21 +385,25 @@ impl IssueStore for PgStore {
         new_position: usize,
         sections: &[String],
     ) -> Result<usize, StoreError> {
-        let edits = IssueEdits {
-            moves: vec![(story_id, new_position)],
-            ..IssueEdits::default()
-        };
-        let detail = self.edit_issue(number, &edits, sections)?;
-        Ok(position_in(&detail, story_id))
+        crate::store::postgres::outside_runtime(|| -> Result<usize, StoreError> {
+            let edits = IssueEdits {
+                moves: vec![(story_id, new_position)],
+                ..IssueEdits::default()
+            };
+            let detail = self.edit_issue(number, &edits, sections)?;
+            Ok(position_in(&detail, story_id))
+        })
     }
 
     fn set_issue_date(&mut self, number: &str, date: NaiveDate) -> Result<(), StoreError> {
-        let edits = IssueEdits {
-            date: Some(date),
-            ..IssueEdits::default()
-        };
-        // The date does not depend on section order.
-        self.edit_issue(number, &edits, &[]).map(|_| ())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let edits = IssueEdits {
+                date: Some(date),
+                ..IssueEdits::default()
+            };
+            // The date does not depend on section order.
+            self.edit_issue(number, &edits, &[]).map(|_| ())
+        })
     }
 
     fn edit_issue(
@@ -396,141 +412,151 @@ impl IssueStore for PgStore {
         edits: &IssueEdits,
         sections: &[String],
     ) -> Result<IssueDetail, StoreError> {
-        let mut db = self.db();
-        // Any error returns before `commit`: the transaction rolls back
-        // when dropped, and no edit is applied.
-        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
-        let issue_id = draft_id(&mut tx, number)?;
-        if let Some(date) = edits.date {
+        crate::store::postgres::outside_runtime(|| -> Result<IssueDetail, StoreError> {
+            let mut db = self.db();
+            // Any error returns before `commit`: the transaction rolls back
+            // when dropped, and no edit is applied.
+            let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
+            let issue_id = draft_id(&mut tx, number)?;
+            if let Some(date) = edits.date {
+                tx.execute(
+                    "UPDATE issues SET issue_date = $2 WHERE id = $1",
+                    &[&issue_id, &date.format(DATE_FORMAT).to_string()],
+                )?;
+            }
+            for &story in &edits.remove {
+                let removed = tx.execute(
+                    "DELETE FROM issue_stories WHERE issue_id = $1 AND story_id = $2",
+                    &[&issue_id, &story],
+                )?;
+                if removed == 0 {
+                    return Err(StoreError::StoryNotInIssue {
+                        story,
+                        issue: number.to_string(),
+                    });
+                }
+            }
+            for &story in &edits.add {
+                add_story(&mut tx, issue_id, story)?;
+            }
+            let mut entries = ordered_entries(&mut tx, issue_id, sections)?;
+            for &(story, position) in &edits.moves {
+                let Some(from) = entries.iter().position(|e| e.story_id == story) else {
+                    return Err(StoreError::StoryNotInIssue {
+                        story,
+                        issue: number.to_string(),
+                    });
+                };
+                if position == 0 || position > entries.len() {
+                    return Err(StoreError::BadPosition {
+                        position,
+                        issue: number.to_string(),
+                        len: entries.len(),
+                    });
+                }
+                let entry = entries.remove(from);
+                entries.insert(position - 1, entry);
+                // Grouped after each move, so the next one counts positions
+                // as `issue show` would show them by then.
+                entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
+            }
+            let entries = write_order(&mut tx, issue_id, entries, sections)?;
             tx.execute(
-                "UPDATE issues SET issue_date = $2 WHERE id = $1",
-                &[&issue_id, &date.format(DATE_FORMAT).to_string()],
+                "UPDATE issues SET updated_at = $2 WHERE id = $1",
+                &[&issue_id, &ts(Utc::now())],
             )?;
-        }
-        for &story in &edits.remove {
-            let removed = tx.execute(
-                "DELETE FROM issue_stories WHERE issue_id = $1 AND story_id = $2",
-                &[&issue_id, &story],
-            )?;
-            if removed == 0 {
-                return Err(StoreError::StoryNotInIssue {
-                    story,
-                    issue: number.to_string(),
-                });
-            }
-        }
-        for &story in &edits.add {
-            add_story(&mut tx, issue_id, story)?;
-        }
-        let mut entries = ordered_entries(&mut tx, issue_id, sections)?;
-        for &(story, position) in &edits.moves {
-            let Some(from) = entries.iter().position(|e| e.story_id == story) else {
-                return Err(StoreError::StoryNotInIssue {
-                    story,
-                    issue: number.to_string(),
-                });
-            };
-            if position == 0 || position > entries.len() {
-                return Err(StoreError::BadPosition {
-                    position,
-                    issue: number.to_string(),
-                    len: entries.len(),
-                });
-            }
-            let entry = entries.remove(from);
-            entries.insert(position - 1, entry);
-            // Grouped after each move, so the next one counts positions
-            // as `issue show` would show them by then.
-            entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
-        }
-        let entries = write_order(&mut tx, issue_id, entries, sections)?;
-        tx.execute(
-            "UPDATE issues SET updated_at = $2 WHERE id = $1",
-            &[&issue_id, &ts(Utc::now())],
-        )?;
-        let (_, info) = issue_row(&mut tx, number)?;
-        tx.commit()?;
-        Ok(IssueDetail { info, entries })
+            let (_, info) = issue_row(&mut tx, number)?;
+            tx.commit()?;
+            Ok(IssueDetail { info, entries })
+        })
     }
 
     fn publish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
-        let mut db = self.db();
-        let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
-        let (issue_id, info) = issue_row(&mut tx, number)?;
-        if info.status == IssueStatus::Published {
-            return Ok(info);
-        }
-        if info.stories == 0 {
-            return Err(StoreError::EmptyIssue(number.to_string()));
-        }
-        // Every story's row and primary item locked, not only the first
-        // unapproved one: none may be rejected while this commits (see the
-        // module doc). Positions are distinct, so the first by position is
-        // the one SQLite's `ORDER BY position LIMIT 1` names.
-        let rows = tx.query(
-            "SELECT x.story_id, p.status FROM issue_stories x
-             JOIN stories st ON st.id = x.story_id JOIN items p ON p.id = st.primary_item
-             WHERE x.issue_id = $1
-             ORDER BY x.position, x.story_id
-             FOR SHARE OF st, p",
-            &[&issue_id],
-        )?;
-        for r in &rows {
-            let status: String = r.try_get(1)?;
-            if status != "approved" {
-                return Err(StoreError::StoryNotApproved {
-                    story: r.try_get(0)?,
-                    status,
-                });
+        crate::store::postgres::outside_runtime(|| -> Result<IssueInfo, StoreError> {
+            let mut db = self.db();
+            let mut tx = issue_transaction(&mut db, Reads::Approvals)?;
+            let (issue_id, info) = issue_row(&mut tx, number)?;
+            if info.status == IssueStatus::Published {
+                return Ok(info);
             }
-        }
-        let now = ts(Utc::now());
-        tx.execute(
-            "UPDATE issues SET status = 'published', published_at = $2, updated_at = $2
-             WHERE id = $1",
-            &[&issue_id, &now],
-        )?;
-        let (_, info) = issue_row(&mut tx, number)?;
-        tx.commit()?;
-        Ok(info)
+            if info.stories == 0 {
+                return Err(StoreError::EmptyIssue(number.to_string()));
+            }
+            // Every story's row and primary item locked, not only the first
+            // unapproved one: none may be rejected while this commits (see the
+            // module doc). Positions are distinct, so the first by position is
+            // the one SQLite's `ORDER BY position LIMIT 1` names.
+            let rows = tx.query(
+                "SELECT x.story_id, p.status FROM issue_stories x
+                 JOIN stories st ON st.id = x.story_id JOIN items p ON p.id = st.primary_item
+                 WHERE x.issue_id = $1
+                 ORDER BY x.position, x.story_id
+                 FOR SHARE OF st, p",
+                &[&issue_id],
+            )?;
+            for r in &rows {
+                let status: String = r.try_get(1)?;
+                if status != "approved" {
+                    return Err(StoreError::StoryNotApproved {
+                        story: r.try_get(0)?,
+                        status,
+                    });
+                }
+            }
+            let now = ts(Utc::now());
+            tx.execute(
+                "UPDATE issues SET status = 'published', published_at = $2, updated_at = $2
+                 WHERE id = $1",
+                &[&issue_id, &now],
+            )?;
+            let (_, info) = issue_row(&mut tx, number)?;
+            tx.commit()?;
+            Ok(info)
+        })
     }
 
     fn unpublish_issue(&mut self, number: &str) -> Result<IssueInfo, StoreError> {
-        let mut db = self.db();
-        let mut tx = issue_transaction(&mut db, Reads::Issue)?;
-        let (issue_id, _) = issue_row(&mut tx, number)?;
-        tx.execute(
-            "UPDATE issues SET status = 'draft', published_at = NULL, updated_at = $2
-             WHERE id = $1 AND status = 'published'",
-            &[&issue_id, &ts(Utc::now())],
-        )?;
-        let (_, info) = issue_row(&mut tx, number)?;
-        tx.commit()?;
-        Ok(info)
+        crate::store::postgres::outside_runtime(|| -> Result<IssueInfo, StoreError> {
+            let mut db = self.db();
+            let mut tx = issue_transaction(&mut db, Reads::Issue)?;
+            let (issue_id, _) = issue_row(&mut tx, number)?;
+            tx.execute(
+                "UPDATE issues SET status = 'draft', published_at = NULL, updated_at = $2
+                 WHERE id = $1 AND status = 'published'",
+                &[&issue_id, &ts(Utc::now())],
+            )?;
+            let (_, info) = issue_row(&mut tx, number)?;
+            tx.commit()?;
+            Ok(info)
+        })
     }
 
     fn delete_issue(&mut self, number: &str) -> Result<(), StoreError> {
-        let mut db = self.db();
-        let mut tx = issue_transaction(&mut db, Reads::Issue)?;
-        let issue_id = draft_id(&mut tx, number)?;
-        // The foreign key cascades too; deleted explicitly as the SQLite
-        // store does, so the two read alike.
-        tx.execute(
-            "DELETE FROM issue_stories WHERE issue_id = $1",
-            &[&issue_id],
-        )?;
-        tx.execute("DELETE FROM issues WHERE id = $1", &[&issue_id])?;
-        tx.commit()?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let mut db = self.db();
+            let mut tx = issue_transaction(&mut db, Reads::Issue)?;
+            let issue_id = draft_id(&mut tx, number)?;
+            // The foreign key cascades too; deleted explicitly as the SQLite
+            // store does, so the two read alike.
+            tx.execute(
+                "DELETE FROM issue_stories WHERE issue_id = $1",
+                &[&issue_id],
+            )?;
+            tx.execute("DELETE FROM issues WHERE id = $1", &[&issue_id])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn item_html(&self, item_id: i64) -> Result<String, StoreError> {
-        let row = self
-            .db()
-            .query_opt("SELECT content_html FROM items WHERE id = $1", &[&item_id])?;
-        // SQLite answers a missing item with its "no rows" error; the
-        // variant says the same here without a driver to borrow it from.
-        Ok(row.ok_or(StoreError::NoSuchItem(item_id))?.try_get(0)?)
+        crate::store::postgres::outside_runtime(|| -> Result<String, StoreError> {
+            let row = self
+                .db()
+                .query_opt("SELECT content_html FROM items WHERE id = $1", &[&item_id])?;
+            // SQLite answers a missing item with its "no rows" error; the
+            // variant says the same here without a driver to borrow it from.
+            Ok(row.ok_or(StoreError::NoSuchItem(item_id))?.try_get(0)?)
+        })
     }
 }
 

@@ -33,40 +33,48 @@ use crate::time::beijing;
 
 impl ItemStore for PgStore {
     fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(PgStore::schema_version(self)?)
+        crate::store::postgres::outside_runtime(|| -> Result<i64, StoreError> {
+            Ok(PgStore::schema_version(self)?)
+        })
     }
 
     fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
-        Ok(PgStore::sync_sources(self, sources)?)
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            Ok(PgStore::sync_sources(self, sources)?)
+        })
     }
 
     fn validators(&self, url: &str) -> Result<Validators, StoreError> {
-        let row = self.db().query_opt(
-            "SELECT etag, last_modified FROM http_cache WHERE url = $1",
-            &[&url],
-        )?;
-        Ok(match row {
-            Some(r) => Validators {
-                etag: r.try_get(0)?,
-                last_modified: r.try_get(1)?,
-            },
-            None => Validators::default(),
+        crate::store::postgres::outside_runtime(|| -> Result<Validators, StoreError> {
+            let row = self.db().query_opt(
+                "SELECT etag, last_modified FROM http_cache WHERE url = $1",
+                &[&url],
+            )?;
+            Ok(match row {
+                Some(r) => Validators {
+                    etag: r.try_get(0)?,
+                    last_modified: r.try_get(1)?,
+                },
+                None => Validators::default(),
+            })
         })
     }
 
     fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError> {
-        let mut db = self.db();
-        if v.is_empty() {
-            db.execute("DELETE FROM http_cache WHERE url = $1", &[&url])?;
-        } else {
-            db.execute(
-                "INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
-                 last_modified = excluded.last_modified, updated_at = excluded.updated_at",
-                &[&url, &v.etag, &v.last_modified, &ts(Utc::now())],
-            )?;
-        }
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let mut db = self.db();
+            if v.is_empty() {
+                db.execute("DELETE FROM http_cache WHERE url = $1", &[&url])?;
+            } else {
+                db.execute(
+                    "INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
+                     last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+                    &[&url, &v.etag, &v.last_modified, &ts(Utc::now())],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     fn find_known(
@@ -75,7 +83,9 @@ impl ItemStore for PgStore {
         guid: Option<&str>,
         canonical_url: &str,
     ) -> Result<Option<i64>, StoreError> {
-        find_known(&mut *self.db(), source_id, guid, canonical_url)
+        crate::store::postgres::outside_runtime(|| -> Result<Option<i64>, StoreError> {
+            find_known(&mut *self.db(), source_id, guid, canonical_url)
+        })
     }
 
     fn save_item(
@@ -85,79 +95,91 @@ impl ItemStore for PgStore {
         story: &PreparedStory,
         place: &mut PlaceStory<'_>,
     ) -> Result<Stored, StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        // Before the first read: whether the item is known, and which story
-        // it joins, must not change under us until the commit.
-        lock_stories(&mut tx)?;
-        let stored = store_item(&mut tx, item, status, Utc::now(), story, place)?;
-        tx.commit()?;
-        Ok(stored)
+        crate::store::postgres::outside_runtime(|| -> Result<Stored, StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            // Before the first read: whether the item is known, and which story
+            // it joins, must not change under us until the commit.
+            lock_stories(&mut tx)?;
+            let stored = store_item(&mut tx, item, status, Utc::now(), story, place)?;
+            tx.commit()?;
+            Ok(stored)
+        })
     }
 
     fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        let started = ts(r.started_at);
-        let duration_ms = i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX);
-        let items_found = r.items_found.map(count);
-        let items_new = r.items_new.map(count);
-        tx.execute(
-            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found,
-                                    items_new, error, limits)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &[
-                &r.source_id,
-                &r.url,
-                &started,
-                &duration_ms,
-                &r.outcome.as_str(),
-                &items_found,
-                &items_new,
-                &r.error,
-                &r.limits,
-            ],
-        )?;
-        tx.execute(
-            "UPDATE sources SET last_limits = $2,
-             limited_passes = CASE WHEN $2::text IS NULL THEN 0 ELSE limited_passes + 1 END
-             WHERE id = $1",
-            &[&r.source_id, &r.limits],
-        )?;
-        let next_due = ts(r.next_due_at);
-        match r.outcome {
-            FetchOutcomeKind::Failed => tx.execute(
-                "UPDATE sources SET last_attempt_at = $2, last_error = $3,
-                 consecutive_failures = consecutive_failures + 1, next_due_at = $4 WHERE id = $1",
-                &[&r.source_id, &started, &r.error, &next_due],
-            )?,
-            FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.execute(
-                "UPDATE sources SET last_attempt_at = $2, last_success_at = $2, last_error = NULL,
-                 consecutive_failures = 0, next_due_at = $3,
-                 last_item_count = COALESCE($4, last_item_count) WHERE id = $1",
-                &[&r.source_id, &started, &next_due, &items_found],
-            )?,
-        };
-        tx.commit()?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            let started = ts(r.started_at);
+            let duration_ms = i64::try_from(r.duration.as_millis()).unwrap_or(i64::MAX);
+            let items_found = r.items_found.map(count);
+            let items_new = r.items_new.map(count);
+            tx.execute(
+                "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found,
+                                        items_new, error, limits)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &r.source_id,
+                    &r.url,
+                    &started,
+                    &duration_ms,
+                    &r.outcome.as_str(),
+                    &items_found,
+                    &items_new,
+                    &r.error,
+                    &r.limits,
+                ],
+            )?;
+            tx.execute(
+                "UPDATE sources SET last_limits = $2,
+                 limited_passes = CASE WHEN $2::text IS NULL THEN 0 ELSE limited_passes + 1 END
+                 WHERE id = $1",
+                &[&r.source_id, &r.limits],
+            )?;
+            let next_due = ts(r.next_due_at);
+            match r.outcome {
+                FetchOutcomeKind::Failed => tx.execute(
+                    "UPDATE sources SET last_attempt_at = $2, last_error = $3,
+                     consecutive_failures = consecutive_failures + 1, next_due_at = $4 WHERE id = $1",
+                    &[&r.source_id, &started, &r.error, &next_due],
+                )?,
+                FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.execute(
+                    "UPDATE sources SET last_attempt_at = $2, last_success_at = $2, last_error = NULL,
+                     consecutive_failures = 0, next_due_at = $3,
+                     last_item_count = COALESCE($4, last_item_count) WHERE id = $1",
+                    &[&r.source_id, &started, &next_due, &items_found],
+                )?,
+            };
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError> {
-        Ok(PgStore::source_states(self, ids)?)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<SourceState>, StoreError> {
+            Ok(PgStore::source_states(self, ids)?)
+        })
     }
 
     fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
-        Ok(PgStore::next_due(self, source_id)?)
+        crate::store::postgres::outside_runtime(
+            || -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+                Ok(PgStore::next_due(self, source_id)?)
+            },
+        )
     }
 
     fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError> {
-        let row = self.db().query_opt(
-            "SELECT consecutive_failures FROM sources WHERE id = $1",
-            &[&source_id],
-        )?;
-        Ok(match row {
-            Some(r) => r.try_get(0)?,
-            None => 0,
+        crate::store::postgres::outside_runtime(|| -> Result<i64, StoreError> {
+            let row = self.db().query_opt(
+                "SELECT consecutive_failures FROM sources WHERE id = $1",
+                &[&source_id],
+            )?;
+            Ok(match row {
+                Some(r) => r.try_get(0)?,
+                None => 0,
+            })
         })
     }
 
@@ -166,24 +188,28 @@ impl ItemStore for PgStore {
         source_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(self
-            .db()
-            .query_one(
-                "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
-                 WHERE l.source_id = $1 AND COALESCE(i.published_at, l.first_seen_at) >= $2",
-                &[&source_id, &ts(since)],
-            )?
-            .try_get(0)?)
+        crate::store::postgres::outside_runtime(|| -> Result<i64, StoreError> {
+            Ok(self
+                .db()
+                .query_one(
+                    "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
+                     WHERE l.source_id = $1 AND COALESCE(i.published_at, l.first_seen_at) >= $2",
+                    &[&source_id, &ts(since)],
+                )?
+                .try_get(0)?)
+        })
     }
 
     fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
-        let row = self.db().query_opt(
-            "SELECT last_item_count FROM sources WHERE id = $1",
-            &[&source_id],
-        )?;
-        Ok(match row {
-            Some(r) => r.try_get(0)?,
-            None => None,
+        crate::store::postgres::outside_runtime(|| -> Result<Option<i64>, StoreError> {
+            let row = self.db().query_opt(
+                "SELECT last_item_count FROM sources WHERE id = $1",
+                &[&source_id],
+            )?;
+            Ok(match row {
+                Some(r) => r.try_get(0)?,
+                None => None,
+            })
         })
     }
 
@@ -192,30 +218,36 @@ impl ItemStore for PgStore {
         status: Option<Status>,
         limit: usize,
     ) -> Result<Vec<ReviewItem>, StoreError> {
-        query_review(
-            &mut *self.db(),
-            "JOIN items i ON i.id = st.primary_item WHERE ($1::text IS NULL OR i.status = $1)
-             ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT $2",
-            &[&status.map(Status::as_str), &count(limit)],
-        )
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<ReviewItem>, StoreError> {
+            query_review(
+                &mut *self.db(),
+                "JOIN items i ON i.id = st.primary_item WHERE ($1::text IS NULL OR i.status = $1)
+                 ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT $2",
+                &[&status.map(Status::as_str), &count(limit)],
+            )
+        })
     }
 
     fn review_item(&self, id: i64) -> Result<ReviewItem, StoreError> {
-        query_review(
-            &mut *self.db(),
-            "JOIN items i ON i.story_id = st.id WHERE i.id = $1",
-            &[&id],
-        )?
-        .pop()
-        .ok_or(StoreError::NoSuchItem(id))
+        crate::store::postgres::outside_runtime(|| -> Result<ReviewItem, StoreError> {
+            query_review(
+                &mut *self.db(),
+                "JOIN items i ON i.story_id = st.id WHERE i.id = $1",
+                &[&id],
+            )?
+            .pop()
+            .ok_or(StoreError::NoSuchItem(id))
+        })
     }
 
     fn item_text(&self, id: i64) -> Result<String, StoreError> {
-        self.db()
-            .query_opt("SELECT content_text FROM items WHERE id = $1", &[&id])?
-            .map(|r| r.try_get(0))
-            .transpose()?
-            .ok_or(StoreError::NoSuchItem(id))
+        crate::store::postgres::outside_runtime(|| -> Result<String, StoreError> {
+            self.db()
+                .query_opt("SELECT content_text FROM items WHERE id = $1", &[&id])?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .ok_or(StoreError::NoSuchItem(id))
+        })
     }
 
     fn set_status_by(
@@ -224,27 +256,31 @@ impl ItemStore for PgStore {
         status: Status,
         editor: Option<&str>,
     ) -> Result<Status, StoreError> {
-        // The status and the decision it is are one transaction here (two
-        // on SQLite): a decision is never recorded for a status that did
-        // not commit, nor lost for one that did.
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        let old = write_status(&mut tx, id, status)?;
-        if old != status
-            && let Some(decision) = Decision::of_status(status)
-        {
-            record_decision(&mut tx, id, decision, editor)?;
-        }
-        tx.commit()?;
-        Ok(old)
+        crate::store::postgres::outside_runtime(|| -> Result<Status, StoreError> {
+            // The status and the decision it is are one transaction here (two
+            // on SQLite): a decision is never recorded for a status that did
+            // not commit, nor lost for one that did.
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            let old = write_status(&mut tx, id, status)?;
+            if old != status
+                && let Some(decision) = Decision::of_status(status)
+            {
+                record_decision(&mut tx, id, decision, editor)?;
+            }
+            tx.commit()?;
+            Ok(old)
+        })
     }
 
     fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        let old = write_status(&mut tx, id, status)?;
-        tx.commit()?;
-        Ok(old)
+        crate::store::postgres::outside_runtime(|| -> Result<Status, StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            let old = write_status(&mut tx, id, status)?;
+            tx.commit()?;
+            Ok(old)
+        })
     }
 
     fn feed_entries(
@@ -252,7 +288,9 @@ impl ItemStore for PgStore {
         include_candidates: bool,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        publishable(&mut *self.db(), include_candidates, None, limit)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<FeedEntry>, StoreError> {
+            publishable(&mut *self.db(), include_candidates, None, limit)
+        })
     }
 
     fn feed_entries_in_month(
@@ -260,37 +298,45 @@ impl ItemStore for PgStore {
         include_candidates: bool,
         month: &str,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        publishable(&mut *self.db(), include_candidates, Some(month), None)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<FeedEntry>, StoreError> {
+            publishable(&mut *self.db(), include_candidates, Some(month), None)
+        })
     }
 
     fn publishable_months(
         &self,
         include_candidates: bool,
     ) -> Result<Vec<(Option<String>, String)>, StoreError> {
-        // Sorted by section within a month too (SQLite leaves ties in the
-        // order its DISTINCT found them: by section, NULL first).
-        let rows = self.db().query(
-            "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
-             FROM stories st JOIN items p ON p.id = st.primary_item
-             WHERE p.status = 'approved' OR ($1 AND p.status = 'candidate')
-             ORDER BY month, p.section NULLS FIRST",
-            &[&include_candidates],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, ::postgres::Error>>()?)
+        crate::store::postgres::outside_runtime(
+            || -> Result<Vec<(Option<String>, String)>, StoreError> {
+                // Sorted by section within a month too (SQLite leaves ties in the
+                // order its DISTINCT found them: by section, NULL first).
+                let rows = self.db().query(
+                "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
+                 FROM stories st JOIN items p ON p.id = st.primary_item
+                 WHERE p.status = 'approved' OR ($1 AND p.status = 'candidate')
+                 ORDER BY month, p.section NULLS FIRST",
+                &[&include_candidates],
+            )?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect::<Result<_, ::postgres::Error>>()?)
+            },
+        )
     }
 
     fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError> {
-        let rows = self.db().query(
-            "SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status",
-            &[],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Ok((Status::parse(r.try_get(0)?), r.try_get(1)?)))
-            .collect::<Result<_, ::postgres::Error>>()?)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<(Status, i64)>, StoreError> {
+            let rows = self.db().query(
+                "SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| Ok((Status::parse(r.try_get(0)?), r.try_get(1)?)))
+                .collect::<Result<_, ::postgres::Error>>()?)
+        })
     }
 
     /// Nothing to do: the write-ahead log is the server's, and its
@@ -299,7 +345,7 @@ impl ItemStore for PgStore {
     /// one with `CHECKPOINT`, which needs a privileged role and would make
     /// every process sharing the server pay for the I/O.
     fn checkpoint(&mut self) -> Result<(), StoreError> {
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> { Ok(()) })
     }
 
     /// PostgreSQL checks its own pages (checksums, WAL replay) and has no
@@ -309,70 +355,80 @@ impl ItemStore for PgStore {
     /// item is one of its own items, and every page link points at an
     /// item. "ok" as SQLite says it, else what is wrong.
     fn integrity_check(&self) -> Result<String, StoreError> {
-        let r = self.db().query_one(
-            "SELECT
-               (SELECT COUNT(*) FROM items i
-                 WHERE NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = i.story_id)),
-               (SELECT COUNT(*) FROM stories st
-                 WHERE NOT EXISTS (SELECT 1 FROM items p
-                                   WHERE p.id = st.primary_item AND p.story_id = st.id)),
-               (SELECT COUNT(*) FROM item_links l
-                 WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = l.item_id))",
-            &[],
-        )?;
-        let (no_story, bad_primary, dangling): (i64, i64, i64) =
-            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        let mut problems = Vec::new();
-        if no_story > 0 {
-            problems.push(format!("{no_story} items in no story"));
-        }
-        if bad_primary > 0 {
-            problems.push(format!(
-                "{bad_primary} stories whose primary item is not theirs"
-            ));
-        }
-        if dangling > 0 {
-            problems.push(format!("{dangling} page links to no item"));
-        }
-        Ok(if problems.is_empty() {
-            "ok".to_string()
-        } else {
-            problems.join("; ")
+        crate::store::postgres::outside_runtime(|| -> Result<String, StoreError> {
+            let r = self.db().query_one(
+                "SELECT
+                   (SELECT COUNT(*) FROM items i
+                     WHERE NOT EXISTS (SELECT 1 FROM stories st WHERE st.id = i.story_id)),
+                   (SELECT COUNT(*) FROM stories st
+                     WHERE NOT EXISTS (SELECT 1 FROM items p
+                                       WHERE p.id = st.primary_item AND p.story_id = st.id)),
+                   (SELECT COUNT(*) FROM item_links l
+                     WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = l.item_id))",
+                &[],
+            )?;
+            let (no_story, bad_primary, dangling): (i64, i64, i64) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let mut problems = Vec::new();
+            if no_story > 0 {
+                problems.push(format!("{no_story} items in no story"));
+            }
+            if bad_primary > 0 {
+                problems.push(format!(
+                    "{bad_primary} stories whose primary item is not theirs"
+                ));
+            }
+            if dangling > 0 {
+                problems.push(format!("{dangling} page links to no item"));
+            }
+            Ok(if problems.is_empty() {
+                "ok".to_string()
+            } else {
+                problems.join("; ")
+            })
         })
     }
 
     fn set_classification(&mut self, item_id: i64, c: &Classification) -> Result<(), StoreError> {
-        let mut db = self.db();
-        let mut tx = db.transaction()?;
-        if write_classification(&mut tx, item_id, c)? == 0 {
-            return Err(StoreError::NoSuchItem(item_id));
-        }
-        tx.execute(
-            "UPDATE items SET updated_at = $2 WHERE id = $1",
-            &[&item_id, &ts(Utc::now())],
-        )?;
-        tx.commit()?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            let mut db = self.db();
+            let mut tx = db.transaction()?;
+            if write_classification(&mut tx, item_id, c)? == 0 {
+                return Err(StoreError::NoSuchItem(item_id));
+            }
+            tx.execute(
+                "UPDATE items SET updated_at = $2 WHERE id = $1",
+                &[&item_id, &ts(Utc::now())],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError> {
-        self.db()
-            .query_opt(
-                "SELECT id FROM items WHERE url = $1
-                 UNION ALL SELECT item_id FROM item_links WHERE url = $1 LIMIT 1",
-                &[&url],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(StoreError::from)
+        crate::store::postgres::outside_runtime(|| -> Result<Option<i64>, StoreError> {
+            self.db()
+                .query_opt(
+                    "SELECT id FROM items WHERE url = $1
+                     UNION ALL SELECT item_id FROM item_links WHERE url = $1 LIMIT 1",
+                    &[&url],
+                )?
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(StoreError::from)
+        })
     }
 
     fn counts(&self) -> Result<StoreCounts, StoreError> {
-        Ok(PgStore::counts(self)?)
+        crate::store::postgres::outside_runtime(|| -> Result<StoreCounts, StoreError> {
+            Ok(PgStore::counts(self)?)
+        })
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        Ok(PgStore::ping(self)?)
+        crate::store::postgres::outside_runtime(|| -> Result<(), StoreError> {
+            Ok(PgStore::ping(self)?)
+        })
     }
 
     /// The counter row of migration 3, bumped at the commit of every
@@ -382,38 +438,42 @@ impl ItemStore for PgStore {
     /// check) then does the full check once more than it had to, never
     /// less.
     fn data_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .db()
-            .query_one("SELECT version FROM data_version WHERE id = 1", &[])?
-            .try_get(0)?)
+        crate::store::postgres::outside_runtime(|| -> Result<i64, StoreError> {
+            Ok(self
+                .db()
+                .query_one("SELECT version FROM data_version WHERE id = 1", &[])?
+                .try_get(0)?)
+        })
     }
 
     fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
-        let mut db = self.db();
-        // SUM of BIGINT is NUMERIC in PostgreSQL; ids are far from
-        // overflowing i64, as SQLite's integer sum assumes too.
-        let r = db.query_one(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0)::bigint FROM items
-             WHERE status = 'approved' OR ($1 AND status = 'candidate')",
-            &[&include_candidates],
-        )?;
-        let sources: String = db
-            .query_one(
-                "SELECT COALESCE(string_agg(id || ' ' || name || ' ' || url, E'\\n' ORDER BY id), '')
-                 FROM sources",
-                &[],
-            )?
-            .try_get(0)?;
-        Ok(FeedVersion {
-            count: r.try_get(0)?,
-            max_updated: r.try_get(1)?,
-            id_sum: r.try_get(2)?,
-            sources,
+        crate::store::postgres::outside_runtime(|| -> Result<FeedVersion, StoreError> {
+            let mut db = self.db();
+            // SUM of BIGINT is NUMERIC in PostgreSQL; ids are far from
+            // overflowing i64, as SQLite's integer sum assumes too.
+            let r = db.query_one(
+                "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0)::bigint FROM items
+                 WHERE status = 'approved' OR ($1 AND status = 'candidate')",
+                &[&include_candidates],
+            )?;
+            let sources: String = db
+                .query_one(
+                    "SELECT COALESCE(string_agg(id || ' ' || name || ' ' || url, E'\\n' ORDER BY id), '')
+                     FROM sources",
+                    &[],
+                )?
+                .try_get(0)?;
+            Ok(FeedVersion {
+                count: r.try_get(0)?,
+                max_updated: r.try_get(1)?,
+                id_sum: r.try_get(2)?,
+                sources,
+            })
         })
     }
 
     fn path(&self) -> Option<std::path::PathBuf> {
-        None
+        crate::store::postgres::outside_runtime(|| -> Option<std::path::PathBuf> { None })
     }
 }
 

@@ -22,7 +22,6 @@
 //! need clocks kept in step (NTP), as any lease scheme does; a lease
 //! should be long against the skew (minutes against milliseconds).
 
-use std::sync::PoisonError;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -67,32 +66,31 @@ impl PgStore {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<String>, PgError> {
-        let expires = later(now, lease, "the lease's expiry")?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        let rows = client.query(
-            r#"WITH due AS (
-                   SELECT s.id, s.next_due_at
-                   FROM sources s JOIN source_leases l ON l.source_id = s.id
-                   WHERE (s.next_due_at IS NULL OR s.next_due_at <= $1)
-                     AND (l.expires_at IS NULL OR l.expires_at <= $2)
-                   ORDER BY s.next_due_at NULLS FIRST, s.id
-                   LIMIT $3
-                   FOR UPDATE OF s, l SKIP LOCKED
-               ), claimed AS (
-                   UPDATE source_leases l SET holder = $4, expires_at = $5, claimed_at = $2
-                   FROM due WHERE l.source_id = due.id
-                   RETURNING l.source_id, due.next_due_at
-               )
-               SELECT source_id FROM claimed ORDER BY next_due_at NULLS FIRST, source_id"#,
-            &[&stored_ts(now), &now, &limit, &holder, &expires],
-        )?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(PgError::from))
-            .collect()
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<String>, PgError> {
+            let expires = later(now, lease, "the lease's expiry")?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let client = self.client_mut();
+            let rows = client.query(
+                r#"WITH due AS (
+                       SELECT s.id, s.next_due_at
+                       FROM sources s JOIN source_leases l ON l.source_id = s.id
+                       WHERE (s.next_due_at IS NULL OR s.next_due_at <= $1)
+                         AND (l.expires_at IS NULL OR l.expires_at <= $2)
+                       ORDER BY s.next_due_at NULLS FIRST, s.id
+                       LIMIT $3
+                       FOR UPDATE OF s, l SKIP LOCKED
+                   ), claimed AS (
+                       UPDATE source_leases l SET holder = $4, expires_at = $5, claimed_at = $2
+                       FROM due WHERE l.source_id = due.id
+                       RETURNING l.source_id, due.next_due_at
+                   )
+                   SELECT source_id FROM claimed ORDER BY next_due_at NULLS FIRST, source_id"#,
+                &[&stored_ts(now), &now, &limit, &holder, &expires],
+            )?;
+            rows.iter()
+                .map(|r| r.try_get(0).map_err(PgError::from))
+                .collect()
+        })
     }
 
     /// Extends `holder`'s lease on the source to `now + lease`. False when
@@ -106,16 +104,15 @@ impl PgStore {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<bool, PgError> {
-        let expires = later(now, lease, "the lease's expiry")?;
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        let n = client.execute(
-            "UPDATE source_leases SET expires_at = $3 WHERE source_id = $1 AND holder = $2",
-            &[&source_id, &holder, &expires],
-        )?;
-        Ok(n == 1)
+        crate::store::postgres::outside_runtime(|| -> Result<bool, PgError> {
+            let expires = later(now, lease, "the lease's expiry")?;
+            let client = self.client_mut();
+            let n = client.execute(
+                "UPDATE source_leases SET expires_at = $3 WHERE source_id = $1 AND holder = $2",
+                &[&source_id, &holder, &expires],
+            )?;
+            Ok(n == 1)
+        })
     }
 
     /// Gives the source back and sets when it is next due, in one
@@ -127,41 +124,42 @@ impl PgStore {
         source_id: &str,
         next_due: DateTime<Utc>,
     ) -> Result<bool, PgError> {
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut tx = client.transaction()?;
-        let released = tx.execute(
-            "UPDATE source_leases SET holder = NULL, expires_at = NULL
-             WHERE source_id = $1 AND holder = $2",
-            &[&source_id, &holder],
-        )?;
-        if released != 1 {
-            return Ok(false);
-        }
-        tx.execute(
-            "UPDATE sources SET next_due_at = $2 WHERE id = $1",
-            &[&source_id, &stored_ts(next_due)],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        crate::store::postgres::outside_runtime(|| -> Result<bool, PgError> {
+            let client = self.client_mut();
+            let mut tx = client.transaction()?;
+            let released = tx.execute(
+                "UPDATE source_leases SET holder = NULL, expires_at = NULL
+                 WHERE source_id = $1 AND holder = $2",
+                &[&source_id, &holder],
+            )?;
+            if released != 1 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sources SET next_due_at = $2 WHERE id = $1",
+                &[&source_id, &stored_ts(next_due)],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
     }
 
     /// Who holds the source now, if anyone (an expired lease is still
     /// shown: it is the holder's until someone takes it over).
     pub fn source_lease(&self, source_id: &str) -> Result<Option<Lease>, PgError> {
-        let row = self.db().query_opt(
-            "SELECT holder, expires_at FROM source_leases
-             WHERE source_id = $1 AND holder IS NOT NULL",
-            &[&source_id],
-        )?;
-        Ok(match row {
-            Some(r) => Some(Lease {
-                holder: r.try_get(0)?,
-                expires_at: r.try_get(1)?,
-            }),
-            None => None,
+        crate::store::postgres::outside_runtime(|| -> Result<Option<Lease>, PgError> {
+            let row = self.db().query_opt(
+                "SELECT holder, expires_at FROM source_leases
+                 WHERE source_id = $1 AND holder IS NOT NULL",
+                &[&source_id],
+            )?;
+            Ok(match row {
+                Some(r) => Some(Lease {
+                    holder: r.try_get(0)?,
+                    expires_at: r.try_get(1)?,
+                }),
+                None => None,
+            })
         })
     }
 
@@ -176,31 +174,30 @@ impl PgStore {
         now: DateTime<Utc>,
         delay: Duration,
     ) -> Result<HostTurn, PgError> {
-        let next = later(now, delay, "the host's next turn")?;
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        let granted = client.query_opt(
-            "INSERT INTO host_budget AS b (host, next_allowed_at) VALUES ($1, $3)
-             ON CONFLICT (host) DO UPDATE SET next_allowed_at = excluded.next_allowed_at
-                 WHERE b.next_allowed_at <= $2
-             RETURNING b.host",
-            &[&host, &now, &next],
-        )?;
-        if granted.is_some() {
-            return Ok(HostTurn::Granted);
-        }
-        let until = client.query_opt(
-            "SELECT next_allowed_at FROM host_budget WHERE host = $1",
-            &[&host],
-        )?;
-        Ok(HostTurn::Wait {
-            until: match until {
-                Some(r) => r.try_get(0)?,
-                // Rows are never deleted; were one gone, the host is free.
-                None => now,
-            },
+        crate::store::postgres::outside_runtime(|| -> Result<HostTurn, PgError> {
+            let next = later(now, delay, "the host's next turn")?;
+            let client = self.client_mut();
+            let granted = client.query_opt(
+                "INSERT INTO host_budget AS b (host, next_allowed_at) VALUES ($1, $3)
+                 ON CONFLICT (host) DO UPDATE SET next_allowed_at = excluded.next_allowed_at
+                     WHERE b.next_allowed_at <= $2
+                 RETURNING b.host",
+                &[&host, &now, &next],
+            )?;
+            if granted.is_some() {
+                return Ok(HostTurn::Granted);
+            }
+            let until = client.query_opt(
+                "SELECT next_allowed_at FROM host_budget WHERE host = $1",
+                &[&host],
+            )?;
+            Ok(HostTurn::Wait {
+                until: match until {
+                    Some(r) => r.try_get(0)?,
+                    // Rows are never deleted; were one gone, the host is free.
+                    None => now,
+                },
+            })
         })
     }
 }

@@ -37,6 +37,7 @@ mod dedup;
 mod desk;
 mod issues;
 mod items;
+mod job_lock;
 mod learning;
 mod leases;
 mod repairs;
@@ -44,6 +45,7 @@ mod schema;
 mod shared;
 mod stories;
 
+pub use job_lock::{PgJobLock, acquire as acquire_job_lock};
 pub use leases::{HostTurn, Lease};
 use schema::MIGRATIONS;
 
@@ -89,6 +91,24 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Runs `f`, which talks to PostgreSQL, where the blocking driver may run.
+///
+/// The driver (`postgres`) blocks on a runtime of its own, and tokio
+/// refuses to start one on a thread that is driving async tasks: the
+/// pollers and web handlers call the store from such threads. There the
+/// work is moved off the async workers with `block_in_place`, as any
+/// blocking call should be; elsewhere (cron commands, blocking threads) it
+/// runs as is. kuaibao's runtimes are all multi-threaded: a
+/// current-thread runtime has no thread to lend, and the driver's own
+/// message says so.
+pub(crate) fn outside_runtime<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Key of the advisory lock that serialises migrations: two processes
 /// starting at once against a new database must not both create the
 /// tables. ("kuaibao" in ASCII.)
@@ -98,11 +118,46 @@ pub struct PgStore {
     /// Behind a mutex because the driver needs `&mut` for every statement,
     /// reads included, while the SQLite store reads through `&self`: the
     /// two backends keep one set of signatures.
-    client: Mutex<Client>,
+    /// `None` only while being dropped.
+    client: Mutex<Option<Client>>,
     /// `user@host:port/dbname`, for messages (no password).
     target: String,
     /// The editors' model as last read or saved (`store::postgres::learning`).
     model_cache: learning::ModelCache,
+}
+
+/// The connection, locked for one method's statements.
+struct Db<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for Db<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0
+            .as_ref()
+            .expect("the connection is open until the store is dropped")
+    }
+}
+
+impl std::ops::DerefMut for Db<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .expect("the connection is open until the store is dropped")
+    }
+}
+
+/// Closing the connection blocks on the driver's runtime too.
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(client) = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            outside_runtime(|| drop(client));
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -119,36 +174,40 @@ impl PgStore {
     /// Unix socket) and brings its schema up to date. A database whose
     /// schema is newer than this build is refused.
     pub fn connect(url: &str) -> Result<PgStore, PgError> {
-        let mut config: Config = url.parse().map_err(PgError::Url)?;
-        if config.get_application_name().is_none() {
-            // What `pg_stat_activity` shows an operator.
-            config.application_name("kuaibao");
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
-        let target = describe(&config);
-        let mut client = config.connect(NoTls).map_err(|source| PgError::Connect {
-            target: target.clone(),
-            source,
-        })?;
-        migrate(&mut client, &target)?;
-        Ok(PgStore {
-            client: Mutex::new(client),
-            target,
-            model_cache: learning::ModelCache::default(),
+        crate::store::postgres::outside_runtime(|| -> Result<PgStore, PgError> {
+            let mut config: Config = url.parse().map_err(PgError::Url)?;
+            if config.get_application_name().is_none() {
+                // What `pg_stat_activity` shows an operator.
+                config.application_name("kuaibao");
+            }
+            if config.get_connect_timeout().is_none() {
+                config.connect_timeout(Duration::from_secs(10));
+            }
+            let target = describe(&config);
+            let mut client = config.connect(NoTls).map_err(|source| PgError::Connect {
+                target: target.clone(),
+                source,
+            })?;
+            migrate(&mut client, &target)?;
+            Ok(PgStore {
+                client: Mutex::new(Some(client)),
+                target,
+                model_cache: learning::ModelCache::default(),
+            })
         })
     }
 
     /// The connection and the target's name, for `store::migrate`, which
     /// copies with COPY in a transaction of its own rather than through
     /// this store's methods.
-    pub(in crate::store) fn into_parts(self) -> (Client, String) {
+    pub(in crate::store) fn into_parts(mut self) -> (Client, String) {
         let client = self
             .client
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        (client, self.target)
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("the connection is open until the store is dropped");
+        (client, std::mem::take(&mut self.target))
     }
 
     /// The database, as messages name it (no password).
@@ -156,16 +215,27 @@ impl PgStore {
         &self.target
     }
 
-    fn db(&self) -> MutexGuard<'_, Client> {
+    fn db(&self) -> Db<'_> {
         // A panic elsewhere while this was held leaves the client usable:
         // an open transaction rolls back when its guard is dropped.
-        self.client.lock().unwrap_or_else(PoisonError::into_inner)
+        Db(self.client.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The connection, for work that holds `&mut self`.
+    fn client_mut(&mut self) -> &mut Client {
+        self.client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+            .expect("the connection is open until the store is dropped")
     }
 
     /// The schema version this database is at (how many of this build's
     /// migrations, or a later build's, it has run).
     pub fn schema_version(&self) -> Result<i64, PgError> {
-        recorded_version(&mut self.db())
+        crate::store::postgres::outside_runtime(|| -> Result<i64, PgError> {
+            recorded_version(&mut self.db())
+        })
     }
 
     /// The newest schema version this build knows.
@@ -175,93 +245,102 @@ impl PgStore {
 
     /// Answers when the database does.
     pub fn ping(&self) -> Result<(), PgError> {
-        self.db().batch_execute("SELECT 1")?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), PgError> {
+            self.db().batch_execute("SELECT 1")?;
+            Ok(())
+        })
     }
 
     /// Records the configured sources (name, URL, kind may have changed).
     pub fn sync_sources(&mut self, sources: &[Source]) -> Result<(), PgError> {
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        let mut tx = client.transaction()?;
-        let stmt = tx.prepare(
-            "INSERT INTO sources (id, name, url, kind) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind",
-        )?;
-        for s in sources {
-            tx.execute(&stmt, &[&s.id, &s.name, &s.url.as_str(), &s.kind.as_str()])?;
-        }
-        tx.commit()?;
-        Ok(())
+        crate::store::postgres::outside_runtime(|| -> Result<(), PgError> {
+            let client = self.client_mut();
+            let mut tx = client.transaction()?;
+            let stmt = tx.prepare(
+                "INSERT INTO sources (id, name, url, kind) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind",
+            )?;
+            for s in sources {
+                tx.execute(&stmt, &[&s.id, &s.name, &s.url.as_str(), &s.kind.as_str()])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Each source's health, in the order of `ids` (a source never synced
     /// is all defaults).
     pub fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, PgError> {
-        let mut db = self.db();
-        let stmt = db.prepare(
-            "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
-                    consecutive_failures, last_item_count, next_due_at,
-                    (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id),
-                    last_limits, limited_passes
-             FROM sources s WHERE id = $1",
-        )?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let state = match db.query_opt(&stmt, &[id])? {
-                Some(r) => SourceState {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    url: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    last_attempt_at: r.try_get(4)?,
-                    last_success_at: r.try_get(5)?,
-                    last_error: r.try_get(6)?,
-                    consecutive_failures: r.try_get(7)?,
-                    last_item_count: r.try_get(8)?,
-                    next_due_at: r.try_get(9)?,
-                    items: r.try_get(10)?,
-                    last_limits: r.try_get(11)?,
-                    limited_passes: r.try_get(12)?,
-                },
-                None => SourceState {
-                    id: id.to_string(),
-                    ..SourceState::default()
-                },
-            };
-            out.push(state);
-        }
-        Ok(out)
+        crate::store::postgres::outside_runtime(|| -> Result<Vec<SourceState>, PgError> {
+            let mut db = self.db();
+            let stmt = db.prepare(
+                "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
+                        consecutive_failures, last_item_count, next_due_at,
+                        (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id),
+                        last_limits, limited_passes
+                 FROM sources s WHERE id = $1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let state = match db.query_opt(&stmt, &[id])? {
+                    Some(r) => SourceState {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        url: r.try_get(2)?,
+                        kind: r.try_get(3)?,
+                        last_attempt_at: r.try_get(4)?,
+                        last_success_at: r.try_get(5)?,
+                        last_error: r.try_get(6)?,
+                        consecutive_failures: r.try_get(7)?,
+                        last_item_count: r.try_get(8)?,
+                        next_due_at: r.try_get(9)?,
+                        items: r.try_get(10)?,
+                        last_limits: r.try_get(11)?,
+                        limited_passes: r.try_get(12)?,
+                    },
+                    None => SourceState {
+                        id: id.to_string(),
+                        ..SourceState::default()
+                    },
+                };
+                out.push(state);
+            }
+            Ok(out)
+        })
     }
 
     /// When the source is next due, if it was ever polled.
     pub fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, PgError> {
-        let row = self.db().query_opt(
-            "SELECT next_due_at FROM sources WHERE id = $1",
-            &[&source_id],
-        )?;
-        let due: Option<String> = match row {
-            Some(r) => r.try_get(0)?,
-            None => None,
-        };
-        Ok(due.as_deref().and_then(parse_ts))
+        crate::store::postgres::outside_runtime(
+            || -> Result<Option<DateTime<FixedOffset>>, PgError> {
+                let row = self.db().query_opt(
+                    "SELECT next_due_at FROM sources WHERE id = $1",
+                    &[&source_id],
+                )?;
+                let due: Option<String> = match row {
+                    Some(r) => r.try_get(0)?,
+                    None => None,
+                };
+                Ok(due.as_deref().and_then(parse_ts))
+            },
+        )
     }
 
     /// How much is stored: items, the outlet pages they were seen on,
     /// stories, fingerprinted items.
     pub fn counts(&self) -> Result<StoreCounts, PgError> {
-        let r = self.db().query_one(
-            "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
-                    (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
-            &[],
-        )?;
-        Ok(StoreCounts {
-            items: r.try_get(0)?,
-            pages: r.try_get(1)?,
-            stories: r.try_get(2)?,
-            fingerprints: r.try_get(3)?,
+        crate::store::postgres::outside_runtime(|| -> Result<StoreCounts, PgError> {
+            let r = self.db().query_one(
+                "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
+                        (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
+                &[],
+            )?;
+            Ok(StoreCounts {
+                items: r.try_get(0)?,
+                pages: r.try_get(1)?,
+                stories: r.try_get(2)?,
+                fingerprints: r.try_get(3)?,
+            })
         })
     }
 }
