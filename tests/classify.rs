@@ -176,6 +176,48 @@ fn a_company_hiring_drive_is_never_a_candidate_but_a_public_job_fair_is() {
 }
 
 #[test]
+fn an_offices_own_party_meeting_in_the_title_waits_in_maybe_however_many_field_words_it_has() {
+    let rules = Rules::default();
+    let meeting = classify(
+        &ClassifyInput {
+            title: "市人社局召开党组理论学习中心组学习会".into(),
+            content: "近日，市人力资源和社会保障局召开学习会。会议强调，要把学习成果转化为做好\
+                      就业、社会保障、劳动关系和人才工作的实际成效，扎实推进稳就业、保民生各项任务：\
+                      落实高校毕业生就业创业政策，做好农民工工资支付保障和欠薪治理，\
+                      推进养老保险、失业保险、工伤保险扩面，加强职业技能培训和技能人才评价，\
+                      完善新就业形态劳动者权益保障，办好人社领域民生实事。"
+                .into(),
+            origin: Some("南京市人力资源和社会保障局".into()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(meeting.verdict, Verdict::Maybe, "{meeting:#?}");
+    assert!(
+        meeting
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("the title names an off-topic marker")),
+        "{:#?}",
+        meeting.reasons
+    );
+    let news = classify(
+        &ClassifyInput {
+            title: "市人社局召开全市稳就业工作推进会".into(),
+            content: "近日，市人力资源和社会保障局召开全市稳就业工作推进会，部署高校毕业生就业、\
+                      农民工返岗复工和就业困难人员帮扶工作，要求各区落实稳岗返还和一次性扩岗补助政策。"
+                .into(),
+            origin: Some("南京市人力资源和社会保障局".into()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(news.verdict, Verdict::Relevant, "{news:#?}");
+}
+
+#[test]
 fn learning_from_the_dev_set_keeps_its_accuracy_and_explains_itself() {
     let rules = Rules::default();
     let set = load_set(dev()).unwrap();

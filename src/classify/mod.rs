@@ -162,7 +162,12 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     );
     let business = business::weigh(&rules.business, &rules.weights, title, body, &mut reasons);
     let mut relevance = rules_relevance(&keywords, prior + business.add, rules, &mut reasons);
-    if business.capped {
+    if let Some((weight, marker)) = &keywords.title_marker {
+        reasons.push(format!(
+            "the title names an off-topic marker ({marker} {weight:+.1}): at most 待定"
+        ));
+    }
+    if business.capped || keywords.title_marker.is_some() {
         // Just under the threshold, but never below the band into hiding.
         let p = &rules.relevance;
         relevance = relevance.min((p.threshold - 1e-3).max(p.maybe));
@@ -200,6 +205,9 @@ pub(super) fn two_keys(by_rules: Verdict, blended: Verdict) -> Verdict {
 struct KeywordEvidence {
     title: f64,
     body: f64,
+    /// The heaviest off-topic marker in the title at or under
+    /// `relevance.title_marker`.
+    title_marker: Option<(f64, String)>,
     /// Relevance-weighted hits per 1000 body characters.
     density: f64,
 }
@@ -224,6 +232,7 @@ fn weigh_keywords(
     let mut ev = KeywordEvidence {
         title: 0.0,
         body: 0.0,
+        title_marker: None,
         density: 0.0,
     };
     let mut fired: Vec<(f64, String)> = Vec::new();
@@ -231,6 +240,17 @@ fn weigh_keywords(
         let (t, b) = (tc[k], bc[k]);
         if t == 0 && b == 0 {
             continue;
+        }
+        let cap = rules.relevance.title_marker;
+        if t > 0
+            && cap < 0.0
+            && kw.relevance <= cap
+            && ev
+                .title_marker
+                .as_ref()
+                .is_none_or(|(w, _)| kw.relevance < *w)
+        {
+            ev.title_marker = Some((kw.relevance, kw.text.clone()));
         }
         let t = f64::from(t.min(2));
         let b = f64::from(b);

@@ -47,6 +47,11 @@ pub struct RelevanceParams {
     pub bias: f64,
     pub body: f64,
     pub density: f64,
+    /// An off-topic marker weighing this much or less (≤ 0) in the title
+    /// names what the item is about — a match, a share price, an office's
+    /// own party meeting — and keeps it at most 待定 on the rules alone.
+    /// `0` turns the cap off.
+    pub title_marker: f64,
 }
 
 /// Evidence that an item argues rather than reports (`[commentary]`):
@@ -364,6 +369,7 @@ struct RawRelevance {
     bias: Option<Spanned<f64>>,
     body: Option<Spanned<f64>>,
     density: Option<Spanned<f64>>,
+    title_marker: Option<Spanned<f64>>,
     #[serde(default)]
     keywords: BTreeMap<String, Spanned<f64>>,
 }
@@ -567,6 +573,13 @@ impl Rules {
             bias: file.number(r.bias.as_ref(), "relevance.bias", 3.0, -big, big)?,
             body: file.number(r.body.as_ref(), "relevance.body", 0.5, 0.0, big)?,
             density: file.number(r.density.as_ref(), "relevance.density", 0.15, 0.0, big)?,
+            title_marker: file.number(
+                r.title_marker.as_ref(),
+                "relevance.title_marker",
+                0.0,
+                -big,
+                0.0,
+            )?,
         };
         let mut keywords: Vec<Keyword> = Vec::new();
         for (text, value) in &r.keywords {
