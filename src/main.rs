@@ -97,6 +97,11 @@ enum Command {
         /// Address to listen on [default: `server.listen`].
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// What this process does: `all` polls and serves; on a shared
+        /// PostgreSQL database `poller`s (any number, sharing the sources
+        /// by leases) and `web` nodes (feeds, issues, the desk) scale apart.
+        #[arg(long, value_enum, default_value_t = RoleArg::All)]
+        role: RoleArg,
     },
     /// Run the whole pipeline on bundled sample outlets and serve the result.
     Demo(DemoArgs),
@@ -492,6 +497,24 @@ struct DemoArgs {
     listen: Option<std::net::SocketAddr>,
 }
 
+/// `serve --role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RoleArg {
+    All,
+    Poller,
+    Web,
+}
+
+impl From<RoleArg> for kuaibao::serve::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::All => kuaibao::serve::Role::All,
+            RoleArg::Poller => kuaibao::serve::Role::Poller,
+            RoleArg::Web => kuaibao::serve::Role::Web,
+        }
+    }
+}
+
 /// glibc tuning for a long-running daemon. Every thread that allocates gets
 /// its own heap arena (up to eight per core) and the daemon's blocking
 /// threads come and go; and glibc raises its mmap threshold each time a
@@ -642,6 +665,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         } => cli::accounts::audit(config, limit, user, item, json),
         Command::Migrate { to, json } => cli::migrate::migrate(config, &to, json, cli.quiet),
         Command::Demo(args) => cli::daemon::demo(config, args),
-        Command::Serve { listen } => cli::daemon::serve(config, listen),
+        Command::Serve { listen, role } => cli::daemon::serve(config, listen, role.into()),
     }
 }

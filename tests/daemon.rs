@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::daemon::Daemon;
 use common::{Outlet, Reply, TestConfig};
 
 /// Different news for each (name, n) of a test: texts that differ only in
@@ -46,82 +46,6 @@ fn list_source(outlet: &Outlet, name: &str) -> String {
         "[[source]]\nid = \"{name}\"\nname = \"测试厅\"\nurl = \"{}/{name}/list.html\"\nkind = \"html\"\nsection = \"regional\"\n[source.list]\nitem = \"ul.list li\"\nlink = \"a@href\"\ntitle = \"a\"\ndate = \"span\"\n[source.article]\ncontent = \"div.body\"\norigin = \"div.info\"\n\n",
         outlet.base
     )
-}
-
-struct Daemon {
-    child: Child,
-    base: String,
-}
-
-impl Daemon {
-    fn start(tc: &TestConfig) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
-            .arg("--config")
-            .arg(tc.path())
-            .args(["-v", "serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("serve announces its address")
-                .expect("line");
-            if let Some(at) = line.find("http://") {
-                let url = line[at..]
-                    .split_whitespace()
-                    .next()
-                    .expect("url")
-                    .to_string();
-                break url;
-            }
-        };
-        // Keep draining stderr so the daemon never blocks on a full pipe;
-        // what it logs shows with a failing test's output.
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                eprintln!("kuaibao serve: {line}");
-            }
-        });
-        Daemon { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path.trim_start_matches('/'))
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
-    }
-
-    /// SIGTERM, then the exit status within `bound`.
-    fn stop(mut self, bound: Duration) -> std::process::ExitStatus {
-        self.signal("TERM");
-        let deadline = Instant::now() + bound;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("kuaibao serve did not stop within {bound:?} of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Waits until the served feed holds `n` entries; returns its body.

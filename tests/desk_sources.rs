@@ -127,9 +127,18 @@ impl Daemon {
         let path: PathBuf = tc.path();
         let task = tokio::spawn(async move {
             let _keep = reload_tx;
-            serve::run(&path, config, listener, ServeControl { shutdown, reload })
-                .await
-                .unwrap();
+            serve::run(
+                &path,
+                config,
+                listener,
+                ServeControl {
+                    shutdown,
+                    reload,
+                    role: serve::Role::All,
+                },
+            )
+            .await
+            .unwrap();
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

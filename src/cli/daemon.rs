@@ -108,19 +108,35 @@ pub(crate) fn demo(config_path: &Path, args: DemoArgs) -> anyhow::Result<u8> {
         run.base_url
     );
     let config = (*run.config).clone();
-    rt.block_on(serve_until_signalled(&run.config_path, config, listener))?;
+    rt.block_on(serve_until_signalled(
+        &run.config_path,
+        config,
+        listener,
+        kuaibao::serve::Role::All,
+    ))?;
     Ok(exit::OK)
 }
 
 pub(crate) fn serve(
     config_path: &Path,
     listen: Option<std::net::SocketAddr>,
+    role: kuaibao::serve::Role,
 ) -> anyhow::Result<u8> {
     let config = load_config(config_path)?;
     let listen = listen.unwrap_or(config.server.listen);
-    // The daemon polls for as long as it runs: a cron poll still at work
-    // gets a few minutes to finish first.
-    let _lock = kuaibao::store::lock_job(&config.storage, Job::Poll, Duration::from_secs(300))?;
+    // A polling daemon polls for as long as it runs: a cron poll still at
+    // work gets a few minutes to finish first. On PostgreSQL the daemons
+    // share the lock (their leases keep them apart); a web node never
+    // polls and takes none.
+    let _lock = if role.polls() {
+        Some(kuaibao::store::lock_job_shared(
+            &config.storage,
+            Job::Poll,
+            Duration::from_secs(300),
+        )?)
+    } else {
+        None
+    };
     let rt = runtime()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -131,7 +147,7 @@ pub(crate) fn serve(
             "kuaibao: serving {} sources on http://{local}/ (feeds under /feeds/, status at /status)",
             config.sources.iter().filter(|s| s.enabled).count()
         );
-        serve_until_signalled(config_path, config, listener).await?;
+        serve_until_signalled(config_path, config, listener, role).await?;
         anyhow::Ok(exit::OK)
     })
 }
@@ -141,6 +157,7 @@ pub(crate) async fn serve_until_signalled(
     config_path: &Path,
     config: kuaibao::config::Config,
     listener: tokio::net::TcpListener,
+    role: kuaibao::serve::Role,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
 
@@ -165,6 +182,7 @@ pub(crate) async fn serve_until_signalled(
     let control = kuaibao::serve::ServeControl {
         shutdown: stop_rx,
         reload: reload_rx,
+        role,
     };
     kuaibao::serve::run(config_path, config, listener, control).await?;
     Ok(())

@@ -255,6 +255,10 @@ pub struct Schedule {
     pub jitter: f64,
     /// Cap of the exponential backoff after failures.
     pub backoff_max: Duration,
+    /// With PostgreSQL, how long a poller holds a source it claimed before
+    /// another may take it over (it renews the lease while a poll lasts):
+    /// how soon a crashed poller's sources are polled again.
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -669,6 +673,7 @@ fn schedule_table(file: &FileText, sc: RawSchedule) -> Result<Schedule, ConfigEr
             }
         },
         backoff_max: file.duration(sc.backoff_max.as_ref(), "schedule.backoff_max", "12h")?,
+        lease: file.duration(sc.lease.as_ref(), "schedule.lease", "2m")?,
     };
     if schedule.min_interval > schedule.max_interval
         && let Some(at) = &sc.min_interval
@@ -1303,6 +1308,7 @@ struct RawSchedule {
     max_interval: Option<Spanned<String>>,
     jitter: Option<Spanned<f64>>,
     backoff_max: Option<Spanned<String>>,
+    lease: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -197,6 +197,7 @@ mod tests {
             max_interval: 24 * HOUR,
             jitter: 0.1,
             backoff_max: 12 * HOUR,
+            lease: 2 * MIN,
         }
     }
 

@@ -15,6 +15,14 @@
 //! of theirs already running finishes). On shutdown no new poll starts;
 //! polls in flight get `shutdown_grace` to finish, then are abandoned —
 //! every item already stored stays stored, each commits on its own.
+//!
+//! On a database many pollers share (PostgreSQL) the store decides instead
+//! of the local clock: every second, while slots are free, the loop claims
+//! due sources with leases (`store::Leases`), renews the leases of the
+//! polls in flight every third of the lease, and releases each source when
+//! its poll ends, with its next due time. So no source is polled by two
+//! pollers at once, and a poller that dies keeps its sources only until
+//! their leases lapse.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -86,6 +94,24 @@ pub struct Scheduler {
     hooks: Hooks,
     shutdown_grace: Duration,
     gauge: QueueGauge,
+    holder: Option<String>,
+}
+
+/// How often a poller with free slots asks a shared store for due sources.
+const CLAIM_EVERY: Duration = Duration::from_secs(1);
+
+/// After a failed claim, the wait before the next.
+const CLAIM_RETRY: Duration = Duration::from_secs(5);
+
+/// This process's name on the leases it holds: the host, then the pid.
+pub fn default_holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }
 
 /// What the grace period is unless set.
@@ -101,7 +127,15 @@ impl Scheduler {
             hooks: Hooks::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             gauge: QueueGauge::default(),
+            holder: None,
         }
+    }
+
+    /// The name this poller's leases carry on a shared store
+    /// [default: [`default_holder`]].
+    pub fn holder(mut self, holder: impl Into<String>) -> Scheduler {
+        self.holder = Some(holder.into());
+        self
     }
 
     pub fn hooks(mut self, hooks: Hooks) -> Scheduler {
@@ -138,10 +172,20 @@ impl Scheduler {
             hooks,
             shutdown_grace,
             gauge,
+            holder,
         } = self;
         let config = config_rx.borrow_and_update().clone();
         let fetcher = Arc::new(Fetcher::new(&config.poll)?);
         lock(&store).sync_sources(&config.sources)?;
+        let shared = lock(&store).leases().is_some().then(|| {
+            let holder = holder.unwrap_or_else(default_holder);
+            tracing::info!(%holder, "polling shares sources with other pollers by leases");
+            Shared {
+                holder,
+                next_claim: Instant::now(),
+                next_renew: Instant::now(),
+            }
+        });
         let mut state = State {
             poller: Arc::new(Poller::new(config.clone(), fetcher.clone(), store.clone())),
             fetcher,
@@ -152,6 +196,7 @@ impl Scheduler {
             tasks: JoinSet::new(),
             hooks,
             gauge,
+            shared,
         };
         state.adopt_sources();
         let mut reloads_open = true;
@@ -161,6 +206,7 @@ impl Scheduler {
                 break;
             }
             state.start_due();
+            state.renew_leases();
             let wake = state.next_wake();
             tokio::select! {
                 biased;
@@ -209,6 +255,7 @@ impl Scheduler {
         // awaited, so none is cut in half. Waiting for them here means no
         // poll touches the store once `run` has returned.
         state.tasks.shutdown().await;
+        state.release_abandoned();
         state.running.clear();
         state.update_gauge();
         Ok(())
@@ -257,6 +304,15 @@ struct State {
     tasks: JoinSet<Done>,
     hooks: Hooks,
     gauge: QueueGauge,
+    /// Set when the store shares sources out by leases.
+    shared: Option<Shared>,
+}
+
+/// A poller's part in a shared store's leases.
+struct Shared {
+    holder: String,
+    next_claim: Instant,
+    next_renew: Instant,
 }
 
 impl State {
@@ -315,8 +371,13 @@ impl State {
         }
     }
 
-    /// Starts the due sources, earliest first, while slots are free.
+    /// Starts the due sources, earliest first, while slots are free: due
+    /// by the local schedule, or as claimed from a shared store.
     fn start_due(&mut self) {
+        if self.shared.is_some() {
+            self.start_claimed();
+            return;
+        }
         let now = Instant::now();
         let limit = self.config.poll.concurrency.max(1);
         let mut due: Vec<usize> = (0..self.entries.len())
@@ -327,32 +388,150 @@ impl State {
             if self.tasks.len() >= limit {
                 break;
             }
-            let entry = &mut self.entries[i];
-            entry.in_flight = true;
-            let source = entry.source.clone();
-            let poller = self.poller.clone();
-            let unit = rand::random::<f64>();
-            let task_source = source.clone();
-            let handle = self.tasks.spawn(async move {
-                let (report, next) = poller.poll_source_with(&task_source, unit).await;
-                Done { report, next }
-            });
-            tracing::debug!(source = %source.id, "polling");
-            self.running.insert(
-                handle.id(),
-                Running {
-                    source,
-                    started: now,
-                },
-            );
+            self.start(i, now);
         }
         self.update_gauge();
+    }
+
+    /// Claims as many due sources as there are free slots from the shared
+    /// store, at most once a [`CLAIM_EVERY`], and starts them.
+    fn start_claimed(&mut self) {
+        let now = Instant::now();
+        let free = self
+            .config
+            .poll
+            .concurrency
+            .max(1)
+            .saturating_sub(self.tasks.len());
+        let Some(shared) = &mut self.shared else {
+            return;
+        };
+        if free == 0 || now < shared.next_claim {
+            return;
+        }
+        let among: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| !e.in_flight)
+            .map(|e| e.source.id.clone())
+            .collect();
+        let lease = self.config.schedule.lease;
+        let claimed = {
+            let mut store = lock(&self.store);
+            match store.leases() {
+                Some(leases) => leases.claim_due(&shared.holder, Utc::now(), lease, free, &among),
+                None => Ok(Vec::new()),
+            }
+        };
+        shared.next_claim = now + CLAIM_EVERY;
+        let claimed = match claimed {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming due sources");
+                shared.next_claim = now + CLAIM_RETRY;
+                return;
+            }
+        };
+        for id in claimed {
+            match self.entries.iter().position(|e| e.source.id == id) {
+                Some(i) => self.start(i, now),
+                // Claimed among this configuration's sources, so only a
+                // reload in between gets here: give it back at once.
+                None => self.release(&id, Utc::now()),
+            }
+        }
+        self.update_gauge();
+    }
+
+    /// Renews the leases of the polls in flight, every third of a lease.
+    fn renew_leases(&mut self) {
+        let now = Instant::now();
+        let lease = self.config.schedule.lease;
+        let Some(shared) = &mut self.shared else {
+            return;
+        };
+        if now < shared.next_renew {
+            return;
+        }
+        shared.next_renew = now + lease / 3;
+        let mut store = lock(&self.store);
+        let Some(leases) = store.leases() else {
+            return;
+        };
+        for running in self.running.values() {
+            match leases.renew(&shared.holder, &running.source.id, Utc::now(), lease) {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    source = %running.source.id,
+                    "another poller took this source over: its lease had lapsed"
+                ),
+                Err(e) => {
+                    tracing::warn!(source = %running.source.id, error = %e, "renewing a lease")
+                }
+            }
+        }
+    }
+
+    /// Gives a claimed source back to the shared store, due at `next_due`.
+    fn release(&mut self, source_id: &str, next_due: chrono::DateTime<Utc>) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let mut store = lock(&self.store);
+        let Some(leases) = store.leases() else {
+            return;
+        };
+        match leases.release(&shared.holder, source_id, next_due) {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                source = %source_id,
+                "the lease had passed to another poller before this poll ended"
+            ),
+            Err(e) => tracing::warn!(source = %source_id, error = %e, "releasing a lease"),
+        }
+    }
+
+    /// On shutdown, the sources of abandoned polls go back due at once,
+    /// rather than waiting out their leases.
+    fn release_abandoned(&mut self) {
+        let ids: Vec<String> = self.running.values().map(|r| r.source.id.clone()).collect();
+        for id in ids {
+            self.release(&id, Utc::now());
+        }
+    }
+
+    /// Starts polling the source of entry `i`.
+    fn start(&mut self, i: usize, now: Instant) {
+        let entry = &mut self.entries[i];
+        entry.in_flight = true;
+        let source = entry.source.clone();
+        let poller = self.poller.clone();
+        let unit = rand::random::<f64>();
+        let task_source = source.clone();
+        let handle = self.tasks.spawn(async move {
+            let (report, next) = poller.poll_source_with(&task_source, unit).await;
+            Done { report, next }
+        });
+        tracing::debug!(source = %source.id, "polling");
+        self.running.insert(
+            handle.id(),
+            Running {
+                source,
+                started: now,
+            },
+        );
     }
 
     /// When the loop must wake to start a source: never while every slot
     /// is taken (a finishing poll wakes it).
     fn next_wake(&self) -> Option<Instant> {
-        if self.tasks.len() >= self.config.poll.concurrency.max(1) {
+        let full = self.tasks.len() >= self.config.poll.concurrency.max(1);
+        if let Some(shared) = &self.shared {
+            let renew = (!self.running.is_empty()).then_some(shared.next_renew);
+            let claim = (!full).then_some(shared.next_claim);
+            return renew.into_iter().chain(claim).min();
+        }
+        if full {
             return None;
         }
         self.entries
@@ -390,6 +569,15 @@ impl State {
         let Some(running) = self.running.remove(&id) else {
             return;
         };
+        if self.shared.is_some() {
+            // The policy's delays are bounded (max_interval, backoff_max):
+            // a week covers them and cannot overflow.
+            let left = delay
+                .saturating_sub(running.started.elapsed())
+                .min(Duration::from_secs(7 * 24 * 3600));
+            let next_due = Utc::now() + chrono::Duration::from_std(left).unwrap_or_default();
+            self.release(&running.source.id, next_due);
+        }
         if let Some(entry) = self
             .entries
             .iter_mut()

@@ -38,12 +38,41 @@ pub const SERVE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_
 /// editor's `kuaibao review approve`, a cron `publish`): a cheap check.
 const SERVE_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What one `kuaibao serve` process does (`--role`): on a database many
+/// machines share, pollers and web nodes are scaled apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Polls and serves everything: one machine.
+    #[default]
+    All,
+    /// Polls; over HTTP only `/healthz`, `/metrics` and `/status`.
+    Poller,
+    /// Serves feeds, archives, issues and the desk; never polls.
+    Web,
+}
+
+impl Role {
+    pub fn polls(self) -> bool {
+        self != Role::Web
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Poller => "poller",
+            Role::Web => "web",
+        }
+    }
+}
+
 /// What tells the daemon to stop or to re-read its configuration.
 pub struct ServeControl {
     /// `true` stops the daemon.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Each value is a request to reload the configuration from disk.
     pub reload: tokio::sync::mpsc::Receiver<()>,
+    /// What this process does.
+    pub role: Role,
 }
 
 /// `kuaibao serve`: the polling scheduler and the feeds over HTTP, in one
@@ -107,7 +136,10 @@ pub async fn run(
             }
         });
     let queue = scheduler.queue();
-    let scheduler = tokio::spawn(scheduler.run(control.shutdown.clone()));
+    let scheduler = control
+        .role
+        .polls()
+        .then(|| tokio::spawn(scheduler.run(control.shutdown.clone())));
     let refresher = tokio::spawn(run_refresher(
         state.clone(),
         SERVE_REFRESH_INTERVAL,
@@ -174,18 +206,18 @@ pub async fn run(
     });
 
     let limits = super::HttpLimits::from_config(&config.server, SERVE_SHUTDOWN_GRACE);
-    super::serve_http(
-        listener,
-        router(state),
-        limits,
-        metrics,
-        control.shutdown.clone(),
-    )
-    .await;
+    let routes = match control.role {
+        Role::Poller => super::health_router(state),
+        Role::All | Role::Web => router(state),
+    };
+    super::serve_http(listener, routes, limits, metrics, control.shutdown.clone()).await;
 
     // The HTTP side has stopped; the scheduler stops on the same signal and
     // returns within its grace period.
-    let scheduled = scheduler.await;
+    let scheduled = match scheduler {
+        Some(task) => task.await,
+        None => Ok(Ok(())),
+    };
     reloads.abort();
     let _ = refresher.await;
     let _ = gauges.await;

@@ -40,7 +40,7 @@ use axum::extract::FromRef;
 use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
-pub use daemon::{SERVE_SHUTDOWN_GRACE, ServeControl, run, serve_directory};
+pub use daemon::{Role, SERVE_SHUTDOWN_GRACE, ServeControl, run, serve_directory};
 pub use server::{HttpLimits, serve_http};
 
 use crate::accounts::{HashBudget, LoginLimiter};
@@ -336,6 +336,18 @@ pub fn router(state: ServeState) -> Router {
         // …and so does every body read some other way: a declared length
         // over it gets 413 before the handler runs.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::map_response(headers::security_headers))
+}
+
+/// A poller's routes (`serve --role poller`): its health and figures, for
+/// a load balancer's checks and for Prometheus; no feed, issue or desk.
+pub fn health_router(state: ServeState) -> Router {
+    Router::new()
+        .route("/healthz", get(status::healthz))
+        .route("/metrics", get(status::metrics))
+        .route("/status", get(status::status_html))
+        .route("/status.json", get(status::status_json))
+        .with_state(state)
         .layer(axum::middleware::map_response(headers::security_headers))
 }
 

@@ -55,6 +55,7 @@ mod accounts;
 mod dedup;
 mod issues;
 mod learning;
+mod leases;
 pub mod migrate;
 pub mod postgres;
 mod repairs;
@@ -75,6 +76,7 @@ pub use issues::{
 };
 pub use learning::Decision;
 pub use learning::DecisionStore;
+pub use leases::{LeaseCounts, LeaseStore, Leases};
 pub use repairs::RepairStore;
 pub use repairs::{NewRepair, RepairRow};
 use schema::MIGRATIONS;
@@ -341,6 +343,7 @@ pub trait Backend:
     + AccountStore
     + IndexStore
     + RepairStore
+    + LeaseStore
     + DecisionLog<Error = StoreError>
     + Send
 {
@@ -355,6 +358,7 @@ impl<T> Backend for T where
         + AccountStore
         + IndexStore
         + RepairStore
+        + LeaseStore
         + DecisionLog<Error = StoreError>
         + Send
 {
@@ -447,7 +451,23 @@ pub fn lock_job(
     wait: Duration,
 ) -> Result<JobLock, crate::lock::LockError> {
     match &storage.url {
-        Some(url) => postgres::acquire_job_lock(url.expose(), job, wait)
+        Some(url) => postgres::acquire_job_lock(url.expose(), job, wait, false)
+            .map(|l| JobLock::Postgres(Box::new(l))),
+        None => crate::lock::acquire(&storage.database, job, wait).map(JobLock::File),
+    }
+}
+
+/// Takes `job`'s run lock the way a daemon polling with others does: on a
+/// shared PostgreSQL database held together with the other daemons (the
+/// leases keep them apart) and apart from any cron `poll`; on SQLite, where
+/// one process polls, the same lock file as [`lock_job`].
+pub fn lock_job_shared(
+    storage: &crate::config::Storage,
+    job: crate::lock::Job,
+    wait: Duration,
+) -> Result<JobLock, crate::lock::LockError> {
+    match &storage.url {
+        Some(url) => postgres::acquire_job_lock(url.expose(), job, wait, true)
             .map(|l| JobLock::Postgres(Box::new(l))),
         None => crate::lock::acquire(&storage.database, job, wait).map(JobLock::File),
     }

@@ -2,6 +2,7 @@
 //! configuration pointing at them.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod outlets;
 
 use std::collections::HashMap;

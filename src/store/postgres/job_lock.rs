@@ -3,7 +3,8 @@
 //! for processes on many machines. `kuaibao poll` from cron and
 //! `kuaibao publish` take a session-level advisory lock on a connection of
 //! their own; PostgreSQL drops it when that connection ends, so a holder
-//! killed with -9 never leaves a stale lock.
+//! killed with -9 never leaves a stale lock. Daemons that poll with leases
+//! hold the poll lock shared: they exclude a cron `poll`, not each other.
 
 use std::time::{Duration, Instant};
 
@@ -49,12 +50,19 @@ fn key(job: Job) -> i64 {
 }
 
 /// Takes `job`'s lock in the database at `url`, waiting up to `wait` for
-/// another holder (`Duration::ZERO`: do not wait).
-pub fn acquire(url: &str, job: Job, wait: Duration) -> Result<PgJobLock, LockError> {
-    outside_runtime(|| acquire_blocking(url, job, wait))
+/// another holder (`Duration::ZERO`: do not wait). A `shared` lock is held
+/// by any number of processes at once and excludes only the exclusive one:
+/// daemons polling with leases share it, a cron `poll` takes it alone.
+pub fn acquire(url: &str, job: Job, wait: Duration, shared: bool) -> Result<PgJobLock, LockError> {
+    outside_runtime(|| acquire_blocking(url, job, wait, shared))
 }
 
-fn acquire_blocking(url: &str, job: Job, wait: Duration) -> Result<PgJobLock, LockError> {
+fn acquire_blocking(
+    url: &str,
+    job: Job,
+    wait: Duration,
+    shared: bool,
+) -> Result<PgJobLock, LockError> {
     let mut config: Config = url.parse().map_err(|e| LockError::Database {
         database: "PostgreSQL".into(),
         source: Box::new(e),
@@ -72,7 +80,14 @@ fn acquire_blocking(url: &str, job: Job, wait: Duration) -> Result<PgJobLock, Lo
     let deadline = Instant::now() + wait;
     loop {
         let held: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key(job)])
+            .query_one(
+                if shared {
+                    "SELECT pg_try_advisory_lock_shared($1)"
+                } else {
+                    "SELECT pg_try_advisory_lock($1)"
+                },
+                &[&key(job)],
+            )
             .and_then(|row| row.try_get(0))
             .map_err(failed)?;
         if held {

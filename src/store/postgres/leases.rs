@@ -27,6 +27,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{PgError, PgStore, later, stored_ts};
+use crate::store::leases::LeaseCounts;
 
 /// Who holds a source, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +67,19 @@ impl PgStore {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<String>, PgError> {
+        self.claim_due_among(holder, now, lease, limit, None)
+    }
+
+    /// [`PgStore::claim_due_sources`] among `only` (the sources this
+    /// poller's configuration enables), or among all when `None`.
+    pub fn claim_due_among(
+        &mut self,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+        only: Option<&[String]>,
+    ) -> Result<Vec<String>, PgError> {
         crate::store::postgres::outside_runtime(|| -> Result<Vec<String>, PgError> {
             let expires = later(now, lease, "the lease's expiry")?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -76,6 +90,7 @@ impl PgStore {
                        FROM sources s JOIN source_leases l ON l.source_id = s.id
                        WHERE (s.next_due_at IS NULL OR s.next_due_at <= $1)
                          AND (l.expires_at IS NULL OR l.expires_at <= $2)
+                         AND ($6::text[] IS NULL OR s.id = ANY($6))
                        ORDER BY s.next_due_at NULLS FIRST, s.id
                        LIMIT $3
                        FOR UPDATE OF s, l SKIP LOCKED
@@ -85,7 +100,7 @@ impl PgStore {
                        RETURNING l.source_id, due.next_due_at
                    )
                    SELECT source_id FROM claimed ORDER BY next_due_at NULLS FIRST, source_id"#,
-                &[&stored_ts(now), &now, &limit, &holder, &expires],
+                &[&stored_ts(now), &now, &limit, &holder, &expires, &only],
             )?;
             rows.iter()
                 .map(|r| r.try_get(0).map_err(PgError::from))
@@ -141,6 +156,29 @@ impl PgStore {
             )?;
             tx.commit()?;
             Ok(true)
+        })
+    }
+
+    /// How many sources are held, how many of those leases expired, and
+    /// how many sources are due with nobody holding them.
+    pub fn count_leases(&self, now: DateTime<Utc>) -> Result<LeaseCounts, PgError> {
+        crate::store::postgres::outside_runtime(|| -> Result<LeaseCounts, PgError> {
+            let r = self.db().query_one(
+                "SELECT count(*) FILTER (WHERE l.holder IS NOT NULL),
+                        count(*) FILTER (WHERE l.holder IS NOT NULL AND l.expires_at <= $2),
+                        count(*) FILTER (WHERE l.holder IS NULL
+                                         AND (s.next_due_at IS NULL OR s.next_due_at <= $1))
+                 FROM sources s JOIN source_leases l ON l.source_id = s.id",
+                &[&stored_ts(now), &now],
+            )?;
+            let count = |i: usize| -> Result<u64, PgError> {
+                Ok(u64::try_from(r.try_get::<_, i64>(i)?).unwrap_or(0))
+            };
+            Ok(LeaseCounts {
+                held: count(0)?,
+                expired: count(1)?,
+                due: count(2)?,
+            })
         })
     }
 
