@@ -218,3 +218,39 @@ async fn a_poller_killed_mid_poll_loses_nothing_and_another_takes_its_sources_wh
     }
     drop(second);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pollers_together_start_at_most_one_request_per_host_delay() {
+    let Some(db) = blocking(|| database("two_pollers_together_keep_the_host_delay")) else {
+        return;
+    };
+    let outlet = Outlet::start().await;
+    let sources = serve_outlets(&outlet, 6, 1, Duration::ZERO);
+    let tc = shared_config(&sources, &db.url, "5s");
+    tc.set_poll("host_delay", "\"400ms\"");
+    let a = blocking(|| Daemon::start_with(&tc, &["--role", "poller"]));
+    let b = blocking(|| Daemon::start_with(&tc, &["--role", "poller"]));
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    drop((a, b));
+
+    let mut starts: Vec<Instant> = (0..6)
+        .flat_map(|s| {
+            let mut all = outlet.arrivals(&format!("/s{s}/list.html"));
+            all.extend(outlet.arrivals(&format!("/s{s}/a/0.html")));
+            all
+        })
+        .collect();
+    starts.sort();
+    assert!(starts.len() >= 8, "{} requests in 7 s", starts.len());
+    let closest = starts
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]))
+        .min()
+        .expect("two requests");
+    // Each poller alone keeps 400 ms; together they keep it only through
+    // the database. A few ms go to scheduling between the turn and the send.
+    assert!(
+        closest >= Duration::from_millis(370),
+        "two requests to one host {closest:?} apart"
+    );
+}

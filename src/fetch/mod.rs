@@ -115,6 +115,17 @@ pub enum FetchOutcome {
     Page(Page),
 }
 
+/// Turns at a host shared with other processes: with many pollers on one
+/// database, `poll.host_delay` holds for all of them together, not each.
+pub trait HostTurns: Send + Sync {
+    /// Asks to start a request to `host` (`name:port`) now. `None`: go
+    /// ahead (the next turn is `delay` away for everyone); `Some(wait)`:
+    /// another process started one too recently, ask again after `wait`.
+    /// An error is the implementer's to log; it answers `None` then, so a
+    /// database hiccup slows nobody down beyond the local delay.
+    fn take_turn(&self, host: &str, delay: Duration) -> Option<Duration>;
+}
+
 /// Fetches pages for every task of a poll run; share it by `Arc` or `&`.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -128,6 +139,8 @@ pub struct Fetcher {
     host_delay: Duration,
     overall: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
+    /// Set when other processes poll the same hosts.
+    shared_turns: Option<Arc<dyn HostTurns>>,
 }
 
 /// One host's limiter: its request slots and when a request to it last
@@ -227,7 +240,14 @@ impl Fetcher {
             host_delay: poll.host_delay,
             overall: Arc::new(Semaphore::new(poll.concurrency.max(1))),
             hosts: Mutex::new(HashMap::new()),
+            shared_turns: None,
         })
+    }
+
+    /// Shares `poll.host_delay` with other processes through `turns`.
+    pub fn with_host_turns(mut self, turns: Arc<dyn HostTurns>) -> Fetcher {
+        self.shared_turns = Some(turns);
+        self
     }
 
     /// POSTs a form to `url` (the WebSub hub ping) through the same guard
@@ -519,6 +539,7 @@ impl Fetcher {
             url.host_str().unwrap_or_default(),
             url.port_or_known_default().unwrap_or(0)
         );
+        let shared_key = key.clone();
         let host = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             if hosts.len() >= MAX_IDLE_HOSTS {
@@ -551,7 +572,21 @@ impl Fetcher {
             }
             let overall = self.overall.clone().acquire_owned().await.map_err(closed)?;
             if self.host_delay.is_zero() || host.claim(self.host_delay).is_none() {
-                return Ok([host_permit, overall]);
+                // This process's turn; with other pollers, theirs too.
+                let wait = match &self.shared_turns {
+                    Some(turns) if !self.host_delay.is_zero() => {
+                        turns.take_turn(&shared_key, self.host_delay)
+                    }
+                    _ => None,
+                };
+                match wait {
+                    None => return Ok([host_permit, overall]),
+                    Some(wait) => {
+                        drop(overall);
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
             }
             // Another request to this host started while we waited for an
             // overall slot: give the slot back and wait our turn again.

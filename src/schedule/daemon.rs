@@ -34,7 +34,7 @@ use tokio::task::{Id as TaskId, JoinSet};
 use tokio::time::Instant;
 
 use crate::config::{Config, Poll, Source};
-use crate::fetch::{FetchError, Fetcher};
+use crate::fetch::{FetchError, Fetcher, HostTurns};
 use crate::poll::policy;
 use crate::poll::{NextPoll, PollStatus, Poller, SourceReport};
 use crate::store::{Store, StoreError};
@@ -175,8 +175,8 @@ impl Scheduler {
             holder,
         } = self;
         let config = config_rx.borrow_and_update().clone();
-        let fetcher = Arc::new(Fetcher::new(&config.poll)?);
         lock(&store).sync_sources(&config.sources)?;
+        let fetcher = Arc::new(fetcher_for(&config.poll, &store)?);
         let shared = lock(&store).leases().is_some().then(|| {
             let holder = holder.unwrap_or_else(default_holder);
             tracing::info!(%holder, "polling shares sources with other pollers by leases");
@@ -603,7 +603,7 @@ impl State {
     /// changed, so per-host limits stay global across reloads.
     fn reload(&mut self, config: Arc<Config>) {
         if !same_fetcher_settings(&self.config.poll, &config.poll) {
-            match Fetcher::new(&config.poll) {
+            match fetcher_for(&config.poll, &self.store) {
                 Ok(f) => self.fetcher = Arc::new(f),
                 Err(e) => {
                     tracing::error!("new configuration not applied: {e}");
@@ -634,6 +634,42 @@ impl State {
             in_flight: self.tasks.len(),
             waiting: idle.count() - due,
         });
+    }
+}
+
+/// The poll's fetcher; on a store shared with other pollers it takes its
+/// turns at each host through the store, so `poll.host_delay` holds for
+/// all pollers together.
+fn fetcher_for(poll: &Poll, store: &Arc<Mutex<Store>>) -> Result<Fetcher, FetchError> {
+    let fetcher = Fetcher::new(poll)?;
+    Ok(if lock(store).leases().is_some() {
+        fetcher.with_host_turns(Arc::new(StoreHostTurns(store.clone())))
+    } else {
+        fetcher
+    })
+}
+
+/// `poll.host_delay` shared through the store's host budgets.
+struct StoreHostTurns(Arc<Mutex<Store>>);
+
+impl HostTurns for StoreHostTurns {
+    fn take_turn(&self, host: &str, delay: Duration) -> Option<Duration> {
+        let mut store = lock(&self.0);
+        let leases = store.leases()?;
+        match leases.take_host_turn(host, Utc::now(), delay) {
+            Ok(None) => None,
+            // Never a busy loop, even with clocks a little apart.
+            Ok(Some(until)) => Some(
+                (until - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .max(Duration::from_millis(10)),
+            ),
+            Err(e) => {
+                tracing::warn!(%host, error = %e, "taking a turn at a host; going by the local delay");
+                None
+            }
+        }
     }
 }
 

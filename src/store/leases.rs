@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use super::postgres::PgStore;
+use super::postgres::{HostTurn, PgStore};
 
 /// Leases on sources, held by name (`host:pid`) until an expiry.
 pub trait Leases {
@@ -40,6 +40,14 @@ pub trait Leases {
         source_id: &str,
         next_due: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Asks to start a request to `host` at `now`: `None` when granted
+    /// (no poller started one within `delay`), else when to ask again.
+    fn take_host_turn(
+        &mut self,
+        host: &str,
+        now: DateTime<Utc>,
+        delay: Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Sources held now, and of those how many past their expiry (a
     /// poller that died): for `/metrics`.
     fn lease_counts(&self, now: DateTime<Utc>) -> Result<LeaseCounts, StoreError>;
@@ -103,6 +111,18 @@ impl Leases for PgStore {
         next_due: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         Ok(self.release_lease(holder, source_id, next_due)?)
+    }
+
+    fn take_host_turn(
+        &mut self,
+        host: &str,
+        now: DateTime<Utc>,
+        delay: Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(match PgStore::take_host_turn(self, host, now, delay)? {
+            HostTurn::Granted => None,
+            HostTurn::Wait { until } => Some(until),
+        })
     }
 
     fn lease_counts(&self, now: DateTime<Utc>) -> Result<LeaseCounts, StoreError> {
