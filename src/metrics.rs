@@ -12,6 +12,10 @@
 //! | `kuaibao_source_repairs_total` | counter | `source`, `outcome` (`applied`, `proposed`, `failed`, `not-a-list`) | passes in which a source's selectors broke, by what heal made of it |
 //! | `kuaibao_scheduler_due_sources` | gauge | — | sources due now, not yet started |
 //! | `kuaibao_scheduler_waiting_sources` | gauge | — | sources waiting for their next turn |
+//! | `kuaibao_scheduler_in_flight_sources` | gauge | — | sources this process is polling now |
+//! | `kuaibao_leases_held` | gauge | — | PostgreSQL: sources any poller holds a lease on |
+//! | `kuaibao_leases_expired` | gauge | — | PostgreSQL: leases past their expiry not yet taken over (a poller died) |
+//! | `kuaibao_shared_due_sources` | gauge | — | PostgreSQL: sources due that no poller holds — the shared queue |
 //! | `kuaibao_items` | gauge | `status` (`candidate`, `maybe`, `approved`, `rejected`) | items in the store |
 //! | `kuaibao_feed_requests_total` | counter | `feed` (document path under `feeds/`, `index`, `opml`, `unknown`), `status` (HTTP code) | requests for served documents |
 //! | `kuaibao_http_connections` | gauge | — | HTTP connections being served (at most `server.max_connections`) |
@@ -86,6 +90,10 @@ pub struct Metrics {
     source_repairs: Family<FetchLabels, Counter>,
     queue_due: Gauge,
     queue_waiting: Gauge,
+    queue_in_flight: Gauge,
+    leases_held: Gauge,
+    leases_expired: Gauge,
+    shared_due: Gauge,
     items: Family<StatusLabels, Gauge>,
     feed_requests: Family<FeedLabels, Counter>,
     http_connections: Gauge,
@@ -118,6 +126,10 @@ impl Metrics {
         let source_repairs = Family::<FetchLabels, Counter>::default();
         let queue_due = Gauge::default();
         let queue_waiting = Gauge::default();
+        let queue_in_flight = Gauge::default();
+        let leases_held = Gauge::default();
+        let leases_expired = Gauge::default();
+        let shared_due = Gauge::default();
         let items = Family::<StatusLabels, Gauge>::default();
         let feed_requests = Family::<FeedLabels, Counter>::default();
         let http_connections = Gauge::default();
@@ -159,6 +171,26 @@ impl Metrics {
             queue_waiting.clone(),
         );
         registry.register(
+            "kuaibao_scheduler_in_flight_sources",
+            "Sources this process is polling now",
+            queue_in_flight.clone(),
+        );
+        registry.register(
+            "kuaibao_leases_held",
+            "Sources a poller holds a lease on (PostgreSQL)",
+            leases_held.clone(),
+        );
+        registry.register(
+            "kuaibao_leases_expired",
+            "Leases past their expiry not yet taken over (PostgreSQL)",
+            leases_expired.clone(),
+        );
+        registry.register(
+            "kuaibao_shared_due_sources",
+            "Sources due that no poller holds (PostgreSQL)",
+            shared_due.clone(),
+        );
+        registry.register(
             "kuaibao_items",
             "Items in the store by review status",
             items.clone(),
@@ -187,6 +219,10 @@ impl Metrics {
             source_repairs,
             queue_due,
             queue_waiting,
+            queue_in_flight,
+            leases_held,
+            leases_expired,
+            shared_due,
             items,
             feed_requests,
             http_connections,
@@ -257,6 +293,17 @@ impl Metrics {
     pub fn set_scheduler_queue(&self, due: i64, waiting: i64) {
         self.queue_due.set(due);
         self.queue_waiting.set(waiting);
+    }
+
+    pub fn set_in_flight(&self, in_flight: i64) {
+        self.queue_in_flight.set(in_flight);
+    }
+
+    /// The leases of a database pollers share.
+    pub fn set_leases(&self, held: i64, expired: i64, due: i64) {
+        self.leases_held.set(held);
+        self.leases_expired.set(expired);
+        self.shared_due.set(due);
     }
 
     /// One request for a served document.

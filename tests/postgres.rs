@@ -692,3 +692,31 @@ fn two_pollers_never_exceed_a_host_s_budget_together() {
         "one poller never got a turn"
     );
 }
+
+#[test]
+fn a_poller_claims_only_among_its_sources_and_the_lease_counts_show_held_expired_and_due() {
+    let Some(db) = database("lease_counts") else {
+        return;
+    };
+    let mut a = PgStore::connect(&db.url).expect("a");
+    a.sync_sources(&[source("s1"), source("s2"), source("s3")])
+        .expect("sync");
+    let among = ["s1".to_string(), "s2".to_string()];
+    let lease = Duration::from_secs(60);
+    let mut claimed = a
+        .claim_due_among("a", t0(), lease, 10, Some(&among))
+        .expect("claim");
+    claimed.sort();
+    assert_eq!(
+        claimed,
+        ["s1", "s2"],
+        "s3 is not in this poller's configuration"
+    );
+    let counts = a.count_leases(t0()).expect("counts");
+    assert_eq!((counts.held, counts.expired, counts.due), (2, 0, 1));
+    // The holder died: a minute later both leases have lapsed.
+    let later = a
+        .count_leases(t0() + TimeDelta::seconds(61))
+        .expect("counts");
+    assert_eq!((later.held, later.expired, later.due), (2, 2, 1));
+}

@@ -147,6 +147,14 @@ async fn two_pollers_share_the_sources_and_never_poll_one_at_once() {
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum();
         assert!(fetched > 0.0, "poller {name} polled nothing:\n{metrics}");
+        for gauge in [
+            "kuaibao_leases_held ",
+            "kuaibao_leases_expired ",
+            "kuaibao_shared_due_sources ",
+            "kuaibao_scheduler_in_flight_sources ",
+        ] {
+            assert!(metrics.contains(gauge), "{gauge}missing:\n{metrics}");
+        }
     }
     // A poller serves no feed: that is the web nodes' work.
     let feed = client

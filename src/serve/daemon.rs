@@ -38,6 +38,9 @@ pub const SERVE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_
 /// editor's `kuaibao review approve`, a cron `publish`): a cheap check.
 const SERVE_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How often `/metrics`' lease gauges are read from a shared database.
+const LEASE_GAUGE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What one `kuaibao serve` process does (`--role`): on a database many
 /// machines share, pollers and web nodes are scaled apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,11 +150,38 @@ pub async fn run(
     ));
 
     let gauge_metrics = metrics.clone();
+    let gauge_store = store.clone();
     let mut gauge_stop = control.shutdown.clone();
     let gauges = tokio::spawn(async move {
+        let mut leases_checked: Option<std::time::Instant> = None;
         loop {
             let q = queue.get();
             gauge_metrics.set_scheduler_queue(q.due as i64, q.waiting as i64);
+            gauge_metrics.set_in_flight(q.in_flight as i64);
+            // The shared queue is one query for the whole database: every
+            // few seconds is enough.
+            if leases_checked.is_none_or(|t| t.elapsed() >= LEASE_GAUGE_EVERY) {
+                leases_checked = Some(std::time::Instant::now());
+                let store = gauge_store.clone();
+                let counts = tokio::task::spawn_blocking(move || {
+                    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                    store
+                        .leases()
+                        .map(|l| l.lease_counts(chrono::Utc::now()))
+                        .transpose()
+                })
+                .await;
+                match counts {
+                    Ok(Ok(Some(c))) => gauge_metrics.set_leases(
+                        i64::try_from(c.held).unwrap_or(i64::MAX),
+                        i64::try_from(c.expired).unwrap_or(i64::MAX),
+                        i64::try_from(c.due).unwrap_or(i64::MAX),
+                    ),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "counting the leases"),
+                    Err(e) => tracing::warn!(error = %e, "counting the leases panicked"),
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                 _ = gauge_stop.changed() => break,
