@@ -97,7 +97,8 @@ pub struct Scheduler {
     holder: Option<String>,
 }
 
-/// How often a poller with free slots asks a shared store for due sources.
+/// How often a poller with free slots asks a shared store for due sources
+/// once the last claim found fewer than it asked for.
 const CLAIM_EVERY: Duration = Duration::from_secs(1);
 
 /// After a failed claim, the wait before the next.
@@ -423,7 +424,6 @@ impl State {
                 None => Ok(Vec::new()),
             }
         };
-        shared.next_claim = now + CLAIM_EVERY;
         let claimed = match claimed {
             Ok(ids) => ids,
             Err(e) => {
@@ -431,6 +431,13 @@ impl State {
                 shared.next_claim = now + CLAIM_RETRY;
                 return;
             }
+        };
+        // A full batch says more may be due: claim again as soon as a slot
+        // frees. Otherwise the queue is empty for now: ask in a while.
+        shared.next_claim = if claimed.len() >= free {
+            now
+        } else {
+            now + CLAIM_EVERY
         };
         for id in claimed {
             match self.entries.iter().position(|e| e.source.id == id) {

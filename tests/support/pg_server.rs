@@ -82,6 +82,14 @@ pub struct TestDb {
     _server: Arc<PgServer>,
 }
 
+impl TestDb {
+    /// The server's postmaster, whose CPU times (with its reaped
+    /// backends') are the database's share in the scaling benchmark.
+    pub fn server_pid(&self) -> Option<libc::pid_t> {
+        self._server.pid()
+    }
+}
+
 static SERVER: Mutex<Option<Arc<PgServer>>> = Mutex::new(None);
 
 extern "C" fn stop_at_exit() {
