@@ -50,7 +50,9 @@ fn feed(i: usize) -> String {
 fn text(seed: u64, chars: usize) -> String {
     const POOL: &str = "就业社会保障人力资源养老医疗失业工伤保险政策通知部门企业职工劳动者技能培训岗位服务工资农民工人才职称改革试点工作推进落实加强完善制度管理省市县区地方";
     let pool: Vec<char> = POOL.chars().collect();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut out = String::new();
     for i in 0..chars {
         x ^= x << 13;
@@ -161,7 +163,11 @@ impl Line {
             self.sources as f64 / self.wall,
             self.kuaibao_cpu * 1000.0 / self.sources as f64,
             total * 1000.0 / self.sources as f64,
-            if total > 0.0 { self.db_cpu * 100.0 / total } else { 0.0 },
+            if total > 0.0 {
+                self.db_cpu * 100.0 / total
+            } else {
+                0.0
+            },
         );
     }
 }
@@ -186,7 +192,9 @@ fn run_pollers(bin: &str, sources: &str, n: usize, pollers: usize) -> Option<Lin
     let config = config(dir.path(), &format!("url = \"{url}\""));
     // The schema first, so the pollers start on equal terms.
     drop(kuaibao::store::Store::open_configured(
-        &kuaibao::config::Config::load(&config).expect("config").storage,
+        &kuaibao::config::Config::load(&config)
+            .expect("config")
+            .storage,
     ));
     let pid = db.server_pid().expect("postmaster pid");
     let db_before = cpu_of(pid);
@@ -225,7 +233,10 @@ fn run_pollers(bin: &str, sources: &str, n: usize, pollers: usize) -> Option<Lin
     // The backends of the stopped pollers are reaped by now.
     std::thread::sleep(Duration::from_millis(300));
     Some(Line {
-        label: format!("PostgreSQL, {pollers} poller{}", if pollers == 1 { "" } else { "s" }),
+        label: format!(
+            "PostgreSQL, {pollers} poller{}",
+            if pollers == 1 { "" } else { "s" }
+        ),
         wall,
         sources: n,
         kuaibao_cpu: children_cpu() - cpu_before,
@@ -271,7 +282,9 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let n: usize = arg("--sources").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let n: usize = arg("--sources")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let pollers: Vec<usize> = arg("--pollers")
         .unwrap_or_else(|| "1,2,4".into())
         .split(',')

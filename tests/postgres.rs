@@ -1,8 +1,9 @@
 //! The PostgreSQL store (`store::postgres`, issue 15) against a real
 //! server that the tests start themselves (`support::pg_server`): its
 //! migrations, its schema's parity with SQLite's, the desk's trigram
-//! search index, and the leases and host budgets that let many pollers
-//! share one database. Each test has a database of its own.
+//! search index, the leases and host budgets that let many pollers share
+//! one database, and the announcements of committed changes that web nodes
+//! listen for. Each test has a database of its own.
 //!
 //! Without PostgreSQL installed each test says it skipped and passes,
 //! except under `CI`.
@@ -10,13 +11,14 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use kuaibao::config::{EncodingChoice, Source, SourceKind};
 use kuaibao::store::Store;
-use kuaibao::store::postgres::{HostTurn, Lease, PgError, PgStore};
+use kuaibao::store::postgres::{HostTurn, Lease, PgError, PgStore, listen_for_changes};
 use postgres::{Client, NoTls};
 use support::pg_server::database;
 use url::Url;
@@ -719,4 +721,190 @@ fn a_poller_claims_only_among_its_sources_and_the_lease_counts_show_held_expired
         .count_leases(t0() + TimeDelta::seconds(61))
         .expect("counts");
     assert_eq!((later.held, later.expired, later.due), (2, 2, 1));
+/// A change listener on `url` (`store::postgres::notify`): each call of
+/// its `on_change` arrives on the receiver; it stops when the flag is set.
+struct Listening {
+    changes: mpsc::Receiver<()>,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Listening {
+    fn start(url: &str) -> Listening {
+        let (tx, changes) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let handle = listen_for_changes(
+            url,
+            move || {
+                let _ = tx.send(());
+            },
+            move || stop_flag.load(Ordering::SeqCst),
+        )
+        .expect("listen");
+        Listening {
+            changes,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Whether a change was announced within `d`.
+    fn announced_within(&self, d: Duration) -> bool {
+        self.changes.recv_timeout(d).is_ok()
+    }
+
+    /// Forgets the announcements so far (those of earlier steps).
+    fn drain(&self) {
+        while self.changes.try_recv().is_ok() {}
+    }
+}
+
+/// Stops the listener; one that does not stop is left behind rather than
+/// hanging the test (`the_listener_stops_when_asked` fails then).
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !handle.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if handle.is_finished() {
+            let _ = handle.join();
+        }
+    }
+}
+
+#[test]
+fn a_commit_on_one_connection_is_announced_to_a_listener_on_another() {
+    let Some(db) = database("notify_commit") else {
+        return;
+    };
+    let mut store = PgStore::connect(&db.url).expect("connect and migrate");
+    let listening = Listening::start(&db.url);
+
+    store.sync_sources(&sources(3)).expect("sync");
+    assert!(
+        listening.announced_within(Duration::from_secs(5)),
+        "a commit was not announced"
+    );
+
+    // Reading changes nothing, so nothing is announced.
+    listening.drain();
+    store.counts().expect("counts");
+    store.source_states(&["s0000", "s0001"]).expect("states");
+    assert!(
+        !listening.announced_within(Duration::from_secs(1)),
+        "a read was announced"
+    );
+
+    // Another write, another announcement.
+    store.sync_sources(&sources(4)).expect("sync again");
+    assert!(
+        listening.announced_within(Duration::from_secs(5)),
+        "the second commit was not announced"
+    );
+}
+
+#[test]
+fn a_rolled_back_write_announces_nothing() {
+    let Some(db) = database("notify_rollback") else {
+        return;
+    };
+    drop(PgStore::connect(&db.url).expect("connect and migrate"));
+    let listening = Listening::start(&db.url);
+    let mut client = Client::connect(&db.url, NoTls).expect("client");
+    let insert = "INSERT INTO sources (id, name, url, kind)
+                  VALUES ('s1', '来源', 'http://127.0.0.1/s1/', 'html')";
+
+    client
+        .batch_execute(&format!("BEGIN; {insert}; ROLLBACK"))
+        .expect("rolled back");
+    assert!(
+        !listening.announced_within(Duration::from_secs(1)),
+        "a rolled-back write was announced"
+    );
+
+    // The same write committed is announced: the silence above was the
+    // rollback's.
+    client
+        .batch_execute(&format!("BEGIN; {insert}; COMMIT"))
+        .expect("committed");
+    assert!(
+        listening.announced_within(Duration::from_secs(5)),
+        "the committed write was not announced"
+    );
+}
+
+#[test]
+fn the_listener_stops_when_asked() {
+    let Some(db) = database("notify_stop") else {
+        return;
+    };
+    drop(PgStore::connect(&db.url).expect("connect and migrate"));
+    let mut listening = Listening::start(&db.url);
+    let handle = listening.handle.take().expect("running");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!handle.is_finished(), "stopped before it was asked to");
+
+    listening.stop.store(true, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !handle.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still listening 3 s after it was asked to stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    handle.join().expect("the listener's thread");
+}
+
+#[test]
+fn a_listener_whose_connection_drops_reconnects_and_says_so() {
+    let Some(db) = database("notify_reconnect") else {
+        return;
+    };
+    let mut store = PgStore::connect(&db.url).expect("connect and migrate");
+    let listening = Listening::start(&db.url);
+
+    // What an operator's restart or a failover does to the connection.
+    let mut admin = Client::connect(&db.url, NoTls).expect("admin");
+    let ended: i64 = admin
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND application_name = 'kuaibao listener') t",
+            &[&db.name],
+        )
+        .expect("terminate")
+        .get(0);
+    assert_eq!(ended, 1, "the listener's own connection, named");
+
+    // Changes may have been missed meanwhile: said after reconnecting
+    // (after a pause of 1 s).
+    assert!(
+        listening.announced_within(Duration::from_secs(10)),
+        "no change announced after reconnecting"
+    );
+    // And it listens again.
+    listening.drain();
+    store.sync_sources(&sources(2)).expect("sync");
+    assert!(
+        listening.announced_within(Duration::from_secs(5)),
+        "a commit after the reconnect was not announced"
+    );
+}
+
+#[test]
+fn a_listener_that_cannot_connect_fails_at_once_and_keeps_the_password() {
+    let dir = tempfile::tempdir().expect("dir");
+    let host = dir.path().display().to_string().replace('/', "%2F");
+    let err = listen_for_changes(&format!("postgres://u:s3cret-pw@{host}/db"), || {}, || true)
+        .expect_err("no server");
+    assert!(matches!(err, PgError::Connect { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("cannot connect"), "{message}");
+    assert!(!message.contains("s3cret"), "{message}");
 }

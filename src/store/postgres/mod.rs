@@ -13,7 +13,8 @@
 //! ([`PgStore::sync_sources`], [`PgStore::source_states`],
 //! [`PgStore::next_due`], [`PgStore::ping`], [`PgStore::counts`]). The rest
 //! of that API, and the seam that picks a backend from `[storage]`, come
-//! next.
+//! next. A process that serves from the database learns of the others'
+//! commits by `LISTEN` ([`listen_for_changes`], `store::postgres::notify`).
 //!
 //! The driver is rust-postgres's blocking [`postgres::Client`], so this
 //! store's methods are synchronous like the SQLite store's and the two can
@@ -40,6 +41,7 @@ mod items;
 mod job_lock;
 mod learning;
 mod leases;
+mod notify;
 mod repairs;
 mod schema;
 mod shared;
@@ -47,6 +49,7 @@ mod stories;
 
 pub use job_lock::{PgJobLock, acquire as acquire_job_lock};
 pub use leases::{HostTurn, Lease};
+pub use notify::listen_for_changes;
 use schema::MIGRATIONS;
 
 /// What can go wrong talking to PostgreSQL.

@@ -14,6 +14,7 @@
 //! | 1 | [`BASE`]: the tables of a SQLite database at `user_version` 8 |
 //! | 2 | [`COORDINATION`]: source leases and per-host budgets, for many pollers |
 //! | 3 | [`DATA_VERSION`]: a counter every writing transaction bumps (SQLite's `PRAGMA data_version`) |
+//! | 4 | [`NOTIFY_DATA`]: each bump also notifies channel `kuaibao_data`, for listeners (`store::postgres::notify`) |
 //!
 //! Migration 1 is the PostgreSQL form of the SQLite schema as its eight
 //! migrations left it (`src/store/schema.sql`): the same tables with the
@@ -49,7 +50,7 @@
 //!   `WITHOUT ROWID` table is.
 
 /// Schema migrations, applied in order; version = position + 1.
-pub(super) const MIGRATIONS: &[&str] = &[BASE, COORDINATION, DATA_VERSION];
+pub(super) const MIGRATIONS: &[&str] = &[BASE, COORDINATION, DATA_VERSION, NOTIFY_DATA];
 
 /// Migration 1: the SQLite schema at `user_version` 8, table for table.
 /// `pg_trgm` is a trusted extension (PostgreSQL 13+): the database's owner
@@ -353,6 +354,35 @@ BEGIN
              EXECUTE FUNCTION kuaibao_bump_data_version()',
             t || '_data_version', t);
     END LOOP;
+END
+$$;
+"#;
+
+/// Migration 4: every bump of migration 3's counter also announces itself
+/// on channel `kuaibao_data` (payload: the new version), so that a process
+/// serving documents from the database learns of another's commit by
+/// `LISTEN` (`store::postgres::notify`) instead of reading
+/// `data_version` over and over.
+///
+/// Only the function changes: the triggers of migration 3 call it by name.
+/// They run at commit, and PostgreSQL delivers a notification only when,
+/// and if, its transaction commits: a listener is told of exactly the
+/// transactions whose data others can now read, after they can read it,
+/// and never of one rolled back. Once per transaction, as the bump is.
+/// Since the database does it, no writer can forget to: every store
+/// method that writes a data table notifies, and so does a change made by
+/// hand in `psql`.
+const NOTIFY_DATA: &str = r#"
+CREATE OR REPLACE FUNCTION kuaibao_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v BIGINT;
+BEGIN
+    IF current_setting('kuaibao.data_version_bumped', true) IS DISTINCT FROM txid_current()::text THEN
+        PERFORM set_config('kuaibao.data_version_bumped', txid_current()::text, true);
+        UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;
+        PERFORM pg_notify('kuaibao_data', v::text);
+    END IF;
+    RETURN NULL;
 END
 $$;
 "#;
