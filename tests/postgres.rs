@@ -721,6 +721,8 @@ fn a_poller_claims_only_among_its_sources_and_the_lease_counts_show_held_expired
         .count_leases(t0() + TimeDelta::seconds(61))
         .expect("counts");
     assert_eq!((later.held, later.expired, later.due), (2, 2, 1));
+}
+
 /// A change listener on `url` (`store::postgres::notify`): each call of
 /// its `on_change` arrives on the receiver; it stops when the flag is set.
 struct Listening {
