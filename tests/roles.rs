@@ -262,3 +262,143 @@ async fn two_pollers_together_start_at_most_one_request_per_host_delay() {
         "two requests to one host {closest:?} apart"
     );
 }
+
+/// Logs `name` in on the desk at `node`; returns the cookie and the CSRF
+/// token the queue page carries.
+async fn desk_login(client: &reqwest::Client, node: &Daemon, name: &str) -> (String, String) {
+    let login = client
+        .post(node.url("/desk/login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("name", name),
+            ("password", PASSWORD),
+            ("next", "/desk/"),
+        ]))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 303, "login on the desk");
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let page = client
+        .get(node.url("/desk/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("queue")
+        .text()
+        .await
+        .expect("text");
+    let csrf = page
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the queue carries the CSRF token")
+        .to_string();
+    (cookie, csrf)
+}
+
+const PASSWORD: &str = "a long enough passphrase 42";
+
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_on_one_web_node_is_served_by_another_at_once() {
+    let Some(db) = blocking(|| database("an_approval_on_one_web_node")) else {
+        return;
+    };
+    let outlet = Outlet::start().await;
+    let sources = serve_outlets(&outlet, 2, 1, Duration::ZERO);
+    let tc = shared_config(&sources, &db.url, "5s");
+    // A cron poll fills the database; an editor account for the desk.
+    let poll = blocking(|| common::kuaibao(&tc.path(), &["poll"]));
+    assert_eq!(
+        poll.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&poll.stderr)
+    );
+    let add = blocking(|| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+            .arg("--config")
+            .arg(tc.path())
+            .args(["user", "add", "alice", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("user add");
+        writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("write");
+        child.wait().expect("wait")
+    });
+    assert!(add.success(), "user add");
+
+    let a = blocking(|| Daemon::start_with(&tc, &["--role", "web"]));
+    let b = blocking(|| Daemon::start_with(&tc, &["--role", "web"]));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let feed = |node: &Daemon| {
+        let client = client.clone();
+        let url = node.url("/feeds/all.xml");
+        async move {
+            let resp = client.get(url).send().await.expect("feed");
+            assert_eq!(resp.status(), 200);
+            resp.text().await.expect("text").matches("<entry>").count()
+        }
+    };
+    assert_eq!(feed(&b).await, 0, "nothing approved yet");
+
+    // The editor approves on node a's desk…
+    let (cookie, csrf) = desk_login(&client, &a, "alice").await;
+    let queue = client
+        .get(a.url("/desk/?status=all"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("queue")
+        .text()
+        .await
+        .expect("text");
+    let id = queue
+        .split("/desk/items/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("an item on the queue")
+        .to_string();
+    let approved = client
+        .post(a.url(&format!("/desk/items/{id}/approve")))
+        .header("cookie", &cookie)
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf", csrf.as_str()), ("back", "/desk/")]))
+        .send()
+        .await
+        .expect("approve");
+    assert!(approved.status().is_success(), "{}", approved.status());
+    let at = Instant::now();
+    // …and node b serves it within moments: told by the database's
+    // notification, its periodic check being a minute apart.
+    loop {
+        if feed(&b).await == 1 {
+            break;
+        }
+        assert!(
+            at.elapsed() < Duration::from_secs(5),
+            "node b still serves no entry 5 s after the approval on node a"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop((a, b));
+}

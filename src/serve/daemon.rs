@@ -38,6 +38,10 @@ pub const SERVE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_
 /// editor's `kuaibao review approve`, a cron `publish`): a cheap check.
 const SERVE_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// With PostgreSQL's notifications, the periodic check only catches a
+/// change the listener missed while reconnecting, and the day's rollover.
+const SERVE_REFRESH_BACKSTOP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How often `/metrics`' lease gauges are read from a shared database.
 const LEASE_GAUGE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -109,6 +113,31 @@ pub async fn run(
     // is accepted: a feed reader polling during a restart must get the
     // feeds, not a 503. Connections made meanwhile wait in the backlog.
     // A failure here is logged and retried by the refresher, as later ones.
+    // On a database other processes write too (PostgreSQL), they say
+    // when they commit: LISTEN, before the first render, so nothing
+    // committed meanwhile goes unnoticed. Then the periodic check is only
+    // a backstop.
+    let stop_listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listening = match &config.storage.url {
+        Some(url) => {
+            let notified = state.clone();
+            let stop = stop_listening.clone();
+            Some(
+                crate::store::postgres::listen_for_changes(
+                    url.expose(),
+                    move || notified.notify_changed(),
+                    move || stop.load(std::sync::atomic::Ordering::Relaxed),
+                )
+                .map_err(crate::store::StoreError::from)?,
+            )
+        }
+        None => None,
+    };
+    let refresh_every = if listening.is_some() {
+        SERVE_REFRESH_BACKSTOP
+    } else {
+        SERVE_REFRESH_INTERVAL
+    };
     let first = state.clone();
     match tokio::task::spawn_blocking(move || first.refresh()).await {
         Ok(Ok(_)) => {}
@@ -145,7 +174,7 @@ pub async fn run(
         .then(|| tokio::spawn(scheduler.run(control.shutdown.clone())));
     let refresher = tokio::spawn(run_refresher(
         state.clone(),
-        SERVE_REFRESH_INTERVAL,
+        refresh_every,
         control.shutdown.clone(),
     ));
 
@@ -250,6 +279,11 @@ pub async fn run(
     };
     reloads.abort();
     let _ = refresher.await;
+    stop_listening.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(listener) = listening {
+        // It notices within a second; never hold the exit up on it.
+        let _ = tokio::task::spawn_blocking(move || listener.join()).await;
+    }
     let _ = gauges.await;
     match scheduled {
         Ok(Err(crate::schedule::ScheduleError::Store(e))) => Err(AppError::Store(e)),
