@@ -111,6 +111,8 @@ async fn two_pollers_share_the_sources_and_never_poll_one_at_once() {
     let delay = Duration::from_millis(300);
     let sources = serve_outlets(&outlet, 8, 1, delay);
     let tc = shared_config(&sources, &db.url, "5s");
+    // Two slots each: neither poller can hold all eight sources at once.
+    tc.set_poll("concurrency", "2");
     let a = blocking(|| Daemon::start_with(&tc, &["--role", "poller"]));
     let b = blocking(|| Daemon::start_with(&tc, &["--role", "poller"]));
     tokio::time::sleep(Duration::from_secs(9)).await;
