@@ -184,6 +184,26 @@ fn polled_pg(url: &str) -> i64 {
     .unwrap_or(0)
 }
 
+/// The statements that took the database's time, with
+/// `KUAIBAO_PG_STATEMENTS=1` (pg_stat_statements).
+fn print_statements(url: &str) {
+    let Ok(mut db) = postgres::Client::connect(url, postgres::NoTls) else {
+        return;
+    };
+    let _ = db.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    let Ok(rows) = db.query(
+        "SELECT round(total_exec_time)::bigint, calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12",
+        &[],
+    ) else {
+        return;
+    };
+    for r in rows {
+        let (ms, calls, q): (i64, i64, String) = (r.get(0), r.get(1), r.get(2));
+        println!("  {ms:>7} ms {calls:>7} calls  {q}");
+    }
+}
+
 fn run_pollers(bin: &str, sources: &str, n: usize, pollers: usize) -> Option<Line> {
     let db = pg_server::database(&format!("scaling_{pollers}"))?;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -223,6 +243,9 @@ fn run_pollers(bin: &str, sources: &str, n: usize, pollers: usize) -> Option<Lin
         }
     }
     let wall = started.elapsed().as_secs_f64();
+    if std::env::var_os("KUAIBAO_PG_STATEMENTS").is_some() {
+        print_statements(&db.url);
+    }
     for c in &children {
         // SAFETY: signals a child we started.
         unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };

@@ -172,7 +172,13 @@ impl PgServer {
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{socket_dir}' \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=200"
+             -c max_connections=200{}",
+            // What each statement costs, for the scaling benchmark.
+            if std::env::var_os("KUAIBAO_PG_STATEMENTS").is_some() {
+                " -c shared_preload_libraries=pg_stat_statements"
+            } else {
+                ""
+            }
         );
         let log = server.dir().join("server.log");
         let out = server
