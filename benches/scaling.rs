@@ -17,6 +17,8 @@
 //! The SQLite line is one `kuaibao poll --force` over the same sources.
 //! Without PostgreSQL only that line is printed.
 
+mod support;
+
 #[path = "../tests/support/pg_server.rs"]
 #[allow(dead_code)]
 mod pg_server;
@@ -37,33 +39,13 @@ fn feed(i: usize) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>s</title><link>http://example.org/</link><description>d</description>",
     );
     for n in 0..2 {
-        let body = text((i * 10 + n) as u64, 600);
+        let body = support::synthetic_text((i * 10 + n) as u64, 600);
         rss.push_str(&format!(
             "<item><title>第{i}省人社厅第{n}条 就业政策</title><link>http://example.org/{i}/{n}.html</link><guid>s{i}-{n}</guid><pubDate>Tue, 10 Jun 2025 08:{n:02}:00 +0800</pubDate><content:encoded><![CDATA[<p>{body}</p>]]></content:encoded></item>"
         ));
     }
     rss.push_str("</channel></rss>");
     rss
-}
-
-/// Distinct Chinese text of the field, `chars` long, from `seed`.
-fn text(seed: u64, chars: usize) -> String {
-    const POOL: &str = "就业社会保障人力资源养老医疗失业工伤保险政策通知部门企业职工劳动者技能培训岗位服务工资农民工人才职称改革试点工作推进落实加强完善制度管理省市县区地方";
-    let pool: Vec<char> = POOL.chars().collect();
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut out = String::new();
-    for i in 0..chars {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.push(pool[(x % pool.len() as u64) as usize]);
-        if i % 37 == 36 {
-            out.push('，');
-        }
-    }
-    out
 }
 
 /// Serves sources `first..first + PER_HOST` on loopback address `host`;
