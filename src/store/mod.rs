@@ -49,7 +49,6 @@ use crate::classify::DecisionLog;
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
 use crate::model::{FeedEntry, NewItem, Validators};
-use crate::normalize::item_uid;
 
 mod accounts;
 mod dedup;
@@ -59,6 +58,7 @@ mod leases;
 pub mod migrate;
 pub mod postgres;
 mod repairs;
+mod save;
 mod schema;
 mod stories;
 pub use accounts::AccountStore;
@@ -763,10 +763,12 @@ impl ItemStore for SqliteStore {
         story: &PreparedStory,
         place: &mut PlaceStory<'_>,
     ) -> Result<Stored, StoreError> {
-        let tx = self
+        let mut tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stored = store_item(&tx, item, status, Utc::now(), story, place)?;
+        let stored = save::store_item(&mut tx, item, status, Utc::now(), story, |tx| {
+            placed_story(tx, place)
+        })?;
         tx.commit()?;
         // Time-gated: most inserts skip it (see `Store::checkpoint`).
         self.checkpoint()?;
@@ -1358,50 +1360,72 @@ fn find_known(
     Ok(by_url)
 }
 
-/// Stores one item in `tx`: updates it if it is already known, else files
-/// it under the story it is a copy of, or opens a story for it.
-fn store_item(
-    tx: &Transaction<'_>,
-    item: &NewItem,
-    status: Status,
-    now: DateTime<Utc>,
-    story: &PreparedStory,
-    place: impl FnOnce(&mut dyn StoredStories<Error = StoreError>) -> Result<Option<ItemId>, StoreError>,
-) -> Result<Stored, StoreError> {
-    let now = &ts(now);
-    if let Some(id) = find_known(
-        tx,
-        &item.source_id,
-        item.guid.as_deref(),
-        &item.canonical_url,
-    )? {
-        return update_known(tx, id, item, status, now, story);
+/// The steps of [`save::store_item`] in SQLite.
+impl save::SaveSteps for Transaction<'_> {
+    fn find_known(
+        &mut self,
+        source_id: &str,
+        guid: Option<&str>,
+        canonical_url: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        find_known(self, source_id, guid, canonical_url)
     }
-    // The same text: from this outlet (one article under two URLs) it is
-    // one item seen on two pages; from another outlet it is a copy, stored
-    // as an item of the same story so the original can be told from it.
-    let mut same_text_story = None;
-    if !item.content_hash.is_empty() {
-        match same_text(tx, item)? {
-            Some((id, source, _, _)) if source == item.source_id => {
-                add_link(tx, id, item, now)?;
-                return Ok(Stored::Merged(id));
-            }
-            Some((_, _, story, status)) => same_text_story = Some((story, Status::parse(&status))),
-            None => {}
-        }
+
+    fn update_known(
+        &mut self,
+        id: i64,
+        item: &NewItem,
+        status: Status,
+        now: &str,
+        story: &PreparedStory,
+    ) -> Result<Stored, StoreError> {
+        update_known(self, id, item, status, now, story)
     }
-    let uid = item_uid(&item.canonical_url);
-    let joins = match same_text_story {
-        Some(story) => Some(story),
-        None => placed_story(tx, place)?,
-    };
-    let (story_id, status) = join_or_open(tx, joins, status, &uid, now)?;
-    let id = insert_item(tx, &uid, item, status, story_id, now)?;
-    add_link(tx, id, item, now)?;
-    dedup::save(tx, id, story.day, &story.fingerprint)?;
-    stories::refresh_primary(tx, story_id, now)?;
-    Ok(Stored::New(id))
+
+    fn same_text(
+        &mut self,
+        item: &NewItem,
+    ) -> Result<Option<(i64, String, i64, String)>, StoreError> {
+        same_text(self, item)
+    }
+
+    fn add_link(&mut self, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
+        add_link(self, item_id, item, now)
+    }
+
+    fn join_or_open(
+        &mut self,
+        joins: Option<(i64, Status)>,
+        own_status: Status,
+        uid: &str,
+        now: &str,
+    ) -> Result<(i64, Status), StoreError> {
+        join_or_open(self, joins, own_status, uid, now)
+    }
+
+    fn insert_item(
+        &mut self,
+        uid: &str,
+        item: &NewItem,
+        status: Status,
+        story_id: i64,
+        now: &str,
+    ) -> Result<i64, StoreError> {
+        insert_item(self, uid, item, status, story_id, now)
+    }
+
+    fn save_fingerprint(
+        &mut self,
+        id: i64,
+        day: i64,
+        fp: &crate::dedup::Fingerprint,
+    ) -> Result<(), StoreError> {
+        Ok(dedup::save(self, id, day, fp)?)
+    }
+
+    fn refresh_primary(&mut self, story_id: i64, now: &str) -> Result<(), StoreError> {
+        stories::refresh_primary(self, story_id, now)
+    }
 }
 
 /// An item seen before, again: a new link, and new text and classification

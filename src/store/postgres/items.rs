@@ -24,7 +24,7 @@ use super::shared::{lock_stories, open_story, refresh_primary, story_via};
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
 use crate::model::{FeedEntry, NewItem, Validators};
-use crate::normalize::item_uid;
+use crate::store::save::{SaveSteps, store_item};
 use crate::store::{
     Classification, Decision, FeedVersion, FetchOutcomeKind, FetchRecord, ItemStore, PlaceStory,
     ReviewItem, SourceState, Status, StoreCounts, StoreError, Stored, lifted, parse_ts, ts,
@@ -101,7 +101,9 @@ impl ItemStore for PgStore {
             // Before the first read: whether the item is known, and which story
             // it joins, must not change under us until the commit.
             lock_stories(&mut tx)?;
-            let stored = store_item(&mut tx, item, status, Utc::now(), story, place)?;
+            let stored = store_item(&mut tx, item, status, Utc::now(), story, |tx| {
+                placed_story(tx, place)
+            })?;
             tx.commit()?;
             Ok(stored)
         })
@@ -504,51 +506,72 @@ fn find_known(
     Ok(by_url.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// Stores one item in `tx` (under `lock_stories`): updates it if it is
-/// already known, else files it under the story it is a copy of, or opens
-/// a story for it.
-fn store_item(
-    tx: &mut Transaction<'_>,
-    item: &NewItem,
-    status: Status,
-    now: DateTime<Utc>,
-    story: &PreparedStory,
-    place: &mut PlaceStory<'_>,
-) -> Result<Stored, StoreError> {
-    let now = &ts(now);
-    if let Some(id) = find_known(
-        tx,
-        &item.source_id,
-        item.guid.as_deref(),
-        &item.canonical_url,
-    )? {
-        return update_known(tx, id, item, status, now, story);
+/// The steps of [`crate::store::save::store_item`] in PostgreSQL.
+impl SaveSteps for Transaction<'_> {
+    fn find_known(
+        &mut self,
+        source_id: &str,
+        guid: Option<&str>,
+        canonical_url: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        find_known(self, source_id, guid, canonical_url)
     }
-    // The same text: from this outlet (one article under two URLs) it is
-    // one item seen on two pages; from another outlet it is a copy, stored
-    // as an item of the same story so the original can be told from it.
-    let mut same_text_story = None;
-    if !item.content_hash.is_empty() {
-        match same_text(tx, item)? {
-            Some((id, source, _, _)) if source == item.source_id => {
-                add_link(tx, id, item, now)?;
-                return Ok(Stored::Merged(id));
-            }
-            Some((_, _, story, status)) => same_text_story = Some((story, Status::parse(&status))),
-            None => {}
-        }
+
+    fn update_known(
+        &mut self,
+        id: i64,
+        item: &NewItem,
+        status: Status,
+        now: &str,
+        story: &PreparedStory,
+    ) -> Result<Stored, StoreError> {
+        update_known(self, id, item, status, now, story)
     }
-    let uid = item_uid(&item.canonical_url);
-    let joins = match same_text_story {
-        Some(story) => Some(story),
-        None => placed_story(tx, place)?,
-    };
-    let (story_id, status) = join_or_open(tx, joins, status, &uid, now)?;
-    let id = insert_item(tx, &uid, item, status, story_id, now)?;
-    add_link(tx, id, item, now)?;
-    save_fingerprint(tx, id, story.day, &story.fingerprint)?;
-    refresh_primary(tx, story_id, now)?;
-    Ok(Stored::New(id))
+
+    fn same_text(
+        &mut self,
+        item: &NewItem,
+    ) -> Result<Option<(i64, String, i64, String)>, StoreError> {
+        same_text(self, item)
+    }
+
+    fn add_link(&mut self, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
+        add_link(self, item_id, item, now)
+    }
+
+    fn join_or_open(
+        &mut self,
+        joins: Option<(i64, Status)>,
+        own_status: Status,
+        uid: &str,
+        now: &str,
+    ) -> Result<(i64, Status), StoreError> {
+        join_or_open(self, joins, own_status, uid, now)
+    }
+
+    fn insert_item(
+        &mut self,
+        uid: &str,
+        item: &NewItem,
+        status: Status,
+        story_id: i64,
+        now: &str,
+    ) -> Result<i64, StoreError> {
+        insert_item(self, uid, item, status, story_id, now)
+    }
+
+    fn save_fingerprint(
+        &mut self,
+        id: i64,
+        day: i64,
+        fp: &crate::dedup::Fingerprint,
+    ) -> Result<(), StoreError> {
+        save_fingerprint(self, id, day, fp)
+    }
+
+    fn refresh_primary(&mut self, story_id: i64, now: &str) -> Result<(), StoreError> {
+        refresh_primary(self, story_id, now)
+    }
 }
 
 /// An item seen before, again: a new link, and new text and classification
