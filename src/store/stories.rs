@@ -123,38 +123,24 @@ pub fn same_outlet(a: &str, b: &str) -> bool {
 
 /// Recomputes the story's primary item; bumps the story's `updated_at`
 /// when it changes (the feed entry's text changes with it).
-pub(super) fn refresh_primary(
-    tx: &Transaction<'_>,
-    story_id: i64,
-    now: &str,
-) -> Result<(), StoreError> {
-    struct Member {
-        id: i64,
-        origin: String,
-        outlet: String,
-        date: String,
-        first_seen: String,
-    }
-    let members: Vec<Member> = tx
-        .prepare_cached(
-            "SELECT i.id, i.origin, COALESCE(s.name, i.source_id),
-                    COALESCE(i.published_at, i.first_seen_at), i.first_seen_at
-             FROM items i LEFT JOIN sources s ON s.id = i.source_id WHERE i.story_id = ?1",
-        )?
-        .query_map([story_id], |r| {
-            Ok(Member {
-                id: r.get(0)?,
-                origin: r.get(1)?,
-                outlet: r.get(2)?,
-                date: r.get(3)?,
-                first_seen: r.get(4)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    // Named as the origin by another copy beats naming itself, which beats
-    // being first: a republisher's copy can be first seen (or dated) before
-    // the original when kuaibao polls it first.
-    let rank = |m: &Member| {
+/// An item of a story, as the choice of its primary sees it.
+pub(super) struct PrimaryCandidate {
+    pub id: i64,
+    /// The page's own 来源.
+    pub origin: String,
+    /// The outlet it was polled from.
+    pub outlet: String,
+    /// Published, else first seen.
+    pub date: String,
+    pub first_seen: String,
+}
+
+/// Which item a story shows: named as the origin by another copy beats
+/// naming itself, which beats being first — a republisher's copy can be
+/// first seen (or dated) before the original when kuaibao polls it first.
+/// `None` for a story with no items left.
+pub(super) fn choose_primary(members: &[PrimaryCandidate]) -> Option<i64> {
+    let rank = |m: &PrimaryCandidate| {
         let named_by_others = members
             .iter()
             .filter(|o| o.id != m.id && same_outlet(&o.origin, &m.outlet))
@@ -168,14 +154,38 @@ pub(super) fn refresh_primary(
             std::cmp::Reverse(m.id),
         )
     };
-    let Some(primary) = members.iter().max_by_key(|m| rank(m)) else {
+    members.iter().max_by_key(|m| rank(m)).map(|m| m.id)
+}
+
+pub(super) fn refresh_primary(
+    tx: &Transaction<'_>,
+    story_id: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    let members: Vec<PrimaryCandidate> = tx
+        .prepare_cached(
+            "SELECT i.id, i.origin, COALESCE(s.name, i.source_id),
+                    COALESCE(i.published_at, i.first_seen_at), i.first_seen_at
+             FROM items i LEFT JOIN sources s ON s.id = i.source_id WHERE i.story_id = ?1",
+        )?
+        .query_map([story_id], |r| {
+            Ok(PrimaryCandidate {
+                id: r.get(0)?,
+                origin: r.get(1)?,
+                outlet: r.get(2)?,
+                date: r.get(3)?,
+                first_seen: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some(primary) = choose_primary(&members) else {
         // Its last item left: the story is gone.
         tx.execute("DELETE FROM stories WHERE id = ?1", [story_id])?;
         return Ok(());
     };
     tx.execute(
         "UPDATE stories SET primary_item = ?2, updated_at = ?3 WHERE id = ?1 AND primary_item <> ?2",
-        params![story_id, primary.id, now],
+        params![story_id, primary, now],
     )?;
     Ok(())
 }

@@ -6,8 +6,8 @@
 use ::postgres::{GenericClient, Transaction};
 
 use crate::model::Via;
-use crate::store::stories::same_outlet;
-use crate::store::{StoreError, parse_ts};
+use crate::store::StoreError;
+use crate::store::stories::{PrimaryCandidate, choose_primary};
 
 /// Key of the transaction-scoped advisory lock held by every transaction
 /// that places items in stories or changes a story's membership or review
@@ -68,14 +68,7 @@ pub(super) fn refresh_primary(
     story_id: i64,
     now: &str,
 ) -> Result<(), StoreError> {
-    struct Member {
-        id: i64,
-        origin: String,
-        outlet: String,
-        date: String,
-        first_seen: String,
-    }
-    let members: Vec<Member> = tx
+    let members: Vec<PrimaryCandidate> = tx
         .query(
             "SELECT i.id, i.origin, COALESCE(s.name, i.source_id),
                     COALESCE(i.published_at, i.first_seen_at), i.first_seen_at
@@ -84,7 +77,7 @@ pub(super) fn refresh_primary(
         )?
         .iter()
         .map(|r| {
-            Ok(Member {
+            Ok(PrimaryCandidate {
                 id: r.try_get(0)?,
                 origin: r.try_get(1)?,
                 outlet: r.try_get(2)?,
@@ -93,31 +86,14 @@ pub(super) fn refresh_primary(
             })
         })
         .collect::<Result<_, ::postgres::Error>>()?;
-    // Named as the origin by another copy beats naming itself, which beats
-    // being first: a republisher's copy can be first seen (or dated) before
-    // the original when kuaibao polls it first.
-    let rank = |m: &Member| {
-        let named_by_others = members
-            .iter()
-            .filter(|o| o.id != m.id && same_outlet(&o.origin, &m.outlet))
-            .count();
-        let own = same_outlet(&m.origin, &m.outlet);
-        (
-            named_by_others > 0,
-            own,
-            std::cmp::Reverse(parse_ts(&m.date)),
-            std::cmp::Reverse(m.first_seen.clone()),
-            std::cmp::Reverse(m.id),
-        )
-    };
-    let Some(primary) = members.iter().max_by_key(|m| rank(m)) else {
+    let Some(primary) = choose_primary(&members) else {
         // Its last item left: the story is gone.
         tx.execute("DELETE FROM stories WHERE id = $1", &[&story_id])?;
         return Ok(());
     };
     tx.execute(
         "UPDATE stories SET primary_item = $2, updated_at = $3 WHERE id = $1 AND primary_item <> $2",
-        &[&story_id, &primary.id, &now],
+        &[&story_id, &primary, &now],
     )?;
     Ok(())
 }
