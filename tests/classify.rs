@@ -218,6 +218,65 @@ fn an_offices_own_party_meeting_in_the_title_waits_in_maybe_however_many_field_w
 }
 
 #[test]
+fn an_offices_notice_about_itself_waits_in_maybe_though_its_own_site_carries_it() {
+    let rules = Rules::default();
+    let hrss = SourceHint {
+        id: "js-hrss".into(),
+        name: "江苏省人力资源和社会保障厅".into(),
+        region: Some("江苏".into()),
+        section: Some("regional".into()),
+    };
+    let budget = classify(
+        &ClassifyInput {
+            title: "江苏省人力资源和社会保障厅2029年部门预算".into(),
+            content: "一、部门基本情况。省人力资源和社会保障厅负责全省就业、社会保险、\
+                      劳动关系和人才工作。\n二、收支预算总表。就业补助、社会保险基金补助、\
+                      职业技能培训等支出合计12.6亿元。"
+                .into(),
+            origin: Some("江苏省人力资源和社会保障厅".into()),
+            source: Some(hrss.clone()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(budget.verdict, Verdict::Maybe, "{budget:#?}");
+    assert!(
+        budget
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("the title reads as off-topic (部门预算")),
+        "{:#?}",
+        budget.reasons
+    );
+    // The same words in the body of news do not hold it back.
+    let news = classify(
+        &ClassifyInput {
+            title: "江苏下达2029年就业补助资金18亿元".into(),
+            content: "省财政厅、省人力资源和社会保障厅日前下达2029年就业补助资金18亿元，\
+                      已列入部门预算，用于职业技能培训补贴、社会保险补贴和高校毕业生就业创业扶持。"
+                .into(),
+            origin: Some("江苏省人力资源和社会保障厅".into()),
+            source: Some(hrss),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(news.verdict, Verdict::Relevant, "{news:#?}");
+}
+
+#[test]
+fn an_empty_off_topic_title_marker_is_refused_with_its_line() {
+    let text = "[relevance]\nthreshold = 0.8\noff_topic_titles = [\"预算\", \" \"]\n";
+    let err = Rules::from_toml(std::path::Path::new("r.toml"), text)
+        .expect_err("an empty marker is refused")
+        .to_string();
+    assert!(err.contains("r.toml:3"), "{err}");
+    assert!(err.contains("off_topic_titles"), "{err}");
+}
+
+#[test]
 fn learning_from_the_dev_set_keeps_its_accuracy_and_explains_itself() {
     let rules = Rules::default();
     let set = load_set(dev()).unwrap();

@@ -162,10 +162,14 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
     );
     let business = business::weigh(&rules.business, &rules.weights, title, body, &mut reasons);
     let mut relevance = rules_relevance(&keywords, prior + business.add, rules, &mut reasons);
-    if let Some((weight, marker)) = &keywords.title_marker {
-        reasons.push(format!(
+    match &keywords.title_marker {
+        Some((Some(weight), marker)) => reasons.push(format!(
             "the title names an off-topic marker ({marker} {weight:+.1}): at most 待定"
-        ));
+        )),
+        Some((None, marker)) => reasons.push(format!(
+            "the title reads as off-topic ({marker}, relevance.off_topic_titles): at most 待定"
+        )),
+        None => {}
     }
     if business.capped || keywords.title_marker.is_some() {
         // Just under the threshold, but never below the band into hiding.
@@ -205,9 +209,10 @@ pub(super) fn two_keys(by_rules: Verdict, blended: Verdict) -> Verdict {
 struct KeywordEvidence {
     title: f64,
     body: f64,
-    /// The heaviest off-topic marker in the title at or under
+    /// An off-topic title (`relevance.off_topic_titles`, weight `None`),
+    /// else the heaviest off-topic marker in the title at or under
     /// `relevance.title_marker`.
-    title_marker: Option<(f64, String)>,
+    title_marker: Option<(Option<f64>, String)>,
     /// Relevance-weighted hits per 1000 body characters.
     density: f64,
 }
@@ -235,6 +240,9 @@ fn weigh_keywords(
         title_marker: None,
         density: 0.0,
     };
+    if let Some(marker) = rules.off_topic_title(title) {
+        ev.title_marker = Some((None, marker.to_string()));
+    }
     let mut fired: Vec<(f64, String)> = Vec::new();
     for (k, kw) in rules.keywords.iter().enumerate() {
         let (t, b) = (tc[k], bc[k]);
@@ -248,9 +256,9 @@ fn weigh_keywords(
             && ev
                 .title_marker
                 .as_ref()
-                .is_none_or(|(w, _)| kw.relevance < *w)
+                .is_none_or(|(w, _)| w.is_some_and(|w| kw.relevance < w))
         {
-            ev.title_marker = Some((kw.relevance, kw.text.clone()));
+            ev.title_marker = Some((Some(kw.relevance), kw.text.clone()));
         }
         let t = f64::from(t.min(2));
         let b = f64::from(b);

@@ -289,6 +289,10 @@ pub struct Rules {
     pub commentary: Commentary,
     pub business: Business,
     pub(crate) matcher: AhoCorasick,
+    /// `relevance.off_topic_titles`: words that in a title keep an item at
+    /// most 待定, matched in the title only.
+    pub off_topic_titles: Vec<String>,
+    pub(crate) title_matcher: AhoCorasick,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
     pub fingerprint: u64,
@@ -370,6 +374,7 @@ struct RawRelevance {
     body: Option<Spanned<f64>>,
     density: Option<Spanned<f64>>,
     title_marker: Option<Spanned<f64>>,
+    off_topic_titles: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     keywords: BTreeMap<String, Spanned<f64>>,
 }
@@ -593,6 +598,17 @@ impl Rules {
             keywords[i].relevance = weight;
         }
         let with_relevance = keywords.len();
+        let mut off_topic_titles = Vec::new();
+        for (text, span) in r
+            .off_topic_titles
+            .iter()
+            .flat_map(|l| l.get_ref().iter().map(|t| (t, l.span())))
+        {
+            if text.trim().is_empty() {
+                return Err(file.invalid(span, "relevance.off_topic_titles", "empty marker"));
+            }
+            off_topic_titles.push(text.clone());
+        }
         let mut base = [0.0; 4];
         for (id, section) in &raw.sections {
             let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
@@ -648,6 +664,7 @@ impl Rules {
         inherit_relevance(&mut keywords, with_relevance);
         let commentary = commentary(&file, &raw.commentary)?;
         let business = business(&file, &raw.business)?;
+        let title_matcher = matcher(path, "relevance.off_topic_titles", &off_topic_titles)?;
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(keywords.iter().map(|k| k.text.as_str()))
@@ -659,6 +676,8 @@ impl Rules {
             })?;
         Ok(Rules {
             path: path.to_path_buf(),
+            off_topic_titles,
+            title_matcher,
             weights,
             relevance,
             base,
@@ -669,6 +688,14 @@ impl Rules {
             matcher,
             fingerprint: crate::text::fnv1a(text.as_bytes()),
         })
+    }
+
+    /// The first of `relevance.off_topic_titles` in `title`.
+    pub(crate) fn off_topic_title(&self, title: &str) -> Option<&str> {
+        let m = self.title_matcher.find(title)?;
+        self.off_topic_titles
+            .get(m.pattern().as_usize())
+            .map(String::as_str)
     }
 
     /// Hits per keyword in `text` (indexes into [`Rules::keywords`]),
