@@ -255,7 +255,7 @@ fn business(file: &File<'_>, own: &RawBusiness) -> Result<Business, ClassifyErro
 }
 
 /// The default lower bound of the 待定 band.
-const DEFAULT_MAYBE: f64 = 0.05;
+const DEFAULT_MAYBE: f64 = 0.04;
 
 /// An outlet or channel prior.
 #[derive(Debug, Clone)]
@@ -716,7 +716,7 @@ mod tests {
         let r = Rules::default();
         assert!(r.keywords.len() > 100);
         assert_eq!(r.relevance.threshold, 0.88);
-        assert_eq!(r.relevance.maybe, 0.05);
+        assert_eq!(r.relevance.maybe, 0.04);
         assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
         assert!(!r.commentary.addresses.is_empty());
     }
@@ -727,7 +727,7 @@ mod tests {
         let shipped = Rules::default();
         assert_eq!(r.commentary.byline, shipped.commentary.byline);
         assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
-        assert_eq!(r.relevance.maybe, 0.05);
+        assert_eq!(r.relevance.maybe, 0.04);
     }
 
     #[test]
