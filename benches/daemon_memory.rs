@@ -26,13 +26,7 @@ fn vm_rss_kib(pid: u32) -> Option<u64> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: u64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let arg = |name: &str, default: u64| support::arg(&args, name, default);
     let seconds = arg("--seconds", 600);
     let n_sources = arg("--sources", 200) as usize;
     let rt = tokio::runtime::Runtime::new().expect("runtime");

@@ -10,7 +10,9 @@
 //!   `support` (half HTML lists with article pages, half full-text RSS, each
 //!   on its own loopback address).
 //!
-//! Options: `--sources N --items M`; `KUAIBAO_BENCH_BIN=path` runs another
+//! Options: `--sources N --items M`; `--html-only` makes every synthetic
+//! source an HTML list (issue 15's workload: N × (M + 1) requests);
+//! `--skip-demo` skips the demo outlets; `KUAIBAO_BENCH_BIN=path` runs another
 //! kuaibao binary (an older build, for a before/after on one machine).
 
 mod support;
@@ -22,10 +24,17 @@ use std::time::Instant;
 
 struct Measured {
     wall_ms: u128,
+    /// User + system CPU time of the child.
+    cpu_ms: u128,
     items: String,
 }
 
+fn children_cpu_ms() -> u128 {
+    support::cpu_ms(support::Who::Children) as u128
+}
+
 fn run(bin: &str, config: &Path, args: &[&str]) -> Measured {
+    let cpu_before = children_cpu_ms();
     let started = Instant::now();
     let out = Command::new(bin)
         .arg("--config")
@@ -41,16 +50,15 @@ fn run(bin: &str, config: &Path, args: &[&str]) -> Measured {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let items = stdout.lines().last().unwrap_or_default().to_string();
-    Measured { wall_ms, items }
+    Measured {
+        wall_ms,
+        cpu_ms: children_cpu_ms() - cpu_before,
+        items,
+    }
 }
 
 fn peak_rss_kib_of_children() -> i64 {
-    // SAFETY: getrusage only writes the struct we hand it.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
-    }
+    support::peak_rss_kib(support::Who::Children)
 }
 
 fn workload(name: &str, sources: &str) {
@@ -74,9 +82,11 @@ fn workload(name: &str, sources: &str) {
     let publish = run(bin, &config, &["publish", "--out", &out_arg]);
     let total = started.elapsed().as_millis();
     println!(
-        "{name}: poll {} ms, publish {} ms, total {} ms; peak RSS of any child so far {:.1} MiB\n  poll: {}\n  publish: {}",
+        "{name}: poll {} ms ({} CPU-ms), publish {} ms ({} CPU-ms), total {} ms; peak RSS of any child so far {:.1} MiB\n  poll: {}\n  publish: {}",
         poll.wall_ms,
+        poll.cpu_ms,
         publish.wall_ms,
+        publish.cpu_ms,
         total,
         peak_rss_kib_of_children() as f64 / 1024.0,
         poll.items,
@@ -86,28 +96,31 @@ fn workload(name: &str, sources: &str) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: usize| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let arg = |name: &str, default: usize| support::arg(&args, name, default);
     let n_sources = arg("--sources", 200);
     let n_items = arg("--items", 20);
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let html_only = flag("--html-only");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
 
-    let outlets = rt
-        .block_on(kuaibao::demo::start_outlets(SocketAddr::from((
-            [127, 0, 0, 1],
-            0,
-        ))))
-        .expect("demo outlets");
-    workload("demo outlets", &outlets.sources_toml());
+    if !flag("--skip-demo") {
+        let outlets = rt
+            .block_on(kuaibao::demo::start_outlets(SocketAddr::from((
+                [127, 0, 0, 1],
+                0,
+            ))))
+            .expect("demo outlets");
+        workload("demo outlets", &outlets.sources_toml());
+    }
 
-    let sources = rt.block_on(support::start(n_sources, n_items, None, 0, "30m"));
+    let sources = if html_only {
+        rt.block_on(support::start_html(n_sources, n_items, "30m"))
+    } else {
+        rt.block_on(support::start(n_sources, n_items, None, 0, "30m"))
+    };
+    let kind = if html_only { " HTML-list" } else { "" };
     workload(
-        &format!("{n_sources} synthetic sources × {n_items} items"),
+        &format!("{n_sources} synthetic{kind} sources × {n_items} items"),
         &sources,
     );
 }

@@ -105,14 +105,7 @@ fn cpu_of(pid: i32) -> f64 {
 
 /// User + system CPU seconds of this process's reaped children so far.
 fn children_cpu() -> f64 {
-    // SAFETY: getrusage only writes the struct we hand it.
-    let u = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(u.ru_utime) + secs(u.ru_stime)
+    support::cpu_ms(support::Who::Children) / 1000.0
 }
 
 fn config(dir: &Path, storage: &str) -> std::path::PathBuf {

@@ -120,7 +120,11 @@ pub fn content_hash(text: &str) -> Option<String> {
         }
         for c in line.chars() {
             let c = fold_width(c);
-            if c.is_alphanumeric() {
+            // Ideographs have no case: pushed as they are, without the
+            // standard library's slow table look-ups.
+            if crate::text::is_cjk_ideograph(c) {
+                folded.push(c);
+            } else if c.is_alphanumeric() {
                 folded.extend(c.to_lowercase());
             }
         }

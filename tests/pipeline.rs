@@ -365,6 +365,75 @@ async fn repolling_an_unchanged_outlet_changes_nothing_published() {
     assert_eq!(run.counts().items, 2);
 }
 
+/// A running poller keeps what it read from a list page and does not
+/// parse the same bytes again; a list that changes by one entry is read
+/// afresh and its new item found.
+#[tokio::test]
+async fn a_running_poller_reads_a_list_again_only_when_its_bytes_change() {
+    let outlet = Outlet::start().await;
+    serve_mohrss(&outlet);
+    let entries = [
+        (
+            "./202506/t20250618_1.html",
+            "人社部组织开展专业技术人才管理服务改革试点工作",
+            "2025-06-18",
+        ),
+        (
+            "./202506/t20250619_2.html",
+            "政策“组合拳”加大力度稳岗促就业",
+            "2025-06-19",
+        ),
+    ];
+    // No validators: every poll downloads the whole list.
+    outlet.set("/mohrss/list/", Reply::html(&mohrss_list(&entries)));
+    let tc = TestConfig::new(&sources(MOHRSS_SOURCE, &outlet), "");
+    let run = Run::new(&tc);
+    let fetcher = Arc::new(kuaibao::fetch::Fetcher::new(&run.config.poll).expect("fetcher"));
+    let poller = kuaibao::poll::Poller::new(run.config.clone(), fetcher, run.store.clone());
+    let source = run.config.source("mohrss").expect("source").clone();
+    let first = poller.poll_source(&source).await;
+    assert_eq!((first.status, first.new), (PollStatus::Ok, 2), "{first:?}");
+    for _ in 0..3 {
+        let again = poller.poll_source(&source).await;
+        assert_eq!(
+            (again.status, again.found, again.new, again.unchanged),
+            (PollStatus::Ok, 2, 0, 2),
+            "{again:?}"
+        );
+    }
+    let mut more = entries.to_vec();
+    more.insert(
+        0,
+        (
+            "./202506/t20250620_3.html",
+            "人社部召开新闻发布会介绍上半年人力资源和社会保障工作进展",
+            "2025-06-20",
+        ),
+    );
+    outlet.set("/mohrss/list/", Reply::html(&mohrss_list(&more)));
+    outlet.set(
+        "/mohrss/list/202506/t20250620_3.html",
+        Reply::html(&mohrss_article(
+            "人社部召开新闻发布会介绍上半年人力资源和社会保障工作进展",
+            "2025-06-20",
+            "人力资源社会保障部",
+            &[ARTICLE_1, ARTICLE_2],
+        )),
+    );
+    let changed = poller.poll_source(&source).await;
+    assert_eq!(
+        (
+            changed.status,
+            changed.found,
+            changed.new,
+            changed.unchanged
+        ),
+        (PollStatus::Ok, 3, 1, 2),
+        "{changed:?}"
+    );
+    assert_eq!(run.counts().items, 3);
+}
+
 #[tokio::test]
 async fn gbk_pages_without_charset_in_content_type_are_decoded_correctly() {
     let outlet = Outlet::start().await;

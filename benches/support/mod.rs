@@ -1,7 +1,8 @@
 //! Synthetic outlets for the benchmarks: N sources, each on its own
 //! loopback address (127.0.1.x) like separate outlets. Even-numbered ones
 //! are HTML lists whose articles are fetched one by one; odd ones are RSS
-//! feeds carrying full text. Bodies are ~1,500 characters of Chinese text
+//! feeds carrying full text ([`start_html`]: every one an HTML list, the
+//! workload of issue 15's first-poll figure). Bodies are ~1,500 characters of Chinese text
 //! drawn deterministically from a pool of common characters, so every
 //! article is distinct and realistic in length.
 //!
@@ -44,6 +45,11 @@ pub fn synthetic_text(seed: u64, chars: usize) -> String {
 pub struct Outlet {
     pub index: usize,
     pub items: usize,
+    /// An HTML list whatever its index.
+    pub html_only: bool,
+    /// Sends an ETag with every page and answers a matching
+    /// If-None-Match with 304 (off: every request gets the full body).
+    pub validators: bool,
     pub rotate_every: Option<Duration>,
     pub new_per_rotation: usize,
     started: Instant,
@@ -59,6 +65,8 @@ impl Outlet {
         Outlet {
             index,
             items,
+            html_only: false,
+            validators: false,
             rotate_every,
             new_per_rotation,
             started: Instant::now(),
@@ -66,7 +74,7 @@ impl Outlet {
     }
 
     pub fn is_html(&self) -> bool {
-        self.index.is_multiple_of(2)
+        self.html_only || self.index.is_multiple_of(2)
     }
 
     /// The ids of the items the list shows now, newest first.
@@ -120,7 +128,7 @@ impl Outlet {
         rss
     }
 
-    fn answer(&self, path: &str) -> Option<(&'static str, String)> {
+    pub fn answer(&self, path: &str) -> Option<(&'static str, String)> {
         if path == "/list.html" && self.is_html() {
             return Some(("text/html; charset=utf-8", self.list()));
         }
@@ -164,6 +172,22 @@ pub async fn serve(outlet: Arc<Outlet>) -> SocketAddr {
         let outlet = outlet.clone();
         async move {
             match outlet.answer(req.uri().path()) {
+                Some((ctype, body)) if outlet.validators => {
+                    let etag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
+                    let matches = req
+                        .headers()
+                        .get("if-none-match")
+                        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+                    let builder = Response::builder().header("etag", &etag);
+                    if matches {
+                        builder.status(304).body(Body::empty()).unwrap_or_default()
+                    } else {
+                        builder
+                            .header("content-type", ctype)
+                            .body(Body::from(body))
+                            .unwrap_or_default()
+                    }
+                }
                 Some((ctype, body)) => Response::builder()
                     .header("content-type", ctype)
                     .body(Body::from(body))
@@ -181,6 +205,12 @@ pub async fn serve(outlet: Arc<Outlet>) -> SocketAddr {
     local
 }
 
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
 /// Starts `n` outlets; returns the sources file for them.
 pub async fn start(
     n: usize,
@@ -189,11 +219,70 @@ pub async fn start(
     new_per_rotation: usize,
     interval: &str,
 ) -> String {
+    start_outlets(n, items, rotate_every, new_per_rotation, interval, false).await
+}
+
+/// Starts `n` outlets that are all HTML lists (each list plus `items`
+/// article pages: `n × (items + 1)` requests on a first poll).
+pub async fn start_html(n: usize, items: usize, interval: &str) -> String {
+    start_outlets(n, items, None, 0, interval, true).await
+}
+
+async fn start_outlets(
+    n: usize,
+    items: usize,
+    rotate_every: Option<Duration>,
+    new_per_rotation: usize,
+    interval: &str,
+    html_only: bool,
+) -> String {
     let mut sources = String::new();
     for index in 0..n {
-        let outlet = Arc::new(Outlet::new(index, items, rotate_every, new_per_rotation));
+        let mut outlet = Outlet::new(index, items, rotate_every, new_per_rotation);
+        outlet.html_only = html_only;
+        let outlet = Arc::new(outlet);
         let addr = serve(outlet.clone()).await;
         sources.push_str(&outlet.source_toml(addr, interval));
     }
     sources
+}
+
+/// Resource use of this process or its reaped children, from getrusage.
+pub enum Who {
+    Self_,
+    Children,
+}
+
+fn rusage(who: Who) -> libc::rusage {
+    let who = match who {
+        Who::Self_ => libc::RUSAGE_SELF,
+        Who::Children => libc::RUSAGE_CHILDREN,
+    };
+    // SAFETY: getrusage only writes the struct we hand it.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    }
+}
+
+/// User + system CPU milliseconds so far.
+pub fn cpu_ms(who: Who) -> f64 {
+    let u = rusage(who);
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(u.ru_utime) + ms(u.ru_stime)
+}
+
+/// Peak resident memory in KiB (of the largest child, for `Children`).
+pub fn peak_rss_kib(who: Who) -> i64 {
+    rusage(who).ru_maxrss
+}
+
+/// The number after `name` on the command line, else `default`.
+pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

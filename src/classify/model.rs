@@ -142,7 +142,7 @@ fn push_bigrams(out: &mut Vec<(u64, f32, Group)>, tag: u8, text: &str, max: usiz
     let start = out.len();
     let mut prev: Option<char> = None;
     for c in text.chars().take(max) {
-        if !c.is_alphanumeric() || c.is_ascii_digit() {
+        if !crate::text::is_alphanumeric(c) || c.is_ascii_digit() {
             prev = None;
             continue;
         }

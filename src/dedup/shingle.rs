@@ -125,7 +125,11 @@ fn is_boilerplate_line(line: &str) -> bool {
     BOILERPLATE_PREFIXES
         .iter()
         .any(|p| line.starts_with(p.trim_start_matches('[')))
-        || line.chars().filter(|c| c.is_alphanumeric()).count() <= 2
+        || line
+            .chars()
+            .filter(|&c| crate::text::is_alphanumeric(c))
+            .count()
+            <= 2
 }
 
 /// The article's own words, one paragraph a line: characters folded

@@ -92,7 +92,7 @@ impl Default for Limits {
 }
 
 /// A list page's items, and what the limits left out of it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Listing {
     pub items: Vec<ListedItem>,
     /// The page had more entries than `poll.max_list_entries`.

@@ -204,6 +204,85 @@ pub struct Poller {
     /// (their tables before, the source with the new ones). Used until a
     /// reload reads the repaired file.
     healed: Mutex<HashMap<String, (String, Arc<Source>)>>,
+    /// Each source's last list page, as a digest of what its extraction
+    /// depends on, and (from its second sighting) what was extracted: a
+    /// running poller re-reads mostly unchanged lists, and parsing one
+    /// again would give the same items back at many times the cost.
+    lists: Mutex<SeenLists>,
+}
+
+/// The listings a poller keeps, within a memory budget: a feed carrying
+/// full text can hold megabytes, and ten thousand sources must not hold
+/// them all. A listing over budget keeps only its digest (and is parsed
+/// again each time, as without the cache).
+#[derive(Default)]
+struct SeenLists {
+    by_source: HashMap<String, SeenList>,
+    /// Text bytes of the listings kept.
+    bytes: usize,
+}
+
+/// One kept listing's text at most, and all of them together.
+const KEPT_LISTING_BYTES: usize = 256 * 1024;
+const KEPT_LISTINGS_BYTES: usize = 64 * 1024 * 1024;
+
+/// A source's last list page: the digest of the page and the selectors
+/// read with ([`list_digest`]), and the listing once the same page was
+/// seen twice (a one-off `kuaibao poll` keeps only digests).
+struct SeenList {
+    digest: [u8; 32],
+    listing: Option<Arc<extract::Listing>>,
+    /// Text bytes of `listing`.
+    bytes: usize,
+}
+
+/// The text a listing holds, roughly what keeping it costs.
+fn listing_bytes(listing: &extract::Listing) -> usize {
+    listing
+        .items
+        .iter()
+        .map(|i| {
+            let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+            i.url.as_str().len()
+                + i.title.len()
+                + opt(&i.guid)
+                + opt(&i.summary)
+                + opt(&i.content)
+                + opt(&i.author)
+                + 64
+        })
+        .sum()
+}
+
+/// What extracting a list depends on: the source's kind and selectors, the
+/// page's final URL (relative links), its encoding and its bytes.
+fn list_digest(source: &Source, page: &Page) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |b: &[u8]| {
+        // Length-prefixed, so that no two different inputs run together.
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    field(source.kind.as_str().as_bytes());
+    if let Some(l) = &source.list {
+        for f in [
+            Some(&l.item),
+            Some(&l.link),
+            Some(&l.title),
+            l.date.as_ref(),
+            l.summary.as_ref(),
+        ] {
+            field(f.map_or(b"-", |f| f.text.as_bytes()));
+        }
+    }
+    if let Some(j) = &source.json {
+        field(format!("{j:?}").as_bytes());
+    }
+    field(page.url.as_str().as_bytes());
+    field(page.encoding.as_bytes());
+    field(&page.bytes);
+    h.finalize().into()
 }
 
 impl Poller {
@@ -217,6 +296,7 @@ impl Poller {
             store,
             parsing: Arc::new(tokio::sync::Semaphore::new(cores)),
             healed: Mutex::default(),
+            lists: Mutex::default(),
         }
     }
 
@@ -470,14 +550,7 @@ impl Poller {
             }
         };
         let page_validators = page.validators.clone();
-        let (page, listing) = {
-            let (source, limits) = (source.clone(), *limits);
-            self.off_runtime(move || {
-                let listing = extract::extract_list(&source, &page, &limits);
-                (page, listing)
-            })
-            .await?
-        };
+        let (page, listing) = self.list_of(source, page, limits).await?;
         let listing = match self
             .heal_list(source, &page, &listing, limits, report)
             .await
@@ -513,6 +586,66 @@ impl Poller {
             listed.sort_by_key(|i| std::cmp::Reverse(i.published));
         }
         Ok(Some((listed, page_validators)))
+    }
+
+    /// The items of a fetched list page: extracted on a parsing thread, or,
+    /// when the page is byte for byte the one last read with the same
+    /// selectors, what was extracted then (extraction depends on nothing
+    /// else; see [`list_digest`]).
+    async fn list_of(
+        &self,
+        source: &Arc<Source>,
+        page: Page,
+        limits: &extract::Limits,
+    ) -> Result<(Page, Result<extract::Listing, ExtractError>), String> {
+        let digest = list_digest(source, &page);
+        let (known, seen_before) = {
+            let lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+            match lists.by_source.get(&source.id) {
+                Some(seen) if seen.digest == digest => (seen.listing.clone(), true),
+                _ => (None, false),
+            }
+        };
+        if let Some(listing) = known {
+            return Ok((page, Ok((*listing).clone())));
+        }
+        let (page, listing) = {
+            let (source, limits) = (source.clone(), *limits);
+            self.off_runtime(move || {
+                let listing = extract::extract_list(&source, &page, &limits);
+                (page, listing)
+            })
+            .await?
+        };
+        // Kept from the second sighting on: a page seen once may never be
+        // seen again (a one-off poll), and its items would be dead weight.
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        let lists = &mut *lists;
+        let before = lists.by_source.get(&source.id).map_or(0, |seen| seen.bytes);
+        lists.bytes -= before;
+        let mut seen = SeenList {
+            digest,
+            listing: None,
+            bytes: 0,
+        };
+        if let Ok(l) = &listing {
+            let bytes = listing_bytes(l);
+            if seen_before
+                && bytes <= KEPT_LISTING_BYTES
+                && lists.bytes + bytes <= KEPT_LISTINGS_BYTES
+            {
+                seen.listing = Some(Arc::new(l.clone()));
+                seen.bytes = bytes;
+                lists.bytes += bytes;
+            }
+        }
+        match lists.by_source.get_mut(&source.id) {
+            Some(entry) => *entry = seen,
+            None => {
+                lists.by_source.insert(source.id.clone(), seen);
+            }
+        }
+        Ok((page, listing))
     }
 
     /// The source as repaired in this process, while the configuration
@@ -736,12 +869,21 @@ impl Poller {
     ) -> ItemsPass {
         // The editors' model, retrained here when they decided something
         // since the last pass; without it the rules decide alone.
+        // Not looked up when every item is known and has nothing to
+        // re-read (an unchanged list): nothing will be classified.
         let hint = |id: &str| self.config.source(id).map(classify::SourceHint::of);
-        let model = match classify::current_model(&mut *self.store(), &self.config.rules, &hint) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");
-                None
+        let classifies = planned
+            .iter()
+            .any(|(item, known)| !known || !needs_page(source, item));
+        let model = if !classifies {
+            None
+        } else {
+            match classify::current_model(&mut *self.store(), &self.config.rules, &hint) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");
+                    None
+                }
             }
         };
         let foreign = AtomicUsize::new(0);
@@ -943,11 +1085,7 @@ impl Poller {
         limits: &extract::Limits,
         foreign: &AtomicUsize,
     ) -> Result<ItemResult, String> {
-        let carries_body = listed
-            .content
-            .as_deref()
-            .is_some_and(|c| !c.trim().is_empty());
-        let needs_page = source.article.is_some() || !carries_body;
+        let needs_page = needs_page(source, &listed);
         if known && needs_page {
             // Pages of known items are not fetched again: outlets rarely
             // edit them and every request costs the outlet's patience.
@@ -979,6 +1117,16 @@ impl Poller {
         })
         .await?
     }
+}
+
+/// Whether reading `listed` means fetching its own page: the source reads
+/// articles from their pages, or the list does not carry the text.
+fn needs_page(source: &Source, listed: &ListedItem) -> bool {
+    let carries_body = listed
+        .content
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    source.article.is_some() || !carries_body
 }
 
 fn deadline_note(deadline: Duration) -> String {

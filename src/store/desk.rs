@@ -244,8 +244,9 @@ fn first_paragraph(text: &str) -> String {
 /// `updated_at` (see `serve::cache`), which is kept to the second: a move
 /// in the same second as the approval before it would otherwise go unseen.
 fn bumped_now(tx: &Transaction<'_>) -> Result<String, StoreError> {
-    let latest: Option<String> =
-        tx.query_row("SELECT MAX(updated_at) FROM items", [], |r| r.get(0))?;
+    let latest: Option<String> = tx
+        .prepare_cached("SELECT MAX(updated_at) FROM items")?
+        .query_row([], |r| r.get(0))?;
     let now = Utc::now();
     let after_latest = latest
         .as_deref()
@@ -259,11 +260,10 @@ fn bumped_now(tx: &Transaction<'_>) -> Result<String, StoreError> {
 
 /// The primary item of the story `item_id` belongs to.
 fn primary_of(tx: &Transaction<'_>, item_id: i64) -> Result<i64, StoreError> {
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT st.primary_item FROM items i JOIN stories st ON st.id = i.story_id WHERE i.id = ?1",
-        [item_id],
-        |r| r.get(0),
-    )
+    )?
+    .query_row([item_id], |r| r.get(0))
     .optional()?
     .ok_or(StoreError::NoSuchItem(item_id))
 }
@@ -320,29 +320,25 @@ impl DeskStore for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let upto: i64 = tx.query_row(
-            "SELECT indexed_upto FROM search_index_state WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )?;
+        let upto: i64 = tx
+            .prepare_cached("SELECT indexed_upto FROM search_index_state WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let (count, last): (i64, Option<i64>) = tx.query_row(
-            "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)",
-            params![upto, limit],
+        let (count, last): (i64, Option<i64>) = tx.prepare_cached(
+"SELECT COUNT(*), MAX(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)")?
+.query_row(params![upto, limit],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let Some(last) = last else {
             return Ok(0);
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO items_fts (rowid, title, bulletin_title, content_text)
              SELECT id, title, bulletin_title, content_text FROM items WHERE id > ?1 AND id <= ?2",
-            params![upto, last],
-        )?;
-        tx.execute(
-            "UPDATE search_index_state SET indexed_upto = ?1 WHERE id = 1",
-            [last],
-        )?;
+        )?
+        .execute(params![upto, last])?;
+        tx.prepare_cached("UPDATE search_index_state SET indexed_upto = ?1 WHERE id = 1")?
+            .execute([last])?;
         tx.commit()?;
         Ok(count as usize)
     }
@@ -407,9 +403,8 @@ impl DeskStore for SqliteStore {
     fn desk_item(&self, item_id: i64) -> Result<Option<DeskItem>, StoreError> {
         let story: Option<i64> = self
             .conn
-            .query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([item_id], |r| r.get(0))
             .optional()?;
         match story {
             Some(story) => self.desk_story(story),
@@ -427,33 +422,26 @@ impl DeskStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let primary = primary_of(&tx, item_id)?;
-        let old: Option<String> =
-            tx.query_row("SELECT section FROM items WHERE id = ?1", [primary], |r| {
-                r.get(0)
-            })?;
+        let old: Option<String> = tx
+            .prepare_cached("SELECT section FROM items WHERE id = ?1")?
+            .query_row([primary], |r| r.get(0))?;
         if old.as_deref() != section {
             let now = bumped_now(&tx)?;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE items SET section = ?2, section_fixed = 1, updated_at = ?3 WHERE id = ?1",
-                params![primary, section, now],
-            )?;
-            let (title, region, fixed): (String, Option<String>, bool) = tx.query_row(
-                "SELECT title, region, title_fixed FROM items WHERE id = ?1",
-                [primary],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            )?
+            .execute(params![primary, section, now])?;
+            let (title, region, fixed): (String, Option<String>, bool) = tx
+                .prepare_cached("SELECT title, region, title_fixed FROM items WHERE id = ?1")?
+                .query_row([primary], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             if !fixed {
                 let bulletin = retitle(&title, section, region.as_deref()).filter(|b| *b != title);
-                tx.execute(
-                    "UPDATE items SET bulletin_title = ?2 WHERE id = ?1",
-                    params![primary, bulletin],
-                )?;
+                tx.prepare_cached("UPDATE items SET bulletin_title = ?2 WHERE id = ?1")?
+                    .execute(params![primary, bulletin])?;
             }
         } else {
-            tx.execute(
-                "UPDATE items SET section_fixed = 1 WHERE id = ?1",
-                [primary],
-            )?;
+            tx.prepare_cached("UPDATE items SET section_fixed = 1 WHERE id = ?1")?
+                .execute([primary])?;
         }
         tx.commit()?;
         Ok(old)
@@ -469,19 +457,18 @@ impl DeskStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let primary = primary_of(&tx, item_id)?;
-        let old: Option<String> = tx.query_row(
-            "SELECT bulletin_title FROM items WHERE id = ?1",
-            [primary],
-            |r| r.get(0),
-        )?;
+        let old: Option<String> = tx
+            .prepare_cached("SELECT bulletin_title FROM items WHERE id = ?1")?
+            .query_row([primary], |r| r.get(0))?;
         if old.as_deref() != title {
             let now = bumped_now(&tx)?;
-            tx.execute(
-                "UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1",
-                params![primary, title, now],
+            tx.prepare_cached(
+"UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1")?
+.execute(params![primary, title, now],
             )?;
         } else {
-            tx.execute("UPDATE items SET title_fixed = 1 WHERE id = ?1", [primary])?;
+            tx.prepare_cached("UPDATE items SET title_fixed = 1 WHERE id = ?1")?
+                .execute([primary])?;
         }
         tx.commit()?;
         Ok(old)
@@ -495,7 +482,8 @@ impl DeskStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let uid: String = tx
-            .query_row("SELECT uid FROM items WHERE id = ?1", [first], |r| r.get(0))
+            .prepare_cached("SELECT uid FROM items WHERE id = ?1")?
+            .query_row([first], |r| r.get(0))
             .optional()?
             .ok_or(StoreError::NoSuchItem(first))?;
         let now = bumped_now(&tx)?;
@@ -503,15 +491,14 @@ impl DeskStore for SqliteStore {
         let mut left = Vec::new();
         for &id in items {
             let from: i64 = tx
-                .query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
+                .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
                 .optional()?
                 .ok_or(StoreError::NoSuchItem(id))?;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE items SET story_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, story, status.as_str(), now],
-            )?;
+            )?
+            .execute(params![id, story, status.as_str(), now])?;
             if !left.contains(&from) {
                 left.push(from);
             }
@@ -519,10 +506,8 @@ impl DeskStore for SqliteStore {
         refresh_primary(&tx, story, &now)?;
         for from in left {
             refresh_primary(&tx, from, &now)?;
-            tx.execute(
-                "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-                params![from, now],
-            )?;
+            tx.prepare_cached("UPDATE stories SET updated_at = ?2 WHERE id = ?1")?
+                .execute(params![from, now])?;
         }
         tx.commit()?;
         Ok(story)

@@ -131,14 +131,15 @@ pub fn section_rank(sections: &[String], section: Option<&str>) -> usize {
 /// The issue's row id and what `issue list` shows of it.
 fn issue_row(conn: &Connection, number: &str) -> Result<(i64, IssueInfo), StoreError> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, number, issue_date, status, created_at, updated_at, published_at,
                     (SELECT COUNT(*) FROM issue_stories x JOIN stories st ON st.id = x.story_id
                      WHERE x.issue_id = issues.id)
              FROM issues WHERE number = ?1",
-            [number],
-            |r| Ok((r.get::<_, i64>(0)?, info_from_row(r, 1)?)),
-        )
+        )?
+        .query_row([number], |r| {
+            Ok((r.get::<_, i64>(0)?, info_from_row(r, 1)?))
+        })
         .optional()?;
     row.ok_or_else(|| StoreError::NoSuchIssue(number.to_string()))
 }
@@ -239,11 +240,11 @@ fn write_order(
     sections: &[String],
 ) -> Result<Vec<IssueEntry>, StoreError> {
     entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
-    conn.execute(
+    conn.prepare_cached(
         "DELETE FROM issue_stories
          WHERE issue_id = ?1 AND story_id NOT IN (SELECT id FROM stories)",
-        [issue_id],
-    )?;
+    )?
+    .execute([issue_id])?;
     let mut update = conn.prepare_cached(
         "UPDATE issue_stories SET position = ?3 WHERE issue_id = ?1 AND story_id = ?2",
     )?;
@@ -258,12 +259,11 @@ fn write_order(
 /// story; grouping by section then moves it to the end of its section.
 fn add_story(conn: &Connection, issue_id: i64, story_id: i64) -> Result<(), StoreError> {
     let status: String = conn
-        .query_row(
+        .prepare_cached(
             "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item
              WHERE st.id = ?1",
-            [story_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([story_id], |r| r.get(0))
         .optional()?
         .ok_or(StoreError::NoSuchStory(story_id))?;
     if status != "approved" {
@@ -273,12 +273,11 @@ fn add_story(conn: &Connection, issue_id: i64, story_id: i64) -> Result<(), Stor
         });
     }
     let holder: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT i.number FROM issue_stories x JOIN issues i ON i.id = x.issue_id
              WHERE x.story_id = ?1",
-            [story_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([story_id], |r| r.get(0))
         .optional()?;
     if let Some(issue) = holder {
         return Err(StoreError::StoryInIssue {
@@ -286,12 +285,12 @@ fn add_story(conn: &Connection, issue_id: i64, story_id: i64) -> Result<(), Stor
             issue,
         });
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO issue_stories (issue_id, story_id, position)
          VALUES (?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM issue_stories
                           WHERE issue_id = ?1))",
-        params![issue_id, story_id],
-    )?;
+    )?
+    .execute(params![issue_id, story_id])?;
     Ok(())
 }
 
@@ -450,24 +449,23 @@ impl IssueStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let taken = tx
-            .query_row("SELECT 1 FROM issues WHERE number = ?1", [number], |_| {
-                Ok(())
-            })
+            .prepare_cached("SELECT 1 FROM issues WHERE number = ?1")?
+            .query_row([number], |_| Ok(()))
             .optional()?
             .is_some();
         if taken {
             return Err(StoreError::DuplicateIssue(number.to_string()));
         }
         let now = ts(Utc::now());
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO issues (number, issue_date, status, created_at, updated_at)
              VALUES (?1, ?2, 'draft', ?3, ?3)",
-            params![number, date.format("%Y-%m-%d").to_string(), now],
-        )?;
+        )?
+        .execute(params![number, date.format("%Y-%m-%d").to_string(), now])?;
         let issue_id = tx.last_insert_rowid();
         let picks = free_entries(&tx, sections)?;
         {
-            let mut insert = tx.prepare(
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?1, ?2, ?3)",
             )?;
             for e in &picks {
@@ -490,7 +488,7 @@ impl IssueStore for SqliteStore {
     }
 
     fn issues(&self) -> Result<Vec<IssueInfo>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT number, issue_date, status, created_at, updated_at, published_at,
                     (SELECT COUNT(*) FROM issue_stories x JOIN stories st ON st.id = x.story_id
                      WHERE x.issue_id = issues.id)
@@ -558,16 +556,13 @@ impl IssueStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let issue_id = draft_id(&tx, number)?;
         if let Some(date) = edits.date {
-            tx.execute(
-                "UPDATE issues SET issue_date = ?2 WHERE id = ?1",
-                params![issue_id, date.format("%Y-%m-%d").to_string()],
-            )?;
+            tx.prepare_cached("UPDATE issues SET issue_date = ?2 WHERE id = ?1")?
+                .execute(params![issue_id, date.format("%Y-%m-%d").to_string()])?;
         }
         for &story in &edits.remove {
-            let removed = tx.execute(
-                "DELETE FROM issue_stories WHERE issue_id = ?1 AND story_id = ?2",
-                params![issue_id, story],
-            )?;
+            let removed = tx
+                .prepare_cached("DELETE FROM issue_stories WHERE issue_id = ?1 AND story_id = ?2")?
+                .execute(params![issue_id, story])?;
             if removed == 0 {
                 return Err(StoreError::StoryNotInIssue {
                     story,
@@ -600,10 +595,8 @@ impl IssueStore for SqliteStore {
             entries.sort_by_key(|e| section_rank(sections, e.section.as_deref()));
         }
         let entries = write_order(&tx, issue_id, entries, sections)?;
-        tx.execute(
-            "UPDATE issues SET updated_at = ?2 WHERE id = ?1",
-            params![issue_id, ts(Utc::now())],
-        )?;
+        tx.prepare_cached("UPDATE issues SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![issue_id, ts(Utc::now())])?;
         let (_, info) = issue_row(&tx, number)?;
         tx.commit()?;
         Ok(IssueDetail { info, entries })
@@ -621,24 +614,23 @@ impl IssueStore for SqliteStore {
             return Err(StoreError::EmptyIssue(number.to_string()));
         }
         let unapproved: Option<(i64, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT x.story_id, p.status FROM issue_stories x
                  JOIN stories st ON st.id = x.story_id JOIN items p ON p.id = st.primary_item
                  WHERE x.issue_id = ?1 AND p.status <> 'approved'
                  ORDER BY x.position LIMIT 1",
-                [issue_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row([issue_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((story, status)) = unapproved {
             return Err(StoreError::StoryNotApproved { story, status });
         }
         let now = ts(Utc::now());
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE issues SET status = 'published', published_at = ?2, updated_at = ?2
              WHERE id = ?1",
-            params![issue_id, now],
-        )?;
+        )?
+        .execute(params![issue_id, now])?;
         let (_, info) = issue_row(&tx, number)?;
         tx.commit()?;
         Ok(info)
@@ -649,11 +641,11 @@ impl IssueStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (issue_id, _) = issue_row(&tx, number)?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE issues SET status = 'draft', published_at = NULL, updated_at = ?2
              WHERE id = ?1 AND status = 'published'",
-            params![issue_id, ts(Utc::now())],
-        )?;
+        )?
+        .execute(params![issue_id, ts(Utc::now())])?;
         let (_, info) = issue_row(&tx, number)?;
         tx.commit()?;
         Ok(info)
@@ -667,8 +659,10 @@ impl IssueStore for SqliteStore {
         // Explicitly, rather than through ON DELETE CASCADE: that needs
         // `foreign_keys`, which a connection opened by another tool may not
         // have on.
-        tx.execute("DELETE FROM issue_stories WHERE issue_id = ?1", [issue_id])?;
-        tx.execute("DELETE FROM issues WHERE id = ?1", [issue_id])?;
+        tx.prepare_cached("DELETE FROM issue_stories WHERE issue_id = ?1")?
+            .execute([issue_id])?;
+        tx.prepare_cached("DELETE FROM issues WHERE id = ?1")?
+            .execute([issue_id])?;
         tx.commit()?;
         Ok(())
     }

@@ -92,19 +92,19 @@ impl DecisionStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let primary: i64 = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT st.primary_item FROM items i JOIN stories st ON st.id = i.story_id
                  WHERE i.id = ?1",
-                [item_id],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([item_id], |r| r.get(0))
             .optional()?
             .ok_or(StoreError::NoSuchItem(item_id))?;
-        self.conn.execute(
-            "INSERT INTO decisions (item_id, at, action, section, editor)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO decisions (item_id, at, action, section, editor)
              VALUES (?1, ?2, ?3, (SELECT section FROM items WHERE id = ?1), ?4)",
-            params![primary, ts(Utc::now()), decision.as_str(), editor],
-        )?;
+            )?
+            .execute(params![primary, ts(Utc::now()), decision.as_str(), editor])?;
         Ok(())
     }
 
@@ -114,30 +114,31 @@ impl DecisionStore for SqliteStore {
         decision: Decision,
         editor: &str,
     ) -> Result<bool, StoreError> {
-        Ok(self.conn.execute(
-            "DELETE FROM decisions WHERE id = (
+        Ok(self
+            .conn
+            .prepare_cached(
+                "DELETE FROM decisions WHERE id = (
                  SELECT d.id FROM decisions d
                  WHERE d.item_id = (SELECT st.primary_item FROM items i
                                     JOIN stories st ON st.id = i.story_id WHERE i.id = ?1)
                    AND d.action = ?2 AND d.editor = ?3
                  ORDER BY d.id DESC LIMIT 1)",
-            params![item_id, decision.as_str(), editor],
-        )? > 0)
+            )?
+            .execute(params![item_id, decision.as_str(), editor])?
+            > 0)
     }
 
     fn decision_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM decisions", [], |r| r.get(0))?)
+            .prepare_cached("SELECT COUNT(*) FROM decisions")?
+            .query_row([], |r| r.get(0))?)
     }
     fn model_trained_on(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT decisions FROM classifier_model WHERE id = 1",
-                [],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT decisions FROM classifier_model WHERE id = 1")?
+            .query_row([], |r| r.get(0))
             .optional()?)
     }
 }
@@ -148,9 +149,8 @@ impl DecisionLog for SqliteStore {
     fn latest_decision(&mut self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM decisions", [], |r| {
-                r.get(0)
-            })?)
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM decisions")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// Kept in memory too, so a daemon reads the model once per retraining.
@@ -160,11 +160,8 @@ impl DecisionLog for SqliteStore {
         }
         let json: Option<String> = self
             .conn
-            .query_row(
-                "SELECT model FROM classifier_model WHERE id = 1 AND decisions = ?1",
-                [latest],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT model FROM classifier_model WHERE id = 1 AND decisions = ?1")?
+            .query_row([latest], |r| r.get(0))
             .optional()?;
         // A model this kuaibao cannot read is trained again.
         let Some(model) = json.and_then(|j| serde_json::from_str::<Model>(&j).ok()) else {
@@ -178,7 +175,7 @@ impl DecisionLog for SqliteStore {
     }
 
     fn decided_items(&mut self) -> Result<Vec<DecidedItem>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT title, content_text, status, section, source_id, origin, url FROM items
              WHERE id IN (SELECT item_id FROM decisions) ORDER BY id",
         )?;
@@ -202,13 +199,14 @@ impl DecisionLog for SqliteStore {
     fn save_model(&mut self, latest: i64, model: Arc<Model>) -> Result<(), StoreError> {
         let json = serde_json::to_string(&*model)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        self.conn.execute(
-            "INSERT INTO classifier_model (id, decisions, trained_at, model)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO classifier_model (id, decisions, trained_at, model)
              VALUES (1, ?1, ?2, ?3)
              ON CONFLICT(id) DO UPDATE SET decisions = excluded.decisions,
                  trained_at = excluded.trained_at, model = excluded.model",
-            params![latest, ts(Utc::now()), json],
-        )?;
+            )?
+            .execute(params![latest, ts(Utc::now()), json])?;
         self.model_cache = ModelCache {
             trained_on: latest,
             model: Some(model),

@@ -705,10 +705,10 @@ impl ItemStore for SqliteStore {
     fn sync_sources(&mut self, sources: &[Source]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         for s in sources {
-            tx.execute(
-                "INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind",
-                params![s.id, s.name, s.url.as_str(), s.kind.as_str()],
+            tx.prepare_cached(
+"INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind")?
+.execute(params![s.id, s.name, s.url.as_str(), s.kind.as_str()],
             )?;
         }
         tx.commit()?;
@@ -718,16 +718,13 @@ impl ItemStore for SqliteStore {
     fn validators(&self, url: &str) -> Result<Validators, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT etag, last_modified FROM http_cache WHERE url = ?1",
-                [url],
-                |r| {
-                    Ok(Validators {
-                        etag: r.get(0)?,
-                        last_modified: r.get(1)?,
-                    })
-                },
-            )
+            .prepare_cached("SELECT etag, last_modified FROM http_cache WHERE url = ?1")?
+            .query_row([url], |r| {
+                Ok(Validators {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                })
+            })
             .optional()?
             .unwrap_or_default())
     }
@@ -735,13 +732,14 @@ impl ItemStore for SqliteStore {
     fn set_validators(&mut self, url: &str, v: &Validators) -> Result<(), StoreError> {
         if v.is_empty() {
             self.conn
-                .execute("DELETE FROM http_cache WHERE url = ?1", [url])?;
+                .prepare_cached("DELETE FROM http_cache WHERE url = ?1")?
+                .execute([url])?;
         } else {
-            self.conn.execute(
-                "INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
+            self.conn.prepare_cached(
+"INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                 updated_at = excluded.updated_at",
-                params![url, v.etag, v.last_modified, ts(Utc::now())],
+                 updated_at = excluded.updated_at")?
+.execute(params![url, v.etag, v.last_modified, ts(Utc::now())],
             )?;
         }
         Ok(())
@@ -778,10 +776,10 @@ impl ItemStore for SqliteStore {
     fn record_fetch(&mut self, r: &FetchRecord<'_>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let started = ts(r.started_at);
-        tx.execute(
-            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error, limits)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        tx.prepare_cached(
+"INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error, limits)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+.execute(params![
                 r.source_id,
                 r.url,
                 started,
@@ -793,24 +791,24 @@ impl ItemStore for SqliteStore {
                 r.limits
             ],
         )?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE sources SET last_limits = ?2,
              limited_passes = CASE WHEN ?2 IS NULL THEN 0 ELSE limited_passes + 1 END
              WHERE id = ?1",
-            params![r.source_id, r.limits],
-        )?;
+        )?
+        .execute(params![r.source_id, r.limits])?;
         let next_due = ts(r.next_due_at);
         match r.outcome {
-            FetchOutcomeKind::Failed => tx.execute(
-                "UPDATE sources SET last_attempt_at = ?2, last_error = ?3,
-                 consecutive_failures = consecutive_failures + 1, next_due_at = ?4 WHERE id = ?1",
-                params![r.source_id, started, r.error, next_due],
+            FetchOutcomeKind::Failed => tx.prepare_cached(
+"UPDATE sources SET last_attempt_at = ?2, last_error = ?3,
+                 consecutive_failures = consecutive_failures + 1, next_due_at = ?4 WHERE id = ?1")?
+.execute(params![r.source_id, started, r.error, next_due],
             )?,
-            FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.execute(
-                "UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
+            FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.prepare_cached(
+"UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
                  consecutive_failures = 0, next_due_at = ?3,
-                 last_item_count = COALESCE(?4, last_item_count) WHERE id = ?1",
-                params![
+                 last_item_count = COALESCE(?4, last_item_count) WHERE id = ?1")?
+.execute(params![
                     r.source_id,
                     started,
                     next_due,
@@ -823,7 +821,7 @@ impl ItemStore for SqliteStore {
     }
 
     fn source_states(&self, ids: &[&str]) -> Result<Vec<SourceState>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, url, kind, last_attempt_at, last_success_at, last_error,
                     consecutive_failures, last_item_count, next_due_at,
                     (SELECT COUNT(DISTINCT item_id) FROM item_links l WHERE l.source_id = s.id),
@@ -862,11 +860,8 @@ impl ItemStore for SqliteStore {
     fn next_due(&self, source_id: &str) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
         let due: Option<Option<String>> = self
             .conn
-            .query_row(
-                "SELECT next_due_at FROM sources WHERE id = ?1",
-                [source_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT next_due_at FROM sources WHERE id = ?1")?
+            .query_row([source_id], |r| r.get(0))
             .optional()?;
         Ok(due.flatten().as_deref().and_then(parse_ts))
     }
@@ -874,11 +869,8 @@ impl ItemStore for SqliteStore {
     fn consecutive_failures(&self, source_id: &str) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT consecutive_failures FROM sources WHERE id = ?1",
-                [source_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT consecutive_failures FROM sources WHERE id = ?1")?
+            .query_row([source_id], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
     }
@@ -888,22 +880,20 @@ impl ItemStore for SqliteStore {
         source_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
              WHERE l.source_id = ?1 AND COALESCE(i.published_at, l.first_seen_at) >= ?2",
-            params![source_id, ts(since)],
-            |r| r.get(0),
-        )?)
+            )?
+            .query_row(params![source_id, ts(since)], |r| r.get(0))?)
     }
 
     fn last_item_count(&self, source_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT last_item_count FROM sources WHERE id = ?1",
-                [source_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT last_item_count FROM sources WHERE id = ?1")?
+            .query_row([source_id], |r| r.get(0))
             .optional()?
             .flatten())
     }
@@ -931,9 +921,8 @@ impl ItemStore for SqliteStore {
 
     fn item_text(&self, id: i64) -> Result<String, StoreError> {
         self.conn
-            .query_row("SELECT content_text FROM items WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT content_text FROM items WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
             .optional()?
             .ok_or(StoreError::NoSuchItem(id))
     }
@@ -977,7 +966,7 @@ impl ItemStore for SqliteStore {
         &self,
         include_candidates: bool,
     ) -> Result<Vec<(Option<String>, String)>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
              FROM stories st JOIN items p ON p.id = st.primary_item
              WHERE p.status = 'approved' OR (?1 AND p.status = 'candidate')
@@ -990,7 +979,7 @@ impl ItemStore for SqliteStore {
     fn status_counts(&self) -> Result<Vec<(Status, i64)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status")?;
+            .prepare_cached("SELECT status, COUNT(*) FROM items GROUP BY status ORDER BY status")?;
         let rows = stmt.query_map([], |r| {
             Ok((Status::parse(&r.get::<_, String>(0)?), r.get(1)?))
         })?;
@@ -1007,7 +996,8 @@ impl ItemStore for SqliteStore {
             return Ok(());
         }
         self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            .prepare_cached("PRAGMA wal_checkpoint(PASSIVE)")?
+            .query_row([], |_| Ok(()))?;
         self.last_checkpoint = std::time::Instant::now();
         Ok(())
     }
@@ -1015,7 +1005,8 @@ impl ItemStore for SqliteStore {
     fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
             .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+            .prepare_cached("PRAGMA integrity_check")?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn set_classification(&mut self, item_id: i64, c: &Classification) -> Result<(), StoreError> {
@@ -1023,10 +1014,8 @@ impl ItemStore for SqliteStore {
         if write_classification(&tx, item_id, c)? == 0 {
             return Err(StoreError::NoSuchItem(item_id));
         }
-        tx.execute(
-            "UPDATE items SET updated_at = ?2 WHERE id = ?1",
-            params![item_id, ts(Utc::now())],
-        )?;
+        tx.prepare_cached("UPDATE items SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![item_id, ts(Utc::now())])?;
         tx.commit()?;
         Ok(())
     }
@@ -1034,55 +1023,62 @@ impl ItemStore for SqliteStore {
     fn item_at(&self, url: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM items WHERE url = ?1
                  UNION ALL SELECT item_id FROM item_links WHERE url = ?1 LIMIT 1",
-                [url],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([url], |r| r.get(0))
             .optional()?)
     }
 
     fn counts(&self) -> Result<StoreCounts, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM item_links),
                     (SELECT COUNT(*) FROM stories), (SELECT COUNT(*) FROM item_fingerprints)",
-            [],
-            |r| {
+            )?
+            .query_row([], |r| {
                 Ok(StoreCounts {
                     items: r.get(0)?,
                     pages: r.get(1)?,
                     stories: r.get(2)?,
                     fingerprints: r.get(3)?,
                 })
-            },
-        )?)
+            })?)
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        self.conn
+            .prepare_cached("SELECT 1")?
+            .query_row([], |_| Ok(()))?;
         Ok(())
     }
 
     fn data_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
-        let (count, max_updated, id_sum) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
+        let (count, max_updated, id_sum) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
              WHERE status = 'approved' OR (?1 AND status = 'candidate')",
-            [include_candidates],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let sources = self.conn.query_row(
-            "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
+            )?
+            .query_row([include_candidates], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        let sources = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(group_concat(id || ' ' || name || ' ' || url, char(10)), '')
              FROM (SELECT id, name, url FROM sources ORDER BY id)",
-            [],
-            |r| r.get(0),
-        )?;
+            )?
+            .query_row([], |r| r.get(0))?;
         Ok(FeedVersion {
             count,
             max_updated,
@@ -1141,6 +1137,10 @@ impl SqliteStore {
         // pages are touched at random by every insert, and rereading them
         // from the OS on each one costs more than the memory.
         conn.pragma_update(None, "cache_size", -32_768)?;
+        // Every fixed statement is prepared once and kept: parsing and
+        // planning SQL was the biggest single cost of re-reading an
+        // unchanged list. Room for all of them (about 120).
+        conn.set_prepared_statement_cache_capacity(160);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if version > supported {
@@ -1224,7 +1224,8 @@ impl SqliteStore {
     fn write_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError> {
         let tx = self.conn.transaction()?;
         let old: Option<String> = tx
-            .query_row("SELECT status FROM items WHERE id = ?1", [id], |r| r.get(0))
+            .prepare_cached("SELECT status FROM items WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
             .optional()?;
         let Some(old) = old else {
             return Err(StoreError::NoSuchItem(id));
@@ -1232,11 +1233,11 @@ impl SqliteStore {
         let old = Status::parse(&old);
         if old != status {
             let now = ts(Utc::now());
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE items SET status = ?2, reviewed_at = ?3, updated_at = ?3
                  WHERE story_id = (SELECT story_id FROM items WHERE id = ?1)",
-                params![id, status.as_str(), now],
-            )?;
+            )?
+            .execute(params![id, status.as_str(), now])?;
         }
         tx.commit()?;
         Ok(old)
@@ -1339,23 +1340,19 @@ fn find_known(
 ) -> Result<Option<i64>, StoreError> {
     if let Some(guid) = guid {
         let by_guid = conn
-            .query_row(
-                "SELECT item_id FROM item_links WHERE source_id = ?1 AND guid = ?2",
-                params![source_id, guid],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT item_id FROM item_links WHERE source_id = ?1 AND guid = ?2")?
+            .query_row(params![source_id, guid], |r| r.get(0))
             .optional()?;
         if by_guid.is_some() {
             return Ok(by_guid);
         }
     }
     let by_url = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM items WHERE canonical_url = ?1
              UNION ALL SELECT item_id FROM item_links WHERE canonical_url = ?1 LIMIT 1",
-            [canonical_url],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([canonical_url], |r| r.get(0))
         .optional()?;
     Ok(by_url)
 }
@@ -1442,12 +1439,14 @@ fn update_known(
     add_link(tx, id, item, now)?;
     // Only the page the item was first stored from may change its text:
     // another outlet's copy must not overwrite the original.
-    let changed = tx.execute(
-        "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
+    let changed = tx
+        .prepare_cached(
+            "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
                 origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
          WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
            AND (title <> ?2 OR content_hash <> ?5)",
-        params![
+        )?
+        .execute(params![
             id,
             item.title,
             item.content_html,
@@ -1458,8 +1457,7 @@ fn update_known(
             now,
             item.canonical_url,
             item.source_id
-        ],
-    )?;
+        ])?;
     if changed == 0 {
         return Ok(Stored::Unchanged(id));
     }
@@ -1467,14 +1465,12 @@ fn update_known(
     // The story stays as it is (an editor may have corrected it); the
     // fingerprint follows the new text for copies still to come.
     dedup::save(tx, id, story.day, &story.fingerprint)?;
-    let story: i64 = tx.query_row("SELECT story_id FROM items WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })?;
+    let story: i64 = tx
+        .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
     stories::refresh_primary(tx, story, now)?;
-    tx.execute(
-        "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-        params![story, now],
-    )?;
+    tx.prepare_cached("UPDATE stories SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![story, now])?;
     Ok(Stored::Updated(id))
 }
 
@@ -1498,13 +1494,13 @@ fn reclassify(
         },
     )?;
     if item.relevance.is_some() {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE items SET status = ?2 WHERE id = ?1 AND reviewed_at IS NULL
                AND status IN ('candidate', 'maybe', 'irrelevant')
                AND id = (SELECT primary_item FROM stories WHERE id = items.story_id)
                AND (SELECT COUNT(*) FROM items m WHERE m.story_id = items.story_id) = 1",
-            params![id, status.as_str()],
-        )?;
+        )?
+        .execute(params![id, status.as_str()])?;
     }
     Ok(())
 }
@@ -1535,11 +1531,10 @@ fn placed_story(
 ) -> Result<Option<(i64, Status)>, StoreError> {
     match place(&mut dedup::Lookup { conn: tx })? {
         Some(like) => Ok(tx
-            .query_row(
-                "SELECT story_id, status FROM items WHERE id = ?1",
-                [like],
-                |r| Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?))),
-            )
+            .prepare_cached("SELECT story_id, status FROM items WHERE id = ?1")?
+            .query_row([like], |r| {
+                Ok((r.get::<_, i64>(0)?, Status::parse(&r.get::<_, String>(1)?)))
+            })
             .optional()?),
         None => Ok(None),
     }
@@ -1564,10 +1559,14 @@ fn join_or_open(
         Some((story, story_status)) => {
             let status = lifted(story_status, own_status);
             if status != story_status {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE items SET status = ?2 WHERE story_id = ?1 AND status = ?3",
-                    params![story, status.as_str(), story_status.as_str()],
-                )?;
+                )?
+                .execute(params![
+                    story,
+                    status.as_str(),
+                    story_status.as_str()
+                ])?;
             }
             (story, status)
         }
@@ -1601,12 +1600,12 @@ fn insert_item(
     now: &str,
 ) -> Result<i64, StoreError> {
     let published = item.published.map(ts);
-    tx.execute(
-        "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+    tx.prepare_cached(
+"INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                             content_hash, origin, section, region, published_at, first_seen_at,
                             updated_at, status, story_id, bulletin_title, relevance, explanation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)")?
+.execute(params![
             uid,
             item.canonical_url,
             item.url,
@@ -1636,21 +1635,22 @@ fn write_classification(
     id: i64,
     c: &Classification,
 ) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "UPDATE items SET relevance = ?2, explanation = ?3,
+    Ok(conn
+        .prepare_cached(
+            "UPDATE items SET relevance = ?2, explanation = ?3,
                 section = CASE WHEN section_fixed THEN section ELSE COALESCE(?4, section) END,
                 region = CASE WHEN section_fixed THEN region ELSE COALESCE(?5, region) END,
                 bulletin_title = CASE WHEN title_fixed THEN bulletin_title ELSE ?6 END
          WHERE id = ?1",
-        params![
+        )?
+        .execute(params![
             id,
             c.relevance,
             c.explanation,
             c.section,
             c.region,
             c.bulletin_title
-        ],
-    )?)
+        ])?)
 }
 
 fn add_link(
@@ -1663,9 +1663,9 @@ fn add_link(
     // page; the new page is still recorded, without the guid.
     let guid_taken = match &item.guid {
         Some(g) => tx
-            .query_row(
-                "SELECT 1 FROM item_links WHERE source_id = ?1 AND guid = ?2 AND canonical_url <> ?3",
-                params![item.source_id, g, item.canonical_url],
+            .prepare_cached(
+"SELECT 1 FROM item_links WHERE source_id = ?1 AND guid = ?2 AND canonical_url <> ?3")?
+.query_row(params![item.source_id, g, item.canonical_url],
                 |_| Ok(()),
             )
             .optional()?
@@ -1677,19 +1677,19 @@ fn add_link(
     } else {
         item.guid.as_deref()
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO item_links (item_id, source_id, guid, url, canonical_url, first_seen_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(source_id, canonical_url) DO NOTHING",
-        params![
-            item_id,
-            item.source_id,
-            guid,
-            item.url,
-            item.canonical_url,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        item_id,
+        item.source_id,
+        guid,
+        item.url,
+        item.canonical_url,
+        now
+    ])?;
     Ok(())
 }
 
@@ -1724,11 +1724,10 @@ mod tests {
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         conn.execute(
-            "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+"INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                                 content_hash, origin, first_seen_at, updated_at, status)
              VALUES ('u1', 'x/1', 'https://x/1', 's', '标题', '<p>正文</p>', ?1, 'h', '新华社',
-                     '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 'approved')",
-            ["人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作，利用两年时间推进六个方面改革。"],
+                     '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 'approved')", ["人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作，利用两年时间推进六个方面改革。"],
         )
         .unwrap();
         conn.execute(

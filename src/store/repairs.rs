@@ -90,14 +90,14 @@ impl RepairStore for SqliteStore {
     fn record_repair(&mut self, r: &NewRepair<'_>) -> Result<i64, StoreError> {
         let now = ts(Utc::now());
         let tx = self.conn.transaction()?;
-        tx.execute(
+        tx.prepare_cached(
             "DELETE FROM source_repairs WHERE source_id = ?1 AND status = 'proposed'",
-            [r.source_id],
-        )?;
-        tx.execute(
-            "INSERT INTO source_repairs (source_id, created_at, status, what, confidence, old_toml, new_toml, evidence, decided_at, decided_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL ELSE ?2 END, ?9)",
-            params![
+        )?
+        .execute([r.source_id])?;
+        tx.prepare_cached(
+"INSERT INTO source_repairs (source_id, created_at, status, what, confidence, old_toml, new_toml, evidence, decided_at, decided_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL ELSE ?2 END, ?9)")?
+.execute(params![
                 r.source_id,
                 now,
                 r.status,
@@ -145,15 +145,15 @@ impl RepairStore for SqliteStore {
     }
 
     fn decide_repair(&mut self, id: i64, status: &str, by: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE source_repairs SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1",
-            params![id, status, ts(Utc::now()), by],
+        self.conn.prepare_cached(
+"UPDATE source_repairs SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1")?
+.execute(params![id, status, ts(Utc::now()), by],
         )?;
         Ok(())
     }
 
     fn source_urls(&self, source_id: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT canonical_url FROM item_links WHERE source_id = ?1 ORDER BY rowid DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![source_id, limit as i64], |r| r.get(0))?;
@@ -163,11 +163,8 @@ impl RepairStore for SqliteStore {
     fn text_at(&self, url: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT i.content_text FROM items i WHERE i.canonical_url = ?1",
-                [url],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT i.content_text FROM items i WHERE i.canonical_url = ?1")?
+            .query_row([url], |r| r.get(0))
             .optional()?)
     }
 }

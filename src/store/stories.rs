@@ -70,19 +70,18 @@ pub(super) fn open(tx: &Transaction<'_>, uid: &str, now: &str) -> Result<i64, St
     let mut candidate = uid.to_string();
     let mut n = 1;
     while tx
-        .query_row("SELECT 1 FROM stories WHERE uid = ?1", [&candidate], |_| {
-            Ok(())
-        })
+        .prepare_cached("SELECT 1 FROM stories WHERE uid = ?1")?
+        .query_row([&candidate], |_| Ok(()))
         .optional()?
         .is_some()
     {
         n += 1;
         candidate = format!("{uid}-{n}");
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO stories (uid, primary_item, created_at, updated_at) VALUES (?1, 0, ?2, ?2)",
-        params![candidate, now],
-    )?;
+    )?
+    .execute(params![candidate, now])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -180,12 +179,13 @@ pub(super) fn refresh_primary(
         .collect::<Result<_, _>>()?;
     let Some(primary) = choose_primary(&members) else {
         // Its last item left: the story is gone.
-        tx.execute("DELETE FROM stories WHERE id = ?1", [story_id])?;
+        tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([story_id])?;
         return Ok(());
     };
-    tx.execute(
-        "UPDATE stories SET primary_item = ?2, updated_at = ?3 WHERE id = ?1 AND primary_item <> ?2",
-        params![story_id, primary, now],
+    tx.prepare_cached(
+"UPDATE stories SET primary_item = ?2, updated_at = ?3 WHERE id = ?1 AND primary_item <> ?2")?
+.execute(params![story_id, primary, now],
     )?;
     Ok(())
 }
@@ -214,7 +214,7 @@ impl StoryStore for SqliteStore {
     fn stories(&self, grouped: bool, limit: usize) -> Result<Vec<StorySummary>, StoreError> {
         let ids: Vec<i64> = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT st.id FROM stories st JOIN items p ON p.id = st.primary_item
                  WHERE NOT ?1 OR (SELECT COUNT(*) FROM items i WHERE i.story_id = st.id) > 1
                  ORDER BY COALESCE(p.published_at, p.first_seen_at) DESC, st.id DESC LIMIT ?2",
@@ -231,7 +231,7 @@ impl StoryStore for SqliteStore {
         let summary = self.story_summary(id)?.ok_or(StoreError::NoSuchStory(id))?;
         let mut members: Vec<StoryMember> = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT i.id, i.title, i.source_id, COALESCE(s.name, i.source_id), i.origin, i.url,
                         i.published_at, i.first_seen_at
                  FROM items i LEFT JOIN sources s ON s.id = i.source_id
@@ -266,9 +266,8 @@ impl StoryStore for SqliteStore {
 
     fn story_of(&self, item_id: i64) -> Result<i64, StoreError> {
         self.conn
-            .query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([item_id], |r| r.get(0))
             .optional()?
             .ok_or(StoreError::NoSuchItem(item_id))
     }
@@ -278,26 +277,22 @@ impl StoryStore for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let members: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM items WHERE story_id = ?1",
-            [story],
-            |r| r.get(0),
-        )?;
+        let members: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM items WHERE story_id = ?1")?
+            .query_row([story], |r| r.get(0))?;
         if members < 2 {
             return Err(StoreError::AloneInStory {
                 item: item_id,
                 story,
             });
         }
-        let uid: String = tx.query_row("SELECT uid FROM items WHERE id = ?1", [item_id], |r| {
-            r.get(0)
-        })?;
+        let uid: String = tx
+            .prepare_cached("SELECT uid FROM items WHERE id = ?1")?
+            .query_row([item_id], |r| r.get(0))?;
         let now = ts(Utc::now());
         let new_story = open(&tx, &uid, &now)?;
-        tx.execute(
-            "UPDATE items SET story_id = ?2, updated_at = ?3 WHERE id = ?1",
-            params![item_id, new_story, now],
-        )?;
+        tx.prepare_cached("UPDATE items SET story_id = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![item_id, new_story, now])?;
         refresh_primary(&tx, new_story, &now)?;
         refresh_primary(&tx, story, &now)?;
         tx.commit()?;
@@ -312,9 +307,9 @@ impl StoryStore for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let status_of = |id: i64| -> Result<String, StoreError> {
-            tx.query_row(
-                "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1",
-                [id],
+            tx.prepare_cached(
+"SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1")?
+.query_row([id],
                 |r| r.get(0),
             )
             .optional()?
@@ -323,16 +318,15 @@ impl StoryStore for SqliteStore {
         let status = status_of(into)?;
         status_of(from)?;
         let now = ts(Utc::now());
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE items SET story_id = ?1, status = ?3, updated_at = ?4 WHERE story_id = ?2",
-            params![into, from, status, now],
-        )?;
-        tx.execute("DELETE FROM stories WHERE id = ?1", [from])?;
+        )?
+        .execute(params![into, from, status, now])?;
+        tx.prepare_cached("DELETE FROM stories WHERE id = ?1")?
+            .execute([from])?;
         refresh_primary(&tx, into, &now)?;
-        tx.execute(
-            "UPDATE stories SET updated_at = ?2 WHERE id = ?1",
-            params![into, now],
-        )?;
+        tx.prepare_cached("UPDATE stories SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![into, now])?;
         tx.commit()?;
         Ok(())
     }
