@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target/release/examples/serve_bench "$WORK/kb" "$ITEMS" >"$WORK/kb.out" 2>"$WORK/kb.err" &
+"${CARGO_TARGET_DIR:-target}/release/examples/serve_bench" "$WORK/kb" "$ITEMS" >"$WORK/kb.out" 2>"$WORK/kb.err" &
 PIDS+=($!)
 for _ in $(seq 1 300); do
     grep -q '^file=' "$WORK/kb.out" 2>/dev/null && break

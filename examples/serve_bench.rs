@@ -113,7 +113,7 @@ async fn main() {
         serve::HttpLimits::from_config(&state.config().server, std::time::Duration::from_secs(3));
     serve::serve_http(
         listener,
-        serve::router(state.clone()),
+        serve::routes(state.clone()),
         limits,
         state.metrics().clone(),
         running,

@@ -919,10 +919,23 @@ async fn a_request_body_over_max_request_body_is_413_on_every_route() {
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-/// `kuaibao serve`'s accept loop on 127.0.0.1 in front of `f`'s router;
-/// the address and the switch that stops it.
+/// `kuaibao serve`'s accept loop on 127.0.0.1 in front of `f`'s routes
+/// (the router and the fast 304s, as the daemon serves them); the address
+/// and the switch that stops it.
 async fn listen(
     f: &Fixture,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    listen_with(f, serve::routes(f.state.clone())).await
+}
+
+/// [`listen`] in front of other routes.
+async fn listen_with(
+    f: &Fixture,
+    routes: serve::Routes,
 ) -> (
     std::net::SocketAddr,
     tokio::sync::watch::Sender<bool>,
@@ -934,12 +947,356 @@ async fn listen(
     let limits = serve::HttpLimits::from_config(&f.config.server, Duration::from_secs(1));
     let task = tokio::spawn(serve::serve_http(
         listener,
-        f.app(),
+        routes,
         limits,
         f.state.metrics().clone(),
         stopped,
     ));
     (addr, stop, task)
+}
+
+/// What one request on a connection of its own gets, as sent: the head
+/// (status line and headers in their order, without `date`, which is the
+/// clock's) and the body.
+struct Wire {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Wire {
+    fn status(&self) -> u16 {
+        self.head.split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").skip(1).find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+async fn exchange(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Wire {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: kb\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got))
+        .await
+        .expect("answered and closed")
+        .unwrap();
+    let end = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {}", String::from_utf8_lossy(&got)));
+    let head = std::str::from_utf8(&got[..end])
+        .unwrap()
+        .split("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    Wire {
+        head,
+        body: got[end + 4..].to_vec(),
+    }
+}
+
+/// The fast 304s with a router that answers every request 418 behind
+/// them: a 304 from it can only come from the fast path, and a 418 means
+/// the request went to the router.
+fn fast_path_before_a_teapot(f: &Fixture) -> serve::Routes {
+    let teapot = Router::new().fallback(|| async { StatusCode::IM_A_TEAPOT });
+    serve::Routes::from(teapot).answering_304s_from(f.state.cache().clone())
+}
+
+/// The conditional requests of feed readers and caches that get a 304:
+/// every kind of cached document, every coding, GET and HEAD, ETag and
+/// date validators.
+async fn conditional_requests_that_match(
+    app: &Router,
+) -> Vec<(&'static str, &'static str, Vec<(&'static str, String)>)> {
+    let mut out = Vec::new();
+    for path in [
+        "/feeds/all.xml",
+        "/feeds/focus.xml",
+        "/feeds/all.json",
+        "/feeds.opml",
+        "/",
+        "/index.html",
+    ] {
+        let plain = get(app, path, &[]).await;
+        let etag = plain.header("etag").to_string();
+        let lm = plain.header("last-modified").to_string();
+        out.push(("GET", path, vec![("If-None-Match", etag.clone())]));
+        out.push(("HEAD", path, vec![("If-None-Match", etag.clone())]));
+        out.push((
+            "GET",
+            path,
+            vec![("If-None-Match", format!("\"nope\", W/{etag}"))],
+        ));
+        out.push(("GET", path, vec![("If-None-Match", "*".into())]));
+        out.push(("GET", path, vec![("If-Modified-Since", lm)]));
+        for coding in ["gzip", "br"] {
+            let compressed = get(app, path, &[("accept-encoding", coding)]).await;
+            if compressed.headers.contains_key("content-encoding") {
+                out.push((
+                    "GET",
+                    path,
+                    vec![
+                        ("Accept-Encoding", coding.into()),
+                        ("If-None-Match", compressed.header("etag").to_string()),
+                    ],
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn feed_requests(f: &Fixture, feed: &str, status: u16) -> u64 {
+    let want = format!("kuaibao_feed_requests_total{{feed=\"{feed}\",status=\"{status}\"}} ");
+    f.state
+        .metrics()
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix(&want))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_fast_304_is_the_routers_304_byte_for_byte_and_counted_the_same() {
+    let f = fixture_with_items();
+    let requests = conditional_requests_that_match(&f.app()).await;
+    assert!(requests.len() > 30, "{}", requests.len());
+    let (router_only, _stop_a, _a) = listen_with(&f, f.app().into()).await;
+    let (served, _stop_b, _b) = listen(&f).await;
+    let (fast_only, _stop_c, _c) = listen_with(&f, fast_path_before_a_teapot(&f)).await;
+    for (method, path, headers) in &requests {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let by_router = exchange(router_only, method, path, &headers).await;
+        assert_eq!(by_router.status(), 304, "{method} {path} {headers:?}");
+        let fast = exchange(fast_only, method, path, &headers).await;
+        assert_eq!(
+            fast.status(),
+            304,
+            "{method} {path} {headers:?}: not answered by the fast path"
+        );
+        let daemon = exchange(served, method, path, &headers).await;
+        for got in [&fast, &daemon] {
+            assert_eq!(got.head, by_router.head, "{method} {path} {headers:?}");
+            assert!(got.body.is_empty());
+        }
+    }
+    // Counted as the router counts them: each 304 once, under its document.
+    let before = feed_requests(&f, "all.xml", 304);
+    let etag = get(&f.app(), "/feeds/all.xml", &[])
+        .await
+        .header("etag")
+        .to_string();
+    for _ in 0..3 {
+        let got = exchange(
+            fast_only,
+            "GET",
+            "/feeds/all.xml",
+            &[("If-None-Match", &etag)],
+        )
+        .await;
+        assert_eq!(got.status(), 304);
+    }
+    assert_eq!(feed_requests(&f, "all.xml", 304), before + 3);
+}
+
+/// A method, a path and request headers.
+type Exchange<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
+#[tokio::test]
+async fn the_fast_path_hands_every_other_request_to_the_router() {
+    let f = Fixture::new("");
+    f.add(1, Some("focus"), "2025-01-15T09:00:00+08:00");
+    let (fast_only, _stop, _task) = listen_with(&f, fast_path_before_a_teapot(&f)).await;
+    // Before the first render the cache holds nothing: the router's 503.
+    let early = exchange(
+        fast_only,
+        "GET",
+        "/feeds/all.xml",
+        &[("If-None-Match", "*")],
+    )
+    .await;
+    assert_eq!(early.status(), 418);
+    assert!(f.refresh());
+    let plain = get(&f.app(), "/feeds/all.xml", &[]).await;
+    let etag = plain.header("etag").to_string();
+    let lm = plain.header("last-modified").to_string();
+    let gz_etag = get(&f.app(), "/feeds/all.xml", &[("accept-encoding", "gzip")])
+        .await
+        .header("etag")
+        .to_string();
+    assert_ne!(gz_etag, etag);
+    let matching = exchange(
+        fast_only,
+        "GET",
+        "/feeds/all.xml",
+        &[("If-None-Match", &etag)],
+    )
+    .await;
+    assert_eq!(matching.status(), 304, "the fast path is on");
+    let cases: &[Exchange] = &[
+        ("GET", "/feeds/all.xml", vec![]),
+        ("GET", "/feeds/all.xml", vec![("If-None-Match", "\"nope\"")]),
+        // The gzip body's tag, asked without gzip: another representation.
+        ("GET", "/feeds/all.xml", vec![("If-None-Match", &gz_etag)]),
+        // If-None-Match wins over a matching If-Modified-Since.
+        (
+            "GET",
+            "/feeds/all.xml",
+            vec![("If-None-Match", "\"nope\""), ("If-Modified-Since", &lm)],
+        ),
+        (
+            "GET",
+            "/feeds/all.xml",
+            vec![("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+        ),
+        ("POST", "/feeds/all.xml", vec![("If-None-Match", &etag)]),
+        ("DELETE", "/feeds/all.xml", vec![("If-None-Match", "*")]),
+        // Not cached: routes of their own, the desk, archives, unknowns.
+        ("GET", "/desk/", vec![("If-None-Match", "*")]),
+        ("GET", "/desk/login", vec![("If-None-Match", "*")]),
+        ("GET", "/desk/items/1", vec![("If-None-Match", &etag)]),
+        ("GET", "/status", vec![("If-None-Match", "*")]),
+        ("GET", "/status.json", vec![("If-None-Match", "*")]),
+        ("GET", "/metrics", vec![("If-None-Match", "*")]),
+        ("GET", "/healthz", vec![("If-None-Match", "*")]),
+        ("GET", "/issues/", vec![("If-None-Match", "*")]),
+        ("GET", "/feeds/issues.xml", vec![("If-None-Match", "*")]),
+        (
+            "GET",
+            "/feeds/archive/all/2025-01.xml",
+            vec![("If-None-Match", "*")],
+        ),
+        ("GET", "/feeds/nope.xml", vec![("If-None-Match", "*")]),
+        ("GET", "/feeds/all.xml/", vec![("If-None-Match", "*")]),
+    ];
+    for (method, path, headers) in cases {
+        let got = exchange(fast_only, method, path, headers).await;
+        assert_eq!(got.status(), 418, "{method} {path} {headers:?}");
+    }
+    // A request with a body goes to the router, whose limits judge it.
+    let mut stream = TcpStream::connect(fast_only).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET /feeds/all.xml HTTP/1.1\r\nHost: kb\r\nConnection: close\r\n\
+                 If-None-Match: {etag}\r\nContent-Length: 2\r\n\r\nab"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).await.unwrap();
+    assert!(
+        got.starts_with(b"HTTP/1.1 418"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[tokio::test]
+async fn desk_and_status_routes_keep_their_own_answers_to_conditional_requests() {
+    let f = fixture_with_items();
+    let (served, _stop, _task) = listen(&f).await;
+    let etag = get(&f.app(), "/feeds/all.xml", &[])
+        .await
+        .header("etag")
+        .to_string();
+    for inm in ["*", etag.as_str()] {
+        let desk = exchange(
+            served,
+            "GET",
+            "/desk/",
+            &[("If-None-Match", inm), ("Accept", "text/html")],
+        )
+        .await;
+        assert_eq!(desk.status(), 303, "{}", desk.head);
+        assert!(desk.header("location").unwrap().starts_with("/desk/login"));
+        let status = exchange(served, "GET", "/status.json", &[("If-None-Match", inm)]).await;
+        assert_eq!(status.status(), 401, "{}", status.head);
+        let login = exchange(served, "GET", "/desk/login", &[("If-None-Match", inm)]).await;
+        assert_eq!(login.status(), 200, "{}", login.head);
+        assert!(
+            login
+                .header("content-security-policy")
+                .unwrap()
+                .contains("'nonce-")
+        );
+    }
+}
+
+#[tokio::test]
+async fn behind_the_fast_path_a_non_matching_etag_still_gets_the_full_200() {
+    let f = fixture_with_items();
+    let (served, _stop, _task) = listen(&f).await;
+    let full = get(&f.app(), "/feeds/all.xml", &[]).await;
+    for headers in [
+        vec![("If-None-Match", "\"nope\"")],
+        vec![("If-None-Match", "W/\"0123456789abcdef\"")],
+        vec![("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+        vec![],
+    ] {
+        let got = exchange(served, "GET", "/feeds/all.xml", &headers).await;
+        assert_eq!(got.status(), 200, "{headers:?}");
+        assert_eq!(got.body, full.body, "{headers:?}");
+        assert_eq!(got.header("etag"), Some(full.header("etag")));
+        assert_eq!(got.header("content-security-policy"), Some(DOCUMENT_CSP));
+    }
+}
+
+const DOCUMENT_CSP: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+#[tokio::test]
+async fn after_a_re_render_an_old_etag_gets_the_new_document_and_the_new_one_a_304() {
+    let f = fixture_with_items();
+    let (served, _stop, _task) = listen(&f).await;
+    let (fast_only, _stop_c, _c) = listen_with(&f, fast_path_before_a_teapot(&f)).await;
+    let mut old = Vec::new();
+    for path in ["/feeds/all.xml", "/feeds/focus.xml", "/"] {
+        let etag = exchange(served, "GET", path, &[])
+            .await
+            .header("etag")
+            .unwrap()
+            .to_string();
+        let got = exchange(served, "GET", path, &[("If-None-Match", &etag)]).await;
+        assert_eq!(got.status(), 304, "{path}");
+        old.push((path, etag));
+    }
+    f.add(4, Some("focus"), "2025-03-01T09:00:00+08:00");
+    assert!(f.refresh());
+    for (path, etag) in &old {
+        // The router is not asked: the fast path itself declines.
+        let declined = exchange(fast_only, "GET", path, &[("If-None-Match", etag)]).await;
+        assert_eq!(declined.status(), 418, "{path}");
+        let got = exchange(served, "GET", path, &[("If-None-Match", etag)]).await;
+        assert_eq!(got.status(), 200, "{path}");
+        assert!(
+            String::from_utf8_lossy(&got.body).contains("第4号"),
+            "{path}"
+        );
+        let new = got.header("etag").unwrap();
+        assert_ne!(new, etag.as_str(), "{path}");
+        let again = exchange(served, "GET", path, &[("If-None-Match", new)]).await;
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.header("etag"), Some(new));
+    }
 }
 
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: kb\r\n\r\n";

@@ -92,7 +92,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     mut control: ServeControl,
 ) -> Result<(), AppError> {
-    use super::{ServeState, router, run_refresher};
+    use super::{ServeState, run_refresher};
     use crate::metrics::Metrics;
     use crate::schedule::Scheduler;
     use tokio::sync::watch;
@@ -266,8 +266,8 @@ pub async fn run(
 
     let limits = super::HttpLimits::from_config(&config.server, SERVE_SHUTDOWN_GRACE);
     let routes = match control.role {
-        Role::Poller => super::health_router(state),
-        Role::All | Role::Web => router(state),
+        Role::Poller => super::health_router(state).into(),
+        Role::All | Role::Web => super::routes(state),
     };
     super::serve_http(listener, routes, limits, metrics, control.shutdown.clone()).await;
 

@@ -24,6 +24,13 @@ pub const DOCUMENT_CSP: &str =
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub(super) async fn security_headers(mut resp: Response) -> Response {
+    add_security_headers(&mut resp);
+    resp
+}
+
+/// What [`security_headers`] does, for responses that do not pass through
+/// the router (the connection layer's fast 304s).
+pub(super) fn add_security_headers(resp: &mut Response) {
     let html = resp
         .headers()
         .get(CONTENT_TYPE)
@@ -41,7 +48,6 @@ pub(super) async fn security_headers(mut resp: Response) -> Response {
         Some(false) => add(h, CONTENT_SECURITY_POLICY, DOCUMENT_CSP),
         None => {}
     }
-    resp
 }
 
 fn add(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::ServeState;
-use super::cache::{Document, Representation};
+use super::cache::{Document, FeedCache, Representation};
 
 /// Which representation of a document to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +35,14 @@ pub(super) async fn document(State(state): State<ServeState>, req: Request) -> R
             .into_response();
     }
     let head = method == Method::HEAD;
-    let snapshot = state.cache.snapshot();
+    let snapshot = state.inner.cache.snapshot();
     let path = req.uri().path();
     if snapshot.is_loaded() && path.starts_with("/feeds/archive/") {
         let (s, p) = (state.clone(), path.to_string());
         return match tokio::task::spawn_blocking(move || s.archive(&p)).await {
             Ok(Ok(Some(doc))) => respond(&doc, req.headers(), head),
             Ok(Ok(None)) => {
-                state.metrics.feed_request("unknown", 404);
+                state.inner.metrics.feed_request("unknown", 404);
                 (StatusCode::NOT_FOUND, "no such archive\n").into_response()
             }
             Ok(Err(e)) => {
@@ -72,7 +72,7 @@ pub(super) async fn document(State(state): State<ServeState>, req: Request) -> R
             )
                 .into_response();
         }
-        state.metrics.feed_request("unknown", 404);
+        state.inner.metrics.feed_request("unknown", 404);
         return (StatusCode::NOT_FOUND, "no such feed or page\n").into_response();
     };
     respond(doc, req.headers(), head)
@@ -81,47 +81,101 @@ pub(super) async fn document(State(state): State<ServeState>, req: Request) -> R
 /// The response for `doc` given the request's headers.
 pub fn respond(doc: &Document, headers: &HeaderMap, head: bool) -> Response {
     let (coding, rep) = choose(doc, headers.get(ACCEPT_ENCODING));
-    let not_modified = match headers.get(IF_NONE_MATCH) {
+    if is_not_modified(doc, rep, headers) {
+        return not_modified(doc, rep);
+    }
+    doc.served.inc();
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(rep.body.clone())
+    };
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, doc.content_type.clone());
+    h.insert(CONTENT_LENGTH, rep.content_length.clone());
+    match coding {
+        Coding::Identity => {}
+        Coding::Gzip => {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Coding::Br => {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+    }
+    validators(doc, rep, h);
+    resp
+}
+
+/// The connection layer's fast path ([`super::Routes::answering_304s_from`]):
+/// the 304 the router would answer, built without it, when the request is
+/// a GET or HEAD without a body for a document of the current snapshot and
+/// its validators match. `None` sends the request to the router: any other
+/// method, a body (the router's limits judge it), the archives (rendered on
+/// request), a path the cache does not hold (routes, desk, 404s, 503s
+/// before the first render), or no match.
+///
+/// It sees the same path the router's fallback sees ([`document`]), and
+/// the router has no route of its own for a cached document's path (the
+/// configuration reserves `issues` and `all` as section names).
+pub(super) fn fast_not_modified(
+    cache: &FeedCache,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    // Cheap refusals first: an unconditional request never becomes a 304.
+    if !headers.contains_key(IF_NONE_MATCH) && !headers.contains_key(IF_MODIFIED_SINCE) {
+        return None;
+    }
+    let snapshot = cache.snapshot();
+    let doc = snapshot.get(path)?;
+    let mut resp = respond_not_modified(doc, headers)?;
+    super::headers::add_security_headers(&mut resp);
+    // The router gives every response with a body of known size (none,
+    // here) its length, last; hyper then drops it from a GET's 304 and
+    // keeps it on a HEAD's.
+    resp.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    Some(resp)
+}
+
+/// The 304 for `doc`, if the request's headers make one (for GET and HEAD
+/// alike): what [`respond`] answers then, counted the same way. The
+/// connection layer's fast path calls it before the router.
+pub(super) fn respond_not_modified(doc: &Document, headers: &HeaderMap) -> Option<Response> {
+    let (_, rep) = choose(doc, headers.get(ACCEPT_ENCODING));
+    is_not_modified(doc, rep, headers).then(|| not_modified(doc, rep))
+}
+
+fn is_not_modified(doc: &Document, rep: &Representation, headers: &HeaderMap) -> bool {
+    match headers.get(IF_NONE_MATCH) {
         // RFC 9110 §13.2.2: If-Modified-Since is ignored when
         // If-None-Match is present.
         Some(inm) => if_none_match_matches(inm.as_bytes(), rep.etag.as_bytes()),
         None => headers
             .get(IF_MODIFIED_SINCE)
             .is_some_and(|ims| not_modified_since(doc, ims)),
-    };
-    let mut resp = if not_modified {
-        doc.not_modified.inc();
-        let mut r = Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else {
-        doc.served.inc();
-        let body = if head {
-            Body::empty()
-        } else {
-            Body::from(rep.body.clone())
-        };
-        let mut r = Response::new(body);
-        let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, doc.content_type.clone());
-        h.insert(CONTENT_LENGTH, rep.content_length.clone());
-        match coding {
-            Coding::Identity => {}
-            Coding::Gzip => {
-                h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            }
-            Coding::Br => {
-                h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
-            }
-        }
-        r
-    };
-    let h = resp.headers_mut();
+    }
+}
+
+fn not_modified(doc: &Document, rep: &Representation) -> Response {
+    doc.not_modified.inc();
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    validators(doc, rep, resp.headers_mut());
+    resp
+}
+
+/// What a 200 and a 304 of `rep` both carry.
+fn validators(doc: &Document, rep: &Representation, h: &mut HeaderMap) {
     h.insert(ETAG, rep.etag.clone());
     h.insert(LAST_MODIFIED, doc.last_modified.clone());
     h.insert(CACHE_CONTROL, doc.cache_control.clone());
     h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-    resp
 }
 
 /// The representation for an `Accept-Encoding` (RFC 9110 §12.5.3): the

@@ -22,7 +22,8 @@
 //!
 //! [`serve_http`] accepts the connections and enforces the `[server]`
 //! limits on them; [`router`] adds the body limit and the security headers
-//! to every response.
+//! to every response. [`routes`] is the router with the 304s of cached
+//! documents answered before it, by the connection layer.
 
 mod cache;
 mod daemon;
@@ -41,7 +42,7 @@ use axum::routing::get;
 
 pub use cache::{ARCHIVE_SETTLE, Document, FeedCache, Representation, Snapshot};
 pub use daemon::{Role, SERVE_SHUTDOWN_GRACE, ServeControl, run, serve_directory};
-pub use server::{HttpLimits, serve_http};
+pub use server::{HttpLimits, Routes, serve_http};
 
 use crate::accounts::{HashBudget, LoginLimiter};
 use crate::config::Config;
@@ -63,9 +64,15 @@ pub enum ServeError {
 /// arrive before it renders.
 const REFRESH_COALESCE: Duration = Duration::from_millis(500);
 
-/// What the routes share; cheap to clone.
+/// What the routes share; cheap to clone: one reference count, however
+/// many parts (axum clones it for every request, twice).
 #[derive(Clone)]
 pub struct ServeState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Clone)]
+struct Shared {
     config: Arc<RwLock<Arc<Config>>>,
     store: Arc<Mutex<Store>>,
     metrics: Arc<Metrics>,
@@ -86,7 +93,7 @@ impl ServeState {
     /// Serves nothing but 503s until the first refresh ([`ServeState::refresh`]
     /// or [`run_refresher`], which starts with one).
     pub fn new(config: Arc<Config>, store: Arc<Mutex<Store>>, metrics: Arc<Metrics>) -> ServeState {
-        ServeState {
+        let inner = Shared {
             hub_client: Arc::new(RwLock::new(hub_client(&config))),
             hash_budget: Arc::new(HashBudget::new(config.server.password_hashes_per_second)),
             config: Arc::new(RwLock::new(config)),
@@ -96,6 +103,9 @@ impl ServeState {
             changed: Arc::new(tokio::sync::Notify::new()),
             login_limiter: Arc::new(LoginLimiter::default()),
             reload: None,
+        };
+        ServeState {
+            inner: Arc::new(inner),
         }
     }
 
@@ -103,30 +113,32 @@ impl ServeState {
     /// reload the configuration: the desk's 来源 page sends on it after it
     /// changed the sources file.
     pub fn with_reload(mut self, reload: tokio::sync::mpsc::Sender<()>) -> ServeState {
-        self.reload = Some(reload);
+        // A clone already made keeps its own (as when each was a field).
+        Arc::make_mut(&mut self.inner).reload = Some(reload);
         self
     }
 
     /// The same state with another login limiter (tests: other limits, a
     /// clock of their own).
     pub fn with_login_limiter(mut self, limiter: LoginLimiter) -> ServeState {
-        self.login_limiter = Arc::new(limiter);
+        Arc::make_mut(&mut self.inner).login_limiter = Arc::new(limiter);
         self
     }
 
     pub fn login_limiter(&self) -> &Arc<LoginLimiter> {
-        &self.login_limiter
+        &self.inner.login_limiter
     }
 
     /// The cap on password hashes (`server.password_hashes_per_second`)
     /// that every desk handler which hashes a password takes from.
     pub fn hash_budget(&self) -> &Arc<HashBudget> {
-        &self.hash_budget
+        &self.inner.hash_budget
     }
 
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
-        self.config
+        self.inner
+            .config
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -135,43 +147,48 @@ impl ServeState {
     /// Swaps in a reloaded configuration; the documents follow at the next
     /// refresh, which this triggers.
     pub fn set_config(&self, config: Arc<Config>) {
-        self.hash_budget
+        self.inner
+            .hash_budget
             .set_rate(config.server.password_hashes_per_second);
-        *self.hub_client.write().unwrap_or_else(|p| p.into_inner()) = hub_client(&config);
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        *self
+            .inner
+            .hub_client
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = hub_client(&config);
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.notify_changed();
     }
 
     pub fn store(&self) -> &Arc<Mutex<Store>> {
-        &self.store
+        &self.inner.store
     }
 
     /// What the desk needs, sharing this state's configuration, store,
     /// limiter, budget, change notifications and reload requests.
     pub fn desk(&self) -> DeskState {
         DeskState::new(
-            self.config.clone(),
-            self.store.clone(),
-            self.login_limiter.clone(),
-            self.hash_budget.clone(),
-            self.changed.clone(),
+            self.inner.config.clone(),
+            self.inner.store.clone(),
+            self.inner.login_limiter.clone(),
+            self.inner.hash_budget.clone(),
+            self.inner.changed.clone(),
         )
-        .with_reload(self.reload.clone())
+        .with_reload(self.inner.reload.clone())
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+        &self.inner.metrics
     }
 
     pub fn cache(&self) -> &Arc<FeedCache> {
-        &self.cache
+        &self.inner.cache
     }
 
     /// Tells the refresher the store changed (the scheduler calls it after
     /// a poll stored items). A notification sent while a refresh runs is
     /// kept, so that refresh is followed by another.
     pub fn notify_changed(&self) {
-        self.changed.notify_one();
+        self.inner.changed.notify_one();
     }
 
     /// Re-renders if the publishable set or the configuration changed, and
@@ -183,20 +200,22 @@ impl ServeState {
     }
 
     fn refresh_inner(&self, quick: bool) -> Result<bool, ServeError> {
-        let _guard = self.cache.refresh_guard();
+        let _guard = self.inner.cache.refresh_guard();
         let config = self.config();
-        let was_loaded = self.cache.snapshot().is_loaded();
+        let was_loaded = self.inner.cache.snapshot().is_loaded();
         let loaded = {
-            let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-            self.metrics.set_items_by_status(&store.status_counts()?);
-            self.cache.load(&config, &store, quick)?
+            let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
+            self.inner
+                .metrics
+                .set_items_by_status(&store.status_counts()?);
+            self.inner.cache.load(&config, &store, quick)?
         };
         // Rendering and compressing happen without the store's lock, so
         // the scheduler never waits for them.
         let Some(loaded) = loaded else {
             return Ok(false);
         };
-        let changed = self.cache.install(&config, &loaded)?;
+        let changed = self.inner.cache.install(&config, &loaded)?;
         // A restart is no news to the hub: it pings only for changes seen
         // while running.
         if was_loaded && let Some(hub) = &config.server.websub_hub {
@@ -214,7 +233,7 @@ impl ServeState {
     fn index_search_text(&self) {
         loop {
             let indexed = {
-                let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+                let mut store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
                 store.index_search_text(Some(200))
             };
             match indexed {
@@ -231,7 +250,9 @@ impl ServeState {
     /// The archive document at `path`, rendered on first request.
     /// Blocking (SQLite, rendering): call it from a blocking thread.
     pub fn archive(&self, path: &str) -> Result<Option<Arc<cache::Document>>, ServeError> {
-        self.cache.archive(&self.config(), &self.store, path)
+        self.inner
+            .cache
+            .archive(&self.config(), &self.inner.store, path)
     }
 
     /// Fire-and-forget WebSub publish notification, through the fetcher's
@@ -246,20 +267,21 @@ impl ServeState {
             return;
         };
         let client = self
+            .inner
             .hub_client
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let Some(client) = client else {
             tracing::warn!(%hub, %feed, "no HTTP client: WebSub hub not pinged");
-            self.metrics.websub_ping("failed");
+            self.inner.metrics.websub_ping("failed");
             return;
         };
         let body = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", feed.as_str())
             .finish();
-        let metrics = self.metrics.clone();
+        let metrics = self.inner.metrics.clone();
         rt.spawn(async move {
             match client.post_form(&hub, body).await {
                 Ok(status) if (200..300).contains(&status) => {
@@ -339,6 +361,13 @@ pub fn router(state: ServeState) -> Router {
         .layer(axum::middleware::map_response(headers::security_headers))
 }
 
+/// [`router`], with the 304s of its cached documents answered before it
+/// ([`Routes::answering_304s_from`]): what `kuaibao serve` serves.
+pub fn routes(state: ServeState) -> Routes {
+    let cache = state.inner.cache.clone();
+    Routes::from(router(state)).answering_304s_from(cache)
+}
+
 /// A poller's routes (`serve --role poller`): its health and figures, for
 /// a load balancer's checks and for Prometheus; no feed, issue or desk.
 pub fn health_router(state: ServeState) -> Router {
@@ -365,7 +394,7 @@ pub async fn run_refresher(
     // Documents rendered already (the daemon renders before it listens)
     // need only the cheap check; this process's own writes since come with
     // a notification, which waits for the loop below.
-    let mut quick = state.cache.snapshot().is_loaded();
+    let mut quick = state.inner.cache.snapshot().is_loaded();
     loop {
         if *shutdown.borrow() {
             break;
@@ -383,7 +412,7 @@ pub async fn run_refresher(
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => quick = true,
-            _ = state.changed.notified() => {
+            _ = state.inner.changed.notified() => {
                 // A pass over many sources stores items every few
                 // milliseconds: gather them into one render.
                 tokio::time::sleep(REFRESH_COALESCE).await;

@@ -23,6 +23,13 @@
 //! A response of which the client reads nothing for `idle_timeout` ends
 //! its connection too.
 //!
+//! One kind of request does not reach the router: a conditional GET (or
+//! HEAD) of a cached document whose validators match. Feed readers poll
+//! with them all day, and the 304 needs nothing but the cache, so
+//! [`Routes::answering_304s_from`] answers it here, with the very headers
+//! the router's 304 carries ([`super::http::fast_not_modified`]), counted
+//! the same way, and spares it the router's per-request machinery.
+//!
 //! HTTP/1 only: that is what reverse proxies and feed readers speak
 //! without TLS, and the one protocol these timeouts are written for.
 
@@ -35,7 +42,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use futures_util::future::Either;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -45,6 +53,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use super::FeedCache;
 use crate::metrics::Metrics;
 
 /// What the accept loop enforces.
@@ -87,17 +96,48 @@ impl HttpLimits {
     }
 }
 
+/// What [`serve_http`] hands requests to: a router, and possibly the feed
+/// cache whose 304s are answered before it.
+#[derive(Clone)]
+pub struct Routes {
+    router: Router,
+    documents: Option<Arc<FeedCache>>,
+}
+
+impl From<Router> for Routes {
+    fn from(router: Router) -> Routes {
+        Routes {
+            router,
+            documents: None,
+        }
+    }
+}
+
+impl Routes {
+    /// The same routes, but a GET or HEAD (without a body) of a document
+    /// in `cache` whose `If-None-Match` or `If-Modified-Since` matches is
+    /// answered 304 at once, as the router's fallback
+    /// ([`super::router`]) would answer it; every other request still
+    /// goes to the router. Only for a router whose fallback serves that
+    /// cache and which has no route of its own at a cached path.
+    pub fn answering_304s_from(mut self, cache: Arc<FeedCache>) -> Routes {
+        self.documents = Some(cache);
+        self
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` turns true (or its sender is
 /// dropped); then stops accepting, lets open connections finish their
 /// requests for up to `limits.shutdown_grace`, and drops the rest. Every
 /// request carries the peer's [`ConnectInfo<SocketAddr>`].
 pub async fn serve_http(
     listener: TcpListener,
-    app: Router,
+    app: impl Into<Routes>,
     limits: HttpLimits,
     metrics: Arc<Metrics>,
     shutdown: watch::Receiver<bool>,
 ) {
+    let app = app.into();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut connections = JoinSet::new();
     let mut stop = shutdown.clone();
@@ -172,7 +212,7 @@ async fn accept_failed(e: std::io::Error) {
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
-    app: Router,
+    app: Routes,
     limits: HttpLimits,
     _slot: OwnedSemaphorePermit,
     metrics: Arc<Metrics>,
@@ -188,10 +228,19 @@ async fn serve_connection(
         stall: limits.idle_timeout,
         stalled_since: None,
     });
+    let Routes { router, documents } = app;
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        if let Some(cache) = &documents
+            // A body is for the router's limits to judge.
+            && req.body().is_end_stream()
+            && let Some(resp) =
+                super::http::fast_not_modified(cache, req.method(), req.uri().path(), req.headers())
+        {
+            return Either::Left(std::future::ready(Ok(resp)));
+        }
         // The desk's login limiter counts failures per peer address.
         req.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().oneshot(req)
+        Either::Right(router.clone().oneshot(req))
     });
     let mut builder = http1::Builder::new();
     builder

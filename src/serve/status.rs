@@ -50,7 +50,7 @@ impl FromRequestParts<ServeState> for Operator {
 
 /// 200 "ok" when the database answers a trivial query, 503 otherwise.
 pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
-    let store = state.store.clone();
+    let store = state.inner.store.clone();
     let ok = tokio::task::spawn_blocking(move || {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         store.ping().is_ok()
@@ -74,7 +74,7 @@ pub(super) async fn metrics(_: Operator, State(state): State<ServeState>) -> Res
             ),
             (CACHE_CONTROL, NO_STORE),
         ],
-        state.metrics.render(),
+        state.inner.metrics.render(),
     )
         .into_response()
 }
@@ -88,7 +88,7 @@ struct StatusReport {
 
 async fn report(state: &ServeState) -> Result<StatusReport, Response> {
     let config = state.config();
-    let store = state.store.clone();
+    let store = state.inner.store.clone();
     let result = tokio::task::spawn_blocking(move || {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
         let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
