@@ -325,8 +325,8 @@ impl DeskStore for SqliteStore {
             .query_row([], |r| r.get(0))?;
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let (count, last): (i64, Option<i64>) = tx.prepare_cached(
-"SELECT COUNT(*), MAX(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)")?
-.query_row(params![upto, limit],
+            "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)")?
+            .query_row(params![upto, limit],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let Some(last) = last else {
@@ -463,8 +463,8 @@ impl DeskStore for SqliteStore {
         if old.as_deref() != title {
             let now = bumped_now(&tx)?;
             tx.prepare_cached(
-"UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1")?
-.execute(params![primary, title, now],
+                "UPDATE items SET bulletin_title = ?2, title_fixed = 1, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![primary, title, now],
             )?;
         } else {
             tx.prepare_cached("UPDATE items SET title_fixed = 1 WHERE id = ?1")?

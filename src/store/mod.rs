@@ -706,9 +706,9 @@ impl ItemStore for SqliteStore {
         let tx = self.conn.transaction()?;
         for s in sources {
             tx.prepare_cached(
-"INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO sources (id, name, url, kind) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url, kind = excluded.kind")?
-.execute(params![s.id, s.name, s.url.as_str(), s.kind.as_str()],
+                .execute(params![s.id, s.name, s.url.as_str(), s.kind.as_str()],
             )?;
         }
         tx.commit()?;
@@ -736,10 +736,10 @@ impl ItemStore for SqliteStore {
                 .execute([url])?;
         } else {
             self.conn.prepare_cached(
-"INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO http_cache (url, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
                  updated_at = excluded.updated_at")?
-.execute(params![url, v.etag, v.last_modified, ts(Utc::now())],
+                .execute(params![url, v.etag, v.last_modified, ts(Utc::now())],
             )?;
         }
         Ok(())
@@ -777,9 +777,9 @@ impl ItemStore for SqliteStore {
         let tx = self.conn.transaction()?;
         let started = ts(r.started_at);
         tx.prepare_cached(
-"INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error, limits)
+            "INSERT INTO fetch_log (source_id, url, started_at, duration_ms, outcome, items_found, items_new, error, limits)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
-.execute(params![
+            .execute(params![
                 r.source_id,
                 r.url,
                 started,
@@ -800,15 +800,15 @@ impl ItemStore for SqliteStore {
         let next_due = ts(r.next_due_at);
         match r.outcome {
             FetchOutcomeKind::Failed => tx.prepare_cached(
-"UPDATE sources SET last_attempt_at = ?2, last_error = ?3,
+                "UPDATE sources SET last_attempt_at = ?2, last_error = ?3,
                  consecutive_failures = consecutive_failures + 1, next_due_at = ?4 WHERE id = ?1")?
-.execute(params![r.source_id, started, r.error, next_due],
+                .execute(params![r.source_id, started, r.error, next_due],
             )?,
             FetchOutcomeKind::Ok | FetchOutcomeKind::NotModified => tx.prepare_cached(
-"UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
+                "UPDATE sources SET last_attempt_at = ?2, last_success_at = ?2, last_error = NULL,
                  consecutive_failures = 0, next_due_at = ?3,
                  last_item_count = COALESCE(?4, last_item_count) WHERE id = ?1")?
-.execute(params![
+                .execute(params![
                     r.source_id,
                     started,
                     next_due,
@@ -1601,11 +1601,11 @@ fn insert_item(
 ) -> Result<i64, StoreError> {
     let published = item.published.map(ts);
     tx.prepare_cached(
-"INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+        "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                             content_hash, origin, section, region, published_at, first_seen_at,
                             updated_at, status, story_id, bulletin_title, relevance, explanation)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)")?
-.execute(params![
+        .execute(params![
             uid,
             item.canonical_url,
             item.url,
@@ -1664,8 +1664,8 @@ fn add_link(
     let guid_taken = match &item.guid {
         Some(g) => tx
             .prepare_cached(
-"SELECT 1 FROM item_links WHERE source_id = ?1 AND guid = ?2 AND canonical_url <> ?3")?
-.query_row(params![item.source_id, g, item.canonical_url],
+                "SELECT 1 FROM item_links WHERE source_id = ?1 AND guid = ?2 AND canonical_url <> ?3")?
+                .query_row(params![item.source_id, g, item.canonical_url],
                 |_| Ok(()),
             )
             .optional()?
@@ -1724,7 +1724,7 @@ mod tests {
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         conn.execute(
-"INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+        "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
                                 content_hash, origin, first_seen_at, updated_at, status)
              VALUES ('u1', 'x/1', 'https://x/1', 's', '标题', '<p>正文</p>', ?1, 'h', '新华社',
                      '2025-06-01T08:00:00+08:00', '2025-06-01T08:00:00+08:00', 'approved')", ["人力资源社会保障部印发通知，开展专业技术人才管理服务改革试点工作，利用两年时间推进六个方面改革。"],

@@ -95,9 +95,9 @@ impl RepairStore for SqliteStore {
         )?
         .execute([r.source_id])?;
         tx.prepare_cached(
-"INSERT INTO source_repairs (source_id, created_at, status, what, confidence, old_toml, new_toml, evidence, decided_at, decided_by)
+            "INSERT INTO source_repairs (source_id, created_at, status, what, confidence, old_toml, new_toml, evidence, decided_at, decided_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?9 IS NULL THEN NULL ELSE ?2 END, ?9)")?
-.execute(params![
+            .execute(params![
                 r.source_id,
                 now,
                 r.status,
@@ -146,8 +146,8 @@ impl RepairStore for SqliteStore {
 
     fn decide_repair(&mut self, id: i64, status: &str, by: &str) -> Result<(), StoreError> {
         self.conn.prepare_cached(
-"UPDATE source_repairs SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1")?
-.execute(params![id, status, ts(Utc::now()), by],
+            "UPDATE source_repairs SET status = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1")?
+            .execute(params![id, status, ts(Utc::now()), by],
         )?;
         Ok(())
     }

@@ -184,8 +184,8 @@ pub(super) fn refresh_primary(
         return Ok(());
     };
     tx.prepare_cached(
-"UPDATE stories SET primary_item = ?2, updated_at = ?3 WHERE id = ?1 AND primary_item <> ?2")?
-.execute(params![story_id, primary, now],
+        "UPDATE stories SET primary_item = ?2, updated_at = ?3 WHERE id = ?1 AND primary_item <> ?2")?
+        .execute(params![story_id, primary, now],
     )?;
     Ok(())
 }
@@ -308,8 +308,8 @@ impl StoryStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let status_of = |id: i64| -> Result<String, StoreError> {
             tx.prepare_cached(
-"SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1")?
-.query_row([id],
+                "SELECT p.status FROM stories st JOIN items p ON p.id = st.primary_item WHERE st.id = ?1")?
+                .query_row([id],
                 |r| r.get(0),
             )
             .optional()?
