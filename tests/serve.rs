@@ -1267,6 +1267,7 @@ const DOCUMENT_CSP: &str =
 async fn after_a_re_render_an_old_etag_gets_the_new_document_and_the_new_one_a_304() {
     let f = fixture_with_items();
     let (served, _stop, _task) = listen(&f).await;
+    let (router_only, _stop_a, _a) = listen_with(&f, f.app().into()).await;
     let (fast_only, _stop_c, _c) = listen_with(&f, fast_path_before_a_teapot(&f)).await;
     let mut old = Vec::new();
     for path in ["/feeds/all.xml", "/feeds/focus.xml", "/"] {
@@ -1296,7 +1297,79 @@ async fn after_a_re_render_an_old_etag_gets_the_new_document_and_the_new_one_a_3
         let again = exchange(served, "GET", path, &[("If-None-Match", new)]).await;
         assert_eq!(again.status(), 304, "{path}");
         assert_eq!(again.header("etag"), Some(new));
+        // The fast path's prebuilt 304 is the new render's: the router's
+        // 304 to the letter (new ETag, new Last-Modified).
+        let fast = exchange(fast_only, "GET", path, &[("If-None-Match", new)]).await;
+        assert_eq!(fast.status(), 304, "{path}");
+        let by_router = exchange(router_only, "GET", path, &[("If-None-Match", new)]).await;
+        assert_eq!(by_router.status(), 304, "{path}");
+        assert_eq!(fast.head, by_router.head, "{path}");
+        assert_eq!(
+            fast.header("last-modified"),
+            got.header("last-modified"),
+            "{path}"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_new_max_age_reaches_the_fast_304s_of_documents_whose_bytes_did_not_change() {
+    let f = fixture_with_items();
+    let (router_only, _stop_a, _a) = listen_with(&f, f.app().into()).await;
+    let (fast_only, _stop_c, _c) = listen_with(&f, fast_path_before_a_teapot(&f)).await;
+    let etag = exchange(router_only, "GET", "/feeds/all.xml", &[])
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let before = exchange(
+        fast_only,
+        "GET",
+        "/feeds/all.xml",
+        &[("If-None-Match", &etag)],
+    )
+    .await;
+    assert_eq!(before.header("cache-control"), Some("public, max-age=120"));
+    let main = f._dir.path().join("kuaibao.toml");
+    let text = std::fs::read_to_string(&main).unwrap();
+    assert!(text.contains("max_age = \"2m\""));
+    std::fs::write(&main, text.replace("max_age = \"2m\"", "max_age = \"5m\"")).unwrap();
+    f.state.set_config(Arc::new(Config::load(&main).unwrap()));
+    f.state.refresh().unwrap();
+    for (method, headers) in [
+        ("GET", vec![("If-None-Match", etag.as_str())]),
+        ("HEAD", vec![("If-None-Match", etag.as_str())]),
+        (
+            "GET",
+            vec![("If-None-Match", "*"), ("Accept-Encoding", "gzip")],
+        ),
+        (
+            "GET",
+            vec![("If-None-Match", "*"), ("Accept-Encoding", "br")],
+        ),
+    ] {
+        // Same bytes, same validator; only the Cache-Control is new.
+        let fast = exchange(fast_only, method, "/feeds/all.xml", &headers).await;
+        assert_eq!(fast.status(), 304, "{method} {headers:?}");
+        assert_eq!(
+            fast.header("cache-control"),
+            Some("public, max-age=300"),
+            "{method} {headers:?}"
+        );
+        let by_router = exchange(router_only, method, "/feeds/all.xml", &headers).await;
+        assert_eq!(fast.head, by_router.head, "{method} {headers:?}");
+    }
+    assert_eq!(
+        exchange(
+            fast_only,
+            "GET",
+            "/feeds/all.xml",
+            &[("If-None-Match", &etag)]
+        )
+        .await
+        .header("etag"),
+        Some(etag.as_str())
+    );
 }
 
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: kb\r\n\r\n";
@@ -1404,6 +1477,66 @@ async fn a_kept_alive_connection_waits_idle_timeout_for_its_next_request_then_cl
         took >= Duration::from_millis(2700) && took < Duration::from_secs(5),
         "closed after {took:?}"
     );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_whose_next_head_trickles_gets_header_timeout_from_its_first_byte()
+{
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"5s\"\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(HEALTHZ).await.unwrap();
+    assert!(read_healthz(&mut stream).await.starts_with("HTTP/1.1 200"));
+    // Idle past header_timeout (allowed: idle_timeout), then a head that
+    // never ends. Its deadline is a second after its first byte, earlier
+    // than the idle deadline the connection was waiting for.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (mut read, mut write) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        let _ = write.write_all(b"GET /healthz HTTP/1.1\r\n").await;
+        for i in 0..30 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if write
+                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    match tokio::time::timeout(Duration::from_secs(8), read.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => {}
+        Ok(Ok(n)) => panic!("answered: {}", String::from_utf8_lossy(&buf[..n])),
+        Err(_) => panic!("a trickling head kept its connection for 8 s"),
+    }
+    let took = started.elapsed();
+    trickle.abort();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "closed {took:?} after the first byte"
+    );
+}
+
+#[tokio::test]
+async fn a_request_slower_to_answer_than_both_timeouts_is_still_answered() {
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"1s\"\n");
+    let slow = Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            "done\n"
+        }),
+    );
+    let (addr, _stop, _task) = listen_with(&f, slow.into()).await;
+    let started = Instant::now();
+    let got = exchange(addr, "GET", "/slow", &[]).await;
+    assert_eq!(got.status(), 200, "{}", got.head);
+    assert_eq!(got.body, b"done\n");
+    assert!(started.elapsed() >= Duration::from_millis(2400));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use prometheus_client::metrics::counter::Counter;
@@ -50,6 +50,11 @@ pub struct Representation {
     /// wire differ, so a strong validator must too.
     pub etag: HeaderValue,
     pub content_length: HeaderValue,
+    /// Every header of the 304 the fast path answers for this
+    /// representation ([`super::http::not_modified_headers`]), built with
+    /// the document ([`Document::with_not_modified_headers`]) from its
+    /// validators as they are then.
+    pub not_modified_headers: HeaderMap,
 }
 
 /// A rendered document with everything a response needs.
@@ -258,10 +263,7 @@ impl FeedCache {
             let previous = old.docs.get(&r.path);
             let doc = match previous {
                 Some(p) if p.hash == hash && p.cache_control == cache_control => p.clone(),
-                Some(p) if p.hash == hash => Arc::new(Document {
-                    cache_control,
-                    ..clone_doc(p)
-                }),
+                Some(p) if p.hash == hash => Arc::new(with_cache_control(p, cache_control)),
                 _ => {
                     changed.push(r.path.clone());
                     let mut modified = http_time(r.updated.into());
@@ -413,14 +415,18 @@ impl FeedCache {
             not_modified: self.metrics.feed_request_counter(&r.label, 304),
             hash,
         }
+        .with_not_modified_headers()
     }
 }
 
-fn clone_doc(d: &Document) -> Document {
+/// `d` under another Cache-Control (a month's archive sealed, the
+/// configured max-age changed), with 304 headers that carry it.
+fn with_cache_control(d: &Document, cache_control: HeaderValue) -> Document {
     let rep = |r: &Representation| Representation {
         body: r.body.clone(),
         etag: r.etag.clone(),
         content_length: r.content_length.clone(),
+        not_modified_headers: HeaderMap::new(),
     };
     Document {
         content_type: d.content_type.clone(),
@@ -429,10 +435,31 @@ fn clone_doc(d: &Document) -> Document {
         br: d.br.as_ref().map(rep),
         last_modified: d.last_modified.clone(),
         modified: d.modified,
-        cache_control: d.cache_control.clone(),
+        cache_control,
         served: d.served.clone(),
         not_modified: d.not_modified.clone(),
         hash: d.hash,
+    }
+    .with_not_modified_headers()
+}
+
+impl Document {
+    /// Fills in each representation's `not_modified_headers` from the
+    /// validators the document now has. Every way of making a document
+    /// ends here, so a prebuilt 304 never carries an earlier render's
+    /// validators.
+    fn with_not_modified_headers(mut self) -> Document {
+        use super::http::not_modified_headers;
+        let identity = not_modified_headers(&self, &self.identity);
+        let gzip = self.gzip.as_ref().map(|r| not_modified_headers(&self, r));
+        let br = self.br.as_ref().map(|r| not_modified_headers(&self, r));
+        self.identity.not_modified_headers = identity;
+        for (rep, headers) in [(&mut self.gzip, gzip), (&mut self.br, br)] {
+            if let (Some(rep), Some(headers)) = (rep.as_mut(), headers) {
+                rep.not_modified_headers = headers;
+            }
+        }
+        self
     }
 }
 
@@ -442,6 +469,7 @@ fn representation(body: Bytes, tag: &str, suffix: &str) -> Representation {
             .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
         content_length: HeaderValue::from(body.len()),
         body,
+        not_modified_headers: HeaderMap::new(),
     }
 }
 

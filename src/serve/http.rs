@@ -1,7 +1,7 @@
 //! HTTP semantics of the served documents (RFC 9110): conditional requests,
 //! content coding, HEAD. This is the per-request hot path of publish's
 //! serving side, so it only reads the cache snapshot and clones
-//! reference-counted bytes and header values.
+//! reference-counted bytes, header values and prebuilt header maps.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -133,22 +133,35 @@ pub(super) fn fast_not_modified(
     }
     let snapshot = cache.snapshot();
     let doc = snapshot.get(path)?;
-    let mut resp = respond_not_modified(doc, headers)?;
-    super::headers::add_security_headers(&mut resp);
-    // The router gives every response with a body of known size (none,
-    // here) its length, last; hyper then drops it from a GET's 304 and
-    // keeps it on a HEAD's.
-    resp.headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    let (_, rep) = choose(doc, headers.get(ACCEPT_ENCODING));
+    if !is_not_modified(doc, rep, headers) {
+        return None;
+    }
+    doc.not_modified.inc();
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    // Cloning the map built at render time costs two allocations; building
+    // it here cost one insert (and hash) per header besides.
+    *resp.headers_mut() = rep.not_modified_headers.clone();
     Some(resp)
 }
 
-/// The 304 for `doc`, if the request's headers make one (for GET and HEAD
-/// alike): what [`respond`] answers then, counted the same way. The
-/// connection layer's fast path calls it before the router.
-pub(super) fn respond_not_modified(doc: &Document, headers: &HeaderMap) -> Option<Response> {
-    let (_, rep) = choose(doc, headers.get(ACCEPT_ENCODING));
-    is_not_modified(doc, rep, headers).then(|| not_modified(doc, rep))
+/// The headers of the fast path's 304 of `rep`: what the router's 304
+/// carries once its layers are done, the validators
+/// ([`not_modified`]), the security headers
+/// ([`super::headers::add_security_headers`]) and a zero length (the
+/// router gives every response with a body of known size, none here, its
+/// length, last; hyper then drops it from a GET's 304 and keeps it on a
+/// HEAD's). Built by the cache whenever it makes a document
+/// ([`super::cache`]), so that a request only clones it.
+pub(super) fn not_modified_headers(doc: &Document, rep: &Representation) -> HeaderMap {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    validators(doc, rep, resp.headers_mut());
+    super::headers::add_security_headers(&mut resp);
+    resp.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    resp.into_parts().0.headers
 }
 
 fn is_not_modified(doc: &Document, rep: &Representation, headers: &HeaderMap) -> bool {

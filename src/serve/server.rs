@@ -14,12 +14,15 @@
 //! The two timeouts are one timer. hyper's `header_read_timeout` starts
 //! whenever a connection waits for a request head, and that includes the
 //! wait between two requests on a kept-alive connection: on its own it
-//! would close every idle connection after `header_timeout`. The timer
-//! handed to hyper here ([`HeadTimer`]) is told by the connection's IO when
-//! the first byte of the awaited head arrives, and moves its deadline: a
-//! new connection has `header_timeout` from its accept, a kept-alive one
-//! `idle_timeout` from its last response until a byte comes, and from that
-//! first byte every head has `header_timeout`, however slowly it trickles.
+//! would close every idle connection after `header_timeout`. So hyper's
+//! timer ([`HeadTimer`]) only marks when a wait for a head starts and
+//! ends, the connection's IO marks when the first byte of the awaited head
+//! arrives, and one timer per connection closes it when the wait runs
+//! out: a new connection has `header_timeout` from its accept, a
+//! kept-alive one `idle_timeout` from its last response until a byte
+//! comes, and from that first byte every head has `header_timeout`,
+//! however slowly it trickles. Nothing is registered with the runtime's
+//! timers per request.
 //! A response of which the client reads nothing for `idle_timeout` ends
 //! its connection too.
 //!
@@ -244,19 +247,43 @@ async fn serve_connection(
     });
     let mut builder = http1::Builder::new();
     builder
-        .timer(HeadTimer {
-            head,
-            header: limits.header_timeout,
-            idle: limits.idle_timeout,
-        })
+        .timer(HeadTimer { head: head.clone() })
         .header_read_timeout(limits.header_timeout);
     let mut conn = std::pin::pin!(builder.serve_connection(io, service));
-    let result = tokio::select! {
-        result = conn.as_mut() => result,
-        _ = stopped(&mut shutdown) => {
-            // Finishes the request in flight, if any, then closes.
-            conn.as_mut().graceful_shutdown();
-            conn.as_mut().await
+    // The one timer of the connection's head waits (see [`HeadTimer`]).
+    // It never fires after a wait's deadline: every deadline lies at least
+    // `step` after both the start of its wait and its first byte, so a
+    // wait that starts, or gets its first byte, after a check is caught
+    // by the next one, `step` later, at the latest.
+    let step = limits
+        .header_timeout
+        .min(limits.idle_timeout)
+        // A zero timeout (only a caller's own limits; the configuration
+        // refuses it) must not make the check spin.
+        .max(Duration::from_millis(1));
+    let mut check = std::pin::pin!(tokio::time::sleep(step));
+    let mut draining = false;
+    let result = loop {
+        tokio::select! {
+            biased;
+            result = conn.as_mut() => break result,
+            () = check.as_mut() => {
+                let now = Instant::now();
+                match head.deadline(limits.header_timeout, limits.idle_timeout) {
+                    Some(deadline) if deadline <= now => {
+                        // As hyper's own header timeout: closed unanswered.
+                        tracing::debug!(%peer, "no request head in time: closed");
+                        return;
+                    }
+                    Some(deadline) => check.as_mut().reset(deadline.min(now + step)),
+                    None => check.as_mut().reset(now + step),
+                }
+            }
+            _ = stopped(&mut shutdown), if !draining => {
+                // Finishes the request in flight, if any, then closes.
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
         }
     };
     if let Err(e) = result {
@@ -265,7 +292,8 @@ async fn serve_connection(
 }
 
 /// Where a connection is in waiting for a request head, shared by its IO
-/// (which reports bytes) and its timer (which reads them).
+/// (which reports bytes), hyper's timer (which starts and ends waits) and
+/// the connection's check (which reads the deadline).
 #[derive(Default)]
 struct HeadWait {
     state: Mutex<WaitState>,
@@ -277,6 +305,8 @@ struct WaitState {
     /// number while `armed`.
     wait: u64,
     armed: bool,
+    /// When the current wait started.
+    armed_at: Option<Instant>,
     /// When the first byte arrived during the current wait.
     first_byte: Option<Instant>,
 }
@@ -288,9 +318,11 @@ impl HeadWait {
 
     /// A new wait for a head; its number.
     fn arm(&self) -> u64 {
+        let now = Instant::now();
         let mut s = self.lock();
         s.wait += 1;
         s.armed = true;
+        s.armed_at = Some(now);
         s.first_byte = None;
         s.wait
     }
@@ -309,9 +341,20 @@ impl HeadWait {
         }
     }
 
-    fn first_byte(&self, wait: u64) -> Option<Instant> {
+    /// When the current wait, if any, runs out: `header` after its first
+    /// byte, or, before any byte, `header` after a new connection's accept
+    /// or `idle` after a kept-alive connection's last response.
+    fn deadline(&self, header: Duration, idle: Duration) -> Option<Instant> {
         let s = self.lock();
-        s.first_byte.filter(|_| s.wait == wait)
+        if !s.armed {
+            return None;
+        }
+        let armed_at = s.armed_at?;
+        Some(match s.first_byte {
+            Some(first) => first + header,
+            None if s.wait > 1 => armed_at + idle,
+            None => armed_at + header,
+        })
     }
 }
 
@@ -406,12 +449,14 @@ impl AsyncWrite for Watched {
 
 /// The timer of one connection. hyper's HTTP/1 server asks a timer for
 /// nothing but its head-read deadline (`sleep_until` when it starts waiting
-/// for a head), so every such sleep is a head wait, and its deadline is
-/// ours to choose.
+/// for a head, dropped once the head is read), so every such sleep is a
+/// head wait. The deadline hyper asks for is not ours: the connection's
+/// check ([`serve_connection`]) ends a wait at [`HeadWait::deadline`], and
+/// the sleep itself only marks the wait. That spares each request a timer
+/// registered and removed again, and a kept-alive connection's check wakes
+/// once per `min(header_timeout, idle_timeout)`, not once per request.
 struct HeadTimer {
     head: Arc<HeadWait>,
-    header: Duration,
-    idle: Duration,
 }
 
 impl hyper::rt::Timer for HeadTimer {
@@ -420,47 +465,27 @@ impl hyper::rt::Timer for HeadTimer {
     }
 
     fn sleep_until(&self, _deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        let wait = self.head.arm();
-        let armed_at = Instant::now();
         Box::pin(HeadSleep {
             head: self.head.clone(),
-            wait,
-            armed_at,
-            header: self.header,
-            idle: self.idle,
-            sleep: Box::pin(tokio::time::sleep_until(armed_at + self.header)),
+            wait: self.head.arm(),
         })
     }
 }
 
-/// One wait for a head: ends at `header` after the first byte, or, before
-/// any byte, at `header` after a new connection's accept or `idle` after a
-/// kept-alive connection's last response.
+/// One wait for a head, from hyper's `sleep_until` until hyper drops it.
 struct HeadSleep {
     head: Arc<HeadWait>,
     wait: u64,
-    armed_at: Instant,
-    header: Duration,
-    idle: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Future for HeadSleep {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        // hyper polls this after every read that leaves the head
-        // incomplete, so a first byte moves the deadline straight away.
-        let deadline = match this.head.first_byte(this.wait) {
-            Some(first) => first + this.header,
-            None if this.wait > 1 => this.armed_at + this.idle,
-            None => this.armed_at + this.header,
-        };
-        if this.sleep.deadline() != deadline {
-            this.sleep.as_mut().reset(deadline);
-        }
-        this.sleep.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        // Never ends by itself: the connection's check closes a connection
+        // whose wait ran out. hyper polls this only while it also waits
+        // for the socket, so no wake-up is lost.
+        Poll::Pending
     }
 }
 
