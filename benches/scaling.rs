@@ -29,7 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{Request, Response};
+use axum::http::Request;
 
 const PER_HOST: usize = 25;
 
@@ -63,16 +63,7 @@ async fn serve_host(host: usize, first: usize, count: usize) -> String {
             .strip_prefix("/s")
             .and_then(|p| p.strip_suffix("/feed.xml"))
             .and_then(|n| n.parse::<usize>().ok());
-        match i {
-            Some(i) => Response::builder()
-                .header("content-type", "application/rss+xml")
-                .body(Body::from(feed(i)))
-                .unwrap_or_default(),
-            None => Response::builder()
-                .status(404)
-                .body(Body::empty())
-                .unwrap_or_default(),
-        }
+        support::reply(i.map(|i| ("application/rss+xml", feed(i))))
     });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

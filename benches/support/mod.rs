@@ -173,7 +173,7 @@ pub async fn serve(outlet: Arc<Outlet>) -> SocketAddr {
         async move {
             match outlet.answer(req.uri().path()) {
                 Some((ctype, body)) if outlet.validators => {
-                    let etag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
+                    let etag = format!("\"{:016x}\"", kuaibao::text::fnv1a(body.as_bytes()));
                     let matches = req
                         .headers()
                         .get("if-none-match")
@@ -188,14 +188,7 @@ pub async fn serve(outlet: Arc<Outlet>) -> SocketAddr {
                             .unwrap_or_default()
                     }
                 }
-                Some((ctype, body)) => Response::builder()
-                    .header("content-type", ctype)
-                    .body(Body::from(body))
-                    .unwrap_or_default(),
-                None => Response::builder()
-                    .status(404)
-                    .body(Body::empty())
-                    .unwrap_or_default(),
+                found => reply(found),
             }
         }
     });
@@ -205,10 +198,18 @@ pub async fn serve(outlet: Arc<Outlet>) -> SocketAddr {
     local
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
+/// A found document with its type, or 404.
+pub fn reply(found: Option<(&str, String)>) -> Response<Body> {
+    match found {
+        Some((ctype, body)) => Response::builder()
+            .header("content-type", ctype)
+            .body(Body::from(body))
+            .unwrap_or_default(),
+        None => Response::builder()
+            .status(404)
+            .body(Body::empty())
+            .unwrap_or_default(),
+    }
 }
 
 /// Starts `n` outlets; returns the sources file for them.

@@ -1368,6 +1368,8 @@ impl save::SaveSteps for Transaction<'_> {
         find_known(self, source_id, guid, canonical_url)
     }
 
+    /// An item seen before, again: a new link, and new text and classification
+    /// if its own page changed.
     fn update_known(
         &mut self,
         id: i64,
@@ -1376,20 +1378,71 @@ impl save::SaveSteps for Transaction<'_> {
         now: &str,
         story: &PreparedStory,
     ) -> Result<Stored, StoreError> {
-        update_known(self, id, item, status, now, story)
+        let tx = &*self;
+        let published = item.published.map(ts);
+        add_link(tx, id, item, now)?;
+        // Only the page the item was first stored from may change its text:
+        // another outlet's copy must not overwrite the original.
+        let changed = tx
+            .prepare_cached(
+                "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
+                    origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
+             WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
+               AND (title <> ?2 OR content_hash <> ?5)",
+            )?
+            .execute(params![
+                id,
+                item.title,
+                item.content_html,
+                item.content_text,
+                item.content_hash,
+                item.origin,
+                published,
+                now,
+                item.canonical_url,
+                item.source_id
+            ])?;
+        if changed == 0 {
+            return Ok(Stored::Unchanged(id));
+        }
+        reclassify(tx, id, item, status)?;
+        // The story stays as it is (an editor may have corrected it); the
+        // fingerprint follows the new text for copies still to come.
+        dedup::save(tx, id, story.day, &story.fingerprint)?;
+        let story: i64 = tx
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        stories::refresh_primary(tx, story, now)?;
+        tx.prepare_cached("UPDATE stories SET updated_at = ?2 WHERE id = ?1")?
+            .execute(params![story, now])?;
+        Ok(Stored::Updated(id))
     }
 
+    /// An item with the same text (id, source, story, status), this outlet's
+    /// first.
     fn same_text(
         &mut self,
         item: &NewItem,
     ) -> Result<Option<(i64, String, i64, String)>, StoreError> {
-        same_text(self, item)
+        let tx = &*self;
+        Ok(tx
+            .query_row(
+                // The repeated `<> ''` lets SQLite use the partial index.
+                "SELECT id, source_id, story_id, status FROM items
+                 WHERE content_hash = ?1 AND content_hash <> ''
+                 ORDER BY source_id <> ?2, id LIMIT 1",
+                params![item.content_hash, item.source_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?)
     }
 
     fn add_link(&mut self, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
         add_link(self, item_id, item, now)
     }
 
+    /// The story a new item goes in and the status it gets: a copy joins its
+    /// story, anything else opens one.
     fn join_or_open(
         &mut self,
         joins: Option<(i64, Status)>,
@@ -1397,9 +1450,33 @@ impl save::SaveSteps for Transaction<'_> {
         uid: &str,
         now: &str,
     ) -> Result<(i64, Status), StoreError> {
-        join_or_open(self, joins, own_status, uid, now)
+        let tx = &*self;
+        // A copy takes on its story's review state: an approved story stays
+        // approved (and published once), a rejected one stays out. A copy the
+        // classifier rates higher lifts a story no editor decided: a relevant
+        // copy (a 人社厅 carrying what a general outlet had) makes a 待定 or
+        // irrelevant story a candidate, a 待定 copy makes an irrelevant story
+        // 待定.
+        Ok(match joins {
+            Some((story, story_status)) => {
+                let status = lifted(story_status, own_status);
+                if status != story_status {
+                    tx.prepare_cached(
+                        "UPDATE items SET status = ?2 WHERE story_id = ?1 AND status = ?3",
+                    )?
+                    .execute(params![
+                        story,
+                        status.as_str(),
+                        story_status.as_str()
+                    ])?;
+                }
+                (story, status)
+            }
+            None => (stories::open(tx, uid, now)?, own_status),
+        })
     }
 
+    /// Inserts the new item row; returns its id.
     fn insert_item(
         &mut self,
         uid: &str,
@@ -1408,7 +1485,35 @@ impl save::SaveSteps for Transaction<'_> {
         story_id: i64,
         now: &str,
     ) -> Result<i64, StoreError> {
-        insert_item(self, uid, item, status, story_id, now)
+        let tx = &*self;
+        let published = item.published.map(ts);
+        tx.prepare_cached(
+            "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
+                                content_hash, origin, section, region, published_at, first_seen_at,
+                                updated_at, status, story_id, bulletin_title, relevance, explanation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)")?
+            .execute(params![
+                uid,
+                item.canonical_url,
+                item.url,
+                item.source_id,
+                item.title,
+                item.content_html,
+                item.content_text,
+                item.content_hash,
+                item.origin,
+                item.section,
+                item.region,
+                published,
+                now,
+                status.as_str(),
+                story_id,
+                item.bulletin_title,
+                item.relevance,
+                item.explanation
+            ],
+        )?;
+        Ok(tx.last_insert_rowid())
     }
 
     fn save_fingerprint(
@@ -1423,55 +1528,6 @@ impl save::SaveSteps for Transaction<'_> {
     fn refresh_primary(&mut self, story_id: i64, now: &str) -> Result<(), StoreError> {
         stories::refresh_primary(self, story_id, now)
     }
-}
-
-/// An item seen before, again: a new link, and new text and classification
-/// if its own page changed.
-fn update_known(
-    tx: &Transaction<'_>,
-    id: i64,
-    item: &NewItem,
-    status: Status,
-    now: &str,
-    story: &PreparedStory,
-) -> Result<Stored, StoreError> {
-    let published = item.published.map(ts);
-    add_link(tx, id, item, now)?;
-    // Only the page the item was first stored from may change its text:
-    // another outlet's copy must not overwrite the original.
-    let changed = tx
-        .prepare_cached(
-            "UPDATE items SET title = ?2, content_html = ?3, content_text = ?4, content_hash = ?5,
-                origin = ?6, published_at = COALESCE(?7, published_at), updated_at = ?8
-         WHERE id = ?1 AND canonical_url = ?9 AND source_id = ?10
-           AND (title <> ?2 OR content_hash <> ?5)",
-        )?
-        .execute(params![
-            id,
-            item.title,
-            item.content_html,
-            item.content_text,
-            item.content_hash,
-            item.origin,
-            published,
-            now,
-            item.canonical_url,
-            item.source_id
-        ])?;
-    if changed == 0 {
-        return Ok(Stored::Unchanged(id));
-    }
-    reclassify(tx, id, item, status)?;
-    // The story stays as it is (an editor may have corrected it); the
-    // fingerprint follows the new text for copies still to come.
-    dedup::save(tx, id, story.day, &story.fingerprint)?;
-    let story: i64 = tx
-        .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))?;
-    stories::refresh_primary(tx, story, now)?;
-    tx.prepare_cached("UPDATE stories SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![story, now])?;
-    Ok(Stored::Updated(id))
 }
 
 /// New text, new classification — except what an editor set, and the
@@ -1505,24 +1561,6 @@ fn reclassify(
     Ok(())
 }
 
-/// An item with the same text (id, source, story, status), this outlet's
-/// first.
-fn same_text(
-    tx: &Transaction<'_>,
-    item: &NewItem,
-) -> Result<Option<(i64, String, i64, String)>, StoreError> {
-    Ok(tx
-        .query_row(
-            // The repeated `<> ''` lets SQLite use the partial index.
-            "SELECT id, source_id, story_id, status FROM items
-             WHERE content_hash = ?1 AND content_hash <> ''
-             ORDER BY source_id <> ?2, id LIMIT 1",
-            params![item.content_hash, item.source_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?)
-}
-
 /// The story (and its status) of the item dedup's placement finds this one
 /// a copy of, if any.
 fn placed_story(
@@ -1540,40 +1578,6 @@ fn placed_story(
     }
 }
 
-/// The story a new item goes in and the status it gets: a copy joins its
-/// story, anything else opens one.
-fn join_or_open(
-    tx: &Transaction<'_>,
-    joins: Option<(i64, Status)>,
-    own_status: Status,
-    uid: &str,
-    now: &str,
-) -> Result<(i64, Status), StoreError> {
-    // A copy takes on its story's review state: an approved story stays
-    // approved (and published once), a rejected one stays out. A copy the
-    // classifier rates higher lifts a story no editor decided: a relevant
-    // copy (a 人社厅 carrying what a general outlet had) makes a 待定 or
-    // irrelevant story a candidate, a 待定 copy makes an irrelevant story
-    // 待定.
-    Ok(match joins {
-        Some((story, story_status)) => {
-            let status = lifted(story_status, own_status);
-            if status != story_status {
-                tx.prepare_cached(
-                    "UPDATE items SET status = ?2 WHERE story_id = ?1 AND status = ?3",
-                )?
-                .execute(params![
-                    story,
-                    status.as_str(),
-                    story_status.as_str()
-                ])?;
-            }
-            (story, status)
-        }
-        None => (stories::open(tx, uid, now)?, own_status),
-    })
-}
-
 /// The status of a story no editor decided (`story`: candidate, 待定 or
 /// irrelevant) once a copy the classifier gave `copy` joins it: the
 /// higher of the two. An editor's decision (approved, rejected) stays.
@@ -1588,45 +1592,6 @@ fn lifted(story: Status, copy: Status) -> Status {
         (Some(a), Some(b)) if b > a => copy,
         _ => story,
     }
-}
-
-/// Inserts the new item row; returns its id.
-fn insert_item(
-    tx: &Transaction<'_>,
-    uid: &str,
-    item: &NewItem,
-    status: Status,
-    story_id: i64,
-    now: &str,
-) -> Result<i64, StoreError> {
-    let published = item.published.map(ts);
-    tx.prepare_cached(
-        "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html, content_text,
-                            content_hash, origin, section, region, published_at, first_seen_at,
-                            updated_at, status, story_id, bulletin_title, relevance, explanation)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)")?
-        .execute(params![
-            uid,
-            item.canonical_url,
-            item.url,
-            item.source_id,
-            item.title,
-            item.content_html,
-            item.content_text,
-            item.content_hash,
-            item.origin,
-            item.section,
-            item.region,
-            published,
-            now,
-            status.as_str(),
-            story_id,
-            item.bulletin_title,
-            item.relevance,
-            item.explanation
-        ],
-    )?;
-    Ok(tx.last_insert_rowid())
 }
 
 /// Writes a classification, leaving what an editor set alone.

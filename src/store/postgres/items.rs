@@ -517,6 +517,8 @@ impl SaveSteps for Transaction<'_> {
         find_known(self, source_id, guid, canonical_url)
     }
 
+    /// An item seen before, again: a new link, and new text and classification
+    /// if its own page changed.
     fn update_known(
         &mut self,
         id: i64,
@@ -525,20 +527,74 @@ impl SaveSteps for Transaction<'_> {
         now: &str,
         story: &PreparedStory,
     ) -> Result<Stored, StoreError> {
-        update_known(self, id, item, status, now, story)
+        let tx = self;
+        let published = item.published.map(ts);
+        add_link(tx, id, item, now)?;
+        // Only the page the item was first stored from may change its text:
+        // another outlet's copy must not overwrite the original.
+        let changed = tx.execute(
+            "UPDATE items SET title = $2, content_html = $3, content_text = $4, content_hash = $5,
+                    origin = $6, published_at = COALESCE($7, published_at), updated_at = $8
+             WHERE id = $1 AND canonical_url = $9 AND source_id = $10
+               AND (title <> $2 OR content_hash <> $5)",
+            &[
+                &id,
+                &item.title,
+                &item.content_html.as_str(),
+                &item.content_text,
+                &item.content_hash,
+                &item.origin,
+                &published,
+                &now,
+                &item.canonical_url,
+                &item.source_id,
+            ],
+        )?;
+        if changed == 0 {
+            return Ok(Stored::Unchanged(id));
+        }
+        reclassify(tx, id, item, status)?;
+        // The story stays as it is (an editor may have corrected it); the
+        // fingerprint follows the new text for copies still to come.
+        save_fingerprint(tx, id, story.day, &story.fingerprint)?;
+        let story: i64 = tx
+            .query_one("SELECT story_id FROM items WHERE id = $1", &[&id])?
+            .try_get(0)?;
+        refresh_primary(tx, story, now)?;
+        tx.execute(
+            "UPDATE stories SET updated_at = $2 WHERE id = $1",
+            &[&story, &now],
+        )?;
+        Ok(Stored::Updated(id))
     }
 
+    /// An item with the same text (id, source, story, status), this outlet's
+    /// first.
     fn same_text(
         &mut self,
         item: &NewItem,
     ) -> Result<Option<(i64, String, i64, String)>, StoreError> {
-        same_text(self, item)
+        let tx = self;
+        let row = tx.query_opt(
+            // The repeated `<> ''` lets the planner use the partial index.
+            "SELECT id, source_id, story_id, status FROM items
+             WHERE content_hash = $1 AND content_hash <> ''
+             ORDER BY source_id <> $2, id LIMIT 1",
+            &[&item.content_hash, &item.source_id],
+        )?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)),
+            None => None,
+        })
     }
 
     fn add_link(&mut self, item_id: i64, item: &NewItem, now: &str) -> Result<(), StoreError> {
         add_link(self, item_id, item, now)
     }
 
+    /// The story a new item goes in and the status it gets: a copy joins its
+    /// story (taking on its review state, lifted by [`lifted`] when no editor
+    /// decided it), anything else opens one.
     fn join_or_open(
         &mut self,
         joins: Option<(i64, Status)>,
@@ -546,9 +602,23 @@ impl SaveSteps for Transaction<'_> {
         uid: &str,
         now: &str,
     ) -> Result<(i64, Status), StoreError> {
-        join_or_open(self, joins, own_status, uid, now)
+        let tx = self;
+        Ok(match joins {
+            Some((story, story_status)) => {
+                let status = lifted(story_status, own_status);
+                if status != story_status {
+                    tx.execute(
+                        "UPDATE items SET status = $2 WHERE story_id = $1 AND status = $3",
+                        &[&story, &status.as_str(), &story_status.as_str()],
+                    )?;
+                }
+                (story, status)
+            }
+            None => (open_story(tx, uid, now)?, own_status),
+        })
     }
 
+    /// Inserts the new item row; returns its id.
     fn insert_item(
         &mut self,
         uid: &str,
@@ -557,7 +627,39 @@ impl SaveSteps for Transaction<'_> {
         story_id: i64,
         now: &str,
     ) -> Result<i64, StoreError> {
-        insert_item(self, uid, item, status, story_id, now)
+        let tx = self;
+        let published = item.published.map(ts);
+        Ok(tx
+            .query_one(
+                "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html,
+                                    content_text, content_hash, origin, section, region, published_at,
+                                    first_seen_at, updated_at, status, story_id, bulletin_title,
+                                    relevance, explanation)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16,
+                         $17, $18)
+                 RETURNING id",
+                &[
+                    &uid,
+                    &item.canonical_url,
+                    &item.url,
+                    &item.source_id,
+                    &item.title,
+                    &item.content_html.as_str(),
+                    &item.content_text,
+                    &item.content_hash,
+                    &item.origin,
+                    &item.section,
+                    &item.region,
+                    &published,
+                    &now,
+                    &status.as_str(),
+                    &story_id,
+                    &item.bulletin_title,
+                    &item.relevance,
+                    &item.explanation,
+                ],
+            )?
+            .try_get(0)?)
     }
 
     fn save_fingerprint(
@@ -572,56 +674,6 @@ impl SaveSteps for Transaction<'_> {
     fn refresh_primary(&mut self, story_id: i64, now: &str) -> Result<(), StoreError> {
         refresh_primary(self, story_id, now)
     }
-}
-
-/// An item seen before, again: a new link, and new text and classification
-/// if its own page changed.
-fn update_known(
-    tx: &mut Transaction<'_>,
-    id: i64,
-    item: &NewItem,
-    status: Status,
-    now: &str,
-    story: &PreparedStory,
-) -> Result<Stored, StoreError> {
-    let published = item.published.map(ts);
-    add_link(tx, id, item, now)?;
-    // Only the page the item was first stored from may change its text:
-    // another outlet's copy must not overwrite the original.
-    let changed = tx.execute(
-        "UPDATE items SET title = $2, content_html = $3, content_text = $4, content_hash = $5,
-                origin = $6, published_at = COALESCE($7, published_at), updated_at = $8
-         WHERE id = $1 AND canonical_url = $9 AND source_id = $10
-           AND (title <> $2 OR content_hash <> $5)",
-        &[
-            &id,
-            &item.title,
-            &item.content_html.as_str(),
-            &item.content_text,
-            &item.content_hash,
-            &item.origin,
-            &published,
-            &now,
-            &item.canonical_url,
-            &item.source_id,
-        ],
-    )?;
-    if changed == 0 {
-        return Ok(Stored::Unchanged(id));
-    }
-    reclassify(tx, id, item, status)?;
-    // The story stays as it is (an editor may have corrected it); the
-    // fingerprint follows the new text for copies still to come.
-    save_fingerprint(tx, id, story.day, &story.fingerprint)?;
-    let story: i64 = tx
-        .query_one("SELECT story_id FROM items WHERE id = $1", &[&id])?
-        .try_get(0)?;
-    refresh_primary(tx, story, now)?;
-    tx.execute(
-        "UPDATE stories SET updated_at = $2 WHERE id = $1",
-        &[&story, &now],
-    )?;
-    Ok(Stored::Updated(id))
 }
 
 /// New text, new classification — except what an editor set, and the
@@ -655,25 +707,6 @@ fn reclassify(
     Ok(())
 }
 
-/// An item with the same text (id, source, story, status), this outlet's
-/// first.
-fn same_text(
-    tx: &mut Transaction<'_>,
-    item: &NewItem,
-) -> Result<Option<(i64, String, i64, String)>, StoreError> {
-    let row = tx.query_opt(
-        // The repeated `<> ''` lets the planner use the partial index.
-        "SELECT id, source_id, story_id, status FROM items
-         WHERE content_hash = $1 AND content_hash <> ''
-         ORDER BY source_id <> $2, id LIMIT 1",
-        &[&item.content_hash, &item.source_id],
-    )?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)),
-        None => None,
-    })
-}
-
 /// The story (and its status) of the item dedup's placement finds this one
 /// a copy of, if any.
 fn placed_story(
@@ -692,74 +725,6 @@ fn placed_story(
         Some(r) => Some((r.try_get(0)?, Status::parse(r.try_get(1)?))),
         None => None,
     })
-}
-
-/// The story a new item goes in and the status it gets: a copy joins its
-/// story (taking on its review state, lifted by [`lifted`] when no editor
-/// decided it), anything else opens one.
-fn join_or_open(
-    tx: &mut Transaction<'_>,
-    joins: Option<(i64, Status)>,
-    own_status: Status,
-    uid: &str,
-    now: &str,
-) -> Result<(i64, Status), StoreError> {
-    Ok(match joins {
-        Some((story, story_status)) => {
-            let status = lifted(story_status, own_status);
-            if status != story_status {
-                tx.execute(
-                    "UPDATE items SET status = $2 WHERE story_id = $1 AND status = $3",
-                    &[&story, &status.as_str(), &story_status.as_str()],
-                )?;
-            }
-            (story, status)
-        }
-        None => (open_story(tx, uid, now)?, own_status),
-    })
-}
-
-/// Inserts the new item row; returns its id.
-fn insert_item(
-    tx: &mut Transaction<'_>,
-    uid: &str,
-    item: &NewItem,
-    status: Status,
-    story_id: i64,
-    now: &str,
-) -> Result<i64, StoreError> {
-    let published = item.published.map(ts);
-    Ok(tx
-        .query_one(
-            "INSERT INTO items (uid, canonical_url, url, source_id, title, content_html,
-                                content_text, content_hash, origin, section, region, published_at,
-                                first_seen_at, updated_at, status, story_id, bulletin_title,
-                                relevance, explanation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16,
-                     $17, $18)
-             RETURNING id",
-            &[
-                &uid,
-                &item.canonical_url,
-                &item.url,
-                &item.source_id,
-                &item.title,
-                &item.content_html.as_str(),
-                &item.content_text,
-                &item.content_hash,
-                &item.origin,
-                &item.section,
-                &item.region,
-                &published,
-                &now,
-                &status.as_str(),
-                &story_id,
-                &item.bulletin_title,
-                &item.relevance,
-                &item.explanation,
-            ],
-        )?
-        .try_get(0)?)
 }
 
 /// Writes a classification, leaving what an editor set alone; how many
