@@ -287,13 +287,77 @@ fn an_item_no_rule_speaks_to_waits_in_maybe_rather_than_out_of_sight() {
 }
 
 #[test]
-fn an_empty_off_topic_title_marker_is_refused_with_its_line() {
-    let text = "[relevance]\nthreshold = 0.8\noff_topic_titles = [\"预算\", \" \"]\n";
-    let err = Rules::from_toml(std::path::Path::new("r.toml"), text)
-        .expect_err("an empty marker is refused")
-        .to_string();
-    assert!(err.contains("r.toml:3"), "{err}");
-    assert!(err.contains("off_topic_titles"), "{err}");
+fn an_empty_entry_in_a_word_list_is_refused_with_its_line() {
+    for key in ["off_topic_titles", "official_outlets", "official_endings"] {
+        let text = format!("[relevance]\nthreshold = 0.8\n{key} = [\"预算\", \" \"]\n");
+        let err = Rules::from_toml(std::path::Path::new("r.toml"), &text)
+            .expect_err("an empty entry is refused")
+            .to_string();
+        assert!(err.contains("r.toml:3"), "{err}");
+        assert!(err.contains(key), "{err}");
+    }
+}
+
+/// A story of the field told by a market paper: every word of a candidate.
+fn riders_bonus(origin: Option<&str>, source: Option<&str>) -> ClassifyInput {
+    ClassifyInput {
+        title: "外卖平台为留守骑手加码补贴 春节期间每单最高补贴8元".into(),
+        content: "春节将至，多家外卖平台宣布为留守城市的骑手加码补贴，骑手春节期间完成订单\
+                  最高可获每单8元补贴，连续在岗满七天另发留岗奖。平台表示，骑手的职业伤害\
+                  保障和社会保险参保情况也将同步纳入春节服务保障。"
+            .into(),
+        origin: origin.map(str::to_string),
+        source: source.map(|name| SourceHint {
+            id: "outlet".into(),
+            name: name.into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn only_an_official_outlets_item_is_a_candidate_a_market_papers_waits_in_maybe() {
+    let rules = Rules::default();
+    let official = classify(&riders_bonus(Some("工人日报"), None), &rules, None);
+    assert_eq!(official.verdict, Verdict::Relevant, "{official:#?}");
+    let market = classify(&riders_bonus(Some("北京商报"), None), &rules, None);
+    assert_eq!(market.verdict, Verdict::Maybe, "{market:#?}");
+    assert!(
+        market
+            .reasons
+            .iter()
+            .any(|r| r.contains("北京商报") && r.contains("relevance.official_outlets")),
+        "{market:#?}"
+    );
+    // Without a 来源 the configured source's name speaks; a public body is
+    // official by how its name ends.
+    let body = classify(
+        &riders_bonus(None, Some("徐州市人力资源和社会保障局")),
+        &rules,
+        None,
+    );
+    assert_eq!(body.verdict, Verdict::Relevant, "{body:#?}");
+    let nameless = classify(&riders_bonus(None, None), &rules, None);
+    assert_eq!(nameless.verdict, Verdict::Maybe, "{nameless:#?}");
+}
+
+#[test]
+fn rules_that_name_no_official_outlet_let_every_outlet_be_a_candidate() {
+    let shipped = include_str!("../config/sections.toml");
+    let start = shipped
+        .find("official_outlets = [")
+        .expect("the shipped list");
+    let end = start + shipped[start..].find("]\n").expect("its end") + 2;
+    let open = format!("{}{}", &shipped[..start], &shipped[end..]);
+    let start = open
+        .find("official_endings = [")
+        .expect("the shipped endings");
+    let end = start + open[start..].find("]\n").expect("their end") + 2;
+    let open = format!("{}{}", &open[..start], &open[end..]);
+    let rules = Rules::from_toml(std::path::Path::new("sections.toml"), &open).unwrap();
+    let market = classify(&riders_bonus(Some("北京商报"), None), &rules, None);
+    assert_eq!(market.verdict, Verdict::Relevant, "{market:#?}");
 }
 
 #[test]

@@ -171,7 +171,16 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         )),
         None => {}
     }
-    if business.capped || keywords.title_marker.is_some() {
+    let unofficial = unofficial_outlet(input, rules);
+    if let Some(outlet) = &unofficial {
+        reasons.push(match outlet {
+            Some(name) => format!(
+                "来源 {name} is not an official outlet (relevance.official_outlets): at most 待定"
+            ),
+            None => "no 来源 and no configured source: at most 待定".to_string(),
+        });
+    }
+    if business.capped || keywords.title_marker.is_some() || unofficial.is_some() {
         // Just under the threshold, but never below the band into hiding.
         let p = &rules.relevance;
         relevance = relevance.min((p.threshold - 1e-3).max(p.maybe));
@@ -189,6 +198,28 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
         ));
     }
     decide(title, relevance, verdict, probs, region, reasons)
+}
+
+/// The outlet an item is published under, when the rules do not let it
+/// be a candidate unreviewed: its page's own 来源, else the configured
+/// source's name; `Some(None)` when it has neither. An official society's
+/// bulletin reprints official outlets; a market paper's story of riders'
+/// bonuses or a plant closure has every word of the field, so only an
+/// editor can tell whether it belongs.
+fn unofficial_outlet(input: &ClassifyInput, rules: &Rules) -> Option<Option<String>> {
+    if !rules.checks_outlets() {
+        return None;
+    }
+    let origin = input
+        .origin
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    match origin.or(input.source.as_ref().map(|s| s.name.trim())) {
+        Some(name) if rules.is_official(name) => None,
+        Some(name) => Some(Some(name.to_string())),
+        None => Some(None),
+    }
 }
 
 /// The two costly mistakes — hiding a relevant item, publishing an

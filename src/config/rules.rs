@@ -117,6 +117,21 @@ fn matcher(path: &Path, key: &str, words: &[String]) -> Result<AhoCorasick, Clas
         })
 }
 
+/// A list of words under `key`, none of them blank.
+fn word_list(
+    file: &File<'_>,
+    list: Option<&Spanned<Vec<String>>>,
+    key: &str,
+) -> Result<Vec<String>, ClassifyError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    if list.get_ref().iter().any(|w| w.trim().is_empty()) {
+        return Err(file.invalid(list.span(), key, "empty entry"));
+    }
+    Ok(list.get_ref().clone())
+}
+
 /// The shipped rules' signal tables: what a rules file leaves out.
 #[derive(Deserialize, Default)]
 struct Shipped {
@@ -293,6 +308,13 @@ pub struct Rules {
     /// most 待定, matched in the title only.
     pub off_topic_titles: Vec<String>,
     pub(crate) title_matcher: AhoCorasick,
+    /// `relevance.official_outlets`: fragments of the names of the outlets
+    /// whose candidates may be published unreviewed (新华社, 人民日报, 人社);
+    /// with `official_endings`, empty turns the check off.
+    pub official_outlets: Vec<String>,
+    /// `relevance.official_endings`: how the name of a public body ends
+    /// (部, 厅, 局), for the bodies the fragments do not name.
+    pub official_endings: Vec<String>,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
     pub fingerprint: u64,
@@ -375,6 +397,8 @@ struct RawRelevance {
     density: Option<Spanned<f64>>,
     title_marker: Option<Spanned<f64>>,
     off_topic_titles: Option<Spanned<Vec<String>>>,
+    official_outlets: Option<Spanned<Vec<String>>>,
+    official_endings: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     keywords: BTreeMap<String, Spanned<f64>>,
 }
@@ -598,17 +622,21 @@ impl Rules {
             keywords[i].relevance = weight;
         }
         let with_relevance = keywords.len();
-        let mut off_topic_titles = Vec::new();
-        for (text, span) in r
-            .off_topic_titles
-            .iter()
-            .flat_map(|l| l.get_ref().iter().map(|t| (t, l.span())))
-        {
-            if text.trim().is_empty() {
-                return Err(file.invalid(span, "relevance.off_topic_titles", "empty marker"));
-            }
-            off_topic_titles.push(text.clone());
-        }
+        let off_topic_titles = word_list(
+            &file,
+            r.off_topic_titles.as_ref(),
+            "relevance.off_topic_titles",
+        )?;
+        let official_outlets = word_list(
+            &file,
+            r.official_outlets.as_ref(),
+            "relevance.official_outlets",
+        )?;
+        let official_endings = word_list(
+            &file,
+            r.official_endings.as_ref(),
+            "relevance.official_endings",
+        )?;
         let mut base = [0.0; 4];
         for (id, section) in &raw.sections {
             let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
@@ -678,6 +706,8 @@ impl Rules {
             path: path.to_path_buf(),
             off_topic_titles,
             title_matcher,
+            official_outlets,
+            official_endings,
             weights,
             relevance,
             base,
@@ -688,6 +718,26 @@ impl Rules {
             matcher,
             fingerprint: crate::text::fnv1a(text.as_bytes()),
         })
+    }
+
+    /// Whether only official outlets' items may be candidates on the rules
+    /// alone: whether either list is configured.
+    pub(crate) fn checks_outlets(&self) -> bool {
+        !(self.official_outlets.is_empty() && self.official_endings.is_empty())
+    }
+
+    /// Whether the outlet called `name` is official: one of
+    /// `relevance.official_outlets` is in its name, or it ends with one of
+    /// `relevance.official_endings`.
+    pub(crate) fn is_official(&self, name: &str) -> bool {
+        let name = name.trim();
+        self.official_outlets
+            .iter()
+            .any(|o| name.contains(o.as_str()))
+            || self
+                .official_endings
+                .iter()
+                .any(|e| name.ends_with(e.as_str()))
     }
 
     /// The first of `relevance.off_topic_titles` in `title`.
