@@ -301,8 +301,8 @@ fn an_empty_entry_in_a_word_list_is_refused_with_its_line() {
 /// A story of the field told by a market paper: every word of a candidate.
 fn riders_bonus(origin: Option<&str>, source: Option<&str>) -> ClassifyInput {
     ClassifyInput {
-        title: "外卖平台为留守骑手加码补贴 春节期间每单最高补贴8元".into(),
-        content: "春节将至，多家外卖平台宣布为留守城市的骑手加码补贴，骑手春节期间完成订单\
+        title: "春节留守骑手加码补贴 每单最高补贴8元".into(),
+        content: "春节将至，多家配送平台宣布为留守城市的骑手加码补贴，骑手春节期间完成订单\
                   最高可获每单8元补贴，连续在岗满七天另发留岗奖。平台表示，骑手的职业伤害\
                   保障和社会保险参保情况也将同步纳入春节服务保障。"
             .into(),

@@ -270,7 +270,7 @@ fn business(file: &File<'_>, own: &RawBusiness) -> Result<Business, ClassifyErro
 }
 
 /// The default lower bound of the 待定 band.
-const DEFAULT_MAYBE: f64 = 0.04;
+const DEFAULT_MAYBE: f64 = 0.02;
 
 /// An outlet or channel prior.
 #[derive(Debug, Clone)]
@@ -766,7 +766,7 @@ mod tests {
         let r = Rules::default();
         assert!(r.keywords.len() > 100);
         assert_eq!(r.relevance.threshold, 0.88);
-        assert_eq!(r.relevance.maybe, 0.04);
+        assert_eq!(r.relevance.maybe, 0.02);
         assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
         assert!(!r.commentary.addresses.is_empty());
     }
@@ -777,7 +777,7 @@ mod tests {
         let shipped = Rules::default();
         assert_eq!(r.commentary.byline, shipped.commentary.byline);
         assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
-        assert_eq!(r.relevance.maybe, 0.04);
+        assert_eq!(r.relevance.maybe, 0.02);
     }
 
     #[test]
