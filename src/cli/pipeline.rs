@@ -27,7 +27,9 @@ pub(crate) fn poll(config_path: &Path, args: PollArgs, quiet: bool) -> anyhow::R
             .with_context(|| format!("--wait {text}: expected a duration such as 30s, 10m, 1h"))?,
     };
     let _lock = kuaibao::store::lock_job(&config.storage, Job::Poll, wait)?;
-    let store = Arc::new(Mutex::new(app::open_store(&config)?));
+    let mut store = app::open_store(&config)?;
+    store.poll_only()?;
+    let store = Arc::new(Mutex::new(store));
     let opts = PollOptions {
         only: args.sources,
         force: args.force,

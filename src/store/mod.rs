@@ -661,6 +661,12 @@ pub trait ItemStore {
     /// hundreds of megabytes instead of reusing it.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
 
+    /// Keeps a small page cache, for a process that only polls (a cron
+    /// `poll`): a first poll of 20,000 items runs as fast with 8 MiB as
+    /// with the 32 MiB the desk's pages need, in 25 MiB less memory.
+    /// PostgreSQL's cache is the server's: nothing to do.
+    fn poll_only(&mut self) -> Result<(), StoreError>;
+
     /// `PRAGMA integrity_check`: "ok" on a sound database.
     fn integrity_check(&self) -> Result<String, StoreError>;
 
@@ -986,6 +992,10 @@ impl ItemStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn poll_only(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.pragma_update(None, "cache_size", -8_192)?)
+    }
+
     fn checkpoint(&mut self) -> Result<(), StoreError> {
         let wal_big = self
             .wal_path
@@ -1133,9 +1143,10 @@ impl SqliteStore {
         // After a checkpoint the log is cut back to this (it is reused from
         // the start rather than grown).
         conn.pragma_update(None, "journal_size_limit", CHECKPOINT_WAL_BYTES as i64)?;
-        // 32 MiB of page cache (the default is 2 MiB): the band index's
-        // pages are touched at random by every insert, and rereading them
-        // from the OS on each one costs more than the memory.
+        // 32 MiB of page cache (the default is 2 MiB): the desk's queue
+        // reads thousands of rows per page, and with 8 MiB its first page
+        // takes three times as long (benches/desk.rs). A process that only
+        // polls keeps less (`poll_only`).
         conn.pragma_update(None, "cache_size", -32_768)?;
         // Every fixed statement is prepared once and kept: parsing and
         // planning SQL was the biggest single cost of re-reading an
@@ -1661,6 +1672,19 @@ fn add_link(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_that_only_polls_keeps_a_quarter_of_the_page_cache() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let cache = |s: &SqliteStore| -> i64 {
+            s.conn
+                .pragma_query_value(None, "cache_size", |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(cache(&store), -32_768);
+        store.poll_only().unwrap();
+        assert_eq!(cache(&store), -8_192);
+    }
 
     #[test]
     fn a_copy_lifts_an_undecided_story_to_its_own_status_and_never_touches_a_decided_one() {
