@@ -65,22 +65,24 @@ date    = ".insMainConTitle_c"
 origin  = ".insMainConTitle_c"
 "##;
 
+/// The 人社部 list's two articles: address, title, date.
+const MOHRSS_ENTRIES: &[(&str, &str, &str)] = &[
+    (
+        "./202506/t20250618_1.html",
+        "人社部组织开展专业技术人才管理服务改革试点工作",
+        "2025-06-18",
+    ),
+    (
+        "./202506/t20250619_2.html",
+        "政策“组合拳”加大力度稳岗促就业",
+        "2025-06-19",
+    ),
+];
+
 fn serve_mohrss(outlet: &Outlet) {
     outlet.set(
         "/mohrss/list/",
-        Reply::html(&mohrss_list(&[
-            (
-                "./202506/t20250618_1.html",
-                "人社部组织开展专业技术人才管理服务改革试点工作",
-                "2025-06-18",
-            ),
-            (
-                "./202506/t20250619_2.html",
-                "政策“组合拳”加大力度稳岗促就业",
-                "2025-06-19",
-            ),
-        ]))
-        .with_etag("\"list-v1\""),
+        Reply::html(&mohrss_list(MOHRSS_ENTRIES)).with_etag("\"list-v1\""),
     );
     outlet.set(
         "/mohrss/list/202506/t20250618_1.html",
@@ -300,12 +302,7 @@ async fn last_modified_round_trip_answers_304() {
     let lm = "Wed, 18 Jun 2025 01:30:00 GMT";
     outlet.set(
         "/mohrss/list/",
-        Reply::html(&mohrss_list(&[(
-            "./202506/t20250618_1.html",
-            "人社部组织开展专业技术人才管理服务改革试点工作",
-            "2025-06-18",
-        )]))
-        .with_last_modified(lm),
+        Reply::html(&mohrss_list(&MOHRSS_ENTRIES[..1])).with_last_modified(lm),
     );
     let tc = TestConfig::new(&sources(MOHRSS_SOURCE, &outlet), "");
     let run = Run::new(&tc);
@@ -326,21 +323,7 @@ async fn repolling_an_unchanged_outlet_changes_nothing_published() {
     let outlet = Outlet::start().await;
     serve_mohrss(&outlet);
     // No validators: the list is downloaded and read again in full.
-    outlet.set(
-        "/mohrss/list/",
-        Reply::html(&mohrss_list(&[
-            (
-                "./202506/t20250618_1.html",
-                "人社部组织开展专业技术人才管理服务改革试点工作",
-                "2025-06-18",
-            ),
-            (
-                "./202506/t20250619_2.html",
-                "政策“组合拳”加大力度稳岗促就业",
-                "2025-06-19",
-            ),
-        ])),
-    );
+    outlet.set("/mohrss/list/", Reply::html(&mohrss_list(MOHRSS_ENTRIES)));
     let tc = TestConfig::new(
         &sources(MOHRSS_SOURCE, &outlet),
         "[review]\nmode = \"auto\"",
@@ -372,20 +355,8 @@ async fn repolling_an_unchanged_outlet_changes_nothing_published() {
 async fn a_running_poller_reads_a_list_again_only_when_its_bytes_change() {
     let outlet = Outlet::start().await;
     serve_mohrss(&outlet);
-    let entries = [
-        (
-            "./202506/t20250618_1.html",
-            "人社部组织开展专业技术人才管理服务改革试点工作",
-            "2025-06-18",
-        ),
-        (
-            "./202506/t20250619_2.html",
-            "政策“组合拳”加大力度稳岗促就业",
-            "2025-06-19",
-        ),
-    ];
     // No validators: every poll downloads the whole list.
-    outlet.set("/mohrss/list/", Reply::html(&mohrss_list(&entries)));
+    outlet.set("/mohrss/list/", Reply::html(&mohrss_list(MOHRSS_ENTRIES)));
     let tc = TestConfig::new(&sources(MOHRSS_SOURCE, &outlet), "");
     let run = Run::new(&tc);
     let fetcher = Arc::new(kuaibao::fetch::Fetcher::new(&run.config.poll).expect("fetcher"));
@@ -401,7 +372,7 @@ async fn a_running_poller_reads_a_list_again_only_when_its_bytes_change() {
             "{again:?}"
         );
     }
-    let mut more = entries.to_vec();
+    let mut more = MOHRSS_ENTRIES.to_vec();
     more.insert(
         0,
         (

@@ -1403,14 +1403,9 @@ async fn until_closed(stream: &mut TcpStream, bound: Duration) -> Duration {
     }
 }
 
-#[tokio::test]
-async fn a_client_trickling_its_header_is_cut_off_after_header_timeout() {
-    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"5s\"\n");
-    f.refresh();
-    let (addr, _stop, _task) = listen(&f).await;
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
-    let trickle = tokio::spawn(async move {
+/// Sends a request head a header line every 300 ms, never ending it.
+fn trickle_head(mut write: tokio::net::tcp::OwnedWriteHalf) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let _ = write.write_all(b"GET /healthz HTTP/1.1\r\n").await;
         for i in 0..30 {
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1422,7 +1417,17 @@ async fn a_client_trickling_its_header_is_cut_off_after_header_timeout() {
                 break;
             }
         }
-    });
+    })
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_header_is_cut_off_after_header_timeout() {
+    let f = Fixture::new("header_timeout = \"1s\"\nidle_timeout = \"5s\"\n");
+    f.refresh();
+    let (addr, _stop, _task) = listen(&f).await;
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut read, write) = stream.into_split();
+    let trickle = trickle_head(write);
     let started = Instant::now();
     let mut buf = [0u8; 1024];
     let mut answer = Vec::new();
@@ -1492,20 +1497,8 @@ async fn a_kept_alive_connection_whose_next_head_trickles_gets_header_timeout_fr
     // never ends. Its deadline is a second after its first byte, earlier
     // than the idle deadline the connection was waiting for.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (mut read, mut write) = stream.into_split();
-    let trickle = tokio::spawn(async move {
-        let _ = write.write_all(b"GET /healthz HTTP/1.1\r\n").await;
-        for i in 0..30 {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            if write
-                .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
+    let (mut read, write) = stream.into_split();
+    let trickle = trickle_head(write);
     let started = Instant::now();
     let mut buf = [0u8; 1024];
     match tokio::time::timeout(Duration::from_secs(8), read.read(&mut buf)).await {

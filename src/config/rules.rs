@@ -730,7 +730,6 @@ impl Rules {
     /// `relevance.official_outlets` is in its name, or it ends with one of
     /// `relevance.official_endings`.
     pub(crate) fn is_official(&self, name: &str) -> bool {
-        let name = name.trim();
         self.official_outlets
             .iter()
             .any(|o| name.contains(o.as_str()))

@@ -639,12 +639,7 @@ impl Poller {
                 lists.bytes += bytes;
             }
         }
-        match lists.by_source.get_mut(&source.id) {
-            Some(entry) => *entry = seen,
-            None => {
-                lists.by_source.insert(source.id.clone(), seen);
-            }
-        }
+        lists.by_source.insert(source.id.clone(), seen);
         Ok((page, listing))
     }
 
