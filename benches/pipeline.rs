@@ -12,7 +12,8 @@
 //!
 //! Options: `--sources N --items M`; `--html-only` makes every synthetic
 //! source an HTML list (issue 15's workload: N × (M + 1) requests);
-//! `--skip-demo` skips the demo outlets; `KUAIBAO_BENCH_BIN=path` runs another
+//! `--skip-demo` skips the demo outlets; `--concurrency N` sets
+//! `poll.concurrency` (default the configuration's); `KUAIBAO_BENCH_BIN=path` runs another
 //! kuaibao binary (an older build, for a before/after on one machine).
 
 mod support;
@@ -61,7 +62,7 @@ fn peak_rss_kib_of_children() -> i64 {
     support::peak_rss_kib(support::Who::Children)
 }
 
-fn workload(name: &str, sources: &str) {
+fn workload(name: &str, sources: &str, concurrency: Option<usize>) {
     // KUAIBAO_BENCH_BIN measures another build (an older commit) against
     // the same outlets.
     let bin = std::env::var("KUAIBAO_BENCH_BIN")
@@ -71,7 +72,10 @@ fn workload(name: &str, sources: &str) {
     std::fs::write(dir.path().join("sources.toml"), sources).expect("write sources");
     std::fs::write(
         dir.path().join("kuaibao.toml"),
-        "sources = \"sources.toml\"\n[poll]\nallow_private = true\n[review]\nmode = \"auto\"\n",
+        format!(
+            "sources = \"sources.toml\"\n[poll]\nallow_private = true\n{}[review]\nmode = \"auto\"\n",
+            concurrency.map_or(String::new(), |n| format!("concurrency = {n}\n"))
+        ),
     )
     .expect("write config");
     let config = dir.path().join("kuaibao.toml");
@@ -101,6 +105,10 @@ fn main() {
     let n_items = arg("--items", 20);
     let flag = |name: &str| args.iter().any(|a| a == name);
     let html_only = flag("--html-only");
+    let concurrency = args
+        .iter()
+        .any(|a| a == "--concurrency")
+        .then(|| arg("--concurrency", 8));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
 
     if !flag("--skip-demo") {
@@ -110,7 +118,7 @@ fn main() {
                 0,
             ))))
             .expect("demo outlets");
-        workload("demo outlets", &outlets.sources_toml());
+        workload("demo outlets", &outlets.sources_toml(), concurrency);
     }
 
     let sources = if html_only {
@@ -122,5 +130,6 @@ fn main() {
     workload(
         &format!("{n_sources} synthetic{kind} sources × {n_items} items"),
         &sources,
+        concurrency,
     );
 }

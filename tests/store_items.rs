@@ -14,7 +14,7 @@ use kuaibao::model::{NewItem, Validators};
 use kuaibao::normalize::content_hash;
 use kuaibao::store::{
     Classification, FetchOutcomeKind, FetchRecord, IndexStore, ItemStore, Status, StoreError,
-    Stored,
+    Stored, ToSave,
 };
 
 fn source(id: &str, name: &str) -> Source {
@@ -203,6 +203,70 @@ fn a_saved_item_is_found_again_by_its_url_and_by_its_guid<S: ItemStore + ?Sized>
     assert_eq!(counts.fingerprints, 1);
 }
 on_both_backends!(a_saved_item_is_found_again_by_its_url_and_by_its_guid);
+
+/// Saves `items` as one batch, each a candidate, placed by dedup.
+fn save_batch<S: ItemStore + ?Sized>(
+    store: &mut S,
+    items: &[NewItem],
+) -> Vec<Result<Stored, StoreError>> {
+    let cfg = DedupConfig::default();
+    let stories: Vec<_> = items
+        .iter()
+        .map(|i| prepare_story(i, Utc::now(), &cfg))
+        .collect();
+    let batch: Vec<ToSave<'_>> = items
+        .iter()
+        .zip(&stories)
+        .map(|(item, story)| ToSave {
+            item,
+            status: Status::Candidate,
+            story,
+        })
+        .collect();
+    store.save_items(&batch, &mut |i, stored| {
+        kuaibao::dedup::place(stored, &stories[i], &cfg)
+    })
+}
+
+fn a_copy_in_a_batch_joins_the_story_of_its_original_stored_before_it<S: ItemStore + ?Sized>(
+    store: &mut S,
+) {
+    sync(store);
+    let stored = save_batch(store, &[original(), other_story(), chinanews_copy()]);
+    let [Ok(Stored::New(a)), Ok(Stored::New(b)), Ok(Stored::New(c))] = stored[..] else {
+        panic!("expected three new items: {stored:?}");
+    };
+    let story = |id| store.review_item(id).expect("item").story_id;
+    assert_eq!(story(a), story(c), "the copy joins the original's story");
+    assert_ne!(story(a), story(b), "another story stays apart");
+}
+on_both_backends!(a_copy_in_a_batch_joins_the_story_of_its_original_stored_before_it);
+
+#[test]
+fn an_item_that_fails_in_a_batch_costs_only_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kuaibao.db");
+    let mut store = kuaibao::store::SqliteStore::open(&path).expect("open");
+    sync(&mut store);
+    // A write the database refuses, as a full disk or a bug would.
+    rusqlite::Connection::open(&path)
+        .expect("second connection")
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.source_id = 'gov'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .expect("trigger");
+    let stored = save_batch(&mut store, &[original(), other_story(), chinanews_copy()]);
+    assert!(
+        matches!(stored[..], [Ok(Stored::New(_)), Err(_), Ok(Stored::New(_))]),
+        "the failed item fails alone: {stored:?}"
+    );
+    assert_eq!(
+        store.counts().expect("counts").items,
+        2,
+        "the others are kept, nothing of the failed one"
+    );
+}
 
 fn the_same_text_under_another_url_of_the_same_source_is_one_item_on_two_pages<
     S: ItemStore + ?Sized,

@@ -9,6 +9,7 @@
 //! stored, so an article that failed to load is retried on the next pass
 //! instead of hiding behind a 304.
 
+mod group_commit;
 pub mod policy;
 
 use std::collections::HashMap;
@@ -209,6 +210,8 @@ pub struct Poller {
     /// running poller re-reads mostly unchanged lists, and parsing one
     /// again would give the same items back at many times the cost.
     lists: Mutex<SeenLists>,
+    /// Items ready to be stored (see [`group_commit`]).
+    writes: Arc<group_commit::WriteQueue>,
 }
 
 /// The listings a poller keeps, within a memory budget: a feed carrying
@@ -224,6 +227,12 @@ struct SeenLists {
 
 /// One kept listing's text at most, and all of them together.
 const KEPT_LISTING_BYTES: usize = 256 * 1024;
+
+/// A source's read items are stored this many at a time (see
+/// [`group_commit`]): enough that a commit's pages are shared by many
+/// items, few enough that a long list shows its first items soon and an
+/// interrupted pass loses little reading.
+const STORE_BATCH: usize = 20;
 const KEPT_LISTINGS_BYTES: usize = 64 * 1024 * 1024;
 
 /// A source's last list page: the digest of the page and the selectors
@@ -297,6 +306,7 @@ impl Poller {
             parsing: Arc::new(tokio::sync::Semaphore::new(cores)),
             healed: Mutex::default(),
             lists: Mutex::default(),
+            writes: Arc::default(),
         }
     }
 
@@ -317,6 +327,23 @@ impl Poller {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| format!("reading the page failed: {e}"))
+    }
+
+    /// Runs `work` on the store from a blocking thread. The store's lock
+    /// may be held by a batch of items being stored (see [`group_commit`]);
+    /// waiting for it on one of the runtime's threads (as many as cores)
+    /// would stall every fetch meanwhile, and did: a first poll of 20,000
+    /// items kept the cores a third idle.
+    async fn in_store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            work(&mut store.lock().unwrap_or_else(|p| p.into_inner()))
+        })
+        .await
+        .map_err(|e| format!("the store failed: {e}"))
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -404,39 +431,51 @@ impl Poller {
             PollStatus::NotModified => FetchOutcomeKind::NotModified,
             PollStatus::Failed | PollStatus::NotDue => FetchOutcomeKind::Failed,
         };
-        let next = self.next_poll(source, &report, started_at, jitter_unit);
-        let record = FetchRecord {
-            source_id: &source.id,
-            url: source.url.as_str(),
-            started_at,
-            duration: clock.elapsed(),
-            outcome,
-            items_found: (report.status != PollStatus::Failed
-                && report.status != PollStatus::NotModified)
-                .then_some(report.found),
-            items_new: Some(report.new),
-            error: report.error.clone(),
-            limits: (!report.limits.is_empty()).then(|| report.limits.join("; ")),
-            next_due_at: next.at,
-        };
-        let mut store = self.store();
-        if let Err(e) = store.record_fetch(&record) {
+        let next = self
+            .next_poll(source, &report, started_at, jitter_unit)
+            .await;
+        let (source_id, url) = (source.id.clone(), source.url.to_string());
+        let (duration, next_due_at) = (clock.elapsed(), next.at);
+        let items_found = (report.status != PollStatus::Failed
+            && report.status != PollStatus::NotModified)
+            .then_some(report.found);
+        let (items_new, error) = (Some(report.new), report.error.clone());
+        let limits = (!report.limits.is_empty()).then(|| report.limits.join("; "));
+        let recorded = self
+            .in_store(move |store| {
+                let record = FetchRecord {
+                    source_id: &source_id,
+                    url: &url,
+                    started_at,
+                    duration,
+                    outcome,
+                    items_found,
+                    items_new,
+                    error,
+                    limits,
+                    next_due_at,
+                };
+                let recorded = store.record_fetch(&record).map_err(|e| e.to_string());
+                // The store checkpoints here, between sources, not inside an
+                // item's commit (see `Store::checkpoint`).
+                if let Err(e) = store.checkpoint() {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+                }
+                recorded
+            })
+            .await
+            .and_then(|recorded| recorded);
+        if let Err(e) = recorded {
             report.status = PollStatus::Failed;
             report.error = Some(format!("recording the fetch: {e}"));
         }
-        // The store checkpoints here, between sources, not inside an item's
-        // commit (see `Store::checkpoint`).
-        if let Err(e) = store.checkpoint() {
-            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
-        }
-        drop(store);
         (report, next)
     }
 
     /// The policy's decision after `report`: failures in a row (this one
     /// included) and the items first seen in the last week come from the
     /// store, before this poll is recorded.
-    fn next_poll(
+    async fn next_poll(
         &self,
         source: &Source,
         report: &SourceReport,
@@ -445,17 +484,18 @@ impl Poller {
     ) -> NextPoll {
         let week_ago = started_at
             - chrono::Duration::from_std(policy::WEEK).unwrap_or(chrono::Duration::days(7));
-        let (failures_before, new_last_week) = {
-            let store = self.store();
-            // A store that cannot answer counts as a healthy, quiet source;
-            // recording the fetch will then fail and say why.
-            (
-                store.consecutive_failures(&source.id).unwrap_or(0),
-                store
-                    .items_published_since(&source.id, week_ago)
-                    .unwrap_or(0),
-            )
-        };
+        let id = source.id.clone();
+        // A store that cannot answer counts as a healthy, quiet source;
+        // recording the fetch will then fail and say why.
+        let (failures_before, new_last_week) = self
+            .in_store(move |store| {
+                (
+                    store.consecutive_failures(&id).unwrap_or(0),
+                    store.items_published_since(&id, week_ago).unwrap_or(0),
+                )
+            })
+            .await
+            .unwrap_or((0, 0));
         let outcome = policy::Outcome::of(
             report,
             u32::try_from(failures_before).unwrap_or(u32::MAX),
@@ -481,7 +521,7 @@ impl Poller {
             Ok(None) => return report,
             Err(error) => return report.failed_with(error),
         };
-        let (planned, waiting) = match self.plan(&source, listed) {
+        let (planned, waiting) = match self.plan(&source, listed).await {
             Ok(plan) => plan,
             Err(e) => return report.failed_with(e),
         };
@@ -515,6 +555,7 @@ impl Poller {
             pass.selector_missed.clear();
         }
         self.settle(&source, report, pass, waiting, &page_validators)
+            .await
     }
 
     /// Fetches the source's list and extracts its items, newest first.
@@ -866,14 +907,18 @@ impl Poller {
         // since the last pass; without it the rules decide alone.
         // Not looked up when every item is known and has nothing to
         // re-read (an unchanged list): nothing will be classified.
-        let hint = |id: &str| self.config.source(id).map(classify::SourceHint::of);
         let classifies = planned
             .iter()
             .any(|(item, known)| !known || !needs_page(source, item));
         let model = if !classifies {
             None
         } else {
-            match classify::current_model(&mut *self.store(), &self.config.rules, &hint) {
+            let config = self.config.clone();
+            let model = self.in_store(move |store| {
+                let hint = |id: &str| config.source(id).map(classify::SourceHint::of);
+                classify::current_model(store, &config.rules, &hint).map_err(|e| e.to_string())
+            });
+            match model.await.and_then(|m| m) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "classifier model unavailable; classifying by rules alone");
@@ -886,11 +931,29 @@ impl Poller {
             planned: planned.len(),
             ..ItemsPass::default()
         };
-        // Each item is stored as soon as it is read, in its own transaction:
-        // a pass killed half way keeps everything it finished.
+        // Items are read (the next fetched while one is parsed and
+        // classified) and stored a batch at a time, together with what other
+        // sources have ready (see `group_commit`): one commit per item was
+        // most of a first poll's time in the store. A pass killed half way
+        // keeps every batch it stored; the rest is read again next time.
         let mut reads = futures_util::stream::iter(planned)
-            .map(|(item, known)| self.read_item(source, item, known, limits, &foreign))
+            .map(|(item, known)| {
+                let model = model.clone();
+                let foreign = &foreign;
+                async move {
+                    match self.read_item(source, item, known, limits, foreign).await? {
+                        ItemResult::Ready(item, missed) => {
+                            let missed = missed.then(|| item.url.clone());
+                            let ready = self.classify(source, *item, model).await?;
+                            Ok(ItemDone::Ready(Box::new(ready), missed))
+                        }
+                        ItemResult::Known => Ok(ItemDone::Known),
+                        ItemResult::Foreign => Ok(ItemDone::Foreign),
+                    }
+                }
+            })
             .buffered(self.config.poll.per_host.max(1) * 2);
+        let mut batch = Vec::new();
         loop {
             let result = match tokio::time::timeout_at(deadline, reads.next()).await {
                 Err(_) => {
@@ -902,30 +965,17 @@ impl Poller {
             };
             pass.settled += 1;
             match result {
-                Ok(ItemResult::Known) => report.unchanged += 1,
-                Ok(ItemResult::Foreign) => pass.deferred_foreign += 1,
-                Ok(ItemResult::Ready(item, missed)) => {
+                Ok(ItemDone::Known) => report.unchanged += 1,
+                Ok(ItemDone::Foreign) => pass.deferred_foreign += 1,
+                Ok(ItemDone::Ready(ready, missed)) => {
                     pass.read += 1;
-                    if missed {
-                        pass.selector_missed.push(item.url.clone());
+                    if let Some(url) = missed {
+                        pass.selector_missed.push(url);
                     }
-                    let (status, stored) =
-                        self.classify_and_store(source, *item, model.clone()).await;
-                    match stored {
-                        Ok(Stored::New(_)) => {
-                            report.new += 1;
-                            match status {
-                                Status::Maybe => report.maybe += 1,
-                                Status::Irrelevant => report.off_topic += 1,
-                                _ => {}
-                            }
-                        }
-                        Ok(Stored::Updated(_)) => report.updated += 1,
-                        Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
-                        Err(e) => {
-                            report.failed += 1;
-                            pass.errors.push(e);
-                        }
+                    batch.push(*ready);
+                    if batch.len() >= STORE_BATCH {
+                        self.store_batch(std::mem::take(&mut batch), report, &mut pass)
+                            .await;
                     }
                 }
                 Err(e) => {
@@ -934,6 +984,7 @@ impl Poller {
                 }
             }
         }
+        self.store_batch(batch, report, &mut pass).await;
         // Dropping the stream (on return) cancels the fetches in flight.
         pass
     }
@@ -941,7 +992,7 @@ impl Poller {
     /// The source's outcome from what the pass did: the budgets it hit, its
     /// status and first error; the list's validators are kept only when
     /// nothing of the list is left for the next pass.
-    fn settle(
+    async fn settle(
         &self,
         source: &Source,
         mut report: SourceReport,
@@ -977,12 +1028,20 @@ impl Poller {
             report.error = Some(format!("{}{more}", errors[0]));
         } else if waiting > 0 || pass.deferred_foreign > 0 {
             // The list must be read again next pass, not answered by a 304.
-        } else if let Err(e) = self
-            .store()
-            .set_validators(source.url.as_str(), page_validators)
-        {
-            report.status = PollStatus::Partial;
-            report.error = Some(e.to_string());
+        } else {
+            let (url, validators) = (source.url.to_string(), page_validators.clone());
+            let kept = self
+                .in_store(move |store| {
+                    store
+                        .set_validators(&url, &validators)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .and_then(|kept| kept);
+            if let Err(e) = kept {
+                report.status = PollStatus::Partial;
+                report.error = Some(e);
+            }
         }
         report
     }
@@ -992,46 +1051,48 @@ impl Poller {
     /// `poll.max_new_items` new ones, in list order. Also says how many new
     /// items wait for the next pass.
     #[allow(clippy::type_complexity)]
-    fn plan(
+    async fn plan(
         &self,
         source: &Source,
         listed: Vec<ListedItem>,
     ) -> Result<(Vec<(ListedItem, bool)>, usize), String> {
         let max_new = self.config.poll.max_new_items;
-        let store = self.store();
-        let mut planned = Vec::with_capacity(listed.len());
-        let (mut new, mut waiting) = (0, 0);
-        for item in listed {
-            let canonical = canonical_url(&item.url);
-            let known = store
-                .find_known(&source.id, item.guid.as_deref(), &canonical)
-                .map_err(|e| e.to_string())?
-                .is_some();
-            if !known {
-                if new >= max_new {
-                    waiting += 1;
-                    continue;
+        let id = source.id.clone();
+        self.in_store(move |store| {
+            let mut planned = Vec::with_capacity(listed.len());
+            let (mut new, mut waiting) = (0, 0);
+            for item in listed {
+                let canonical = canonical_url(&item.url);
+                let known = store
+                    .find_known(&id, item.guid.as_deref(), &canonical)
+                    .map_err(|e| e.to_string())?
+                    .is_some();
+                if !known {
+                    if new >= max_new {
+                        waiting += 1;
+                        continue;
+                    }
+                    new += 1;
                 }
-                new += 1;
+                planned.push((item, known));
             }
-            planned.push((item, known));
-        }
-        Ok((planned, waiting))
+            Ok((planned, waiting))
+        })
+        .await?
     }
 
-    /// Classifies a normalized item, prepares its story text and stores it,
-    /// on a blocking thread: this is the CPU-heavy part of a poll, and the
-    /// store's lock may be held by another source's item. Done on the
-    /// runtime's own threads, both would stall every other source's
+    /// Classifies a normalized item and prepares its story text, on a
+    /// blocking thread: this is the CPU-heavy part of a poll, and done on
+    /// the runtime's own threads it would stall every other source's
     /// fetches (the runtime has as many threads as cores).
-    async fn classify_and_store(
+    async fn classify(
         &self,
         source: &Arc<Source>,
         mut item: crate::model::NewItem,
         model: Option<Arc<crate::classify::Model>>,
-    ) -> (Status, Result<Stored, String>) {
-        let (config, store, source) = (self.config.clone(), self.store.clone(), source.clone());
-        let work = tokio::task::spawn_blocking(move || {
+    ) -> Result<group_commit::Ready, String> {
+        let (config, source) = (self.config.clone(), source.clone());
+        tokio::task::spawn_blocking(move || {
             // In auto mode candidates are published as they are; an editor
             // can still reject them later. 待定 items wait for an editor in
             // their own group; off-topic items are kept, as irrelevant, for
@@ -1048,24 +1109,59 @@ impl Poller {
                 classify::Verdict::Maybe => Status::Maybe,
                 classify::Verdict::Irrelevant => Status::Irrelevant,
             };
-            // Fingerprint and entities are computed before the store is
-            // locked: other sources' items store meanwhile.
+            // Fingerprint and entities are computed here, before the store
+            // is locked: other sources' items store meanwhile.
             let story = dedup::prepare_story(&item, Utc::now(), &config.dedup);
-            let stored = store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .save_item(&item, status, &story, &mut |stored| {
-                    dedup::place(stored, &story, &config.dedup)
-                })
-                .map_err(|e| e.to_string());
-            (status, stored)
-        });
-        match work.await {
-            Ok(done) => done,
-            Err(e) => (
-                Status::Candidate,
-                Err(format!("storing the item failed: {e}")),
-            ),
+            group_commit::Ready {
+                item,
+                status,
+                story,
+            }
+        })
+        .await
+        .map_err(|e| format!("classifying the item failed: {e}"))
+    }
+
+    /// Stores a pass's classified items (see [`group_commit`]) and counts
+    /// what became of each in `report`.
+    async fn store_batch(
+        &self,
+        batch: Vec<group_commit::Ready>,
+        report: &mut SourceReport,
+        pass: &mut ItemsPass,
+    ) {
+        if batch.is_empty() {
+            return;
+        }
+        let statuses: Vec<Status> = batch.iter().map(|r| r.status).collect();
+        let (config, store, writes) =
+            (self.config.clone(), self.store.clone(), self.writes.clone());
+        let stored =
+            tokio::task::spawn_blocking(move || writes.store(&store, batch, &config.dedup))
+                .await
+                .unwrap_or_else(|e| {
+                    statuses
+                        .iter()
+                        .map(|_| Err(format!("storing the item failed: {e}")))
+                        .collect()
+                });
+        for (status, stored) in statuses.into_iter().zip(stored) {
+            match stored {
+                Ok(Stored::New(_)) => {
+                    report.new += 1;
+                    match status {
+                        Status::Maybe => report.maybe += 1,
+                        Status::Irrelevant => report.off_topic += 1,
+                        _ => {}
+                    }
+                }
+                Ok(Stored::Updated(_)) => report.updated += 1,
+                Ok(Stored::Unchanged(_) | Stored::Merged(_)) => report.unchanged += 1,
+                Err(e) => {
+                    report.failed += 1;
+                    pass.errors.push(e);
+                }
+            }
         }
     }
 
@@ -1182,6 +1278,15 @@ struct ItemsPass {
     read: usize,
     /// Articles whose `content` selector found no body.
     selector_missed: Vec<String>,
+}
+
+/// What became of a listed item.
+enum ItemDone {
+    Known,
+    Foreign,
+    /// Read and classified, to be stored; with its address when the
+    /// article selector found no body on its page.
+    Ready(Box<group_commit::Ready>, Option<String>),
 }
 
 enum ItemResult {

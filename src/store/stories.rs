@@ -15,7 +15,7 @@
 //! re-poll, an update of its text), so a correction stays.
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{SqliteStore, Status, StoreError, parse_ts, ts};
@@ -64,7 +64,7 @@ pub struct StoryDetail {
 
 /// Opens a story for an item about to be inserted; its primary is set by
 /// [`refresh_primary`] once the item exists.
-pub(super) fn open(tx: &Transaction<'_>, uid: &str, now: &str) -> Result<i64, StoreError> {
+pub(super) fn open(tx: &rusqlite::Connection, uid: &str, now: &str) -> Result<i64, StoreError> {
     // A uid can be taken by a story an item was split from; the suffix
     // keeps ids unique and stable.
     let mut candidate = uid.to_string();
@@ -157,7 +157,7 @@ pub(super) fn choose_primary(members: &[PrimaryCandidate]) -> Option<i64> {
 }
 
 pub(super) fn refresh_primary(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     story_id: i64,
     now: &str,
 ) -> Result<(), StoreError> {
