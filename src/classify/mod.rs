@@ -180,7 +180,17 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
             None => "no 来源 and no configured source: at most 待定".to_string(),
         });
     }
-    if business.capped || keywords.title_marker.is_some() || unofficial.is_some() {
+    let portrait = rules.portrait_subject(title);
+    if let Some(who) = portrait {
+        reasons.push(format!(
+            "the title is about a person ({who}) and names no public matter (relevance.portrait_subjects): a feature story, at most 待定"
+        ));
+    }
+    if business.capped
+        || keywords.title_marker.is_some()
+        || unofficial.is_some()
+        || portrait.is_some()
+    {
         // Just under the threshold, but never below the band into hiding.
         let p = &rules.relevance;
         relevance = relevance.min((p.threshold - 1e-3).max(p.maybe));

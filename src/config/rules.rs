@@ -315,6 +315,15 @@ pub struct Rules {
     /// `relevance.official_endings`: how the name of a public body ends
     /// (部, 厅, 局), for the bodies the fragments do not name.
     pub official_endings: Vec<String>,
+    /// `relevance.portrait_subjects`: people a feature story is about
+    /// (退休教师, 店主, 她); with none of `public_matters` in the title, the
+    /// item is at most 待定. Empty turns the check off.
+    pub portrait_subjects: Vec<String>,
+    pub(crate) portrait_matcher: AhoCorasick,
+    /// `relevance.public_matters`: words that make a title about a person
+    /// news of the field after all (政策, 补贴, 养老金, 人社).
+    pub public_matters: Vec<String>,
+    pub(crate) public_matcher: AhoCorasick,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
     pub fingerprint: u64,
@@ -399,6 +408,8 @@ struct RawRelevance {
     off_topic_titles: Option<Spanned<Vec<String>>>,
     official_outlets: Option<Spanned<Vec<String>>>,
     official_endings: Option<Spanned<Vec<String>>>,
+    portrait_subjects: Option<Spanned<Vec<String>>>,
+    public_matters: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     keywords: BTreeMap<String, Spanned<f64>>,
 }
@@ -637,6 +648,13 @@ impl Rules {
             r.official_endings.as_ref(),
             "relevance.official_endings",
         )?;
+        let portrait_subjects = word_list(
+            &file,
+            r.portrait_subjects.as_ref(),
+            "relevance.portrait_subjects",
+        )?;
+        let public_matters =
+            word_list(&file, r.public_matters.as_ref(), "relevance.public_matters")?;
         let mut base = [0.0; 4];
         for (id, section) in &raw.sections {
             let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
@@ -693,6 +711,8 @@ impl Rules {
         let commentary = commentary(&file, &raw.commentary)?;
         let business = business(&file, &raw.business)?;
         let title_matcher = matcher(path, "relevance.off_topic_titles", &off_topic_titles)?;
+        let portrait_matcher = matcher(path, "relevance.portrait_subjects", &portrait_subjects)?;
+        let public_matcher = matcher(path, "relevance.public_matters", &public_matters)?;
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(keywords.iter().map(|k| k.text.as_str()))
@@ -708,6 +728,10 @@ impl Rules {
             title_matcher,
             official_outlets,
             official_endings,
+            portrait_subjects,
+            portrait_matcher,
+            public_matters,
+            public_matcher,
             weights,
             relevance,
             base,
@@ -737,6 +761,19 @@ impl Rules {
                 .official_endings
                 .iter()
                 .any(|e| name.ends_with(e.as_str()))
+    }
+
+    /// The person `title` is about when it names one of
+    /// `relevance.portrait_subjects` and none of `relevance.public_matters`:
+    /// a portrait or feature story, not news of the field.
+    pub(crate) fn portrait_subject(&self, title: &str) -> Option<&str> {
+        if self.public_matters.is_empty() || self.public_matcher.is_match(title) {
+            return None;
+        }
+        let m = self.portrait_matcher.find(title)?;
+        self.portrait_subjects
+            .get(m.pattern().as_usize())
+            .map(String::as_str)
     }
 
     /// The first of `relevance.off_topic_titles` in `title`.
