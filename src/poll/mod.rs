@@ -227,13 +227,13 @@ struct SeenLists {
 
 /// One kept listing's text at most, and all of them together.
 const KEPT_LISTING_BYTES: usize = 256 * 1024;
+const KEPT_LISTINGS_BYTES: usize = 64 * 1024 * 1024;
 
 /// A source's read items are stored this many at a time (see
 /// [`group_commit`]): enough that a commit's pages are shared by many
 /// items, few enough that a long list shows its first items soon and an
 /// interrupted pass loses little reading.
 const STORE_BATCH: usize = 20;
-const KEPT_LISTINGS_BYTES: usize = 64 * 1024 * 1024;
 
 /// A source's last list page: the digest of the page and the selectors
 /// read with ([`list_digest`]), and the listing once the same page was
@@ -332,8 +332,7 @@ impl Poller {
     /// Runs `work` on the store from a blocking thread. The store's lock
     /// may be held by a batch of items being stored (see [`group_commit`]);
     /// waiting for it on one of the runtime's threads (as many as cores)
-    /// would stall every fetch meanwhile, and did: a first poll of 20,000
-    /// items kept the cores a third idle.
+    /// would stall every fetch meanwhile.
     async fn in_store<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Store) -> T + Send + 'static,
@@ -348,7 +347,7 @@ impl Poller {
 
     fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock leaves SQLite consistent (every
-        // write is its own transaction), so a poisoned lock is still usable.
+        // write is a transaction), so a poisoned lock is still usable.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -580,12 +580,11 @@ pub trait ItemStore {
     ) -> Result<Stored, StoreError>;
 
     /// Stores several items as [`ItemStore::save_item`] stores each, in
-    /// order, each item's outcome its own: a backend that commits them
-    /// together gives every item a savepoint, so one item's failure costs
-    /// that item alone, and a failed commit fails them all. `place(i, …)`
-    /// places `batch[i]`. A batch is what the writers have ready at once,
-    /// not a source's whole list: an item is kept as soon as its batch
-    /// commits.
+    /// order, each item's outcome its own. A backend that commits them
+    /// together (SQLite) keeps one item's failure that item's alone: the
+    /// batch is stored again one item per transaction; a failed commit
+    /// fails them all. `place(i, …)` places `batch[i]`. An item is kept as
+    /// soon as its batch commits.
     fn save_items(
         &mut self,
         batch: &[ToSave<'_>],
