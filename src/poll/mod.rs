@@ -329,14 +329,21 @@ impl Poller {
             .map_err(|e| format!("reading the page failed: {e}"))
     }
 
-    /// Runs `work` on the store from a blocking thread. The store's lock
-    /// may be held by a batch of items being stored (see [`group_commit`]);
-    /// waiting for it on one of the runtime's threads (as many as cores)
-    /// would stall every fetch meanwhile.
+    /// Runs `work` on the store: here when its lock is free, else from a
+    /// blocking thread. The lock may be held by a batch of items being
+    /// stored (see [`group_commit`]); waiting for it on one of the
+    /// runtime's threads (as many as cores) would stall every fetch
+    /// meanwhile. Uncontended, as for a running poller re-reading unchanged
+    /// lists, the hop to another thread would cost more than the look-up.
     async fn in_store<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, String> {
+        match self.store.try_lock() {
+            Ok(mut store) => return Ok(work(&mut store)),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Ok(work(&mut p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             work(&mut store.lock().unwrap_or_else(|p| p.into_inner()))
@@ -567,10 +574,10 @@ impl Poller {
         report: &mut SourceReport,
     ) -> Result<Option<(Vec<ListedItem>, Validators)>, String> {
         let poll = &self.config.poll;
+        let url = source.url.to_string();
         let validators = self
-            .store()
-            .validators(source.url.as_str())
-            .map_err(|e| e.to_string())?;
+            .in_store(move |store| store.validators(&url).map_err(|e| e.to_string()))
+            .await??;
         let fetched = tokio::time::timeout_at(
             deadline,
             self.fetcher

@@ -747,42 +747,33 @@ impl SqliteStore {
         place: &mut PlaceInBatch<'_>,
     ) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
         let now = Utc::now();
-        let stored = if batch.len() > 1 {
+        let mut store_one = |conn: &Connection, i: usize| {
+            let s: &ToSave<'_> = &batch[i];
+            save::store_item(&mut Steps(conn), s.item, s.status, now, s.story, |st| {
+                placed_story(st.0, |stored| place(i, stored))
+            })
+        };
+        let mut together = None;
+        if batch.len() > 1 {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let stored = batch
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    save::store_item(&mut Steps(&tx), s.item, s.status, now, s.story, |st| {
-                        placed_story(st.0, |stored| place(i, stored))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>();
-            match stored {
-                Ok(stored) => {
-                    tx.commit()?;
-                    Some(stored.into_iter().map(Ok).collect())
-                }
-                // Dropping the transaction rolls it back.
-                Err(_) => None,
+            let stored: Result<Vec<_>, _> = (0..batch.len()).map(|i| store_one(&tx, i)).collect();
+            // On an item's failure the transaction is dropped, rolling back.
+            if let Ok(stored) = stored {
+                tx.commit()?;
+                together = Some(stored.into_iter().map(Ok).collect());
             }
-        } else {
-            None
-        };
-        let stored = match stored {
+        }
+        let stored = match together {
             Some(stored) => stored,
             None => {
                 let mut one_by_one = Vec::with_capacity(batch.len());
-                for (i, s) in batch.iter().enumerate() {
+                for i in 0..batch.len() {
                     let tx = self
                         .conn
                         .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let stored =
-                        save::store_item(&mut Steps(&tx), s.item, s.status, now, s.story, |st| {
-                            placed_story(st.0, |stored| place(i, stored))
-                        });
+                    let stored = store_one(&tx, i);
                     if stored.is_ok() {
                         tx.commit()?;
                     }
