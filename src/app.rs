@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Config, ConfigError, ReviewMode};
+use crate::config::{Config, ConfigError};
 use crate::fetch::{FetchError, Fetcher};
 use crate::poll::{PollError, PollOptions, Poller, SourceReport};
 use crate::publish::{self, PublishError, PublishReport};
@@ -98,10 +98,10 @@ pub async fn poll(
 /// Writes the feeds, OPML and index page from what the store holds, and
 /// the feed of published issues.
 pub fn publish(config: &Config, store: &Store, out: &Path) -> Result<PublishReport, AppError> {
-    let include_candidates = config.review.mode == ReviewMode::Auto;
+    let publishing = config.published();
     // Section feeds each hold up to `entries`, so read enough for all.
     let limit = config.publish.entries * (config.sections.len() + 1);
-    let entries = store.feed_entries(include_candidates, Some(limit))?;
+    let entries = store.feed_entries(publishing, Some(limit))?;
     let mut report = publish::write_all(config, &entries, out)?;
     let issues = crate::assemble::published_issues(config, store)?;
     publish::write_issues_feed(config, &issues, out, &mut report)?;

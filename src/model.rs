@@ -239,6 +239,27 @@ mod tests {
     }
 }
 
+/// Which stories the feeds publish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Published {
+    /// Approved stories only (`review.mode = "manual"`).
+    Approved,
+    /// Approved stories, and candidates whose relevance is at least this
+    /// (`review.mode = "auto"` with `relevance.publish`); a candidate of
+    /// unknown relevance (stored before there was any) counts as sure.
+    AlsoCandidatesFrom(f64),
+}
+
+impl Published {
+    /// The relevance from which a candidate is published, if any is.
+    pub fn candidates_from(self) -> Option<f64> {
+        match self {
+            Published::Approved => None,
+            Published::AlsoCandidatesFrom(bound) => Some(bound),
+        }
+    }
+}
+
 /// Review state of an item: what editors (or `review.mode = "auto"`)
 /// decided. Stored by its [`Status::as_str`] name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

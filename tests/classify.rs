@@ -517,3 +517,24 @@ fn sections_come_from_the_content_not_only_the_outlet() {
         }
     }
 }
+
+#[test]
+fn auto_mode_publishes_only_the_candidates_at_the_publish_bound() {
+    let shipped = Rules::default();
+    let report = evaluate(dev(), &shipped, None).unwrap();
+    assert!(report.in_scope_published > 0, "{report}");
+    assert!(
+        report.in_scope_published < report.in_scope_candidates,
+        "the shipped bound holds some candidates back for an editor\n{report}"
+    );
+    let mut every_candidate = shipped.clone();
+    every_candidate.relevance.publish = every_candidate.relevance.threshold;
+    let report = evaluate(dev(), &every_candidate, None).unwrap();
+    assert_eq!(report.in_scope_published, report.in_scope_candidates);
+    assert_eq!(report.off_topic_published, report.off_topic_relevant);
+    let mut none = shipped;
+    none.relevance.publish = 1.0 + f64::EPSILON;
+    let report = evaluate(dev(), &none, None).unwrap();
+    assert_eq!(report.in_scope_published, 0, "{report}");
+    assert!(report.in_scope_candidates > 0, "{report}");
+}

@@ -31,7 +31,7 @@ fn article(name: &str, n: usize) -> String {
 fn serve_list(outlet: &Outlet, name: &str, n: usize) {
     let mut list = String::from("<html><body><ul class=\"list\">");
     for i in 0..n {
-        list.push_str(&format!("<li><a href=\"/{name}/a/{i}.html\">{name}第{i}条消息</a><span>2025-06-{:02}</span></li>", i % 28 + 1));
+        list.push_str(&format!("<li><a href=\"/{name}/a/{i}.html\">{name}就业社保动态第{i}条</a><span>2025-06-{:02}</span></li>", i % 28 + 1));
         outlet.set(
             &format!("/{name}/a/{i}.html"),
             Reply::html(&article(name, i)),
@@ -79,7 +79,7 @@ async fn serve_polls_serves_feeds_answers_304_and_stops_on_sigterm_within_5s() {
     let daemon = Daemon::start(&tc);
     let client = reqwest::Client::new();
     let body = feed_with(&client, &daemon.url("/feeds/all.xml"), 3).await;
-    assert!(body.contains("a第0条消息"));
+    assert!(body.contains("a就业社保动态第0条"));
 
     let first = client
         .get(daemon.url("/feeds/all.xml"))
@@ -198,7 +198,7 @@ async fn sighup_reloads_the_configuration_and_a_new_source_gets_polled() {
     std::fs::write(tc.dir.path().join("sources.toml"), both).expect("write");
     daemon.signal("HUP");
     let body = feed_with(&client, &daemon.url("/feeds/all.xml"), 3).await;
-    assert!(body.contains("b第1条消息"));
+    assert!(body.contains("b就业社保动态第1条"));
     assert_eq!(
         outlet.requests("/a/list.html").len(),
         1,

@@ -44,7 +44,8 @@ fn serve(outlet: &Outlet, articles: &[(&str, &str, &str)]) -> String {
 
 /// The built-in sections file with its `[relevance]` bounds replaced:
 /// `threshold = 1` (no item reaches it) and `maybe = 0` (every item
-/// reaches that), so every item is 待定.
+/// reaches that), so every item is 待定; `publish` goes too (it may not
+/// be under the threshold).
 fn sections_where_every_item_is_maybe() -> String {
     let mut out = String::new();
     let mut in_relevance = false;
@@ -53,7 +54,7 @@ fn sections_where_every_item_is_maybe() -> String {
         if key.starts_with('[') {
             in_relevance = key == "[relevance]";
         }
-        let bound = ["threshold", "maybe"].iter().any(|b| {
+        let bound = ["threshold", "maybe", "publish"].iter().any(|b| {
             key.strip_prefix(b)
                 .is_some_and(|rest| rest.trim_start().starts_with('='))
         });

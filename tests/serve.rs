@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use futures_util::StreamExt;
 use kuaibao::config::Config;
 use kuaibao::metrics::Metrics;
-use kuaibao::model::NewItem;
+use kuaibao::model::{NewItem, Published};
 use kuaibao::publish::{self, FeedKind};
 use kuaibao::serve::{self, ServeState};
 use kuaibao::store::{FetchOutcomeKind, FetchRecord, Status, Store};
@@ -105,7 +105,9 @@ impl Fixture {
     fn published(&self, kind: FeedKind) -> String {
         let store = self.store.lock().unwrap();
         let limit = self.config.publish.entries * (self.config.sections.len() + 1);
-        let entries = store.feed_entries(true, Some(limit)).unwrap();
+        let entries = store
+            .feed_entries(Published::AlsoCandidatesFrom(0.0), Some(limit))
+            .unwrap();
         publish::render_feed(&self.config, kind, &entries).unwrap()
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use kuaibao::config::{EncodingChoice, Source, SourceKind};
 use kuaibao::dedup::{DedupConfig, prepare_story};
 use kuaibao::demo::{OtherKind, SampleArticle, other_articles, sample_articles};
-use kuaibao::model::{NewItem, Validators};
+use kuaibao::model::{NewItem, Published, Validators};
 use kuaibao::normalize::content_hash;
 use kuaibao::store::{
     Classification, FetchOutcomeKind, FetchRecord, IndexStore, ItemStore, Status, StoreError,
@@ -388,7 +388,7 @@ fn a_republished_copy_joins_the_story_and_the_feed_shows_it_once_with_a_via<
             "https://chinanews.example/talent-copy.html"
         ]
     );
-    let entries = store.feed_entries(false, None).expect("feed");
+    let entries = store.feed_entries(Published::Approved, None).expect("feed");
     assert_eq!(entries.len(), 1, "{entries:#?}");
     let e = &entries[0];
     assert_eq!(e.url, "https://mohrss.example/talent.html");
@@ -567,14 +567,14 @@ fn feeds_publish_approved_stories_and_candidates_only_in_auto_mode<S: ItemStore 
     maybe.content_hash = content_hash(&maybe.content_text).unwrap_or_default();
     save(store, &maybe, Status::Maybe);
     let approved: Vec<String> = store
-        .feed_entries(false, None)
+        .feed_entries(Published::Approved, None)
         .expect("feed")
         .into_iter()
         .map(|e| e.url)
         .collect();
     assert_eq!(approved, vec!["https://mohrss.example/talent.html"]);
     let auto: Vec<String> = store
-        .feed_entries(true, None)
+        .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
         .expect("feed")
         .into_iter()
         .map(|e| e.url)
@@ -587,33 +587,77 @@ fn feeds_publish_approved_stories_and_candidates_only_in_auto_mode<S: ItemStore 
         ],
         "newest first, never a 待定 one"
     );
-    assert_eq!(store.feed_entries(true, Some(1)).expect("feed").len(), 1);
-    let june = store.feed_entries_in_month(true, "2025-06").expect("june");
+    assert_eq!(
+        store
+            .feed_entries(Published::AlsoCandidatesFrom(0.0), Some(1))
+            .expect("feed")
+            .len(),
+        1
+    );
+    let june = store
+        .feed_entries_in_month(Published::AlsoCandidatesFrom(0.0), "2025-06")
+        .expect("june");
     assert_eq!(june.len(), 1);
     assert_eq!(june[0].url, "https://mohrss.example/talent.html");
     assert!(
         store
-            .feed_entries_in_month(false, "2025-07")
+            .feed_entries_in_month(Published::Approved, "2025-07")
             .expect("july")
             .is_empty()
     );
     assert_eq!(
-        store.publishable_months(true).expect("months"),
+        store
+            .publishable_months(Published::AlsoCandidatesFrom(0.0))
+            .expect("months"),
         vec![(None, "2025-06".to_string()), (None, "2025-07".to_string())]
     );
     assert_eq!(
-        store.publishable_months(false).expect("months"),
+        store
+            .publishable_months(Published::Approved)
+            .expect("months"),
         vec![(None, "2025-06".to_string())]
     );
     let _ = (a, b);
 }
 on_both_backends!(feeds_publish_approved_stories_and_candidates_only_in_auto_mode);
 
+fn auto_mode_publishes_only_the_candidates_sure_enough<S: ItemStore + ?Sized>(store: &mut S) {
+    sync(store);
+    let mut sure = original();
+    sure.relevance = Some(0.999);
+    let mut unsure = other_story();
+    unsure.relevance = Some(0.95);
+    let sure = save(store, &sure, Status::Candidate).id();
+    let unsure = save(store, &unsure, Status::Candidate).id();
+    let auto = Published::AlsoCandidatesFrom(0.993);
+    let urls: Vec<String> = store
+        .feed_entries(auto, None)
+        .expect("feed")
+        .into_iter()
+        .map(|e| e.url)
+        .collect();
+    assert_eq!(urls, vec!["https://mohrss.example/talent.html"]);
+    assert_eq!(
+        store.publishable_months(auto).expect("months"),
+        vec![(None, "2025-06".to_string())],
+        "no archive for a month of unsure candidates only"
+    );
+    let version = store.feed_version(auto).expect("version");
+    assert_eq!((version.count, version.id_sum), (1, sure));
+    store.set_status(unsure, Status::Approved).expect("approve");
+    assert_eq!(
+        store.feed_entries(auto, None).expect("feed").len(),
+        2,
+        "an editor's approval publishes it whatever its relevance"
+    );
+}
+on_both_backends!(auto_mode_publishes_only_the_candidates_sure_enough);
+
 fn the_feed_version_changes_when_a_story_is_approved_or_a_source_renamed<S: ItemStore + ?Sized>(
     store: &mut S,
 ) {
     sync(store);
-    let empty = store.feed_version(false).expect("version");
+    let empty = store.feed_version(Published::Approved).expect("version");
     assert_eq!(empty.count, 0);
     assert_eq!(empty.max_updated, "");
     assert_eq!(empty.id_sum, 0);
@@ -624,17 +668,25 @@ fn the_feed_version_changes_when_a_story_is_approved_or_a_source_renamed<S: Item
     );
     assert_eq!(empty.sources.lines().count(), 4);
     let a = save(store, &original(), Status::Candidate).id();
-    assert_eq!(store.feed_version(false).expect("version"), empty);
-    let auto = store.feed_version(true).expect("version");
+    assert_eq!(
+        store.feed_version(Published::Approved).expect("version"),
+        empty
+    );
+    let auto = store
+        .feed_version(Published::AlsoCandidatesFrom(0.0))
+        .expect("version");
     assert_eq!((auto.count, auto.id_sum), (1, a));
     store.set_status(a, Status::Approved).expect("approve");
-    let approved = store.feed_version(false).expect("version");
+    let approved = store.feed_version(Published::Approved).expect("version");
     assert_ne!(approved, empty);
     assert_eq!((approved.count, approved.id_sum), (1, a));
     store
         .sync_sources(&[source("gov", "中央人民政府门户网站")])
         .expect("rename");
-    assert_ne!(store.feed_version(false).expect("version"), approved);
+    assert_ne!(
+        store.feed_version(Published::Approved).expect("version"),
+        approved
+    );
 }
 on_both_backends!(the_feed_version_changes_when_a_story_is_approved_or_a_source_renamed);
 
@@ -772,7 +824,12 @@ fn a_new_store_is_healthy_and_up_to_date<S: ItemStore + ?Sized>(store: &mut S) {
     store.data_version().expect("data version");
     assert_eq!(store.counts().expect("counts").items, 0);
     assert!(store.status_counts().expect("counts").is_empty());
-    assert!(store.feed_entries(true, None).expect("feed").is_empty());
+    assert!(
+        store
+            .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+            .expect("feed")
+            .is_empty()
+    );
 }
 on_both_backends!(a_new_store_is_healthy_and_up_to_date);
 

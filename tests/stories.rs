@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use kuaibao::config::{EncodingChoice, Source, SourceKind};
 use kuaibao::demo::{OtherKind, SampleArticle, other_articles, sample_articles};
-use kuaibao::model::NewItem;
+use kuaibao::model::{NewItem, Published};
 use kuaibao::normalize::content_hash;
 use kuaibao::store::{Status, Store, Stored};
 
@@ -172,7 +172,7 @@ fn the_feed_has_one_entry_per_story_with_the_primary_text_and_a_via_per_other_ou
         &dedup_cfg(),
     )
     .unwrap();
-    let entries = store.feed_entries(false, None).unwrap();
+    let entries = store.feed_entries(Published::Approved, None).unwrap();
     assert_eq!(entries.len(), 1, "{entries:#?}");
     let e = &entries[0];
     assert_eq!(e.url, "https://mohrss.example/talent.html");
@@ -214,11 +214,15 @@ fn the_entry_id_stays_when_the_original_arrives_after_a_copy_and_becomes_primary
         &dedup_cfg(),
     )
     .unwrap();
-    let first = store.feed_entries(true, None).unwrap();
+    let first = store
+        .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+        .unwrap();
     assert_eq!(first[0].origin, "中国新闻网");
     kuaibao::poll::store_item(&mut store, &gov_copy(), Status::Candidate, &dedup_cfg()).unwrap();
     kuaibao::poll::store_item(&mut store, &original(), Status::Candidate, &dedup_cfg()).unwrap();
-    let after = store.feed_entries(true, None).unwrap();
+    let after = store
+        .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+        .unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].uid, first[0].uid, "the story keeps its entry id");
     // Named as 来源 by the 中国政府网 copy and naming itself: the original.
@@ -270,7 +274,13 @@ fn one_template_filled_in_by_two_provinces_is_two_stories() {
         store.story_of(x.id()).unwrap(),
         store.story_of(y.id()).unwrap()
     );
-    assert_eq!(store.feed_entries(true, None).unwrap().len(), 2);
+    assert_eq!(
+        store
+            .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -314,7 +324,11 @@ fn a_split_sticks_when_the_items_are_polled_again_and_their_text_changes() {
     .unwrap()
     .id();
     let story = store.story_of(a).unwrap();
-    let uid = store.feed_entries(true, None).unwrap()[0].uid.clone();
+    let uid = store
+        .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+        .unwrap()[0]
+        .uid
+        .clone();
     let new_story = store.split_item(b).unwrap();
     assert_ne!(new_story, story);
     assert_eq!(
@@ -342,7 +356,9 @@ fn a_split_sticks_when_the_items_are_polled_again_and_their_text_changes() {
         Stored::Updated(_)
     ));
     assert_eq!(store.story_of(b).unwrap(), new_story);
-    let entries = store.feed_entries(true, None).unwrap();
+    let entries = store
+        .feed_entries(Published::AlsoCandidatesFrom(0.0), None)
+        .unwrap();
     assert_eq!(entries.len(), 2);
     assert!(
         entries.iter().any(|e| e.uid == uid),
@@ -374,10 +390,12 @@ fn a_merge_moves_every_item_and_keeps_the_first_storys_entry_and_status() {
         .unwrap()
         .id();
     let (sa, sb) = (store.story_of(a).unwrap(), store.story_of(b).unwrap());
-    let uid = store.feed_entries(false, None).unwrap()[0].uid.clone();
+    let uid = store.feed_entries(Published::Approved, None).unwrap()[0]
+        .uid
+        .clone();
     store.merge_stories(sa, sb).unwrap();
     assert_eq!(store.story_of(b).unwrap(), sa);
-    let entries = store.feed_entries(false, None).unwrap();
+    let entries = store.feed_entries(Published::Approved, None).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].uid, uid);
     assert_eq!(entries[0].via.len(), 1);

@@ -103,8 +103,16 @@ pub struct EvalReport {
     /// In-scope items filed in their section (candidate or 待定) over all
     /// in-scope items.
     pub section_accuracy: f64,
-    /// Off-topic items at or above the threshold: published in auto mode.
+    /// Off-topic items at or above the threshold: candidates, shown to
+    /// editors first.
     pub off_topic_relevant: usize,
+    /// Off-topic candidates at `relevance.publish` or more: published in
+    /// auto mode without an editor.
+    pub off_topic_published: usize,
+    /// In-scope candidates, and how many of them auto mode publishes
+    /// without an editor (the rest wait for one).
+    pub in_scope_candidates: usize,
+    pub in_scope_published: usize,
     /// In-scope items below the 待定 band: hidden from editors.
     pub hidden: usize,
     /// In-scope items in the 待定 band.
@@ -198,11 +206,13 @@ pub fn evaluate_items(items: &[LabelledItem], rules: &Rules, model: Option<&Mode
     let mut mistakes = Vec::new();
     let (mut correct, mut on_topic, mut on_topic_correct) = (0, 0, 0);
     let (mut off_relevant, mut hidden, mut maybe_in, mut maybe_off) = (0, 0, 0, 0);
+    let (mut off_published, mut in_candidates, mut in_published) = (0, 0, 0);
     // Per length (lead only, full): items, correct, in scope, filed right, hidden.
     let mut by_len = [[0usize; 5]; 2];
     for item in items {
         let c = classify(&item.input, rules, model);
         let expected = item.label;
+        let published = c.verdict == Verdict::Relevant && c.relevance >= rules.relevance.publish;
         let predicted = match c.verdict {
             Verdict::Irrelevant => off,
             _ => label_index(c.section.as_deref()).unwrap_or(off),
@@ -212,10 +222,13 @@ pub fn evaluate_items(items: &[LabelledItem], rules: &Rules, model: Option<&Mode
             on_topic += 1;
             hidden += usize::from(c.verdict == Verdict::Irrelevant);
             maybe_in += usize::from(c.verdict == Verdict::Maybe);
+            in_candidates += usize::from(c.verdict == Verdict::Relevant);
+            in_published += usize::from(published);
             on_topic_correct += usize::from(predicted == expected);
             predicted == expected
         } else {
             off_relevant += usize::from(c.verdict == Verdict::Relevant);
+            off_published += usize::from(published);
             maybe_off += usize::from(c.verdict == Verdict::Maybe);
             c.verdict == Verdict::Irrelevant
         };
@@ -273,6 +286,9 @@ pub fn evaluate_items(items: &[LabelledItem], rules: &Rules, model: Option<&Mode
         accuracy: ratio(correct, items.len()),
         section_accuracy: ratio(on_topic_correct, on_topic),
         off_topic_relevant: off_relevant,
+        off_topic_published: off_published,
+        in_scope_candidates: in_candidates,
+        in_scope_published: in_published,
         hidden,
         maybe_in_scope: maybe_in,
         maybe_off_topic: maybe_off,
@@ -311,7 +327,8 @@ pub struct CurvePoint {
     pub accuracy: f64,
     pub section_accuracy: f64,
     pub hidden: usize,
-    pub off_topic_relevant: usize,
+    /// Off-topic items auto mode publishes.
+    pub off_topic_published: usize,
     pub maybe_in_scope: usize,
     pub maybe_off_topic: usize,
     /// How far the model's corrections were trusted (cross-validated on the
@@ -353,7 +370,7 @@ pub fn learning_curve(
                 accuracy: r.accuracy,
                 section_accuracy: r.section_accuracy,
                 hidden: r.hidden,
-                off_topic_relevant: r.off_topic_relevant,
+                off_topic_published: r.off_topic_published,
                 maybe_in_scope: r.maybe_in_scope,
                 maybe_off_topic: r.maybe_off_topic,
                 trust: model.as_ref().map_or(0.0, Model::trust),
@@ -393,7 +410,7 @@ impl fmt::Display for LearningCurve {
                 100.0 * p.accuracy,
                 100.0 * p.section_accuracy,
                 p.hidden,
-                p.off_topic_relevant,
+                p.off_topic_published,
                 p.maybe_in_scope,
                 p.maybe_off_topic,
                 100.0 * p.trust
@@ -415,8 +432,17 @@ impl fmt::Display for EvalReport {
         )?;
         writeln!(
             f,
-            "off-topic published in auto mode {}, in scope but hidden {}, 待定: {} in scope, {} off-topic",
-            self.off_topic_relevant, self.hidden, self.maybe_in_scope, self.maybe_off_topic
+            "off-topic published in auto mode {} (candidates {}), in scope but hidden {}, 待定: {} in scope, {} off-topic",
+            self.off_topic_published,
+            self.off_topic_relevant,
+            self.hidden,
+            self.maybe_in_scope,
+            self.maybe_off_topic
+        )?;
+        writeln!(
+            f,
+            "auto mode publishes {} of the {} in-scope candidates at once; the rest wait for an editor",
+            self.in_scope_published, self.in_scope_candidates
         )?;
         writeln!(f, "\nexpected \\ predicted (待定 counts under its section)")?;
         write!(f, "{:>10}", "")?;

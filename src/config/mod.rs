@@ -19,6 +19,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::model::Published;
+
 /// The sections file shipped in the crate, used when the main file names none.
 pub const DEFAULT_SECTIONS_TOML: &str = include_str!("../../config/sections.toml");
 
@@ -266,7 +268,8 @@ pub struct Schedule {
 pub enum ReviewMode {
     /// Nothing is published until an editor approves it.
     Manual,
-    /// Items publish without an editor.
+    /// Candidates sure enough (`relevance.publish` in the rules) publish
+    /// without an editor; the rest wait for one.
     Auto,
 }
 
@@ -446,6 +449,15 @@ pub struct Section {
 }
 
 impl Config {
+    /// Which stories the feeds publish: approved ones, and in auto mode the
+    /// candidates at `relevance.publish` or more.
+    pub fn published(&self) -> Published {
+        match self.review.mode {
+            ReviewMode::Manual => Published::Approved,
+            ReviewMode::Auto => Published::AlsoCandidatesFrom(self.rules.relevance.publish),
+        }
+    }
+
     /// Reads and validates the main file and the files it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = read(path)?;

@@ -44,6 +44,10 @@ pub struct RelevanceParams {
     /// 待定 (maybe) when `maybe ≤ relevance < threshold`: shown to editors in
     /// their own group, never published unreviewed; irrelevant below.
     pub maybe: f64,
+    /// In `review.mode = "auto"`, a candidate is published without an
+    /// editor only at this relevance or more (≥ threshold); a candidate
+    /// under it waits for an editor as in manual mode.
+    pub publish: f64,
     pub bias: f64,
     pub body: f64,
     pub density: f64,
@@ -401,6 +405,7 @@ struct RawWeights {
 struct RawRelevance {
     threshold: Option<Spanned<f64>>,
     maybe: Option<Spanned<f64>>,
+    publish: Option<Spanned<f64>>,
     bias: Option<Spanned<f64>>,
     body: Option<Spanned<f64>>,
     density: Option<Spanned<f64>>,
@@ -610,6 +615,15 @@ impl Rules {
                 0.0,
                 threshold,
             )?,
+            // Without a bound of its own, auto mode publishes every
+            // candidate, as it did before the bound existed.
+            publish: file.number(
+                r.publish.as_ref(),
+                "relevance.publish",
+                threshold,
+                threshold,
+                1.0,
+            )?,
             bias: file.number(r.bias.as_ref(), "relevance.bias", 3.0, -big, big)?,
             body: file.number(r.body.as_ref(), "relevance.body", 0.5, 0.0, big)?,
             density: file.number(r.density.as_ref(), "relevance.density", 0.15, 0.0, big)?,
@@ -803,6 +817,7 @@ mod tests {
         assert!(r.keywords.len() > 100);
         assert_eq!(r.relevance.threshold, 0.88);
         assert_eq!(r.relevance.maybe, 0.02);
+        assert!(r.relevance.publish > r.relevance.threshold);
         assert!(r.commentary.byline > 0.0 && r.commentary.dateline < 0.0);
         assert!(!r.commentary.addresses.is_empty());
     }
@@ -814,6 +829,22 @@ mod tests {
         assert_eq!(r.commentary.byline, shipped.commentary.byline);
         assert_eq!(r.commentary.arguments, shipped.commentary.arguments);
         assert_eq!(r.relevance.maybe, 0.02);
+    }
+
+    #[test]
+    fn without_a_publish_bound_auto_mode_publishes_every_candidate() {
+        let r = Rules::from_toml(Path::new("r.toml"), "[relevance]\nthreshold = 0.6\n").unwrap();
+        assert_eq!(r.relevance.publish, 0.6);
+    }
+
+    #[test]
+    fn a_publish_bound_under_the_threshold_is_refused_where_it_stands() {
+        let text = "[relevance]\nthreshold = 0.9\npublish = 0.5\n";
+        let e = Rules::from_toml(Path::new("r.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("r.toml:3:"), "{e}");
+        assert!(e.contains("relevance.publish"), "{e}");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use prometheus_client::metrics::counter::Counter;
 use sha2::{Digest, Sha256};
 
 use super::ServeError;
-use crate::config::{Config, ReviewMode};
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::model::FeedEntry;
 use crate::publish::{self, FeedKind, archive, jsonfeed};
@@ -220,12 +220,12 @@ impl FeedCache {
             }
             return Ok(None);
         }
-        let include_candidates = config.review.mode == ReviewMode::Auto;
+        let publishing = config.published();
         // The current documents get the same entries `app::publish` reads,
         // so they are byte for byte what `kuaibao publish` writes.
         let limit = config.publish.entries * (config.sections.len() + 1);
-        let entries = store.feed_entries(include_candidates, Some(limit))?;
-        let months = store.publishable_months(include_candidates)?;
+        let entries = store.feed_entries(publishing, Some(limit))?;
+        let months = store.publishable_months(publishing)?;
         Ok(Some(Loaded {
             key: (fp, quick_key),
             entries,
@@ -326,17 +326,14 @@ impl FeedCache {
                 return Ok(Some(doc.clone()));
             }
         }
-        let include_candidates = config.review.mode == ReviewMode::Auto;
+        let publishing = config.published();
         let (months, entries) = {
             let store = store.lock().unwrap_or_else(|p| p.into_inner());
-            let months = months_of(kind, &store.publishable_months(include_candidates)?);
+            let months = months_of(kind, &store.publishable_months(publishing)?);
             if !months.iter().any(|m| m == month) {
                 return Ok(None);
             }
-            (
-                months,
-                store.feed_entries_in_month(include_candidates, month)?,
-            )
+            (months, store.feed_entries_in_month(publishing, month)?)
         };
         // Rendering happens without the store's lock.
         let entries: Vec<&FeedEntry> = entries.iter().filter(|e| kind.contains(e)).collect();
@@ -551,13 +548,13 @@ fn quick_key(config: &Config, store: &Store) -> Result<[u8; 32], ServeError> {
 /// them changes (every such write bumps `updated_at`), or a source is
 /// renamed (entries name their source).
 fn fingerprint(config: &Config, store: &Store) -> Result<[u8; 32], ServeError> {
-    let include_candidates = config.review.mode == ReviewMode::Auto;
+    let publishing = config.published();
     let FeedVersion {
         count,
         max_updated,
         id_sum,
         sources,
-    } = store.feed_version(include_candidates)?;
+    } = store.feed_version(publishing)?;
     let today = time::today().to_string();
     Ok(sha(&[
         &count.to_le_bytes(),

@@ -48,7 +48,7 @@ use serde::Serialize;
 use crate::classify::DecisionLog;
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
-use crate::model::{FeedEntry, NewItem, Validators};
+use crate::model::{FeedEntry, NewItem, Published, Validators};
 
 mod accounts;
 mod dedup;
@@ -658,11 +658,12 @@ pub trait ItemStore {
     fn restore_status(&mut self, id: i64, status: Status) -> Result<Status, StoreError>;
 
     /// The items to publish, newest first: approved ones, and in auto mode
-    /// candidates too; never a 待定 (maybe), rejected or irrelevant one,
-    /// whatever the mode, until an editor approves it.
+    /// candidates sure enough (`relevance.publish`); never a 待定 (maybe),
+    /// rejected or irrelevant one, whatever the mode, until an editor
+    /// approves it.
     fn feed_entries(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError>;
 
@@ -671,7 +672,7 @@ pub trait ItemStore {
     /// first: one monthly archive.
     fn feed_entries_in_month(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         month: &str,
     ) -> Result<Vec<FeedEntry>, StoreError>;
 
@@ -679,7 +680,7 @@ pub trait ItemStore {
     /// archives exist, without reading any item.
     fn publishable_months(
         &self,
-        include_candidates: bool,
+        publishing: Published,
     ) -> Result<Vec<(Option<String>, String)>, StoreError>;
 
     /// Counts of items per status.
@@ -725,11 +726,11 @@ pub trait ItemStore {
     fn data_version(&self) -> Result<i64, StoreError>;
 
     /// What changes whenever an item enters or leaves the publishable set
-    /// (approved, and with `include_candidates` candidates too) or one of
+    /// (`publishing`: approved, and in auto mode sure candidates) or one of
     /// them changes (every such write bumps `updated_at`), or a source is
     /// renamed (entries name their source): whether the served documents
     /// must be rendered again.
-    fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError>;
+    fn feed_version(&self, publishing: Published) -> Result<FeedVersion, StoreError>;
 
     /// The database file (None in memory).
     fn path(&self) -> Option<std::path::PathBuf>;
@@ -1069,31 +1070,34 @@ impl ItemStore for SqliteStore {
 
     fn feed_entries(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        self.publishable(include_candidates, None, limit)
+        self.publishable(publishing, None, limit)
     }
 
     fn feed_entries_in_month(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         month: &str,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        self.publishable(include_candidates, Some(month), None)
+        self.publishable(publishing, Some(month), None)
     }
 
     fn publishable_months(
         &self,
-        include_candidates: bool,
+        publishing: Published,
     ) -> Result<Vec<(Option<String>, String)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
              FROM stories st JOIN items p ON p.id = st.primary_item
-             WHERE p.status = 'approved' OR (?1 AND p.status = 'candidate')
+             WHERE p.status = 'approved'
+                OR (p.status = 'candidate' AND COALESCE(p.relevance, 1) >= ?1)
              ORDER BY month",
         )?;
-        let rows = stmt.query_map([include_candidates], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([publishing.candidates_from()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1191,14 +1195,15 @@ impl ItemStore for SqliteStore {
             .query_row([], |r| r.get(0))?)
     }
 
-    fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
+    fn feed_version(&self, publishing: Published) -> Result<FeedVersion, StoreError> {
         let (count, max_updated, id_sum) = self
             .conn
             .prepare_cached(
                 "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0) FROM items
-             WHERE status = 'approved' OR (?1 AND status = 'candidate')",
+             WHERE status = 'approved'
+                OR (status = 'candidate' AND COALESCE(relevance, 1) >= ?1)",
             )?
-            .query_row([include_candidates], |r| {
+            .query_row([publishing.candidates_from()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         let sources = self
@@ -1375,7 +1380,7 @@ impl SqliteStore {
 
     fn publishable(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         month: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
@@ -1392,14 +1397,15 @@ impl SqliteStore {
                         CASE WHEN st.updated_at > st.created_at THEN st.updated_at ELSE '' END)
              FROM stories st JOIN items i ON i.id = st.primary_item
              LEFT JOIN sources s ON s.id = i.source_id
-             WHERE (i.status = 'approved' OR (?1 AND i.status = 'candidate'))
+             WHERE (i.status = 'approved'
+                    OR (i.status = 'candidate' AND COALESCE(i.relevance, 1) >= ?1))
                AND (?2 IS NULL OR substr(COALESCE(i.published_at, i.updated_at), 1, 7) = ?2)
              ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, st.uid
              LIMIT ?3",
         )?;
         // LIMIT -1 is SQLite's "no limit".
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let rows = stmt.query_map(params![include_candidates, month, limit], |r| {
+        let rows = stmt.query_map(params![publishing.candidates_from(), month, limit], |r| {
             let published: Option<String> = r.get(8)?;
             let changed: String = r.get(9)?;
             let story: i64 = r.get(10)?;
@@ -1836,7 +1842,7 @@ mod tests {
         .unwrap();
         let store = Store::setup(conn, ":memory:").unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        let entries = store.feed_entries(false, None).unwrap();
+        let entries = store.feed_entries(Published::Approved, None).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].uid, "u1", "the story keeps the item's entry id");
         let counts = store.counts().unwrap();

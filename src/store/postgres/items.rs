@@ -23,7 +23,7 @@ use super::dedup::{Lookup, save as save_fingerprint};
 use super::shared::{lock_stories, open_story, refresh_primary, story_via};
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
-use crate::model::{FeedEntry, NewItem, Validators};
+use crate::model::{FeedEntry, NewItem, Published, Validators};
 use crate::store::save::{SaveSteps, store_item};
 use crate::store::{
     Classification, Decision, FeedVersion, FetchOutcomeKind, FetchRecord, ItemStore, PlaceStory,
@@ -287,27 +287,27 @@ impl ItemStore for PgStore {
 
     fn feed_entries(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         limit: Option<usize>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         crate::store::postgres::outside_runtime(|| -> Result<Vec<FeedEntry>, StoreError> {
-            publishable(&mut *self.db(), include_candidates, None, limit)
+            publishable(&mut *self.db(), publishing, None, limit)
         })
     }
 
     fn feed_entries_in_month(
         &self,
-        include_candidates: bool,
+        publishing: Published,
         month: &str,
     ) -> Result<Vec<FeedEntry>, StoreError> {
         crate::store::postgres::outside_runtime(|| -> Result<Vec<FeedEntry>, StoreError> {
-            publishable(&mut *self.db(), include_candidates, Some(month), None)
+            publishable(&mut *self.db(), publishing, Some(month), None)
         })
     }
 
     fn publishable_months(
         &self,
-        include_candidates: bool,
+        publishing: Published,
     ) -> Result<Vec<(Option<String>, String)>, StoreError> {
         crate::store::postgres::outside_runtime(
             || -> Result<Vec<(Option<String>, String)>, StoreError> {
@@ -316,9 +316,10 @@ impl ItemStore for PgStore {
                 let rows = self.db().query(
                 "SELECT DISTINCT p.section, substr(COALESCE(p.published_at, p.updated_at), 1, 7) AS month
                  FROM stories st JOIN items p ON p.id = st.primary_item
-                 WHERE p.status = 'approved' OR ($1 AND p.status = 'candidate')
+                 WHERE p.status = 'approved'
+                    OR (p.status = 'candidate' AND COALESCE(p.relevance, 1) >= $1::float8)
                  ORDER BY month, p.section NULLS FIRST",
-                &[&include_candidates],
+                &[&publishing.candidates_from()],
             )?;
                 Ok(rows
                     .iter()
@@ -452,15 +453,16 @@ impl ItemStore for PgStore {
         })
     }
 
-    fn feed_version(&self, include_candidates: bool) -> Result<FeedVersion, StoreError> {
+    fn feed_version(&self, publishing: Published) -> Result<FeedVersion, StoreError> {
         crate::store::postgres::outside_runtime(|| -> Result<FeedVersion, StoreError> {
             let mut db = self.db();
             // SUM of BIGINT is NUMERIC in PostgreSQL; ids are far from
             // overflowing i64, as SQLite's integer sum assumes too.
             let r = db.query_one(
                 "SELECT COUNT(*), COALESCE(MAX(updated_at), ''), COALESCE(SUM(id), 0)::bigint FROM items
-                 WHERE status = 'approved' OR ($1 AND status = 'candidate')",
-                &[&include_candidates],
+                 WHERE status = 'approved'
+                    OR (status = 'candidate' AND COALESCE(relevance, 1) >= $1::float8)",
+                &[&publishing.candidates_from()],
             )?;
             let sources: String = db
                 .query_one(
@@ -894,7 +896,7 @@ fn query_review(
 /// story's identity), newest first; `month` (`YYYY-MM`) keeps one month.
 fn publishable(
     db: &mut impl GenericClient,
-    include_candidates: bool,
+    publishing: Published,
     month: Option<&str>,
     limit: Option<usize>,
 ) -> Result<Vec<FeedEntry>, StoreError> {
@@ -911,12 +913,13 @@ fn publishable(
                          CASE WHEN st.updated_at > st.created_at THEN st.updated_at ELSE '' END)
          FROM stories st JOIN items i ON i.id = st.primary_item
          LEFT JOIN sources s ON s.id = i.source_id
-         WHERE (i.status = 'approved' OR ($1 AND i.status = 'candidate'))
+         WHERE (i.status = 'approved'
+                OR (i.status = 'candidate' AND COALESCE(i.relevance, 1) >= $1::float8))
            AND ($2::text IS NULL OR substr(COALESCE(i.published_at, i.updated_at), 1, 7) = $2)
          ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, st.uid
          LIMIT $3",
         // LIMIT NULL is PostgreSQL's "no limit".
-        &[&include_candidates, &month, &limit.map(count)],
+        &[&publishing.candidates_from(), &month, &limit.map(count)],
     )?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
