@@ -267,6 +267,26 @@ fn an_offices_notice_about_itself_waits_in_maybe_though_its_own_site_carries_it(
 }
 
 #[test]
+fn an_offices_tender_by_any_procurement_method_waits_in_maybe() {
+    let rules = Rules::default();
+    for method in ["竞争性磋商", "竞争性谈判", "单一来源采购"] {
+        let tender = classify(
+            &ClassifyInput {
+                title: format!("无锡市人力资源和社会保障局办公楼维修改造工程{method}公告"),
+                content: "受无锡市人力资源和社会保障局委托，采购代理机构就该局办公楼外立面\
+                          维修改造工程进行采购，欢迎符合资格条件的供应商参加。预算金额186万元。"
+                    .into(),
+                origin: Some("无锡市人力资源和社会保障局".into()),
+                ..Default::default()
+            },
+            &rules,
+            None,
+        );
+        assert_eq!(tender.verdict, Verdict::Maybe, "{method}: {tender:#?}");
+    }
+}
+
+#[test]
 fn an_item_no_rule_speaks_to_waits_in_maybe_rather_than_out_of_sight() {
     let rules = Rules::default();
     let silent = classify(
