@@ -21,7 +21,7 @@ use kuaibao::config::{EncodingChoice, Source, SourceKind};
 use kuaibao::model::{NewItem, Validators};
 use kuaibao::normalize::sanitize_html;
 use kuaibao::store::migrate::{
-    COPIED_TABLES, MigrateError, MigrationReport, migrate_sqlite_to_postgres,
+    COPIED_TABLES, COPIED_WITHIN, MigrateError, MigrationReport, migrate_sqlite_to_postgres,
 };
 use kuaibao::store::postgres::PgStore;
 use kuaibao::store::{
@@ -223,16 +223,23 @@ fn populated_sqlite(dir: &Path) -> PathBuf {
     path
 }
 
-/// Rows per table, read straight from the SQLite file.
+/// Rows per table, read straight from the SQLite file (with the rows of
+/// the tables copied within it: the dedup index's unmerged band keys).
 fn sqlite_counts(path: &Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(path).expect("open");
+    let count = |t: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .expect("count")
+    };
     COPIED_TABLES
         .iter()
         .map(|t| {
-            let n: i64 = conn
-                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-                .expect("count");
-            (t.to_string(), n)
+            let within: i64 = COPIED_WITHIN
+                .iter()
+                .filter(|(_, into)| into == t)
+                .map(|(w, _)| count(w))
+                .sum();
+            (t.to_string(), count(t) + within)
         })
         .collect()
 }

@@ -915,6 +915,74 @@ on_both_backends!(a_text_too_short_to_fingerprint_is_stored_unindexed_and_can_be
 
 // --- many connections ----------------------------------------------------------
 
+/// Band keys are written to a small table and merged into the large index
+/// a thousand items at a time (SQLite only): a key is found on either
+/// side of a merge, and an item indexed again loses its merged keys.
+#[test]
+fn band_keys_are_found_before_and_after_they_are_merged_and_replaced_after() {
+    let (dir, open) = sqlite_file();
+    let mut store = open();
+    let fingerprint = |n: u64| {
+        let shingles: Vec<u64> = (0..40).map(|i| n * 1_000 + i).collect();
+        kuaibao::dedup::Fingerprint::from_shingles(&shingles)
+    };
+    let waiting = |dir: &std::path::Path| -> (i64, i64) {
+        let conn = rusqlite::Connection::open(dir.join("kuaibao.db")).expect("open");
+        conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM item_bands_recent), (SELECT COUNT(*) FROM item_bands)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count")
+    };
+    store
+        .save_fingerprints(&[(1, 20_000, fingerprint(1))])
+        .expect("save");
+    assert_eq!(waiting(dir.path()), (42, 0), "a new item's keys wait");
+    assert_eq!(
+        store.dedup_candidates(&fingerprint(1), None).expect("c"),
+        vec![1]
+    );
+    let many: Vec<_> = (2..=1_100)
+        .map(|n| (n, 20_000, fingerprint(n as u64)))
+        .collect();
+    store.save_fingerprints(&many).expect("save");
+    assert_eq!(waiting(dir.path()), (0, 1_100 * 42), "merged");
+    assert_eq!(
+        store.dedup_candidates(&fingerprint(1), None).expect("c"),
+        vec![1]
+    );
+    store
+        .save_fingerprints(&[(1, 20_001, fingerprint(5_000))])
+        .expect("save");
+    assert!(
+        store
+            .dedup_candidates(&fingerprint(1), None)
+            .expect("c")
+            .is_empty(),
+        "the merged keys of its old text are gone"
+    );
+    assert_eq!(
+        store
+            .dedup_candidates(&fingerprint(5_000), None)
+            .expect("c"),
+        vec![1]
+    );
+    drop(store);
+    // The count of waiting items survives a restart: a cron poll that saves
+    // a few items a run still merges once enough wait.
+    let mut store = open();
+    let more: Vec<_> = (2_000..3_023)
+        .map(|n| (n, 20_000, fingerprint(n as u64)))
+        .collect();
+    store.save_fingerprints(&more).expect("save");
+    assert_eq!(
+        waiting(dir.path()).0,
+        0,
+        "one waiting from before, 1,023 added: merged"
+    );
+}
+
 /// A SQLite database file and a way to open more connections to it.
 fn sqlite_file() -> (tempfile::TempDir, impl Fn() -> kuaibao::store::SqliteStore) {
     let dir = tempfile::tempdir().expect("dir");

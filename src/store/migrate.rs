@@ -38,7 +38,9 @@
 //!   row's key and the column, rather than being changed on the way.
 //!
 //! The tables copied are those of the SQLite schema (`store/schema.sql`)
-//! but its full-text search index (`items_fts*`, `search_index_state`):
+//! (`item_bands_recent`'s rows as rows of `item_bands`, which they are,
+//! not yet merged) but its full-text search index (`items_fts*`,
+//! `search_index_state`):
 //! PostgreSQL searches with `pg_trgm` indexes that it builds from the
 //! copied items itself. The PostgreSQL-only tables (leases, host budgets)
 //! hold the state of running pollers, not data; the lease rows that a
@@ -79,6 +81,11 @@ pub const COPIED_TABLES: &[&str] = &[
     "issue_stories",
     "source_repairs",
 ];
+
+/// SQLite tables whose rows are copied as rows of another: the dedup
+/// index's newest band keys (`item_bands_recent`, migration 9) are
+/// `item_bands` rows not yet merged into it. PostgreSQL has the one table.
+pub const COPIED_WITHIN: &[(&str, &str)] = &[("item_bands_recent", "item_bands")];
 
 /// SQLite's full-text search index (the FTS5 table, its shadow tables, its
 /// catch-up marker): no PostgreSQL counterpart, see the module doc.
@@ -304,6 +311,8 @@ fn check_sqlite_tables(sqlite: &Connection) -> Result<Vec<String>, StoreError> {
     for name in &names {
         if SQLITE_ONLY_TABLES.contains(&name.as_str()) {
             not_copied.push(name.clone());
+        } else if COPIED_WITHIN.iter().any(|(t, _)| t == name) {
+            continue;
         } else if !COPIED_TABLES.contains(&name.as_str()) {
             return Err(MigrateError::UnknownTable {
                 table: name.clone(),
@@ -460,9 +469,29 @@ impl Plan {
         format!(
             "SELECT {} FROM {} ORDER BY {}",
             self.column_list(),
-            quote(&self.table),
+            if postgres {
+                quote(&self.table)
+            } else {
+                sqlite_source(&self.table)
+            },
             self.order_by(postgres)
         )
+    }
+}
+
+/// Where a table's rows are read on the SQLite side: the table, and the
+/// tables copied within it ([`COPIED_WITHIN`], the same columns in the same
+/// order).
+fn sqlite_source(table: &str) -> String {
+    let within: Vec<String> = COPIED_WITHIN
+        .iter()
+        .filter(|(_, into)| *into == table)
+        .map(|(t, _)| format!(" UNION SELECT * FROM {}", quote(t)))
+        .collect();
+    if within.is_empty() {
+        quote(table)
+    } else {
+        format!("(SELECT * FROM {}{})", quote(table), within.concat())
     }
 }
 
@@ -840,10 +869,14 @@ mod tests {
         for name in &names {
             assert!(
                 COPIED_TABLES.contains(&name.as_str())
-                    || SQLITE_ONLY_TABLES.contains(&name.as_str()),
+                    || SQLITE_ONLY_TABLES.contains(&name.as_str())
+                    || COPIED_WITHIN.iter().any(|(t, _)| t == name),
                 "{name}"
             );
         }
-        assert_eq!(names.len(), COPIED_TABLES.len() + SQLITE_ONLY_TABLES.len());
+        assert_eq!(
+            names.len(),
+            COPIED_TABLES.len() + SQLITE_ONLY_TABLES.len() + COPIED_WITHIN.len()
+        );
     }
 }

@@ -522,6 +522,9 @@ pub struct SqliteStore {
     /// The `-wal` file, whose size decides a checkpoint (None in memory).
     wal_path: Option<std::path::PathBuf>,
     last_checkpoint: std::time::Instant,
+    /// Items whose dedup band keys wait in `item_bands_recent` (counted at
+    /// open, then by this connection's saves).
+    recent_band_items: usize,
     /// The schema version the database had when it was opened.
     opened_version: i64,
     model_cache: learning::ModelCache,
@@ -783,6 +786,7 @@ impl SqliteStore {
                 one_by_one
             }
         };
+        self.merge_bands_if_due(batch.len())?;
         // Time-gated: most batches skip it (see `Store::checkpoint`).
         self.checkpoint()?;
         Ok(stored)
@@ -1299,14 +1303,33 @@ impl SqliteStore {
         }
         let wal_path =
             (path != ":memory:").then(|| std::path::PathBuf::from(format!("{path}-wal")));
+        let recent_band_items = dedup::recent_band_items(&conn)?;
         let store = SqliteStore {
             conn,
             wal_path,
             last_checkpoint: std::time::Instant::now(),
+            recent_band_items,
             opened_version: version,
             model_cache: learning::ModelCache::default(),
         };
         Ok(store)
+    }
+
+    /// Moves the dedup index's newest band keys into the large index once
+    /// enough items' keys wait (see `dedup::MERGE_RECENT_BANDS_EVERY`);
+    /// `added`: items just saved.
+    fn merge_bands_if_due(&mut self, added: usize) -> Result<(), StoreError> {
+        self.recent_band_items += added;
+        if self.recent_band_items < dedup::MERGE_RECENT_BANDS_EVERY {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        dedup::merge_recent_bands(&tx)?;
+        tx.commit()?;
+        self.recent_band_items = 0;
+        Ok(())
     }
 
     /// Review rows: `tail` joins `items i` to `stories st` and filters.
@@ -1462,6 +1485,9 @@ impl SqliteStore {
             conn,
             wal_path: None,
             last_checkpoint: std::time::Instant::now(),
+            // Not counted: such a handle stores no items, and the main
+            // handle merges what waits.
+            recent_band_items: 0,
             opened_version,
             model_cache: learning::ModelCache::default(),
         })

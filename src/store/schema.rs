@@ -21,6 +21,7 @@
 //! | 6 | [`SOURCE_LIMITS`]: which poll budgets bit |
 //! | 7 | [`SOURCE_REPAIRS`]: selectors repaired after a redesign |
 //! | 8 | [`MAYBE_STATUS`]: the 待定 (maybe) review status |
+//! | 9 | [`RECENT_BANDS`]: the dedup index's newest band keys, merged later |
 
 /// Schema migrations, applied in order; `user_version` = how many ran.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -32,7 +33,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     SOURCE_LIMITS,
     SOURCE_REPAIRS,
     MAYBE_STATUS,
+    RECENT_BANDS,
 ];
+
+/// Migration 9: new band keys of the dedup index are written to this small
+/// table and merged into `item_bands` a thousand items at a time
+/// (`dedup::merge_recent_bands`); look-ups read both. Each band key is a
+/// random key, so 42 keys written straight into the large index dirtied
+/// about one page of it each at every commit, and those pages went to the
+/// log again and again; merged in bulk, each page of the large index is
+/// written once per merge. Nothing in it is ever only here for long: the
+/// same rows, the same primary key, the same meaning as `item_bands`.
+const RECENT_BANDS: &str = r#"
+CREATE TABLE item_bands_recent (
+    band    INTEGER NOT NULL,
+    key     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    PRIMARY KEY (band, key, item_id)
+) WITHOUT ROWID;
+"#;
 
 /// Migration 1: what the first kuaibao stored. An item is stored once (one
 /// guid from one source, one canonical URL); `item_links` keeps every page
@@ -431,7 +450,7 @@ mod tests {
     #[test]
     fn a_new_database_has_the_recorded_schema() {
         let store = SqliteStore::open_in_memory().expect("open");
-        assert_eq!(store.schema_version().expect("version"), 8);
+        assert_eq!(store.schema_version().expect("version"), 9);
         assert_eq!(dump(&store.conn), recorded());
     }
 

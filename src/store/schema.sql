@@ -125,6 +125,14 @@ CREATE TABLE item_bands (
     PRIMARY KEY (band, key, item_id)
 ) WITHOUT ROWID;
 
+-- table item_bands_recent
+CREATE TABLE item_bands_recent (
+    band    INTEGER NOT NULL,
+    key     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    PRIMARY KEY (band, key, item_id)
+) WITHOUT ROWID;
+
 -- table item_fingerprints
 CREATE TABLE item_fingerprints (
     item_id  INTEGER PRIMARY KEY,
