@@ -916,7 +916,7 @@ on_both_backends!(a_text_too_short_to_fingerprint_is_stored_unindexed_and_can_be
 // --- many connections ----------------------------------------------------------
 
 /// Band keys are written to a small table and merged into the large index
-/// a thousand items at a time (SQLite only): a key is found on either
+/// 512 items at a time (SQLite only): a key is found on either
 /// side of a merge, and an item indexed again loses its merged keys.
 #[test]
 fn band_keys_are_found_before_and_after_they_are_merged_and_replaced_after() {
@@ -972,14 +972,15 @@ fn band_keys_are_found_before_and_after_they_are_merged_and_replaced_after() {
     // The count of waiting items survives a restart: a cron poll that saves
     // a few items a run still merges once enough wait.
     let mut store = open();
-    let more: Vec<_> = (2_000..3_023)
+    // (Merged every 512 items: one waiting from before and 511 more.)
+    let more: Vec<_> = (2_000..2_511)
         .map(|n| (n, 20_000, fingerprint(n as u64)))
         .collect();
     store.save_fingerprints(&more).expect("save");
     assert_eq!(
         waiting(dir.path()).0,
         0,
-        "one waiting from before, 1,023 added: merged"
+        "one waiting from before, 511 added: merged"
     );
 }
 

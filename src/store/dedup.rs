@@ -64,10 +64,11 @@ pub(super) fn save(
 /// item's 42 keys straight into the large index dirtied ~42 of its pages at
 /// every commit; merged in bulk, a page is written once per merge. Measured
 /// on a first poll of 20,000 items (`benches/pipeline.rs`): every 256
-/// items 13.9–14.2 s, 1,024 13.1–13.7 s, 4,096 14.0–14.3 s (the small table
-/// itself grows past what a commit touches cheaply), against 15.1–15.9 s
-/// straight into the index.
-pub(super) const MERGE_RECENT_BANDS_EVERY: usize = 1_024;
+/// items 13.9–14.2 s, 512 12.7–13.3 s, 1,024 12.8–14.1 s but up to
+/// 100.3 MiB (sources' batches pile up while a longer merge holds the
+/// store), 4,096 14.0–14.3 s (the small table itself grows past what a
+/// commit touches cheaply), against 15.1–15.9 s straight into the index.
+pub(super) const MERGE_RECENT_BANDS_EVERY: usize = 512;
 
 /// Moves every band key of `item_bands_recent` into `item_bands`. Call
 /// inside a transaction.

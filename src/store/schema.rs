@@ -37,7 +37,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
 ];
 
 /// Migration 9: new band keys of the dedup index are written to this small
-/// table and merged into `item_bands` a thousand items at a time
+/// table and merged into `item_bands` 512 items at a time
 /// (`dedup::merge_recent_bands`); look-ups read both. Each band key is a
 /// random key, so 42 keys written straight into the large index dirtied
 /// about one page of it each at every commit, and those pages went to the
