@@ -215,6 +215,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn auto_mode_publishes_approved_stories_and_sure_candidates_only() {
+        let auto = Published::AlsoCandidatesFrom(0.993);
+        assert!(auto.publishes(Status::Approved, Some(0.1)));
+        assert!(auto.publishes(Status::Candidate, Some(0.999)));
+        assert!(
+            auto.publishes(Status::Candidate, None),
+            "stored before relevance"
+        );
+        assert!(!auto.publishes(Status::Candidate, Some(0.95)));
+        assert!(!auto.publishes(Status::Maybe, Some(1.0)));
+        assert!(!auto.publishes(Status::Rejected, Some(1.0)));
+        assert!(!Published::Approved.publishes(Status::Candidate, Some(1.0)));
+        assert!(Published::Approved.publishes(Status::Approved, None));
+    }
+
+    #[test]
     fn only_web_and_relative_urls_are_links() {
         assert_eq!(
             safe_href(" https://www.mohrss.gov.cn/a.html"),
@@ -256,6 +272,18 @@ impl Published {
         match self {
             Published::Approved => None,
             Published::AlsoCandidatesFrom(bound) => Some(bound),
+        }
+    }
+
+    /// Whether a story of this status and relevance is published (what the
+    /// store's feed queries select, for one story).
+    pub fn publishes(self, status: Status, relevance: Option<f64>) -> bool {
+        match status {
+            Status::Approved => true,
+            Status::Candidate => self
+                .candidates_from()
+                .is_some_and(|bound| relevance.unwrap_or(1.0) >= bound),
+            Status::Rejected | Status::Maybe | Status::Irrelevant => false,
         }
     }
 }

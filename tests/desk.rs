@@ -1043,6 +1043,48 @@ async fn the_queue_groups_by_section_in_bulletin_order_most_relevant_first() {
 }
 
 #[tokio::test]
+async fn in_auto_mode_the_desk_marks_the_candidates_already_published_and_only_those() {
+    let f = Fixture::with_config(
+        "http://kb.example.org/kuaibao/",
+        "[review]\nmode = \"auto\"\n",
+        None,
+    );
+    // Under the shipped `relevance.publish` (0.993): waits for an editor.
+    let unsure = f.id("wage");
+    f.store
+        .lock()
+        .unwrap()
+        .set_classification(
+            unsure,
+            &kuaibao::store::Classification {
+                relevance: Some(0.95),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let s = f.login("alice").await;
+    let page = f.get("/desk/", Some(&s)).await.body;
+    let card = |slug: &str| -> String {
+        let start = page
+            .find(&format!("id=\"item-{}\"", f.id(slug)))
+            .unwrap_or_else(|| panic!("{slug}: {page}"));
+        let end = page[start..].find("</article>").expect("card end");
+        page[start..start + end].to_string()
+    };
+    assert!(!card("wage").contains("已自动发布"), "{}", card("wage"));
+    let sure = ITEMS
+        .iter()
+        .map(|i| i.0)
+        .find(|slug| *slug != "wage")
+        .expect("another item");
+    assert!(card(sure).contains("已自动发布"), "{}", card(sure));
+    let wage = ITEMS.iter().find(|i| i.0 == "wage").expect("wage").2;
+    let feed = f.feed("/feeds/all.xml").await;
+    assert!(categories(&feed, wage).is_none(), "not in the feed either");
+    assert!(categories(&feed, ITEMS[0].2).is_some());
+}
+
+#[tokio::test]
 async fn maybe_stories_wait_below_the_candidates_in_a_closed_group_and_reach_the_auto_feed_only_once_approved()
  {
     let f = Fixture::with_config(

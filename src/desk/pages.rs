@@ -691,6 +691,13 @@ fn render_item(config: &Config, csrf: &str, back: &str, item: &DeskItem) -> Mark
             "\n"
             p.meta {
                 span class={ "badge " (item.status.as_str()) } { (status_label(item.status)) }
+                // In auto mode a sure candidate is already in the feeds; an
+                // editor's rejection takes it out.
+                @if item.status == Status::Candidate
+                    && config.published().publishes(item.status, item.relevance)
+                {
+                    " " span.badge.auto title="自动审核模式下，相关度达到发布线的候选稿件直接发布；拒绝即撤下" { "已自动发布" }
+                }
                 " · " time { (date) } " · 来源：" (origin) " · "
                 (item.outlets.len().max(1)) " 家媒体刊发：" (item.outlets.join("、"))
                 " · 栏目：" span.sec { (section_name(config, item.section.as_deref())) }
