@@ -412,10 +412,42 @@ fn classify_eval_prints_accuracy_and_a_confusion_matrix_or_json() {
             "山东省为各类就业群体提供职业技能等级认定服务",
         ],
     );
+    let shown = text(&show.stdout);
     assert!(
-        text(&show.stdout).contains("山东：为各类就业群体提供职业技能等级认定服务"),
-        "{}",
-        text(&show.stdout)
+        shown.contains("山东：为各类就业群体提供职业技能等级认定服务"),
+        "{shown}"
+    );
+    // Whether auto mode would publish it unreviewed: news of the field at
+    // once, a retiree's portrait from the same outlet only after an editor.
+    let show = |title: &str, content: &str| {
+        let args = [
+            "classify",
+            "show",
+            "--title",
+            title,
+            "--origin",
+            "人力资源社会保障部",
+            "--content",
+            content,
+        ];
+        text(&kuaibao(&shipped, &args).stdout)
+    };
+    let news = show(
+        "人社部部署高校毕业生就业服务攻坚行动",
+        "人力资源社会保障部近日印发通知，部署开展高校毕业生等青年就业服务攻坚行动，\
+         要求各地摸清离校未就业毕业生底数，逐一提供就业服务，落实一次性扩岗补助和社会保险补贴政策。",
+    );
+    assert!(
+        news.contains("in scope; auto mode publishes it at once"),
+        "{news}"
+    );
+    let portrait = show(
+        "退休老电工的书屋",
+        "退休以后，老电工回到村里办起了书屋，乡亲们常来看书。社保待遇按时发放，他说日子过得踏实。",
+    );
+    assert!(
+        portrait.contains("in scope; under relevance.publish, it waits for an editor"),
+        "{portrait}"
     );
 }
 

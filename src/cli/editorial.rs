@@ -192,7 +192,14 @@ pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Resu
                     c.section.as_deref().unwrap_or("-"),
                     c.relevance,
                     match c.verdict {
-                        kuaibao::classify::Verdict::Relevant => "in scope",
+                        kuaibao::classify::Verdict::Relevant
+                            if c.relevance >= rules.relevance.publish =>
+                        {
+                            "in scope; auto mode publishes it at once"
+                        }
+                        kuaibao::classify::Verdict::Relevant => {
+                            "in scope; under relevance.publish, it waits for an editor even in auto mode"
+                        }
                         kuaibao::classify::Verdict::Maybe => "待定: for an editor to decide",
                         kuaibao::classify::Verdict::Irrelevant => "off-topic",
                     },
