@@ -202,6 +202,10 @@ enum Hop {
 const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,\
 application/rss+xml,application/atom+xml,application/json;q=0.9,*/*;q=0.8";
 
+/// How long a connection may sit idle beyond `poll.host_delay` before it
+/// is closed.
+const IDLE_CONNECTION: Duration = Duration::from_secs(5);
+
 impl Fetcher {
     pub fn new(poll: &Poll) -> Result<Fetcher, FetchError> {
         let mut headers = HeaderMap::new();
@@ -219,7 +223,13 @@ impl Fetcher {
             // its own per-host permit and a typed error.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(poll.timeout)
-            .timeout(poll.timeout);
+            .timeout(poll.timeout)
+            // A host's connection is kept between the requests of a pass
+            // (they follow each other, `host_delay` apart), not from one
+            // pass to the next, minutes later, when servers have closed it
+            // anyway: kept 90 s (reqwest's default), the idle connections
+            // to 1,000 outlets held 8 MiB of a first poll's 96 MiB.
+            .pool_idle_timeout(poll.host_delay + IDLE_CONNECTION);
         if !poll.allow_private {
             // A proxy resolves names itself, out of the guard's sight.
             builder = builder
