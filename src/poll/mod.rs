@@ -618,8 +618,11 @@ impl Poller {
         let mut listed = listing.items;
         report.found = listed.len();
         if listed.is_empty() {
-            let had_items =
-                matches!(self.store().last_item_count(&source.id), Ok(Some(n)) if n > 0);
+            let id = source.id.clone();
+            let had_items = matches!(
+                self.in_store(move |s| s.last_item_count(&id)).await,
+                Ok(Ok(Some(n))) if n > 0
+            );
             // An HTML or JSON list with nothing in it is almost always a page
             // whose layout changed under our selectors, not a quiet outlet.
             if source.kind != SourceKind::Feed || had_items {
@@ -727,8 +730,16 @@ impl Poller {
             return self.settle_repair(source, repair, mode, report);
         }
         // Only a list that failed or shrank is looked at closer: a healthy
-        // list costs one query here, not a second parse.
-        let last = self.store().last_item_count(&source.id).ok().flatten();
+        // list costs one query here, not a second parse. Every list passes
+        // here, so it goes through `in_store` like the poller's other store
+        // calls on its async path.
+        let id = source.id.clone();
+        let last = self
+            .in_store(move |s| s.last_item_count(&id))
+            .await
+            .ok()
+            .and_then(|count| count.ok())
+            .flatten();
         let items = listing.as_ref().map_or(0, |l| l.items.len());
         let suspicious = match last {
             Some(n) if n > 0 => (items as i64) * 2 < n,
