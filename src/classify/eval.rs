@@ -212,7 +212,7 @@ pub fn evaluate_items(items: &[LabelledItem], rules: &Rules, model: Option<&Mode
     for item in items {
         let c = classify(&item.input, rules, model);
         let expected = item.label;
-        let published = c.verdict == Verdict::Relevant && c.relevance >= rules.relevance.publish;
+        let published = c.auto_publishes(rules);
         let predicted = match c.verdict {
             Verdict::Irrelevant => off,
             _ => label_index(c.section.as_deref()).unwrap_or(off),

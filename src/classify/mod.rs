@@ -137,6 +137,14 @@ pub struct Classification {
     pub reasons: Vec<String>,
 }
 
+impl Classification {
+    /// Whether auto mode publishes the item without an editor: a candidate
+    /// at `relevance.publish` or more (the rest wait for one).
+    pub fn auto_publishes(&self, rules: &Rules) -> bool {
+        self.verdict == Verdict::Relevant && self.relevance >= rules.relevance.publish
+    }
+}
+
 /// Classifies one item. Without a model the rules decide alone.
 pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> Classification {
     let mut reasons = Vec::new();

@@ -192,9 +192,7 @@ pub(crate) fn classify(config_path: &Path, cmd: ClassifyCommand) -> anyhow::Resu
                     c.section.as_deref().unwrap_or("-"),
                     c.relevance,
                     match c.verdict {
-                        kuaibao::classify::Verdict::Relevant
-                            if c.relevance >= rules.relevance.publish =>
-                        {
+                        kuaibao::classify::Verdict::Relevant if c.auto_publishes(&rules) => {
                             "in scope; auto mode publishes it at once"
                         }
                         kuaibao::classify::Verdict::Relevant => {

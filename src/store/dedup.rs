@@ -1,9 +1,10 @@
 //! The dedup stage's candidate index, the store's side: each item's MinHash
 //! fingerprint and LSH band keys in `item_fingerprints` / `item_bands`
 //! (migration 2 in [`super::schema`]), the newest band keys in
-//! `item_bands_recent` until [`merge_recent_bands`] moves them (migration 9). Part of the store layer; its one job
-//! is to keep and look up what [`crate::dedup`] computes — which story an
-//! item joins is decided there ([`crate::dedup::place`]).
+//! `item_bands_recent` until [`merge_recent_bands`] moves them (migration
+//! 9). Part of the store layer; its one job is to keep and look up what
+//! [`crate::dedup`] computes — which story an item joins is decided there
+//! ([`crate::dedup::place`]).
 
 use std::collections::HashMap;
 
