@@ -15,15 +15,79 @@ const _: () = assert!(BANDS * ROWS <= PERMUTATIONS);
 /// invalidates every stored fingerprint.
 const SEED: u64 = 0x6b75_6169_6261_6f31; // "kuaibao1"
 
-/// The (a, b) pairs of the hash family, a odd.
-static COEFFS: std::sync::LazyLock<[(u64, u64); PERMUTATIONS]> = std::sync::LazyLock::new(|| {
+/// The hash family's coefficients, `a` (odd) and `b` in separate arrays so
+/// the signature loop reads both as vectors.
+struct Coeffs {
+    a: [u64; PERMUTATIONS],
+    b: [u64; PERMUTATIONS],
+}
+
+static COEFFS: std::sync::LazyLock<Coeffs> = std::sync::LazyLock::new(|| {
     let mut state = SEED;
     let mut next = || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix64(state)
     };
-    std::array::from_fn(|_| (next() | 1, next()))
+    let mut coeffs = Coeffs {
+        a: [0; PERMUTATIONS],
+        b: [0; PERMUTATIONS],
+    };
+    // Drawn in (a, b) pairs: the order is part of the stored format.
+    for (a, b) in coeffs.a.iter_mut().zip(coeffs.b.iter_mut()) {
+        *a = next() | 1;
+        *b = next();
+    }
+    coeffs
 });
+
+/// The minimum of each hash function over `shingles`. Inlined into each
+/// target-specific copy below, where it compiles to vector multiplies.
+#[inline(always)]
+fn minimums(shingles: &[u64], coeffs: &Coeffs) -> [u64; PERMUTATIONS] {
+    let mut mins = [u64::MAX; PERMUTATIONS];
+    for &x in shingles {
+        for ((m, &a), &b) in mins.iter_mut().zip(&coeffs.a).zip(&coeffs.b) {
+            *m = (*m).min(a.wrapping_mul(x).wrapping_add(b));
+        }
+    }
+    mins
+}
+
+/// [`minimums`] with AVX-512's 64-bit vector multiply (eight lanes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn minimums_avx512(shingles: &[u64], coeffs: &Coeffs) -> [u64; PERMUTATIONS] {
+    minimums(shingles, coeffs)
+}
+
+/// [`minimums`] with AVX2 (four lanes; the 64-bit multiply is built from
+/// 32-bit ones).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn minimums_avx2(shingles: &[u64], coeffs: &Coeffs) -> [u64; PERMUTATIONS] {
+    minimums(shingles, coeffs)
+}
+
+/// [`minimums`] with the widest vectors this CPU has: fingerprinting was
+/// the poller's largest single cost, and the release build targets every
+/// x86-64 CPU. Integer arithmetic: every copy gives the same signature.
+fn signature_minimums(shingles: &[u64]) -> [u64; PERMUTATIONS] {
+    let coeffs = &*COEFFS;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the features it was compiled for are present.
+            return unsafe { minimums_avx512(shingles, coeffs) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { minimums_avx2(shingles, coeffs) };
+        }
+    }
+    minimums(shingles, coeffs)
+}
 
 /// A story's fingerprint: its MinHash signature and the size of the shingle
 /// set it was computed from (needed to turn an estimated Jaccard into an
@@ -57,16 +121,7 @@ impl Fingerprint {
     /// `(a·x+b) mod p` with a 61-bit prime (no 128-bit product, and the loop
     /// vectorizes), which matters for a million-item backfill.
     pub fn from_shingles(shingles: &[u64]) -> Fingerprint {
-        let coeffs = &*COEFFS;
-        let mut mins = [u64::MAX; PERMUTATIONS];
-        for &x in shingles {
-            for (m, &(a, b)) in mins.iter_mut().zip(coeffs.iter()) {
-                let h = a.wrapping_mul(x).wrapping_add(b);
-                if h < *m {
-                    *m = h;
-                }
-            }
-        }
+        let mins = signature_minimums(shingles);
         Fingerprint {
             shingles: u32::try_from(shingles.len()).unwrap_or(u32::MAX),
             minhash: std::array::from_fn(|i| (mins[i] >> 32) as u32),
@@ -166,6 +221,26 @@ mod tests {
         );
         assert_eq!(fa.bands().len(), BANDS);
         assert!(fa.bands().iter().zip(fb.bands()).any(|(x, y)| *x == y));
+    }
+
+    #[test]
+    fn every_vector_width_computes_the_portable_signature() {
+        let shingles: Vec<u64> = (0..1_000u64).map(crate::text::mix64).collect();
+        let portable = minimums(&shingles, &COEFFS);
+        assert_eq!(signature_minimums(&shingles), portable);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { minimums_avx2(&shingles, &COEFFS) }, portable);
+            }
+            if std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { minimums_avx512(&shingles, &COEFFS) }, portable);
+            }
+        }
     }
 }
 
