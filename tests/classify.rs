@@ -286,6 +286,37 @@ fn an_offices_tender_by_any_procurement_method_waits_in_maybe() {
     }
 }
 
+/// What an office posts about itself on its own site, in the field's
+/// words from an official outlet, reached auto mode's publish bound before
+/// these title markers (frozen-14: three published).
+#[test]
+fn an_offices_notices_about_itself_wait_in_maybe() {
+    let rules = Rules::default();
+    for title in [
+        "江苏省人力资源和社会保障厅2030年政府信息公开工作年度报告",
+        "广东省人力资源和社会保障厅关于2031年春节假期政务服务安排的公告",
+        "省人力资源社会保障厅召开2031年作风建设大会",
+        "省人力资源社会保障厅2031年第一批干部任职前公示",
+        "人力资源社会保障部党组召开2030年度民主生活会",
+        "关于江苏省人力资源和社会保障厅门户网站暂停访问的公告",
+    ] {
+        let notice = classify(
+            &ClassifyInput {
+                title: title.into(),
+                content: "为进一步做好人力资源和社会保障工作，全省人社系统坚持以人民为中心，\
+                          在就业、社会保险、劳动关系等方面推进各项工作。养老保险、失业保险、\
+                          工伤保险经办服务持续优化，企业和群众办事更加便捷。"
+                    .into(),
+                origin: Some("江苏省人力资源和社会保障厅".into()),
+                ..Default::default()
+            },
+            &rules,
+            None,
+        );
+        assert_eq!(notice.verdict, Verdict::Maybe, "{title}: {notice:#?}");
+    }
+}
+
 #[test]
 fn an_item_no_rule_speaks_to_waits_in_maybe_rather_than_out_of_sight() {
     let rules = Rules::default();
