@@ -299,6 +299,9 @@ fn an_offices_notices_about_itself_wait_in_maybe() {
         "省人力资源社会保障厅2031年第一批干部任职前公示",
         "人力资源社会保障部党组召开2030年度民主生活会",
         "关于江苏省人力资源和社会保障厅门户网站暂停访问的公告",
+        "关于市劳动人事争议仲裁院办公地址搬迁的公告",
+        "区人社局举办“学党史 感党恩”党史知识竞赛",
+        "窗口里的温度——记市人社局政务服务窗口工作人员李静",
     ] {
         let notice = classify(
             &ClassifyInput {
@@ -315,6 +318,26 @@ fn an_offices_notices_about_itself_wait_in_maybe() {
         );
         assert_eq!(notice.verdict, Verdict::Maybe, "{title}: {notice:#?}");
     }
+}
+
+/// The national programmes that place graduates in grass-roots posts are
+/// the field's news even when their name holds 志愿服务, an off-topic word
+/// elsewhere (an office's volunteer day); frozen-15 hid such a lead.
+#[test]
+fn a_grass_roots_programme_for_graduates_is_not_hidden_by_its_volunteer_name() {
+    let rules = Rules::default();
+    let lead = classify(
+        &ClassifyInput {
+            title: "大学生志愿服务西部计划今年招募2万名志愿者".into(),
+            content: "今年的大学生志愿服务西部计划面向应届毕业生招募2万名志愿者，\
+                      到西部艰苦边远县开展1至3年基层志愿服务。"
+                .into(),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_ne!(lead.verdict, Verdict::Irrelevant, "{lead:#?}");
 }
 
 #[test]
