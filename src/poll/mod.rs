@@ -622,14 +622,18 @@ impl Poller {
         let mut listed = listing.items;
         report.found = listed.len();
         if listed.is_empty() {
-            let id = source.id.clone();
-            let had_items = matches!(
-                self.in_store(move |s| s.last_item_count(&id)).await,
-                Ok(Ok(Some(n))) if n > 0
-            );
             // An HTML or JSON list with nothing in it is almost always a page
-            // whose layout changed under our selectors, not a quiet outlet.
-            if source.kind != SourceKind::Feed || had_items {
+            // whose layout changed under our selectors, not a quiet outlet;
+            // an empty feed is one only if it had items before. (Asked for
+            // feeds only: `heal_list` already read the count for HTML.)
+            let redesigned = source.kind != SourceKind::Feed || {
+                let id = source.id.clone();
+                matches!(
+                    self.in_store(move |s| s.last_item_count(&id)).await,
+                    Ok(Ok(Some(n))) if n > 0
+                )
+            };
+            if redesigned {
                 return Err("the list yielded no items: the page may have been redesigned (check the selectors with `kuaibao sources test`)".into());
             }
         }
