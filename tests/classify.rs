@@ -612,3 +612,62 @@ fn auto_mode_publishes_only_the_candidates_at_the_publish_bound() {
     assert_eq!(report.in_scope_published, 0, "{report}");
     assert!(report.in_scope_candidates > 0, "{report}");
 }
+
+fn reposted_on_the_ministry_column(title: &str, content: &str) -> ClassifyInput {
+    ClassifyInput {
+        title: title.into(),
+        content: content.into(),
+        origin: Some("中国劳动保障报".into()),
+        source: Some(SourceHint {
+            id: "mohrss-rsxw".into(),
+            name: "人力资源社会保障部".into(),
+            section: Some("focus".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_commentary_reposted_on_a_ministry_news_column_is_filed_by_its_byline_and_title_form() {
+    let rules = Rules::default();
+    let closing = reposted_on_the_ministry_column(
+        "春风行动，把岗位送到返乡人身边",
+        "新一年春风行动即将启动。春节前后是农村劳动力外出务工的关键窗口期，岗位信息\
+         送得早一点、服务跟得紧一点，返乡人就能少走一些弯路。把招聘会开到村口、把政策\
+         讲到炕头，春风才能真正吹暖务工人员的心。（本报评论员）",
+    );
+    let c = classify(&closing, &rules, None);
+    assert_eq!(c.section.as_deref(), Some("opinion"), "{:?}", c.reasons);
+    assert!(
+        c.reasons.iter().any(|r| r.starts_with("closing byline")),
+        "{:?}",
+        c.reasons
+    );
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.starts_with("a title of clauses")),
+        "{:?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn a_headline_set_apart_by_a_space_on_the_same_column_stays_news() {
+    let rules = Rules::default();
+    let news = reposted_on_the_ministry_column(
+        "人社部部署春风行动 提供岗位超千万个",
+        "人力资源社会保障部近日部署开展春风行动，要求各地把招聘会开到村口、把政策讲到\
+         炕头，春节前后为农村劳动力提供岗位信息超过一千万个。",
+    );
+    let c = classify(&news, &rules, None);
+    assert_eq!(c.section.as_deref(), Some("focus"), "{:?}", c.reasons);
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.starts_with("a headline's parts")),
+        "{:?}",
+        c.reasons
+    );
+}

@@ -49,6 +49,39 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("byline pattern")
 });
 
+/// A byline closing the text in brackets: `（经济日报评论员）`,
+/// `（本报评论员）`, `（作者系中国人民大学教授）`, `（王某 系…研究员）`.
+static CLOSING_BYLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"[（(]\s*(?:作者[^（()）]{0,40}|[^（()）\s]{0,12}评论员[^（()）]{0,12}|[^（()）]{1,10}\s?系[^（()）]{2,40})[）)]\s*$",
+    )
+    .expect("closing byline pattern")
+});
+
+/// The form of a title: an argument's two clauses parted by a comma and
+/// free of figures, or a headline's parts set apart by a space.
+fn title_form(c: &Commentary, title: &str) -> Option<(f64, &'static str)> {
+    let title = title.trim();
+    let figures = title
+        .chars()
+        .any(|ch| ch.is_ascii_digit() || ('０'..='９').contains(&ch) || ch == '%');
+    let spaced = title
+        .split_whitespace()
+        .filter(|part| {
+            part.chars()
+                .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))
+        })
+        .count()
+        > 1;
+    if spaced {
+        Some((c.title_spaced, "a headline's parts set apart by a space"))
+    } else if !figures && title.contains('，') {
+        Some((c.title_clauses, "a title of clauses without figures"))
+    } else {
+        None
+    }
+}
+
 /// Adds the commentary signals of an item to the section scores.
 pub(super) fn weigh(
     c: &Commentary,
@@ -80,6 +113,8 @@ pub(super) fn weigh(
             c.dateline,
             format!("newswire dateline {}", m.as_str().trim()),
         );
+    } else if let Some(m) = CLOSING_BYLINE.find(last) {
+        add(c.byline, format!("closing byline {}", m.as_str().trim()));
     } else if let Some(b) = [first, last]
         .into_iter()
         .find(|p| p.chars().count() <= 30 && BYLINE.is_match(p))
@@ -123,6 +158,9 @@ pub(super) fn weigh(
             c.reporting * f64::from(reported).ln_1p(),
             format!("{reported} reporting markers"),
         );
+    }
+    if let Some((w, why)) = title_form(c, title) {
+        add(w, why.to_string());
     }
     let in_title: Vec<&str> = c
         .title_matcher
@@ -172,6 +210,25 @@ mod tests {
         assert!(QUESTION.is_match(qa) && ANSWER.is_match(qa));
         assert!(ANSWER.is_match("网友留言：可以吗？\n国家医保局答复：按照国家部署，…"));
         assert!(!ANSWER.is_match("群众来咨询，常常得到“你去县里问”的答复。"));
+    }
+
+    #[test]
+    fn a_byline_in_brackets_can_close_the_last_paragraph() {
+        for text in [
+            "推进全国统筹走深走实，要久久为功。（经济日报评论员）",
+            "春风才能真正吹暖务工人员的心。（本报评论员）",
+            "这才是制度的温度。（作者系中国人民大学劳动人事学院教授）",
+            "值得期待。(王某 系某研究院研究员)",
+        ] {
+            assert!(CLOSING_BYLINE.is_match(text), "{text}");
+        }
+        for text in [
+            "全年新增就业1200万人。（记者 王某）",
+            "（完）",
+            "（责任编辑：李某）",
+        ] {
+            assert!(!CLOSING_BYLINE.is_match(text), "{text}");
+        }
     }
 
     #[test]

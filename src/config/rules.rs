@@ -82,6 +82,12 @@ pub struct Commentary {
     /// A question-and-answer text (`问：…答：`, `国家医保局答复：`): a
     /// policy explainer, however questioning its title; usually negative.
     pub explainer: f64,
+    /// A title of two clauses parted by a comma, with no figure in it
+    /// (`弹性退休，关键在“自愿”二字`): the form of an argument's title.
+    pub title_clauses: f64,
+    /// A title parted by a space (`人社部部署 确保…`): the form of a news
+    /// headline, so usually negative.
+    pub title_spaced: f64,
     pub reporting_words: Vec<String>,
     /// One automaton over `arguments` then `reporting_words`.
     pub(crate) body_matcher: AhoCorasick,
@@ -176,6 +182,8 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
             .or_else(|| shipped.title_arguments.clone()),
         reporting: or(&own.reporting, &shipped.reporting),
         explainer: or(&own.explainer, &shipped.explainer),
+        title_clauses: or(&own.title_clauses, &shipped.title_clauses),
+        title_spaced: or(&own.title_spaced, &shipped.title_spaced),
         reporting_words: own
             .reporting_words
             .clone()
@@ -216,6 +224,20 @@ fn commentary(file: &File<'_>, own: &RawCommentary) -> Result<Commentary, Classi
         explainer: file.number(
             raw.explainer.as_ref(),
             "commentary.explainer",
+            0.0,
+            -big,
+            big,
+        )?,
+        title_clauses: file.number(
+            raw.title_clauses.as_ref(),
+            "commentary.title_clauses",
+            0.0,
+            -big,
+            big,
+        )?,
+        title_spaced: file.number(
+            raw.title_spaced.as_ref(),
+            "commentary.title_spaced",
             0.0,
             -big,
             big,
@@ -385,6 +407,8 @@ struct RawCommentary {
     reporting: Option<Spanned<f64>>,
     reporting_words: Option<Vec<String>>,
     explainer: Option<Spanned<f64>>,
+    title_clauses: Option<Spanned<f64>>,
+    title_spaced: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
