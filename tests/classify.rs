@@ -671,3 +671,28 @@ fn a_headline_set_apart_by_a_space_on_the_same_column_stays_news() {
         c.reasons
     );
 }
+
+#[test]
+fn regions_working_together_are_regional_news_and_a_speakers_title_is_commentary() {
+    let rules = Rules::default();
+    let joint = ClassifyInput {
+        title: "长三角三省一市实现养老保险待遇资格认证结果互认".into(),
+        content: "记者从有关部门获悉，三省一市社保经办机构近日签署协议，退休人员在长三角\
+                  任一地完成养老保险待遇资格认证，结果即在其他地区互认，不必重复认证。"
+            .into(),
+        origin: Some("新华社".into()),
+        ..Default::default()
+    };
+    let c = classify(&joint, &rules, None);
+    assert_eq!(c.section.as_deref(), Some("regional"), "{:?}", c.reasons);
+    let expert = ClassifyInput {
+        title: "专家：个人养老金可探索“自动加入”机制".into(),
+        content: "个人养老金制度实施以来，开户人数增长较快，但实际缴存的比例不高。有学者\
+                  认为，可以借鉴一些国家的做法，探索“自动加入、自主退出”的机制，提高参与率。"
+            .into(),
+        origin: Some("中国新闻网".into()),
+        ..Default::default()
+    };
+    let c = classify(&expert, &rules, None);
+    assert_eq!(c.section.as_deref(), Some("opinion"), "{:?}", c.reasons);
+}
