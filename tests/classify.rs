@@ -696,3 +696,84 @@ fn regions_working_together_are_regional_news_and_a_speakers_title_is_commentary
     let c = classify(&expert, &rules, None);
     assert_eq!(c.section.as_deref(), Some("opinion"), "{:?}", c.reasons);
 }
+
+fn ministry_news(title: &str) -> ClassifyInput {
+    ClassifyInput {
+        title: title.into(),
+        content: "人力资源社会保障部近日组织部机关干部职工参加相关活动，各司局和直属单位\
+                  负责同志参加。活动要求把人力资源和社会保障各项工作做实做细，推动就业、\
+                  社会保险、劳动关系等领域工作取得新成效。"
+            .into(),
+        origin: Some("人力资源社会保障部".into()),
+        source: Some(SourceHint {
+            id: "mohrss-buneiyaowen".into(),
+            name: "人力资源社会保障部".into(),
+            section: Some("focus".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An office's title that names, its own name aside, nothing of the field
+/// and no act of policy is its notice about itself, whatever the kind of
+/// notice — the rule needs no list of such kinds.
+#[test]
+fn a_title_naming_only_the_office_is_its_notice_about_itself_and_waits_in_maybe() {
+    let rules = Rules::default();
+    for title in [
+        "人社部开展国家网络安全宣传周活动",
+        "人社部举行新年升旗仪式",
+        "市人社局举办秋季趣味运动会",
+        "省人社厅召开机关后勤保障工作会议",
+    ] {
+        let c = classify(&ministry_news(title), &rules, None);
+        assert_eq!(c.verdict, Verdict::Maybe, "{title}: {:?}", c.reasons);
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.contains("a notice about itself")),
+            "{title}: {:?}",
+            c.reasons
+        );
+    }
+}
+
+#[test]
+fn an_offices_title_with_a_matter_or_act_of_the_field_is_still_news() {
+    let rules = Rules::default();
+    for title in [
+        "人社部等部门发布19个新职业",
+        "人社部印发《关于加强技能人才培养的意见》",
+        "人社部：前三季度城镇新增就业1050万人",
+        "人社部启动2031年留学人员回国服务“赤子计划”",
+        "人社部部署开展清理整顿人力资源市场秩序专项行动",
+    ] {
+        let c = classify(&ministry_news(title), &rules, None);
+        assert!(
+            !c.reasons
+                .iter()
+                .any(|r| r.contains("a notice about itself")),
+            "{title}: {:?}",
+            c.reasons
+        );
+        assert_eq!(c.verdict, Verdict::Relevant, "{title}: {:?}", c.reasons);
+    }
+}
+
+#[test]
+fn rules_without_offices_hold_no_office_title_back() {
+    let rules = shipped_rules_without(&["offices"]);
+    let c = classify(
+        &ministry_news("人社部开展国家网络安全宣传周活动"),
+        &rules,
+        None,
+    );
+    assert!(
+        !c.reasons
+            .iter()
+            .any(|r| r.contains("a notice about itself")),
+        "{:?}",
+        c.reasons
+    );
+}

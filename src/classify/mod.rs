@@ -194,10 +194,17 @@ pub fn classify(input: &ClassifyInput, rules: &Rules, model: Option<&Model>) -> 
             "the title is about a person ({who}) and names no public matter (relevance.portrait_subjects): a feature story, at most 待定"
         ));
     }
+    let self_notice = rules.self_notice(title);
+    if let Some(office) = self_notice {
+        reasons.push(format!(
+            "the title names the office ({office}) and no matter of the field (relevance.offices): a notice about itself, at most 待定"
+        ));
+    }
     if business.capped
         || keywords.title_marker.is_some()
         || unofficial.is_some()
         || portrait.is_some()
+        || self_notice.is_some()
     {
         // Just under the threshold, but never below the band into hiding.
         let p = &rules.relevance;

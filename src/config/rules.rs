@@ -350,6 +350,17 @@ pub struct Rules {
     /// news of the field after all (政策, 补贴, 养老金, 人社).
     pub public_matters: Vec<String>,
     pub(crate) public_matcher: AhoCorasick,
+    /// `relevance.offices`: the field's own offices (人社部, 人社厅, 医保局,
+    /// 厅机关). A title that names one and, besides it, neither a keyword
+    /// of the field nor one of `office_acts` is the office's notice about
+    /// itself (its fire drill, its security week): at most 待定. Empty
+    /// turns the check off.
+    pub offices: Vec<String>,
+    pub(crate) office_matcher: AhoCorasick,
+    /// `relevance.office_acts`: what makes an office's title the field's
+    /// news though no keyword is in it (《, 印发, 条例, 发布会, 部署).
+    pub office_acts: Vec<String>,
+    pub(crate) act_matcher: AhoCorasick,
     /// A hash of the rules' text: the editors' model corrects these rules
     /// and is retrained when they change.
     pub fingerprint: u64,
@@ -439,6 +450,8 @@ struct RawRelevance {
     official_endings: Option<Spanned<Vec<String>>>,
     portrait_subjects: Option<Spanned<Vec<String>>>,
     public_matters: Option<Spanned<Vec<String>>>,
+    offices: Option<Spanned<Vec<String>>>,
+    office_acts: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     keywords: BTreeMap<String, Spanned<f64>>,
 }
@@ -693,6 +706,8 @@ impl Rules {
         )?;
         let public_matters =
             word_list(&file, r.public_matters.as_ref(), "relevance.public_matters")?;
+        let offices = word_list(&file, r.offices.as_ref(), "relevance.offices")?;
+        let office_acts = word_list(&file, r.office_acts.as_ref(), "relevance.office_acts")?;
         let mut base = [0.0; 4];
         for (id, section) in &raw.sections {
             let s = SECTIONS.iter().position(|s| s == id).ok_or_else(|| {
@@ -751,6 +766,8 @@ impl Rules {
         let title_matcher = matcher(path, "relevance.off_topic_titles", &off_topic_titles)?;
         let portrait_matcher = matcher(path, "relevance.portrait_subjects", &portrait_subjects)?;
         let public_matcher = matcher(path, "relevance.public_matters", &public_matters)?;
+        let office_matcher = matcher(path, "relevance.offices", &offices)?;
+        let act_matcher = matcher(path, "relevance.office_acts", &office_acts)?;
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(keywords.iter().map(|k| k.text.as_str()))
@@ -770,6 +787,10 @@ impl Rules {
             portrait_matcher,
             public_matters,
             public_matcher,
+            offices,
+            office_matcher,
+            office_acts,
+            act_matcher,
             weights,
             relevance,
             base,
@@ -812,6 +833,24 @@ impl Rules {
         self.portrait_subjects
             .get(m.pattern().as_usize())
             .map(String::as_str)
+    }
+
+    /// The office a title is about when, its name aside, the title names
+    /// no keyword of the field with a positive relevance and none of
+    /// `relevance.office_acts`: `人社部开展国家网络安全宣传周活动`.
+    pub(crate) fn self_notice<'a>(&self, title: &'a str) -> Option<&'a str> {
+        let office = self.office_matcher.find(title)?;
+        let rest = self
+            .office_matcher
+            .replace_all(title, &vec![" "; self.offices.len()]);
+        if self.act_matcher.is_match(&rest) {
+            return None;
+        }
+        let names_the_field = self
+            .matcher
+            .find_iter(&rest)
+            .any(|m| self.keywords[m.pattern().as_usize()].relevance > 0.0);
+        (!names_the_field).then(|| &title[office.range()])
     }
 
     /// The first of `relevance.off_topic_titles` in `title`.
