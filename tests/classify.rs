@@ -699,19 +699,13 @@ fn regions_working_together_are_regional_news_and_a_speakers_title_is_commentary
 
 fn ministry_news(title: &str) -> ClassifyInput {
     ClassifyInput {
-        title: title.into(),
-        content: "人力资源社会保障部近日组织部机关干部职工参加相关活动，各司局和直属单位\
-                  负责同志参加。活动要求把人力资源和社会保障各项工作做实做细，推动就业、\
-                  社会保险、劳动关系等领域工作取得新成效。"
-            .into(),
         origin: Some("人力资源社会保障部".into()),
-        source: Some(SourceHint {
-            id: "mohrss-buneiyaowen".into(),
-            name: "人力资源社会保障部".into(),
-            section: Some("focus".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
+        ..reposted_on_the_ministry_column(
+            title,
+            "人力资源社会保障部近日组织部机关干部职工参加相关活动，各司局和直属单位\
+             负责同志参加。活动要求把人力资源和社会保障各项工作做实做细，推动就业、\
+             社会保险、劳动关系等领域工作取得新成效。",
+        )
     }
 }
 
