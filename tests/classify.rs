@@ -771,3 +771,30 @@ fn rules_without_offices_hold_no_office_title_back() {
         c.reasons
     );
 }
+
+#[test]
+fn a_national_event_held_in_a_city_is_national_news_and_a_provinces_own_stays_regional() {
+    let rules = Rules::default();
+    let item = |title: &str| ClassifyInput {
+        title: title.into(),
+        content: "大赛设置数控、焊接、电工等赛项，来自各代表团的选手同台竞技。大赛期间\
+                  还举办技能成果展示和技能人才招聘活动，提供就业岗位数千个。"
+            .into(),
+        origin: Some("新华社".into()),
+        ..Default::default()
+    };
+    let national = classify(&item("第六届全国职业技能大赛在武汉闭幕"), &rules, None);
+    assert_eq!(
+        national.section.as_deref(),
+        Some("focus"),
+        "{:?}",
+        national.reasons
+    );
+    let provincial = classify(&item("湖北省第三届职业技能大赛在武汉开幕"), &rules, None);
+    assert_eq!(
+        provincial.section.as_deref(),
+        Some("regional"),
+        "{:?}",
+        provincial.reasons
+    );
+}

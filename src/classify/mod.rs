@@ -407,7 +407,10 @@ fn find_places(input: &ClassifyInput, title: &str, body: &str) -> PlaceEvidence 
     //合作洽谈会" is regional, "英国政府严打非法务工" abroad.
     let mut title_region = None;
     let mut title_foreign = None;
-    match g.mentions(title).next().map(|m| m.place) {
+    // A place after 在 or 于 is where a national event was held
+    // ("全国职业技能大赛在武汉闭幕"), not what the title is about.
+    let venue = |m: &crate::places::Mention| title[..m.start].ends_with(['在', '于']);
+    match g.mentions(title).find(|m| !venue(m)).map(|m| m.place) {
         Some(Place::Province { index, .. }) => title_region = Some(index),
         Some(Place::Foreign(i)) => title_foreign = Some(i),
         None => {}
