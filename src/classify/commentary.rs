@@ -58,8 +58,9 @@ static CLOSING_BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("closing byline pattern")
 });
 
-/// The form of a title: an argument's two clauses parted by a comma and
-/// free of figures, or a headline's parts set apart by a space.
+/// The form of a title: an argument's two clauses parted by a comma, or
+/// its call for means to an end (`以…托起…`), both free of figures; or a
+/// headline's parts set apart by a space.
 fn title_form(c: &Commentary, title: &str) -> Option<(f64, &'static str)> {
     let title = title.trim();
     let figures = title
@@ -77,6 +78,9 @@ fn title_form(c: &Commentary, title: &str) -> Option<(f64, &'static str)> {
         Some((c.title_spaced, "a headline's parts set apart by a space"))
     } else if !figures && title.contains('，') {
         Some((c.title_clauses, "a title of clauses without figures"))
+    } else if !figures && title.starts_with('以') {
+        // 以技能提升托举制造业新工匠: the means-and-end form of a call.
+        Some((c.title_clauses, "a title calling for means to an end (以…)"))
     } else {
         None
     }
@@ -210,6 +214,28 @@ mod tests {
         assert!(QUESTION.is_match(qa) && ANSWER.is_match(qa));
         assert!(ANSWER.is_match("网友留言：可以吗？\n国家医保局答复：按照国家部署，…"));
         assert!(!ANSWER.is_match("群众来咨询，常常得到“你去县里问”的答复。"));
+    }
+
+    #[test]
+    fn a_titles_form_tells_an_argument_from_a_headline() {
+        let rules = crate::classify::Rules::default();
+        let c = &rules.commentary;
+        let form = |t: &str| title_form(c, t).map(|(_, why)| why);
+        assert_eq!(
+            form("弹性退休，关键在“自愿”二字"),
+            Some("a title of clauses without figures")
+        );
+        assert_eq!(
+            form("以工资集体协商托起职工“钱袋子”"),
+            Some("a title calling for means to an end (以…)")
+        );
+        assert_eq!(
+            form("人社部部署春风行动 提供岗位超千万个"),
+            Some("a headline's parts set apart by a space")
+        );
+        assert_eq!(form("今年以来，全省新增就业12万人"), None);
+        assert_eq!(form("以旧换新补贴发放超2000万元"), None);
+        assert_eq!(form("人社部发布19个新职业"), None);
     }
 
     #[test]
