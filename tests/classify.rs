@@ -798,3 +798,21 @@ fn a_national_event_held_in_a_city_is_national_news_and_a_provinces_own_stays_re
         provincial.reasons
     );
 }
+
+#[test]
+fn a_provinces_regulation_in_force_there_is_regional_though_its_place_follows_zai() {
+    let rules = Rules::default();
+    let c = classify(
+        &ClassifyInput {
+            title: "全国首部省级零工市场管理法规在湖北施行".into(),
+            content: "《湖北省零工市场管理条例》1月1日起施行，明确零工市场的公益属性，\
+                      规定县级以上人民政府人力资源社会保障部门负责零工市场的统筹管理。"
+                .into(),
+            origin: Some("湖北日报".into()),
+            ..Default::default()
+        },
+        &rules,
+        None,
+    );
+    assert_eq!(c.section.as_deref(), Some("regional"), "{:?}", c.reasons);
+}

@@ -400,6 +400,11 @@ struct PlaceEvidence {
     source_region: Option<usize>,
 }
 
+/// What is done at a venue: a meeting or a contest is held there.
+const EVENT_VERBS: [&str; 8] = [
+    "召开", "开幕", "闭幕", "举行", "举办", "开赛", "落幕", "启幕",
+];
+
 /// Finds the provinces and foreign places in title, body and outlet.
 fn find_places(input: &ClassifyInput, title: &str, body: &str) -> PlaceEvidence {
     let g = gazetteer();
@@ -407,9 +412,19 @@ fn find_places(input: &ClassifyInput, title: &str, body: &str) -> PlaceEvidence 
     //合作洽谈会" is regional, "英国政府严打非法务工" abroad.
     let mut title_region = None;
     let mut title_foreign = None;
-    // A place after 在 or 于 is where a national event was held
-    // ("全国职业技能大赛在武汉闭幕"), not what the title is about.
-    let venue = |m: &crate::places::Mention| title[..m.start].ends_with(['在', '于']);
+    // A place after 在 or 于 and before an event's verb is where a
+    // national event was held ("全国职业技能大赛在武汉闭幕"), not what the
+    // title is about; "…法规在湖北施行" is about 湖北.
+    let venue = |m: &crate::places::Mention| {
+        title[..m.start].ends_with(['在', '于'])
+            && EVENT_VERBS.iter().any(|v| {
+                title[m.end..]
+                    .chars()
+                    .take(8)
+                    .collect::<String>()
+                    .contains(v)
+            })
+    };
     match g.mentions(title).find(|m| !venue(m)).map(|m| m.place) {
         Some(Place::Province { index, .. }) => title_region = Some(index),
         Some(Place::Foreign(i)) => title_foreign = Some(i),
