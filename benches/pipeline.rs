@@ -27,6 +27,9 @@ struct Measured {
     wall_ms: u128,
     /// User + system CPU time of the child.
     cpu_ms: u128,
+    /// CPU time of this process meanwhile: the outlets it serves, which
+    /// share the machine's cores with the child.
+    server_cpu_ms: u128,
     items: String,
 }
 
@@ -36,6 +39,7 @@ fn children_cpu_ms() -> u128 {
 
 fn run(bin: &str, config: &Path, args: &[&str]) -> Measured {
     let cpu_before = children_cpu_ms();
+    let server_before = support::cpu_ms(support::Who::Self_) as u128;
     let started = Instant::now();
     let out = Command::new(bin)
         .arg("--config")
@@ -54,6 +58,7 @@ fn run(bin: &str, config: &Path, args: &[&str]) -> Measured {
     Measured {
         wall_ms,
         cpu_ms: children_cpu_ms() - cpu_before,
+        server_cpu_ms: support::cpu_ms(support::Who::Self_) as u128 - server_before,
         items,
     }
 }
@@ -86,9 +91,10 @@ fn workload(name: &str, sources: &str, concurrency: Option<usize>) {
     let publish = run(bin, &config, &["publish", "--out", &out_arg]);
     let total = started.elapsed().as_millis();
     println!(
-        "{name}: poll {} ms ({} CPU-ms), publish {} ms ({} CPU-ms), total {} ms; peak RSS of any child so far {:.1} MiB\n  poll: {}\n  publish: {}",
+        "{name}: poll {} ms ({} CPU-ms; the outlets served {} CPU-ms meanwhile), publish {} ms ({} CPU-ms), total {} ms; peak RSS of any child so far {:.1} MiB\n  poll: {}\n  publish: {}",
         poll.wall_ms,
         poll.cpu_ms,
+        poll.server_cpu_ms,
         publish.wall_ms,
         publish.cpu_ms,
         total,
