@@ -438,9 +438,15 @@ fn later(
     d: Duration,
     what: &'static str,
 ) -> Result<DateTime<chrono::Utc>, PgError> {
+    // PostgreSQL keeps microseconds and the driver drops the rest, so the
+    // time is rounded up: stored rounded down, a host's next turn came up
+    // to 999 ns early and two pollers' requests could start 49.99998 ms
+    // apart under a 50 ms budget.
+    let sub_micro = i64::from(now.timestamp_subsec_nanos() % 1_000);
+    let up = if sub_micro == 0 { 0 } else { 1_000 - sub_micro };
     chrono::TimeDelta::from_std(d)
         .ok()
-        .and_then(|d| now.checked_add_signed(d))
+        .and_then(|d| now.checked_add_signed(d + chrono::TimeDelta::nanoseconds(up)))
         .ok_or(PgError::TimeOutOfRange { what })
 }
 
@@ -454,3 +460,30 @@ const _: fn() = || {
     fn backend<T: super::Backend>() {}
     backend::<PgStore>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::later;
+    use chrono::{TimeZone, Utc};
+    use std::time::Duration;
+
+    #[test]
+    fn a_later_time_is_never_earlier_than_asked_once_cut_to_microseconds() {
+        let now = Utc
+            .timestamp_opt(1_800_000_000, 1_565_139)
+            .single()
+            .unwrap();
+        let next = later(now, Duration::from_millis(50), "t").unwrap();
+        assert_eq!(next.timestamp_subsec_nanos() % 1_000, 0);
+        assert!(next - now >= chrono::TimeDelta::milliseconds(50));
+        assert!(
+            next - now < chrono::TimeDelta::milliseconds(50) + chrono::TimeDelta::microseconds(1)
+        );
+        let whole = Utc
+            .timestamp_opt(1_800_000_000, 1_565_000)
+            .single()
+            .unwrap();
+        let next = later(whole, Duration::from_millis(50), "t").unwrap();
+        assert_eq!(next - whole, chrono::TimeDelta::milliseconds(50));
+    }
+}
