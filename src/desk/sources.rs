@@ -268,9 +268,8 @@ async fn propose(config: Arc<Config>, form: &AddressForm) -> Result<Proposal, St
         tracing::error!(error = %e, "desk: cannot set up the HTTP client");
         format!("无法建立 HTTP 客户端：{e}")
     })?;
-    let handle = tokio::runtime::Handle::current();
-    let run = tokio::task::spawn_blocking(move || {
-        handle.block_on(tokio::time::timeout(
+    let run = on_own_thread(move || async move {
+        tokio::time::timeout(
             PROPOSE_LIMIT,
             onboard::propose(
                 &fetcher,
@@ -279,7 +278,8 @@ async fn propose(config: Arc<Config>, form: &AddressForm) -> Result<Proposal, St
                 &config.sources,
                 &request,
             ),
-        ))
+        )
+        .await
     })
     .await;
     match run {
@@ -294,6 +294,28 @@ async fn propose(config: Arc<Config>, form: &AddressForm) -> Result<Proposal, St
             Err("分析该网址时出错，没有结果。".into())
         }
     }
+}
+
+/// Runs a future that is not `Send` (it holds parsed pages across its
+/// fetches) to its end on a thread of its own. Not on one of the runtime's
+/// blocking threads: they are few (see `cli::runtime`), and the future
+/// itself hands its parsing to them, so a few such runs at once could
+/// hold every one while waiting for one.
+async fn on_own_thread<T, F>(make: impl FnOnce() -> F + Send + 'static) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T>,
+{
+    let handle = tokio::runtime::Handle::current();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("kuaibao-desk-onboard".into())
+        .spawn(move || {
+            let _ = done.send(handle.block_on(make()));
+        })
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    // A panic on the thread drops `done` unanswered.
+    result.await.map_err(|_| "the work panicked".to_string())
 }
 
 fn onboard_message(e: &OnboardError) -> String {
@@ -552,12 +574,12 @@ async fn test(config: &Arc<Config>, source: &crate::config::Source) -> Result<So
         format!("无法建立 HTTP 客户端：{e}")
     })?;
     let (config, source) = (config.clone(), source.clone());
-    let handle = tokio::runtime::Handle::current();
-    let run = tokio::task::spawn_blocking(move || {
-        handle.block_on(tokio::time::timeout(
+    let run = on_own_thread(move || async move {
+        tokio::time::timeout(
             TEST_LIMIT,
             crate::poll::test_source(&fetcher, &config.poll, &source, TEST_ARTICLES),
-        ))
+        )
+        .await
     })
     .await;
     match run {

@@ -1013,15 +1013,8 @@ impl Poller {
                 let model = model.clone();
                 let foreign = &foreign;
                 async move {
-                    match self.read_item(source, item, known, limits, foreign).await? {
-                        ItemResult::Ready(item, missed) => {
-                            let missed = missed.then(|| item.url.clone());
-                            let ready = self.classify(source, *item, model).await?;
-                            Ok(ItemDone::Ready(Box::new(ready), missed))
-                        }
-                        ItemResult::Known => Ok(ItemDone::Known),
-                        ItemResult::Foreign => Ok(ItemDone::Foreign),
-                    }
+                    self.read_item(source, item, known, limits, foreign, model)
+                        .await
                 }
             })
             .buffered(self.config.poll.per_host.max(1) * 2);
@@ -1153,47 +1146,6 @@ impl Poller {
         .await?
     }
 
-    /// Classifies a normalized item and prepares its story text, on a
-    /// blocking thread: this is the CPU-heavy part of a poll, and done on
-    /// the runtime's own threads it would stall every other source's
-    /// fetches (the runtime has as many threads as cores).
-    async fn classify(
-        &self,
-        source: &Arc<Source>,
-        mut item: crate::model::NewItem,
-        model: Option<Arc<crate::classify::Model>>,
-    ) -> Result<group_commit::Ready, String> {
-        let (config, source) = (self.config.clone(), source.clone());
-        tokio::task::spawn_blocking(move || {
-            // In auto mode candidates are published as they are; an editor
-            // can still reject them later. 待定 items wait for an editor in
-            // their own group; off-topic items are kept, as irrelevant, for
-            // editors to look through.
-            let verdict = classify::classify_item(
-                &mut item,
-                &source,
-                &config.rules,
-                model.as_deref(),
-                &config.sections,
-            );
-            let status = match verdict {
-                classify::Verdict::Relevant => Status::Candidate,
-                classify::Verdict::Maybe => Status::Maybe,
-                classify::Verdict::Irrelevant => Status::Irrelevant,
-            };
-            // Fingerprint and entities are computed here, before the store
-            // is locked: other sources' items store meanwhile.
-            let story = dedup::prepare_story(&item, Utc::now(), &config.dedup);
-            group_commit::Ready {
-                item,
-                status,
-                story,
-            }
-        })
-        .await
-        .map_err(|e| format!("classifying the item failed: {e}"))
-    }
-
     /// Stores a pass's classified items (see [`group_commit`]) and counts
     /// what became of each in `report`.
     async fn store_batch(
@@ -1238,8 +1190,10 @@ impl Poller {
     }
 
     /// Reads one listed item: nothing to do when it is known, otherwise its
-    /// page when the list does not carry the full text. Parsing and
-    /// normalizing run on a blocking thread, off the runtime that fetches.
+    /// page when the list does not carry the full text. Parsing,
+    /// normalizing, classifying and preparing its story text run in one hop
+    /// to a blocking thread, off the runtime that fetches: they are the
+    /// CPU-heavy part of a poll, and each hop costs two context switches.
     async fn read_item(
         &self,
         source: &Arc<Source>,
@@ -1247,24 +1201,25 @@ impl Poller {
         known: bool,
         limits: &extract::Limits,
         foreign: &AtomicUsize,
-    ) -> Result<ItemResult, String> {
+        model: Option<Arc<classify::Model>>,
+    ) -> Result<ItemDone, String> {
         let needs_page = needs_page(source, &listed);
         if known && needs_page {
             // Pages of known items are not fetched again: outlets rarely
             // edit them and every request costs the outlet's patience.
-            return Ok(ItemResult::Known);
+            return Ok(ItemDone::Known);
         }
         let page = if needs_page {
             if !same_site(&source.url, &listed.url)
                 && foreign.fetch_add(1, Ordering::Relaxed) >= self.config.poll.max_foreign_requests
             {
-                return Ok(ItemResult::Foreign);
+                return Ok(ItemDone::Foreign);
             }
             Some(fetch_page(&self.fetcher, source, &listed, self.config.poll.max_article).await?)
         } else {
             None
         };
-        let (source, limits) = (source.clone(), *limits);
+        let (source, limits, config) = (source.clone(), *limits, self.config.clone());
         self.off_runtime(move || {
             let article = match page {
                 Some(page) => Some(
@@ -1274,11 +1229,41 @@ impl Poller {
                 None => None,
             };
             let missed = article.as_ref().is_some_and(|a| a.content_selector_missed);
-            normalize::normalize(&source, &listed, article.as_ref())
-                .map(|item| ItemResult::Ready(Box::new(item), missed))
-                .map_err(|e| e.to_string())
+            let item = normalize::normalize(&source, &listed, article.as_ref())
+                .map_err(|e| e.to_string())?;
+            let missed = missed.then(|| item.url.clone());
+            let ready = classify_and_prepare(item, &source, model.as_deref(), &config);
+            Ok(ItemDone::Ready(Box::new(ready), missed))
         })
         .await?
+    }
+}
+
+/// Classifies a normalized item and prepares its story text (fingerprint
+/// and entities), before the store is locked: other sources' items store
+/// meanwhile.
+fn classify_and_prepare(
+    mut item: crate::model::NewItem,
+    source: &Source,
+    model: Option<&classify::Model>,
+    config: &Config,
+) -> group_commit::Ready {
+    // In auto mode candidates are published as they are; an editor can
+    // still reject them later. 待定 items wait for an editor in their own
+    // group; off-topic items are kept, as irrelevant, for editors to look
+    // through.
+    let verdict =
+        classify::classify_item(&mut item, source, &config.rules, model, &config.sections);
+    let status = match verdict {
+        classify::Verdict::Relevant => Status::Candidate,
+        classify::Verdict::Maybe => Status::Maybe,
+        classify::Verdict::Irrelevant => Status::Irrelevant,
+    };
+    let story = dedup::prepare_story(&item, Utc::now(), &config.dedup);
+    group_commit::Ready {
+        item,
+        status,
+        story,
     }
 }
 
@@ -1359,14 +1344,6 @@ enum ItemDone {
     /// Read and classified, to be stored; with its address when the
     /// article selector found no body on its page.
     Ready(Box<group_commit::Ready>, Option<String>),
-}
-
-enum ItemResult {
-    Known,
-    /// An article on another host, over `poll.max_foreign_requests`.
-    Foreign,
-    /// Read; `true` when the article selector found no body on its page.
-    Ready(Box<crate::model::NewItem>, bool),
 }
 
 async fn fetch_page(
