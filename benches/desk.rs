@@ -11,6 +11,10 @@
 
 mod support;
 
+/// Measured with the allocator of the `kuaibao` binary (src/main.rs).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
