@@ -7,6 +7,7 @@
 //! every minute), requests the feeds while it runs, and samples the
 //! daemon's VmRSS every 30 s. It prints the samples, the items stored and
 //! the growth between the second minute and the end: flat means no leak.
+//! `KUAIBAO_BENCH_BIN=path` runs another kuaibao binary.
 
 mod support;
 
@@ -46,7 +47,7 @@ fn main() {
          [review]\nmode = \"auto\"\n[server]\nlisten = \"127.0.0.1:0\"\nstatus_public = true\n",
     )
     .expect("write config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kuaibao"))
+    let mut child = Command::new(support::kuaibao_bin())
         .arg("--config")
         .arg(dir.path().join("kuaibao.toml"))
         .args(["serve", "--listen", "127.0.0.1:0"])

@@ -68,10 +68,7 @@ fn peak_rss_kib_of_children() -> i64 {
 }
 
 fn workload(name: &str, sources: &str, concurrency: Option<usize>) {
-    // KUAIBAO_BENCH_BIN measures another build (an older commit) against
-    // the same outlets.
-    let bin = std::env::var("KUAIBAO_BENCH_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kuaibao").to_string());
+    let bin = support::kuaibao_bin();
     let bin = bin.as_str();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("sources.toml"), sources).expect("write sources");

@@ -15,7 +15,8 @@
 //!   reaped backends) over all CPU time spent.
 //!
 //! The SQLite line is one `kuaibao poll --force` over the same sources.
-//! Without PostgreSQL only that line is printed.
+//! Without PostgreSQL only that line is printed. `KUAIBAO_BENCH_BIN=path`
+//! runs another kuaibao binary.
 
 mod support;
 
@@ -279,8 +280,7 @@ fn main() {
         .split(',')
         .filter_map(|p| p.trim().parse().ok())
         .collect();
-    let bin = std::env::var("KUAIBAO_BENCH_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kuaibao").to_string());
+    let bin = support::kuaibao_bin();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let sources: String = rt.block_on(async {
         let mut all = String::new();

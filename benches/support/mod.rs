@@ -287,3 +287,10 @@ pub fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// The `kuaibao` binary a benchmark runs: this build's, or another build
+/// named by `KUAIBAO_BENCH_BIN` (an older commit, for a before/after on
+/// one machine).
+pub fn kuaibao_bin() -> String {
+    std::env::var("KUAIBAO_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kuaibao").to_string())
+}
