@@ -11,11 +11,15 @@ mod cli;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Freed pages go back to the system after a quarter second, not ten
-/// (jemalloc's default): a poll's pages come and go in bursts, and kept ten
-/// seconds they held a first poll above 100 MiB. `_RJEM_MALLOC_CONF` in the
+/// (jemalloc's default), purged by jemalloc's own thread rather than by
+/// whichever thread allocates next: a poll's pages come and go in bursts,
+/// and kept ten seconds they held a first poll above 100 MiB; purged
+/// only on allocation, an idle daemon kept 115–125 MiB where it now keeps
+/// about 100 (benches/daemon_memory.rs). `_RJEM_MALLOC_CONF` in the
 /// environment still overrides it.
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: MallocConf = MallocConf(c"dirty_decay_ms:250,muzzy_decay_ms:0".as_ptr());
+static MALLOC_CONF: MallocConf =
+    MallocConf(c"background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0".as_ptr());
 
 /// A C string jemalloc reads at start-up, as the `const char *` it expects.
 #[repr(transparent)]
