@@ -1044,8 +1044,9 @@ fn another_connections_commit_changes_the_data_version_postgres() {
 }
 
 /// Writers on several connections at once (pollers in several processes):
-/// the same article saved twice is one item, and the same text from two
-/// outlets is one story, however their transactions interleave.
+/// the same article saved twice is one item, and the same text or an
+/// edited copy from other outlets is one story, however their
+/// transactions interleave.
 fn concurrent_writers_store_each_article_once_and_each_story_once<S: ItemStore + Send>(
     open: impl Fn() -> S,
 ) {
@@ -1073,12 +1074,32 @@ fn concurrent_writers_store_each_article_once_and_each_story_once<S: ItemStore +
         c.canonical_url = c.url.clone();
         c
     };
-    // Two writers of the original, two of copies from two other outlets.
+    // Not the same text: the story found by its bands, not its hash.
+    let edited: Vec<NewItem> = sample_articles()
+        .into_iter()
+        .take(6)
+        .enumerate()
+        .map(|(n, a)| {
+            let mut paragraphs = a.paragraphs.clone();
+            paragraphs.push("（责任编辑：王明）".into());
+            item(
+                "chinanews",
+                &format!("p{n}"),
+                &a.original_title,
+                &a.origin,
+                &paragraphs,
+                "2025-06-16T18:00:00+08:00",
+            )
+        })
+        .collect();
+    // Two writers of the original, two of copies from two other outlets,
+    // one of edited copies from a fourth.
     let plans: Vec<Vec<NewItem>> = vec![
         articles.clone(),
         articles.iter().rev().cloned().collect(),
         articles.iter().map(|a| copy(a, "xinhua")).collect(),
         articles.iter().rev().map(|a| copy(a, "gov")).collect(),
+        edited,
     ];
     let stores: Vec<S> = plans.iter().map(|_| open()).collect();
     let barrier = std::sync::Barrier::new(plans.len());
@@ -1094,11 +1115,11 @@ fn concurrent_writers_store_each_article_once_and_each_story_once<S: ItemStore +
         }
     });
     let counts = first.counts().expect("counts");
-    assert_eq!(counts.items, 18, "each article once per outlet");
+    assert_eq!(counts.items, 24, "each article once per outlet");
     assert_eq!(counts.stories, 6, "each story once: {counts:?}");
     assert_eq!(first.integrity_check().expect("check"), "ok");
     for r in first.review_items(None, 100).expect("review") {
-        assert_eq!(r.story_items, 3, "{r:?}");
+        assert_eq!(r.story_items, 4, "{r:?}");
     }
 }
 

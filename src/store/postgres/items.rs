@@ -20,7 +20,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use super::PgStore;
 use super::dedup::{Lookup, save as save_fingerprint};
-use super::shared::{lock_stories, open_story, refresh_primary, story_via};
+use super::shared::{
+    lock_for_saving, lock_stories, lock_story, open_story, refresh_primary, story_via,
+};
 use crate::config::Source;
 use crate::dedup::{ItemId, PreparedStory, StoredStories};
 use crate::model::{FeedEntry, NewItem, Published, Validators};
@@ -100,7 +102,7 @@ impl ItemStore for PgStore {
             let mut tx = db.transaction()?;
             // Before the first read: whether the item is known, and which story
             // it joins, must not change under us until the commit.
-            lock_stories(&mut tx)?;
+            lock_for_saving(&mut tx, item, story)?;
             let stored = store_item(&mut tx, item, status, Utc::now(), story, |tx| {
                 placed_story(tx, place)
             })?;
@@ -559,13 +561,16 @@ impl SaveSteps for Transaction<'_> {
         if changed == 0 {
             return Ok(Stored::Unchanged(id));
         }
+        let story_id: i64 = tx
+            .query_one("SELECT story_id FROM items WHERE id = $1", &[&id])?
+            .try_get(0)?;
+        // A copy being saved may be joining the story: take turns with it.
+        lock_story(tx, story_id)?;
         reclassify(tx, id, item, status)?;
         // The story stays as it is (an editor may have corrected it); the
         // fingerprint follows the new text for copies still to come.
         save_fingerprint(tx, id, story.day, &story.fingerprint)?;
-        let story: i64 = tx
-            .query_one("SELECT story_id FROM items WHERE id = $1", &[&id])?
-            .try_get(0)?;
+        let story = story_id;
         refresh_primary(tx, story, now)?;
         tx.execute(
             "UPDATE stories SET updated_at = $2 WHERE id = $1",
@@ -610,7 +615,13 @@ impl SaveSteps for Transaction<'_> {
     ) -> Result<(i64, Status), StoreError> {
         let tx = self;
         Ok(match joins {
-            Some((story, story_status)) => {
+            Some((story, placed_status)) => {
+                // Another save may have joined the story, and lifted its
+                // status, since it was placed: read it again under its lock.
+                let story_status = match lock_story(tx, story)? {
+                    Some(s) => Status::parse(&s),
+                    None => placed_status,
+                };
                 let status = lifted(story_status, own_status);
                 if status != story_status {
                     tx.execute(

@@ -9,28 +9,104 @@ use crate::model::Via;
 use crate::store::StoreError;
 use crate::store::stories::{PrimaryCandidate, choose_primary};
 
-/// Key of the transaction-scoped advisory lock held by every transaction
-/// that places items in stories or changes a story's membership or review
-/// status: saving an item, setting a status, splitting and merging
-/// ("kuaibao:stories" folded into 63 bits).
+/// Key of the transaction-scoped advisory lock that orders the
+/// transactions placing items in stories or changing a story's membership
+/// or review status ("kuaibao:stories" folded into 63 bits).
 ///
 /// SQLite serialises these writers with `BEGIN IMMEDIATE` (one writer per
 /// file). Here many processes write at once, and under READ COMMITTED two
 /// of them could each find no story for the same article and both open
 /// one, or a copy could join a story with the status it had just before an
-/// editor approved it. Holding this lock from the first statement to the
-/// commit makes the read-decide-write of each such transaction atomic
-/// with respect to the others; taking it first, before any row lock,
-/// keeps the lock order the same everywhere, so it cannot deadlock with
-/// them.
+/// editor approved it. An editor's change, a split, a merge and an issue
+/// take it exclusively ([`lock_stories`]); saving an item takes it shared,
+/// with exclusive locks on what the item could collide on
+/// ([`lock_for_saving`]), so saves of unrelated articles run side by side.
+/// Taken first, before any row lock, so that the lock order is the same
+/// everywhere and cannot deadlock.
 const STORY_LOCK: i64 = 0x006b_7561_6962_7374;
 
-/// Takes [`STORY_LOCK`] for the rest of `tx` (waits for its holder to
-/// commit). Every later statement of `tx` sees what that holder committed:
-/// READ COMMITTED takes a new snapshot per statement.
+/// The first key of the advisory locks on what an item being saved could
+/// collide on (the two-integer form, a key space of its own): "kb".
+const SAVE_KEYS: i32 = 0x6b62;
+
+/// Takes [`STORY_LOCK`] exclusively for the rest of `tx` (waits for every
+/// save and change in progress to commit). Every later statement of `tx`
+/// sees what they committed: READ COMMITTED takes a new snapshot per
+/// statement.
 pub(super) fn lock_stories(tx: &mut Transaction<'_>) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STORY_LOCK])?;
     Ok(())
+}
+
+/// Locks for saving `item` for the rest of `tx`: [`STORY_LOCK`] shared,
+/// then, exclusively and in one order, a key for each of its band keys,
+/// its text's hash, its address and its guid. Two saves that could place
+/// their items together (a near-duplicate shares a band, a copy has the
+/// same text, the same article the same address) take a key in common, so
+/// the second waits for the first's commit and sees its item; saves of
+/// unrelated articles do not wait for each other. Before the first read.
+/// Two such saves can still join one story through different members:
+/// [`lock_story`] orders those.
+pub(super) fn lock_for_saving(
+    tx: &mut Transaction<'_>,
+    item: &crate::model::NewItem,
+    story: &crate::dedup::PreparedStory,
+) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&STORY_LOCK])?;
+    let key = |parts: &[&[u8]]| {
+        let mut bytes = Vec::new();
+        for p in parts {
+            bytes.extend_from_slice(p);
+            bytes.push(0xff);
+        }
+        // A 32-bit key: two unrelated items sharing one only wait.
+        crate::text::fnv1a(&bytes) as u32 as i32
+    };
+    let mut keys: Vec<i32> = story
+        .fingerprint
+        .bands()
+        .iter()
+        .map(|&(band, k)| key(&[b"band", &[band], &k.to_le_bytes()]))
+        .collect();
+    keys.push(key(&[b"url", item.canonical_url.as_bytes()]));
+    if !item.content_hash.is_empty() {
+        keys.push(key(&[b"text", item.content_hash.as_bytes()]));
+    }
+    if let Some(guid) = &item.guid {
+        keys.push(key(&[b"guid", item.source_id.as_bytes(), guid.as_bytes()]));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    // In the array's order, so that two saves never wait for each other
+    // both ways.
+    tx.query(
+        "SELECT pg_advisory_xact_lock($1::int4, k)
+         FROM (SELECT k FROM unnest($2::int4[]) WITH ORDINALITY AS t(k, n) ORDER BY n) s",
+        &[&SAVE_KEYS, &keys],
+    )?;
+    Ok(())
+}
+
+/// Locks a story's row for the rest of `tx`, before a save joins it: two
+/// saves joining one story through different members take turns, and the
+/// second reads the story's status and members after the first's commit.
+/// Returns the status of the story's items, read under the lock (None when
+/// the story is gone).
+pub(super) fn lock_story(
+    tx: &mut Transaction<'_>,
+    story_id: i64,
+) -> Result<Option<String>, StoreError> {
+    tx.execute(
+        "SELECT 1 FROM stories WHERE id = $1 FOR UPDATE",
+        &[&story_id],
+    )?;
+    Ok(tx
+        .query_opt(
+            "SELECT status FROM items WHERE story_id = $1 LIMIT 1",
+            &[&story_id],
+        )?
+        .map(|r| r.try_get(0))
+        .transpose()?)
 }
 
 /// Opens a story for an item about to be inserted; its primary is set by
