@@ -17,7 +17,8 @@
 //!   in another process while an issue is drafted or published. A
 //!   transaction that reads approvals to decide (drafting, editing,
 //!   publishing) also takes the stories' lock (`shared::lock_stories`),
-//!   which every status change, placement, split and merge holds: those
+//!   which every status change, split and merge holds, and every
+//!   placement holds shared: those
 //!   wait for the issue to commit, and one that committed first is what
 //!   the check reads (READ COMMITTED reads afresh per statement). The
 //!   issues' lock is always taken first, and no story writer takes it, so

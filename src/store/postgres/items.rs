@@ -6,9 +6,12 @@
 //! Where the backends differ it is because the database does:
 //!
 //! - writers: SQLite has one writer per file (`BEGIN IMMEDIATE`); here
-//!   saving an item and changing a story's status hold one advisory lock
-//!   (`shared::lock_stories`) across processes, so placement reads what the
-//!   previous writer committed;
+//!   changing a story's status holds the stories' advisory lock across
+//!   processes (`shared::lock_stories`), and saving an item holds it
+//!   shared with locks on what the item could collide on
+//!   (`shared::lock_for_saving`), so placement reads what a save that
+//!   could have placed a near-duplicate committed, and unrelated saves run
+//!   side by side;
 //! - `data_version`: PostgreSQL has no `PRAGMA data_version`; a counter
 //!   row, bumped once by every transaction that writes the data tables
 //!   (deferred triggers, migration 3), stands in for it;

@@ -5,8 +5,8 @@
 //!
 //! Concurrency: the SQLite store serialises a split or a merge with an
 //! IMMEDIATE transaction (one writer per file). Here many processes share
-//! the database, so both take the story lock first
-//! (`shared::lock_stories`, the one saving an item takes): a split, a
+//! the database, so both take the story lock first, exclusively
+//! (`shared::lock_stories`; saving an item takes it shared): a split, a
 //! merge, a regrouping, a status change and the placement of a new item
 //! cannot interleave, and a story cannot lose its last item to one writer
 //! while another files a copy under it.
