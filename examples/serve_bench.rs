@@ -16,6 +16,10 @@ use kuaibao::serve::{self, ServeState};
 use kuaibao::store::{Status, Store};
 use kuaibao::time::beijing;
 
+/// The allocator of the `kuaibao` binary (src/main.rs), which this stands in for.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const PARAGRAPH: &str = "为深入贯彻落实党中央、国务院关于稳就业的决策部署，人力资源社会保障部会同有关部门近日印发通知，\
 要求各地进一步加大就业服务力度，聚焦高校毕业生、农民工、退役军人等重点群体，持续开展公共就业服务进校园、\
 进社区活动，落实一次性扩岗补助、社会保险补贴等政策，推动政策直达快享、免申即享。通知强调，要健全就业困难\
