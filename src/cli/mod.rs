@@ -3,6 +3,7 @@
 //! `main.rs` parses the arguments and dispatches here.
 
 pub(crate) mod accounts;
+pub(crate) mod allocator;
 pub(crate) mod daemon;
 pub(crate) mod editorial;
 pub(crate) mod issue;
