@@ -12,7 +12,7 @@
 mod support;
 
 /// Measured with the allocator of the `kuaibao` binary (src/main.rs).
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

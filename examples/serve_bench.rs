@@ -17,7 +17,7 @@ use kuaibao::store::{Status, Store};
 use kuaibao::time::beijing;
 
 /// The allocator of the `kuaibao` binary (src/main.rs), which this stands in for.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

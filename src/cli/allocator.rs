@@ -4,9 +4,11 @@
 /// jemalloc rather than the C library's allocator: a first poll of 20,000
 /// items spent a tenth of its CPU in glibc's malloc and free, and its
 /// threads waited on the arenas' locks (benches/pipeline.rs: 10.7 s →
-/// 9.0 s). mimalloc was as fast but peaked at 190–300 MiB. jemalloc does
-/// not build with MSVC; there the system allocator stays.
-#[cfg(not(target_env = "msvc"))]
+/// 9.0 s). mimalloc was as fast but peaked at 190–300 MiB. Without the
+/// `jemalloc` feature (`--no-default-features`: building jemalloc needs
+/// make), and with MSVC, where jemalloc does not build, the system
+/// allocator stays.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -17,17 +19,17 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// only on allocation, an idle daemon kept 115–125 MiB where it now keeps
 /// about 100 (benches/daemon_memory.rs). `_RJEM_MALLOC_CONF` in the
 /// environment still overrides it.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: MallocConf =
     MallocConf(c"background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0".as_ptr());
 
 /// A C string jemalloc reads at start-up, as the `const char *` it expects.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[repr(transparent)]
 struct MallocConf(*const std::ffi::c_char);
 // SAFETY: it points at a constant string, never written.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 unsafe impl Sync for MallocConf {}
 
 /// glibc tuning for a long-running daemon, for what C code (SQLite's page
