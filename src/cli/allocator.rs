@@ -9,28 +9,28 @@
 /// make), and with MSVC, where jemalloc does not build, the system
 /// allocator stays.
 #[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+mod jemalloc {
+    #[global_allocator]
+    static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Freed pages go back to the system after a quarter second, not ten
-/// (jemalloc's default), purged by jemalloc's own thread rather than by
-/// whichever thread allocates next: a poll's pages come and go in bursts,
-/// and kept ten seconds they held a first poll above 100 MiB; purged
-/// only on allocation, an idle daemon kept 115–125 MiB where it now keeps
-/// about 100 (benches/daemon_memory.rs). `_RJEM_MALLOC_CONF` in the
-/// environment still overrides it.
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: MallocConf =
-    MallocConf(c"background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0".as_ptr());
+    /// Freed pages go back to the system after a quarter second, not ten
+    /// (jemalloc's default), purged by jemalloc's own thread rather than by
+    /// whichever thread allocates next: a poll's pages come and go in
+    /// bursts, and kept ten seconds they held a first poll above 100 MiB;
+    /// purged only on allocation, an idle daemon kept 115–125 MiB where it
+    /// now keeps about 100 (benches/daemon_memory.rs). `_RJEM_MALLOC_CONF`
+    /// in the environment still overrides it.
+    #[unsafe(export_name = "_rjem_malloc_conf")]
+    static MALLOC_CONF: MallocConf =
+        MallocConf(c"background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0".as_ptr());
 
-/// A C string jemalloc reads at start-up, as the `const char *` it expects.
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-#[repr(transparent)]
-struct MallocConf(*const std::ffi::c_char);
-// SAFETY: it points at a constant string, never written.
-#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
-unsafe impl Sync for MallocConf {}
+    /// A C string jemalloc reads at start-up, as the `const char *` it
+    /// expects.
+    #[repr(transparent)]
+    struct MallocConf(*const std::ffi::c_char);
+    // SAFETY: it points at a constant string, never written.
+    unsafe impl Sync for MallocConf {}
+}
 
 /// glibc tuning for a long-running daemon, for what C code (SQLite's page
 /// cache and statements) still allocates there. Every thread that allocates

@@ -1340,6 +1340,7 @@ struct ItemsPass {
 /// What became of a listed item.
 enum ItemDone {
     Known,
+    /// An article on another host, over `poll.max_foreign_requests`.
     Foreign,
     /// Read and classified, to be stored; with its address when the
     /// article selector found no body on its page.

@@ -573,11 +573,10 @@ impl SaveSteps for Transaction<'_> {
         // The story stays as it is (an editor may have corrected it); the
         // fingerprint follows the new text for copies still to come.
         save_fingerprint(tx, id, story.day, &story.fingerprint)?;
-        let story = story_id;
-        refresh_primary(tx, story, now)?;
+        refresh_primary(tx, story_id, now)?;
         tx.execute(
             "UPDATE stories SET updated_at = $2 WHERE id = $1",
-            &[&story, &now],
+            &[&story_id, &now],
         )?;
         Ok(Stored::Updated(id))
     }

@@ -110,7 +110,8 @@ pub(super) fn lock_story(
 }
 
 /// Opens a story for an item about to be inserted; its primary is set by
-/// [`refresh_primary`] once the item exists. Call under [`lock_stories`].
+/// [`refresh_primary`] once the item exists. Call under [`lock_stories`]
+/// or [`lock_for_saving`].
 pub(super) fn open_story(
     tx: &mut Transaction<'_>,
     uid: &str,
