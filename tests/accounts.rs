@@ -2,7 +2,7 @@
 //! cookie and the audit log through the library, and `kuaibao user` and
 //! `kuaibao audit` through the binary.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -4,7 +4,7 @@
 //! names its setting when it bites, and what it holds back waits for the
 //! next pass instead of being lost.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! real issue): masthead, 目录, then each section's articles in order, each
 //! ending with its `来源：` line.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

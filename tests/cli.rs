@@ -1,7 +1,7 @@
 //! The `kuaibao` binary as cron and users run it: exit codes, output, and a
 //! poll killed half way.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

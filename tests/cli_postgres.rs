@@ -5,8 +5,8 @@
 //! server the tests start (`support::pg_server`); without PostgreSQL they
 //! skip, except under `CI`.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! feeds that real feed readers consume, reloads on SIGHUP and stops
 //! cleanly on SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! `kuaibao demo`: the embedded default a newcomer runs first. Every article
 //! of the sample bulletin comes out once, with its full text and 来源.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 //! served feeds, and search. The last test drives the desk in headless
 //! Chromium against a running `kuaibao serve`.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};

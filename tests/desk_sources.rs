@@ -7,7 +7,7 @@
 //! file rewritten, old selectors kept in a comment and a backup, audited)
 //! or dismissed.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 //! pages that are not redesigns (an anti-bot page, an HTTP error, an empty
 //! column, a page that is no list any more) are never "repaired".
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -19,8 +19,8 @@
 //! * peak RSS stays under 200 MiB.
 //!
 //! A table of every case (seconds to its first recorded poll, outcome,
-//! error) is printed first, pass or fail: `cargo test --test hostile --
-//! --nocapture`.
+//! error) is printed first, pass or fail: `cargo test --test integration
+//! hostile:: -- --nocapture`.
 //!
 //! Environment:
 //! * `KUAIBAO_HOSTILE_CASE=6` (or `6,7`): only those cases, beside the
@@ -29,12 +29,9 @@
 //! * `KUAIBAO_HOSTILE_CAP_SECS` (default 120): how long to wait for polls;
 //! * `KUAIBAO_HOSTILE_BIN`: the binary to run instead of this build's.
 
-#[path = "hostile/cases.rs"]
 mod cases;
-mod common;
-#[path = "hostile/daemon.rs"]
+use crate::common;
 mod daemon;
-#[path = "hostile/servers.rs"]
 mod servers;
 
 use std::collections::HashMap;
@@ -570,7 +567,7 @@ fn print_report(
         );
     }
     println!();
-    println!("peak RSS (VmHWM / ru_maxrss): {peak_mib:.0} MiB");
+    println!("peak RSS (VmHWM): {peak_mib:.0} MiB");
     match died {
         Some((at, how)) => {
             println!(

@@ -3,7 +3,7 @@
 //! demo's sample articles (信息快报 第 202509 期) make up the issue, so its
 //! export can be checked against the printed issue's text.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

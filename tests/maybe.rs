@@ -5,7 +5,7 @@
 //! editor's decision on it is training data like any other. (The desk's
 //! group of 待定 stories is specified in `tests/desk.rs`.)
 
-mod common;
+use crate::common;
 
 use common::{Outlet, Reply, TestConfig, run_kuaibao as run};
 use kuaibao::classify::{DecidedItem, DecisionLog};

@@ -9,8 +9,8 @@
 //! without PostgreSQL installed the tests that need it say they skipped
 //! and pass, except under `CI`.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! its list and every article the way `expect.toml` says, so that the
 //! corpus can judge source inference.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! The whole pipeline against outlets served on 127.0.0.1: poll stores,
 //! publish writes feeds that parse back.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

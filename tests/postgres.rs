@@ -8,7 +8,7 @@
 //! Without PostgreSQL installed each test says it skipped and passes,
 //! except under `CI`.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,7 +6,7 @@
 //! their URLs and texts, and the not-breaks cases (a challenge page, an
 //! empty column, a page that is not a list) are served where the list was.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,7 +2,7 @@
 //! the section comes from the content, regional items get `地区：` titles,
 //! each item keeps its explanation, and editors' decisions train the model.
 
-mod common;
+use crate::common;
 
 use common::{Outlet, Reply, TestConfig, run_kuaibao as run};
 use kuaibao::model::NewItem;

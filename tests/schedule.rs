@@ -5,7 +5,7 @@
 //! milliseconds, and every timestamp they compare is tokio time (the
 //! fixture records when each request arrived).
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

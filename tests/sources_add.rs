@@ -5,7 +5,7 @@
 //! ≥ 95 % of the reference text with none of the page furniture; pages that
 //! are not news lists get "no list found".
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Instant;

@@ -10,7 +10,7 @@
 //! the poller and the desk do, and find their stories through the issue
 //! API itself.
 
-mod support;
+use crate::support;
 
 use std::sync::Barrier;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! and its statuses, the published feeds, sources' fetch state, HTTP
 //! validators, health.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use kuaibao::config::{EncodingChoice, Source, SourceKind};

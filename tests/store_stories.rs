@@ -4,7 +4,7 @@
 //! are put in with `ItemStore::save_item`) and runs on SQLite and on
 //! PostgreSQL, so the two answer the same.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

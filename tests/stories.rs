@@ -425,7 +425,7 @@ fn approving_any_item_of_a_story_approves_the_story() {
     assert_eq!(review[0].seen_on.len(), 2);
 }
 
-mod common;
+use crate::common;
 
 use common::{Outlet, Reply, TestConfig, run_kuaibao as run};
 

@@ -1,6 +1,5 @@
 //! Test outlets served in-process on 127.0.0.1, and helpers to build a
 //! configuration pointing at them.
-#![allow(dead_code)]
 
 pub mod daemon;
 pub mod outlets;

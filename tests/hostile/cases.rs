@@ -13,8 +13,8 @@ use std::sync::atomic::AtomicUsize;
 
 use bytes::Bytes;
 
+use super::servers::{Hits, Served, Site, Tarpit};
 use crate::common::{Outlet, Reply};
-use crate::servers::{Hits, Served, Site, Tarpit};
 
 /// `poll.max_new_items` of the run: no case may store more.
 pub const MAX_NEW_ITEMS: usize = 50;

@@ -184,9 +184,11 @@ pub fn describe_exit(status: ExitStatus) -> String {
 
 /// Peak memory of the daemon: sampled every 100 ms from
 /// `/proc/<pid>/status` (VmHWM is the kernel's own high-water mark, so a
-/// spike between samples still counts), and after it is reaped the
-/// kernel's `ru_maxrss` of waited-for children, which also covers a spike
-/// just before a crash.
+/// spike between samples still counts).
+///
+/// Not `ru_maxrss`: a child's count starts from its parent's RSS when it
+/// was spawned (the kernel keeps the higher-water mark of the address
+/// space exec replaced), and the parent here is the whole test binary.
 pub struct Memory {
     stop: Arc<AtomicBool>,
     /// KiB: highest VmRSS seen, highest VmHWM seen.
@@ -224,17 +226,7 @@ impl Memory {
     /// Peak RSS in MiB, once the child is reaped.
     pub fn peak_mib(&self) -> f64 {
         self.stop.store(true, Ordering::Relaxed);
-        let hwm = self.seen.lock().expect("memory").1;
-        // SAFETY: getrusage fills the struct we pass and nothing else.
-        let children = unsafe {
-            let mut usage: libc::rusage = std::mem::zeroed();
-            if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
-                u64::try_from(usage.ru_maxrss).unwrap_or(0)
-            } else {
-                0
-            }
-        };
-        hwm.max(children) as f64 / 1024.0
+        self.seen.lock().expect("memory").1 as f64 / 1024.0
     }
 }
 

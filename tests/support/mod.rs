@@ -1,7 +1,6 @@
 //! What the PostgreSQL tests share: a real server started for the test
 //! binary (`pg_server`), and one test run on both backends (`backends`).
 
-#![allow(dead_code)] // each test binary uses part of it
-
+#[macro_use]
 pub mod backends;
 pub mod pg_server;

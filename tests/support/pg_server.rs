@@ -82,9 +82,31 @@ pub struct TestDb {
     _server: Arc<PgServer>,
 }
 
+/// The database goes with the test: one server holds every test's
+/// databases, and left in place they came to over a gigabyte of disk.
+/// `FORCE` ends the connections still open (a child process's, a pool's);
+/// a failure only leaves the database for the directory's removal.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Not `admin()`, which panics: a panic while a failed test
+        // unwinds would abort the whole binary. On a thread of its own:
+        // the synchronous client cannot run inside an async test's
+        // runtime.
+        let url = self._server.url("postgres");
+        let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut admin) = Client::connect(&url, NoTls) {
+                let _ = admin.batch_execute(&drop);
+            }
+        })
+        .join();
+    }
+}
+
 impl TestDb {
     /// The server's postmaster, whose CPU times (with its reaped
     /// backends') are the database's share in the scaling benchmark.
+    #[allow(dead_code)] // only benches/scaling.rs, which includes this file, asks
     pub fn server_pid(&self) -> Option<libc::pid_t> {
         self._server.pid()
     }
@@ -168,10 +190,14 @@ impl PgServer {
             String::from_utf8_lossy(&out.stderr)
         );
         let socket_dir = server.dir().display().to_string();
-        // Durability off: the data is thrown away with the directory.
+        // Durability off: the data is thrown away with the directory. The
+        // write-ahead log is kept small (by default it may reach 1 GB
+        // before a checkpoint recycles it): every CREATE DATABASE writes
+        // its template's pages into it.
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{socket_dir}' \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_wal_size=96MB -c min_wal_size=32MB \
              -c max_connections=200{}",
             // What each statement costs, for the scaling benchmark.
             if std::env::var_os("KUAIBAO_PG_STATEMENTS").is_some() {
