@@ -11,6 +11,7 @@
 
 mod group_commit;
 pub mod policy;
+mod workers;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,8 +228,10 @@ pub struct Poller {
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     store: Arc<Mutex<Store>>,
-    /// Slots for parsing on blocking threads (see [`Poller::off_runtime`]).
+    /// Slots for parsing (see [`Poller::off_runtime`]).
     parsing: Arc<tokio::sync::Semaphore>,
+    /// The threads that parse.
+    workers: Arc<workers::Workers>,
     /// Sources repaired in "auto" mode since the configuration was read:
     /// (their tables before, the source with the new ones). Used until a
     /// reload reads the repaired file.
@@ -336,13 +339,14 @@ impl Poller {
             fetcher,
             store,
             parsing: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
+            workers: Arc::new(workers::Workers::start(cores * 2)),
             healed: Arc::default(),
             lists: Arc::default(),
             writes: Arc::default(),
         }
     }
 
-    /// Runs parsing work on a blocking thread, at most two per core at a
+    /// Runs parsing work on a parsing thread, at most two per core at a
     /// time: a heavy page must not stall the runtime's fetches and serving,
     /// nor many heavy pages fill the memory. A panic there (a bug, ours or a
     /// library's, on some outlet's markup) becomes this item's error, not
@@ -356,9 +360,7 @@ impl Poller {
             .acquire()
             .await
             .map_err(|_| "the parser pool is closed".to_string())?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| format!("reading the page failed: {e}"))
+        self.workers.run(work).await
     }
 
     /// Runs `work` on the store: here when its lock is free, else from a
