@@ -2,18 +2,19 @@
 //! source's pass has read are stored together, and with the items other
 //! sources have ready at the same moment, in one transaction.
 //!
-//! Whoever gets the store's lock stores every batch waiting by then, its own
-//! included, and hands each waiter its items' outcomes; a waiter whose batch
-//! was taken by another finds its outcomes ready once it has the lock. A
+//! One blocking thread at a time stores every batch waiting, and hands each
+//! waiter its items' outcomes; a waiter holds no thread meanwhile. A
 //! commit writes the pages the items share once, instead of once per item,
 //! and most of a first poll's time in the store was commits. An item is
 //! reported stored only after its transaction committed; a pass killed
 //! before that reads the item again next time.
 
-use std::sync::mpsc;
-use std::sync::{Mutex, MutexGuard};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::config::DedupConfig;
+use tokio::sync::oneshot;
+
+use crate::config::{Config, DedupConfig};
 use crate::dedup::{self, PreparedStory};
 use crate::model::NewItem;
 use crate::store::{Status, Store, Stored, ToSave};
@@ -28,12 +29,19 @@ pub(super) struct Ready {
 /// The batches waiting for the store, shared by a poller's tasks.
 #[derive(Default)]
 pub(super) struct WriteQueue {
-    waiting: Mutex<Vec<Waiting>>,
+    waiting: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    batches: Vec<Waiting>,
+    /// A blocking thread is storing batches and will take these.
+    writing: bool,
 }
 
 struct Waiting {
     batch: Vec<Ready>,
-    done: mpsc::SyncSender<Vec<Result<Stored, String>>>,
+    done: oneshot::Sender<Vec<Result<Stored, String>>>,
 }
 
 /// A poisoned lock is still usable: a panic while storing leaves no
@@ -44,30 +52,55 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl WriteQueue {
     /// Stores `batch`, with the batches waiting with it, and answers each
-    /// item's outcome, in order. Blocks: call it on a blocking thread.
-    pub(super) fn store(
-        &self,
-        store: &Mutex<Store>,
+    /// item's outcome, in order. A waiting batch holds no thread: one
+    /// blocking thread at a time stores every batch queued, until none
+    /// waits.
+    pub(super) async fn store(
+        self: &Arc<Self>,
+        store: &Arc<Mutex<Store>>,
         batch: Vec<Ready>,
-        cfg: &DedupConfig,
+        cfg: &Arc<Config>,
     ) -> Vec<Result<Stored, String>> {
         let len = batch.len();
-        let (done, outcome) = mpsc::sync_channel(1);
-        lock(&self.waiting).push(Waiting { batch, done });
-        {
-            let mut store = lock(store);
-            let waiting = std::mem::take(&mut *lock(&self.waiting));
-            if !waiting.is_empty() {
-                write(&mut store, waiting, cfg);
-            }
+        let (done, outcome) = oneshot::channel();
+        let lead = {
+            let mut queue = lock(&self.waiting);
+            queue.batches.push(Waiting { batch, done });
+            !std::mem::replace(&mut queue.writing, true)
+        };
+        if lead {
+            let (queue, store, cfg) = (self.clone(), store.clone(), cfg.clone());
+            // Not awaited: the batches' answers come through their own
+            // channels.
+            drop(tokio::task::spawn_blocking(move || {
+                queue.write_all(&store, &cfg)
+            }));
         }
-        // Answered by now: by this thread, or by the one that took the batch
-        // and held the lock before it.
-        outcome.recv().unwrap_or_else(|_| {
+        // An answer is lost only when storing its batch panicked.
+        outcome.await.unwrap_or_else(|_| {
             (0..len)
                 .map(|_| Err("storing the item failed: its batch was lost".to_string()))
                 .collect()
         })
+    }
+
+    /// Stores the waiting batches until none waits.
+    fn write_all(&self, store: &Mutex<Store>, cfg: &Config) {
+        loop {
+            let waiting = {
+                let mut queue = lock(&self.waiting);
+                if queue.batches.is_empty() {
+                    queue.writing = false;
+                    return;
+                }
+                std::mem::take(&mut queue.batches)
+            };
+            // A panic drops these batches' answers (their items are
+            // reported failed) and must not leave `writing` set forever.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                write(&mut lock(store), waiting, &cfg.dedup)
+            }));
+        }
     }
 }
 
@@ -86,13 +119,15 @@ fn write(store: &mut Store, waiting: Vec<Waiting>, cfg: &DedupConfig) {
             dedup::place(stored, &ready[i].story, cfg)
         })
         .into_iter();
-    for w in &waiting {
+    let lens: Vec<usize> = waiting.iter().map(|w| w.batch.len()).collect();
+    drop(ready);
+    for (w, len) in waiting.into_iter().zip(lens) {
         let answers = results
             .by_ref()
-            .take(w.batch.len())
+            .take(len)
             .map(|r| r.map_err(|e| e.to_string()))
             .collect();
-        // The waiter holds its receiver until answered.
+        // A waiter gone (its pass cancelled) needs no answer.
         let _ = w.done.send(answers);
     }
 }

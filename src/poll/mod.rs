@@ -1160,17 +1160,7 @@ impl Poller {
             return;
         }
         let statuses: Vec<Status> = batch.iter().map(|r| r.status).collect();
-        let (config, store, writes) =
-            (self.config.clone(), self.store.clone(), self.writes.clone());
-        let stored =
-            tokio::task::spawn_blocking(move || writes.store(&store, batch, &config.dedup))
-                .await
-                .unwrap_or_else(|e| {
-                    statuses
-                        .iter()
-                        .map(|_| Err(format!("storing the item failed: {e}")))
-                        .collect()
-                });
+        let stored = self.writes.store(&self.store, batch, &self.config).await;
         for (status, stored) in statuses.into_iter().zip(stored) {
             match stored {
                 Ok(Stored::New(_)) => {
