@@ -69,14 +69,21 @@ impl WriteQueue {
             !std::mem::replace(&mut queue.writing, true)
         };
         if lead {
-            let (queue, store, cfg) = (self.clone(), store.clone(), cfg.clone());
+            let writer = Writer {
+                queue: self.clone(),
+                done: false,
+            };
+            let (store, cfg) = (store.clone(), cfg.clone());
             // Not awaited: the batches' answers come through their own
             // channels.
             drop(tokio::task::spawn_blocking(move || {
-                queue.write_all(&store, &cfg)
+                let mut writer = writer;
+                writer.queue.write_all(&store, &cfg);
+                writer.done = true;
             }));
         }
-        // An answer is lost only when storing its batch panicked.
+        // An answer is lost only when storing its batch panicked, or the
+        // writer never ran (the runtime shutting down).
         outcome.await.unwrap_or_else(|_| {
             (0..len)
                 .map(|_| Err("storing the item failed: its batch was lost".to_string()))
@@ -100,6 +107,25 @@ impl WriteQueue {
             let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 write(&mut lock(store), waiting, &cfg.dedup)
             }));
+        }
+    }
+}
+
+/// The one writer's claim on the queue. Dropped before it is done (the
+/// runtime dropped its task unrun), it lets the next batch start a writer,
+/// and the batches waiting get no answer (their items are reported
+/// failed) rather than wait forever.
+struct Writer {
+    queue: Arc<WriteQueue>,
+    done: bool,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut queue = lock(&self.queue.waiting);
+            queue.writing = false;
+            queue.batches.clear();
         }
     }
 }
@@ -129,5 +155,58 @@ fn write(store: &mut Store, waiting: Vec<Waiting>, cfg: &DedupConfig) {
             .collect();
         // A waiter gone (its pass cancelled) needs no answer.
         let _ = w.done.send(answers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_dropped_unrun_frees_the_queue_and_fails_its_waiting_batches() {
+        let queue = Arc::new(WriteQueue::default());
+        let (done, mut outcome) = oneshot::channel();
+        {
+            let mut q = lock(&queue.waiting);
+            q.batches.push(Waiting {
+                batch: Vec::new(),
+                done,
+            });
+            q.writing = true;
+        }
+        drop(Writer {
+            queue: queue.clone(),
+            done: false,
+        });
+        let q = lock(&queue.waiting);
+        assert!(!q.writing, "the next batch may start a writer");
+        assert!(q.batches.is_empty());
+        assert!(
+            outcome.try_recv().is_err(),
+            "the waiter is not left waiting"
+        );
+    }
+
+    #[test]
+    fn a_writer_that_finished_leaves_the_queue_to_the_next_one() {
+        let queue = Arc::new(WriteQueue::default());
+        let (done, _outcome) = oneshot::channel();
+        {
+            let mut q = lock(&queue.waiting);
+            q.batches.push(Waiting {
+                batch: Vec::new(),
+                done,
+            });
+            q.writing = true;
+        }
+        drop(Writer {
+            queue: queue.clone(),
+            done: true,
+        });
+        let q = lock(&queue.waiting);
+        assert!(
+            q.writing && q.batches.len() == 1,
+            "a newer writer's batch is kept"
+        );
     }
 }
