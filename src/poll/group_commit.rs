@@ -162,10 +162,12 @@ fn write(store: &mut Store, waiting: Vec<Waiting>, cfg: &DedupConfig) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_writer_dropped_unrun_frees_the_queue_and_fails_its_waiting_batches() {
+    type Answer = oneshot::Receiver<Vec<Result<Stored, String>>>;
+
+    /// A queue with one batch waiting and its writer at work.
+    fn queue_being_written() -> (Arc<WriteQueue>, Answer) {
         let queue = Arc::new(WriteQueue::default());
-        let (done, mut outcome) = oneshot::channel();
+        let (done, outcome) = oneshot::channel();
         {
             let mut q = lock(&queue.waiting);
             q.batches.push(Waiting {
@@ -174,6 +176,12 @@ mod tests {
             });
             q.writing = true;
         }
+        (queue, outcome)
+    }
+
+    #[test]
+    fn a_writer_dropped_unrun_frees_the_queue_and_fails_its_waiting_batches() {
+        let (queue, mut outcome) = queue_being_written();
         drop(Writer {
             queue: queue.clone(),
             done: false,
@@ -182,23 +190,17 @@ mod tests {
         assert!(!q.writing, "the next batch may start a writer");
         assert!(q.batches.is_empty());
         assert!(
-            outcome.try_recv().is_err(),
-            "the waiter is not left waiting"
+            matches!(
+                outcome.try_recv(),
+                Err(oneshot::error::TryRecvError::Closed)
+            ),
+            "the waiter is answered (with an error), not left waiting"
         );
     }
 
     #[test]
     fn a_writer_that_finished_leaves_the_queue_to_the_next_one() {
-        let queue = Arc::new(WriteQueue::default());
-        let (done, _outcome) = oneshot::channel();
-        {
-            let mut q = lock(&queue.waiting);
-            q.batches.push(Waiting {
-                batch: Vec::new(),
-                done,
-            });
-            q.writing = true;
-        }
+        let (queue, _outcome) = queue_being_written();
         drop(Writer {
             queue: queue.clone(),
             done: true,
