@@ -30,7 +30,6 @@
 //! * `KUAIBAO_HOSTILE_BIN`: the binary to run instead of this build's.
 
 mod cases;
-use crate::common;
 mod daemon;
 mod servers;
 
@@ -39,8 +38,8 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::common::{Outlet, TestConfig};
 use cases::{Case, Expect, FLOOD_KEYS, MAX_NEW_ITEMS};
-use common::{Outlet, TestConfig};
 use daemon::{Daemon, Memory, Probe, ProbeReport, describe_exit};
 
 /// The ordinary outlet's source id and item count.

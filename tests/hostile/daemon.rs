@@ -191,14 +191,14 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// space exec replaced), and the parent here is the whole test binary.
 pub struct Memory {
     stop: Arc<AtomicBool>,
-    /// KiB: highest VmRSS seen, highest VmHWM seen.
-    seen: Arc<Mutex<(u64, u64)>>,
+    /// KiB: the highest VmHWM seen (never below any VmRSS before it).
+    seen: Arc<Mutex<u64>>,
 }
 
 impl Memory {
     pub fn watch(pid: u32) -> Memory {
         let stop = Arc::new(AtomicBool::new(false));
-        let seen = Arc::new(Mutex::new((0, 0)));
+        let seen = Arc::new(Mutex::new(0));
         let (stop2, seen2) = (stop.clone(), seen.clone());
         std::thread::spawn(move || {
             let path = format!("/proc/{pid}/status");
@@ -206,16 +206,14 @@ impl Memory {
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     break;
                 };
-                let field = |name: &str| {
-                    text.lines()
-                        .find_map(|l| l.strip_prefix(name))
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                };
+                let hwm = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
                 // A zombie has no Vm* lines any more: keep what was seen.
-                if let (Some(rss), Some(hwm)) = (field("VmRSS:"), field("VmHWM:")) {
-                    let mut s = seen2.lock().expect("memory");
-                    s.0 = s.0.max(rss);
-                    s.1 = s.1.max(hwm);
+                if let Some(hwm) = hwm {
+                    let mut seen = seen2.lock().expect("memory");
+                    *seen = (*seen).max(hwm);
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -226,7 +224,7 @@ impl Memory {
     /// Peak RSS in MiB, once the child is reaped.
     pub fn peak_mib(&self) -> f64 {
         self.stop.store(true, Ordering::Relaxed);
-        self.seen.lock().expect("memory").1 as f64 / 1024.0
+        *self.seen.lock().expect("memory") as f64 / 1024.0
     }
 }
 

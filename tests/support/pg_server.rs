@@ -79,7 +79,7 @@ pub struct TestDb {
     pub url: String,
     pub name: String,
     /// Keeps the server up while the test runs.
-    _server: Arc<PgServer>,
+    server: Arc<PgServer>,
 }
 
 /// The database goes with the test: one server holds every test's
@@ -92,7 +92,7 @@ impl Drop for TestDb {
         // unwinds would abort the whole binary. On a thread of its own:
         // the synchronous client cannot run inside an async test's
         // runtime.
-        let url = self._server.url("postgres");
+        let url = self.server.url("postgres");
         let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         let _ = std::thread::spawn(move || {
             if let Ok(mut admin) = Client::connect(&url, NoTls) {
@@ -108,7 +108,7 @@ impl TestDb {
     /// backends') are the database's share in the scaling benchmark.
     #[allow(dead_code)] // only benches/scaling.rs, which includes this file, asks
     pub fn server_pid(&self) -> Option<libc::pid_t> {
-        self._server.pid()
+        self.server.pid()
     }
 }
 
@@ -251,7 +251,7 @@ impl PgServer {
         TestDb {
             url: self.url(&name),
             name,
-            _server: Arc::clone(self),
+            server: Arc::clone(self),
         }
     }
 
